@@ -1,0 +1,108 @@
+/**
+ * The public typed RPC contract (`/rpc`). Programs build a client from this
+ * group (see `plexichat/client`); every RPC needs a bearer token in the
+ * `authorization` header and fails with `Unauthorized` otherwise.
+ */
+import { Rpc, RpcGroup, RpcMiddleware } from "@effect/rpc"
+import { Context, Schema } from "effect"
+import { Channel, ChannelName, ClientMsgId, HistoryLimit, Message, MessageBody, Role, Visibility } from "./Channel.ts"
+import {
+  ChannelAlreadyExists,
+  ChannelNotFound,
+  ChannelUnavailable,
+  Forbidden,
+  InvalidRequest,
+  NotAMember,
+  RateLimited,
+  ServiceUnavailable,
+  Unauthorized
+} from "./Errors.ts"
+import { ChannelId, Seq, UserId } from "./Ids.ts"
+import { User } from "./User.ts"
+
+/** The authenticated caller of an RPC or REST request. */
+export class CurrentUser extends Context.Tag("plexichat/CurrentUser")<CurrentUser, { readonly userId: UserId }>() {}
+
+/** Checks the bearer token of each RPC and provides `CurrentUser`. */
+export class RpcAuthentication extends RpcMiddleware.Tag<RpcAuthentication>()("plexichat/RpcAuthentication", {
+  provides: CurrentUser,
+  failure: Unauthorized
+}) {}
+
+const ChannelFailure = Schema.Union(ChannelNotFound, ChannelUnavailable)
+
+/** Creates a channel owned by the caller. */
+export const CreateChannel = Rpc.make("CreateChannel", {
+  payload: Schema.Struct({ name: ChannelName, visibility: Schema.optionalWith(Visibility, { default: () => "public" as const }) }),
+  success: Channel,
+  error: Schema.Union(ChannelAlreadyExists, ChannelUnavailable, ServiceUnavailable)
+})
+
+/** Joins a public channel. Fails with `Forbidden` for a private one. */
+export const JoinChannel = Rpc.make("JoinChannel", {
+  payload: { channelId: ChannelId },
+  success: Channel,
+  error: Schema.Union(ChannelFailure, Forbidden)
+})
+
+/** Adds a user to a channel; the caller must be its owner or an admin. */
+export const AddMember = Rpc.make("AddMember", {
+  payload: Schema.Struct({
+    channelId: ChannelId,
+    userId: UserId,
+    role: Schema.optionalWith(Role, { default: () => "member" as const })
+  }),
+  success: Channel,
+  error: Schema.Union(ChannelFailure, Forbidden, NotAMember)
+})
+
+/** Leaves a channel. */
+export const LeaveChannel = Rpc.make("LeaveChannel", {
+  payload: { channelId: ChannelId },
+  success: Channel,
+  error: Schema.Union(ChannelFailure, NotAMember)
+})
+
+/** Posts a message; retrying with the same `clientMsgId` returns the original message. */
+export const PostMessage = Rpc.make("PostMessage", {
+  payload: { channelId: ChannelId, clientMsgId: ClientMsgId, body: MessageBody },
+  success: Message,
+  error: Schema.Union(ChannelFailure, NotAMember, RateLimited, InvalidRequest)
+})
+
+/** Up to `limit` messages with `seq > afterSeq`, oldest first. */
+export const History = Rpc.make("History", {
+  payload: Schema.Struct({
+    channelId: ChannelId,
+    afterSeq: Schema.optionalWith(Seq, { default: () => 0 }),
+    limit: Schema.optionalWith(HistoryLimit, { default: () => 100 })
+  }),
+  success: Schema.Array(Message),
+  error: Schema.Union(ChannelFailure, NotAMember)
+})
+
+/**
+ * Follows a channel: the messages after `afterSeq` (when given), then live
+ * messages, in seq order with no gap and no duplicate. The stream ends with
+ * `ChannelUnavailable` only when the channel cannot be followed any more.
+ */
+export const Subscribe = Rpc.make("Subscribe", {
+  payload: { channelId: ChannelId, afterSeq: Schema.optional(Seq) },
+  success: Message,
+  error: Schema.Union(ChannelFailure, NotAMember),
+  stream: true
+})
+
+/** The caller's profile and channels. */
+export const Me = Rpc.make("Me", { payload: {}, success: User, error: ServiceUnavailable })
+
+export class ChatRpcs extends RpcGroup.make(
+  CreateChannel,
+  JoinChannel,
+  AddMember,
+  LeaveChannel,
+  PostMessage,
+  History,
+  Subscribe,
+  Me
+).middleware(RpcAuthentication) {}

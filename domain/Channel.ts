@@ -1,0 +1,153 @@
+/**
+ * The Channel aggregate: schemas and the sharded entity protocol.
+ *
+ * A Channel entity owns the ordering of its messages: it assigns the
+ * gap-free `seq`, commits messages to Postgres through the group-commit
+ * writer, and publishes them to the edges that follow it.
+ */
+import { Entity } from "@effect/cluster"
+import { Rpc } from "@effect/rpc"
+import { Schema } from "effect"
+import { ChannelAlreadyExists, ChannelNotFound, ChannelUnavailable, Forbidden, NotAMember } from "./Errors.ts"
+import { ChannelId, MessageId, Seq, UserId } from "./Ids.ts"
+
+export const Visibility = Schema.Literal("public", "private")
+export type Visibility = typeof Visibility.Type
+
+export const Role = Schema.Literal("owner", "admin", "member")
+export type Role = typeof Role.Type
+
+export const Member = Schema.Struct({ userId: UserId, role: Role })
+export type Member = typeof Member.Type
+
+export const ChannelName = Schema.String.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(80))
+
+/** A channel and its members. */
+export const Channel = Schema.Struct({
+  id: ChannelId,
+  name: ChannelName,
+  visibility: Visibility,
+  createdBy: UserId,
+  createdAt: Schema.Number,
+  members: Schema.Array(Member)
+})
+export type Channel = typeof Channel.Type
+
+/** Message bodies are non-empty text of at most 4,000 characters. */
+export const MessageBody = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(4000))
+
+/** A client-chosen idempotency key: retrying a post with the same key never creates a second message. */
+export const ClientMsgId = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64))
+
+/**
+ * A committed chat message. `createdAt` is milliseconds since the epoch; a
+ * plain struct (not a class) keeps encoding cheap on the fan-out path.
+ */
+export const Message = Schema.Struct({
+  id: MessageId,
+  channelId: ChannelId,
+  seq: Seq,
+  authorId: UserId,
+  body: Schema.String,
+  clientMsgId: Schema.String,
+  createdAt: Schema.Number
+})
+export type Message = typeof Message.Type
+
+/** One post inside a batch sent to a Channel entity. */
+export const PostItem = Schema.Struct({
+  authorId: UserId,
+  clientMsgId: ClientMsgId,
+  body: MessageBody
+})
+export type PostItem = typeof PostItem.Type
+
+/** The outcome of one item of a batch: the committed message (the original one for a retry) or why it was refused. */
+export const PostOutcome = Schema.Union(
+  Schema.TaggedStruct("Accepted", { message: Message, duplicate: Schema.Boolean }),
+  Schema.TaggedStruct("Rejected", { error: NotAMember })
+)
+export type PostOutcome = typeof PostOutcome.Type
+
+/**
+ * One element of a channel feed. `head` is the channel's last committed seq
+ * once `messages` are applied, so a follower always knows where it stands,
+ * even from a keep-alive chunk with no messages.
+ */
+export const FeedChunk = Schema.Struct({
+  head: Seq,
+  messages: Schema.Array(Message)
+})
+export type FeedChunk = typeof FeedChunk.Type
+
+export const HistoryLimit = Schema.Int.pipe(Schema.between(1, 1000))
+
+/** Creates the channel with `ownerId` as its owner. Fails with `ChannelAlreadyExists`. */
+export const Create = Rpc.make("Create", {
+  payload: { name: ChannelName, visibility: Visibility, ownerId: UserId },
+  success: Channel,
+  error: Schema.Union(ChannelAlreadyExists, ChannelUnavailable)
+})
+
+/** Joins a public channel (idempotent). Private channels need `AddMember`. */
+export const Join = Rpc.make("Join", {
+  payload: { userId: UserId },
+  success: Channel,
+  error: Schema.Union(ChannelNotFound, Forbidden, ChannelUnavailable)
+})
+
+/** An owner or admin adds a member to the channel (idempotent). */
+export const AddMember = Rpc.make("AddMember", {
+  payload: { actorId: UserId, userId: UserId, role: Role },
+  success: Channel,
+  error: Schema.Union(ChannelNotFound, Forbidden, NotAMember, ChannelUnavailable)
+})
+
+/** Leaves the channel. Fails with `NotAMember` when the user was not in it. */
+export const Leave = Rpc.make("Leave", {
+  payload: { userId: UserId },
+  success: Channel,
+  error: Schema.Union(ChannelNotFound, NotAMember, ChannelUnavailable)
+})
+
+/**
+ * Posts a batch of messages, in order. Each item is checked for membership,
+ * deduped on `(authorId, clientMsgId)`, given the next seq and committed;
+ * the reply comes only after the commit. The whole batch fails with
+ * `ChannelUnavailable` when nothing could be committed.
+ */
+export const Post = Rpc.make("Post", {
+  payload: { items: Schema.Array(PostItem) },
+  success: Schema.Array(PostOutcome),
+  error: Schema.Union(ChannelNotFound, ChannelUnavailable)
+})
+
+/** Messages with `seq > afterSeq`, oldest first, at most `limit`. Private channels are readable by members only. */
+export const History = Rpc.make("History", {
+  payload: { readerId: UserId, afterSeq: Seq, limit: HistoryLimit },
+  success: Schema.Array(Message),
+  error: Schema.Union(ChannelNotFound, NotAMember, ChannelUnavailable)
+})
+
+/** The channel and its members. */
+export const Info = Rpc.make("Info", {
+  payload: {},
+  success: Channel,
+  error: Schema.Union(ChannelNotFound, ChannelUnavailable)
+})
+
+/**
+ * Follows the channel: first a chunk with the messages after `afterSeq` (up
+ * to the current head; none when `afterSeq` is omitted), then every commit as
+ * it happens, plus a keep-alive chunk every `keepAliveMs` so that a follower
+ * notices a dead owner. Used by edges, one subscription per edge and channel.
+ */
+export const Subscribe = Rpc.make("Subscribe", {
+  payload: { afterSeq: Schema.optional(Seq), keepAliveMs: Schema.Int.pipe(Schema.between(100, 60_000)) },
+  success: FeedChunk,
+  error: Schema.Union(ChannelNotFound, ChannelUnavailable),
+  stream: true
+})
+
+/** The sharded Channel entity, addressed by `ChannelId`. */
+export const ChannelEntity = Entity.make("Channel", [Create, Join, AddMember, Leave, Post, History, Info, Subscribe])

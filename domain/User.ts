@@ -1,0 +1,40 @@
+/**
+ * The User aggregate: profile and channel memberships. Sessions and real
+ * authentication arrive with the identity issue; today a user is whoever a
+ * development token names.
+ */
+import { Entity } from "@effect/cluster"
+import { Rpc } from "@effect/rpc"
+import { Schema } from "effect"
+import { ServiceUnavailable } from "./Errors.ts"
+import { ChannelId, UserId } from "./Ids.ts"
+
+export const DisplayName = Schema.String.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(80))
+
+export const User = Schema.Struct({
+  id: UserId,
+  displayName: DisplayName,
+  createdAt: Schema.Number,
+  channels: Schema.Array(ChannelId)
+})
+export type User = typeof User.Type
+
+/** Creates the user on first sight, or returns it; updates the display name when one is given. */
+export const Upsert = Rpc.make("Upsert", {
+  payload: { displayName: Schema.optional(DisplayName) },
+  success: User,
+  error: ServiceUnavailable
+})
+
+/** The profile and the channels the user belongs to. */
+export const Get = Rpc.make("Get", { payload: {}, success: User, error: ServiceUnavailable })
+
+/** Records that the user joined (or left) a channel; sent by the Channel side after the change committed. */
+export const TrackMembership = Rpc.make("TrackMembership", {
+  payload: { channelId: ChannelId, member: Schema.Boolean },
+  success: User,
+  error: ServiceUnavailable
+})
+
+/** The sharded User entity, addressed by `UserId`. */
+export const UserEntity = Entity.make("User", [Upsert, Get, TrackMembership])

@@ -1,0 +1,68 @@
+/**
+ * Every setting of a PlexiChat node, read through Effect `Config` from the
+ * environment. The README's configuration table lists the same names.
+ *
+ * The cluster library reads `HOST`/`PORT` itself when left to its own
+ * devices; we pass it every address explicitly, so the public `PORT` never
+ * leaks into the runner's port.
+ */
+import { Config, Context, Duration, Effect, Layer, type Option, Redacted } from "effect"
+
+export interface PlexiConfigShape {
+  /** Postgres URL; none means the embedded PGlite store. */
+  readonly databaseUrl: Option.Option<Redacted.Redacted<string>>
+  readonly dataDir: string
+  readonly host: string
+  readonly port: number
+  readonly nodeId: Option.Option<string>
+  readonly runnerHost: string
+  readonly runnerListenHost: string
+  readonly runnerPort: number
+  readonly shardsPerGroup: number
+  readonly shardLockExpiration: Duration.Duration
+  readonly shardLockRefresh: Duration.Duration
+  readonly assignmentRefresh: Duration.Duration
+  readonly devAuth: boolean
+  readonly devTokenSecret: Redacted.Redacted<string>
+  readonly devTokenTtl: Duration.Duration
+  readonly wsMaxFrameBytes: number
+  readonly wsMaxBackpressureBytes: number
+  readonly wsRateLimit: number
+  readonly wsRateBurst: number
+  readonly wsIdleTimeoutSeconds: number
+  readonly feedKeepAlive: Duration.Duration
+  readonly commitFlushers: number
+}
+
+export const config: Config.Config<PlexiConfigShape> = Config.all({
+  databaseUrl: Config.option(Config.redacted("DATABASE_URL")).pipe(
+    Config.withDescription("Postgres URL. Unset: an embedded PGlite store in PLEXI_DATA_DIR (single node).")
+  ),
+  dataDir: Config.string("PLEXI_DATA_DIR").pipe(Config.withDefault("./data")),
+  host: Config.string("PLEXI_HOST").pipe(Config.withDefault("0.0.0.0")),
+  port: Config.port("PORT").pipe(Config.withDefault(8080)),
+  nodeId: Config.option(Config.string("PLEXI_NODE_ID")),
+  runnerHost: Config.string("PLEXI_RUNNER_HOST").pipe(Config.withDefault("127.0.0.1")),
+  runnerListenHost: Config.string("PLEXI_RUNNER_LISTEN_HOST").pipe(Config.withDefault("0.0.0.0")),
+  runnerPort: Config.port("PLEXI_RUNNER_PORT").pipe(Config.withDefault(34431)),
+  shardsPerGroup: Config.integer("PLEXI_SHARDS_PER_GROUP").pipe(Config.withDefault(100)),
+  shardLockExpiration: Config.duration("PLEXI_SHARD_LOCK_EXPIRATION").pipe(Config.withDefault(Duration.seconds(6))),
+  shardLockRefresh: Config.duration("PLEXI_SHARD_LOCK_REFRESH").pipe(Config.withDefault(Duration.seconds(2))),
+  assignmentRefresh: Config.duration("PLEXI_ASSIGNMENT_REFRESH").pipe(Config.withDefault(Duration.seconds(1))),
+  devAuth: Config.boolean("PLEXI_DEV_AUTH").pipe(Config.withDefault(true)),
+  devTokenSecret: Config.redacted("PLEXI_DEV_TOKEN_SECRET").pipe(
+    Config.withDefault(Redacted.make("plexichat-development-secret-change-me"))
+  ),
+  devTokenTtl: Config.duration("PLEXI_DEV_TOKEN_TTL").pipe(Config.withDefault(Duration.hours(12))),
+  wsMaxFrameBytes: Config.integer("PLEXI_WS_MAX_FRAME_BYTES").pipe(Config.withDefault(64 * 1024)),
+  wsMaxBackpressureBytes: Config.integer("PLEXI_WS_MAX_BACKPRESSURE_BYTES").pipe(Config.withDefault(1024 * 1024)),
+  wsRateLimit: Config.number("PLEXI_WS_RATE_LIMIT").pipe(Config.withDefault(200)),
+  wsRateBurst: Config.number("PLEXI_WS_RATE_BURST").pipe(Config.withDefault(400)),
+  wsIdleTimeoutSeconds: Config.integer("PLEXI_WS_IDLE_TIMEOUT_SECONDS").pipe(Config.withDefault(120)),
+  feedKeepAlive: Config.duration("PLEXI_FEED_KEEPALIVE").pipe(Config.withDefault(Duration.seconds(1))),
+  commitFlushers: Config.integer("PLEXI_COMMIT_FLUSHERS").pipe(Config.withDefault(2))
+})
+
+export class PlexiConfig extends Context.Tag("plexichat/PlexiConfig")<PlexiConfig, PlexiConfigShape>() {
+  static readonly layer = Layer.effect(PlexiConfig, Effect.orDie(config))
+}

@@ -1,0 +1,62 @@
+/**
+ * The node's SQL client: Postgres when `DATABASE_URL` is set, otherwise an
+ * embedded PGlite database in `PLEXI_DATA_DIR`, served on a private Unix
+ * socket by `pglite-socket` so that the very same `@effect/sql-pg` client
+ * (and the cluster's SQL storage) talks to it over the Postgres protocol.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { PGlite } from "@electric-sql/pglite"
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
+import { PgClient } from "@effect/sql-pg"
+import { Context, Effect, Layer, Option, type Redacted } from "effect"
+import { PlexiConfig } from "../Config.ts"
+
+export type DatabaseKind = "postgres" | "pglite"
+
+export class Database extends Context.Tag("plexichat/Database")<Database, { readonly kind: DatabaseKind }>() {}
+
+/** Postgres at `url`. */
+export const layerPostgres = (url: Redacted.Redacted<string>, options?: { readonly maxConnections?: number }) =>
+  Layer.merge(
+    PgClient.layer({ url, maxConnections: options?.maxConnections ?? 10, applicationName: "plexichat" }),
+    Layer.succeed(Database, { kind: "postgres" })
+  )
+
+/** Starts PGlite in `dataDir` and serves it on a Unix socket for the lifetime of the layer. */
+export const pgliteSocket = (dataDir: string) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const dir = resolve(dataDir, "pglite")
+      mkdirSync(dir, { recursive: true })
+      const db = await PGlite.create(dir)
+      const socketDir = mkdtempSync(join(tmpdir(), "plexi-pg-"))
+      const server = new PGLiteSocketServer({ db, path: join(socketDir, ".s.PGSQL.5432"), maxConnections: 1 })
+      await server.start()
+      return { db, server, socketDir }
+    }),
+    ({ db, server, socketDir }) =>
+      Effect.promise(async () => {
+        await server.stop()
+        await db.close()
+        rmSync(socketDir, { recursive: true, force: true })
+      })
+  )
+
+/** The embedded store: PGlite behind a socket, one connection (PGlite runs one query at a time). */
+export const layerPglite = (dataDir: string) =>
+  Layer.unwrapScoped(Effect.map(pgliteSocket(dataDir), ({ socketDir }) =>
+    Layer.merge(
+      PgClient.layer({ host: socketDir, port: 5432, database: "postgres", username: "postgres", maxConnections: 1 }),
+      Layer.succeed(Database, { kind: "pglite" })
+    )
+  ))
+
+/** Chooses the store from the node's configuration. */
+export const layer = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
+  Option.match(config.databaseUrl, {
+    onNone: () => layerPglite(config.dataDir),
+    onSome: (url) => layerPostgres(url)
+  })
+))

@@ -1,0 +1,78 @@
+/**
+ * Schema migrations, run through the `@effect/sql` Migrator once per start,
+ * under a Postgres advisory lock so that nodes starting together on an empty
+ * database take turns. The cluster's own tables are created under the same
+ * lock (their layers create them on first build, and two runners doing that
+ * at once crash one of them).
+ */
+import { SqlMessageStorage, SqlRunnerStorage } from "@effect/cluster"
+import { Migrator, SqlClient } from "@effect/sql"
+import { Effect, Layer } from "effect"
+
+const migrations = {
+  "0001_chat_core": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE plexi_users (
+      id text PRIMARY KEY,
+      display_name text NOT NULL,
+      created_at bigint NOT NULL
+    )`
+    yield* sql`CREATE TABLE plexi_channels (
+      id text PRIMARY KEY,
+      name text NOT NULL,
+      visibility text NOT NULL CHECK (visibility IN ('public', 'private')),
+      created_by text NOT NULL,
+      created_at bigint NOT NULL
+    )`
+    yield* sql`CREATE TABLE plexi_channel_members (
+      channel_id text NOT NULL REFERENCES plexi_channels (id) ON DELETE CASCADE,
+      user_id text NOT NULL,
+      role text NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+      joined_at bigint NOT NULL,
+      PRIMARY KEY (channel_id, user_id)
+    )`
+    yield* sql`CREATE INDEX plexi_channel_members_user ON plexi_channel_members (user_id)`
+    yield* sql`CREATE TABLE plexi_messages (
+      channel_id text NOT NULL,
+      seq bigint NOT NULL,
+      author_id text NOT NULL,
+      client_msg_id text NOT NULL,
+      body text NOT NULL,
+      created_at bigint NOT NULL,
+      PRIMARY KEY (channel_id, seq),
+      UNIQUE (channel_id, author_id, client_msg_id)
+    )`
+  })
+}
+
+const run = Migrator.make({})({
+  loader: Migrator.fromRecord(migrations),
+  table: "plexi_migrations"
+})
+
+/** An arbitrary constant: the advisory lock every node takes while migrating. */
+const MIGRATION_LOCK = 0x706c6578
+
+/**
+ * Runs our migrations and creates the cluster's tables. With `lock`, a
+ * session advisory lock held on a reserved connection makes concurrent
+ * starters wait their turn (the work itself runs on the pool).
+ */
+export const migrate = (options: { readonly runnerTables: boolean; readonly lock: boolean }) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    if (options.lock) {
+      const conn = yield* sql.reserve
+      yield* Effect.acquireRelease(
+        conn.execute("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK], undefined),
+        () => Effect.ignore(conn.execute("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK], undefined))
+      )
+    }
+    const ran = yield* run
+    yield* Layer.build(
+      options.runnerTables
+        ? Layer.mergeAll(SqlMessageStorage.layer, Layer.orDie(SqlRunnerStorage.layer))
+        : SqlMessageStorage.layer
+    )
+    if (ran.length > 0) yield* Effect.logInfo("migrations applied", ran.map(([id, name]) => `${id}_${name}`))
+  }).pipe(Effect.scoped, Effect.withSpan("plexichat/migrate"))

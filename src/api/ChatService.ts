@@ -1,0 +1,91 @@
+/**
+ * The operations every front door shares (WebSocket frames, typed RPC and
+ * REST): they validate the caller's rights through the entities and map
+ * cluster transport failures to `ChannelUnavailable`.
+ */
+import { randomBytes } from "node:crypto"
+import type { AlreadyProcessingMessage, MailboxFull, PersistenceError } from "@effect/cluster/ClusterError"
+import { Context, Effect, Layer, Option, Predicate } from "effect"
+import { ChannelEntity, type Role, type Visibility } from "../../domain/Channel.ts"
+import { ChannelUnavailable, ServiceUnavailable } from "../../domain/Errors.ts"
+import { ChannelId, type UserId } from "../../domain/Ids.ts"
+import { type User, UserEntity } from "../../domain/User.ts"
+import { PostOutbox } from "../messaging/PostOutbox.ts"
+
+type ClusterFailure = MailboxFull | AlreadyProcessingMessage | PersistenceError
+
+const isClusterFailure = (e: unknown): e is ClusterFailure =>
+  Predicate.isTagged(e, "MailboxFull") || Predicate.isTagged(e, "AlreadyProcessingMessage") ||
+  Predicate.isTagged(e, "PersistenceError")
+
+/** Maps the cluster's transport failures (full mailbox, storage) to the domain error a caller can act on. */
+export const channelTransport = (channelId: ChannelId) =>
+<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, Exclude<E, ClusterFailure> | ChannelUnavailable, R> =>
+  Effect.catchIf(
+    self,
+    isClusterFailure,
+    (e) => Effect.fail(new ChannelUnavailable({ channelId, reason: `cluster: ${e._tag}` }))
+  ) as Effect.Effect<A, Exclude<E, ClusterFailure> | ChannelUnavailable, R>
+
+const userTransport = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.catchIf(
+    self,
+    isClusterFailure,
+    (e) => Effect.fail(new ServiceUnavailable({ reason: `cluster: ${e._tag}` }))
+  ) as Effect.Effect<A, Exclude<E, ClusterFailure> | ServiceUnavailable, R>
+
+export const newChannelId = (): ChannelId => ChannelId.make(`c_${randomBytes(9).toString("base64url")}`)
+
+export class ChatService extends Context.Tag("plexichat/ChatService")<ChatService, Effect.Effect.Success<typeof make>>() {
+  static readonly layer = Layer.effect(ChatService, Effect.suspend(() => make))
+}
+
+const make = Effect.gen(function*() {
+  const channels = yield* ChannelEntity.client
+  const users = yield* UserEntity.client
+  const outbox = yield* PostOutbox
+
+  /** Keeps the user's membership list in step; the channel is the source of truth, so failures are only logged. */
+  const track = (userId: UserId, channelId: ChannelId, member: boolean) =>
+    users(userId).TrackMembership({ channelId, member }).pipe(
+      Effect.catchAllCause((cause) => Effect.logWarning("membership tracking failed", cause)),
+      Effect.asVoid
+    )
+
+  const ensureUser = (userId: UserId, displayName: Option.Option<string>): Effect.Effect<User, ServiceUnavailable> =>
+    users(userId).Upsert(Option.match(displayName, { onNone: () => ({}), onSome: (name) => ({ displayName: name }) }))
+      .pipe(userTransport)
+
+  const me = (userId: UserId) => users(userId).Get({}).pipe(userTransport)
+
+  const createChannel = (userId: UserId, name: string, visibility: Visibility) => {
+    const channelId = newChannelId()
+    return channels(channelId).Create({ name, visibility, ownerId: userId }).pipe(
+      channelTransport(channelId),
+      Effect.tap(() => track(userId, channelId, true))
+    )
+  }
+
+  const join = (userId: UserId, channelId: ChannelId) =>
+    channels(channelId).Join({ userId }).pipe(channelTransport(channelId), Effect.tap(() => track(userId, channelId, true)))
+
+  const addMember = (actorId: UserId, channelId: ChannelId, userId: UserId, role: Role) =>
+    channels(channelId).AddMember({ actorId, userId, role }).pipe(
+      channelTransport(channelId),
+      Effect.tap(() => track(userId, channelId, true))
+    )
+
+  const leave = (userId: UserId, channelId: ChannelId) =>
+    channels(channelId).Leave({ userId }).pipe(channelTransport(channelId), Effect.tap(() => track(userId, channelId, false)))
+
+  const post = (userId: UserId, channelId: ChannelId, clientMsgId: string, body: string) =>
+    outbox.post(channelId, { authorId: userId, clientMsgId, body }).pipe(
+      Effect.flatMap((outcome) =>
+        outcome._tag === "Accepted" ? Effect.succeed(outcome.message) : Effect.fail(outcome.error)
+      )
+    )
+
+  const history = (userId: UserId, channelId: ChannelId, afterSeq: number, limit: number) => channels(channelId).History({ readerId: userId, afterSeq, limit }).pipe(channelTransport(channelId))
+
+  return { ensureUser, me, createChannel, join, addMember, leave, post, history } as const
+})

@@ -1,0 +1,350 @@
+/**
+ * Behaviour of the sharded Channel entity.
+ *
+ * State (members, next seq, a window of recent messages and the recent
+ * idempotency keys) lives in memory and is rebuilt from Postgres whenever the
+ * entity starts: on first use, after passivation, after its node died and
+ * after a crash. Requests are handled one at a time (the cluster's default
+ * entity concurrency), which is what makes `seq` gap-free without locks;
+ * `Subscribe` and `History` are forked so they never hold up posts.
+ */
+import { Entity } from "@effect/cluster"
+import { Rpc } from "@effect/rpc"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Cause, Chunk, Context, Effect, Option, PubSub, Schedule, Stream } from "effect"
+import {
+  type Channel,
+  ChannelEntity,
+  type FeedChunk,
+  type Member,
+  type Message,
+  type PostItem,
+  type PostOutcome
+} from "../../domain/Channel.ts"
+import { ChannelAlreadyExists, ChannelNotFound, ChannelUnavailable, Forbidden, NotAMember } from "../../domain/Errors.ts"
+import { ChannelId, messageIdOf, type UserId } from "../../domain/Ids.ts"
+import { GroupCommitWriter } from "../messaging/GroupCommitWriter.ts"
+import { MessageStore } from "../messaging/MessageStore.ts"
+
+/** Tuning of the Channel entity. */
+export class ChannelSettings extends Context.Reference<ChannelSettings>()("plexichat/ChannelSettings", {
+  defaultValue: () => ({
+    /** Recent messages kept in memory to serve History and catch-ups without a query. */
+    windowSize: 512,
+    /** Idempotency keys loaded on activation; retries older than this are checked in Postgres. */
+    dedupeLoad: 4096,
+    /** Idempotency keys kept in memory at most. */
+    dedupeMax: 100_000,
+    /** How often followers get a keep-alive chunk, so they notice a dead owner. */
+    keepAliveMs: 1000
+  })
+}) {}
+
+/**
+ * Fault-injection point for supervision tests: runs before each Post batch
+ * is handled. The default does nothing.
+ */
+export class ChannelHooks extends Context.Reference<ChannelHooks>()("plexichat/ChannelHooks", {
+  defaultValue: () => ({ beforePost: (_items: ReadonlyArray<PostItem>): Effect.Effect<void> => Effect.void })
+}) {}
+
+const dedupeKey = (authorId: string, clientMsgId: string) => `${authorId}\u0000${clientMsgId}`
+
+interface Live {
+  readonly _tag: "Live"
+  channel: Channel
+  members: Map<UserId, Member>
+  /** seq of the last committed message. */
+  head: number
+  /** Recent messages, ascending, contiguous, ending at `head`. */
+  window: Array<Message>
+  /** (author, clientMsgId) -> seq for recent messages. */
+  dedupe: Map<string, number>
+  /** True when `dedupe` holds every message of the channel. */
+  dedupeComplete: boolean
+}
+type State = Live | { readonly _tag: "Absent" } | { readonly _tag: "Unloaded" }
+
+export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
+  const address = yield* Entity.CurrentAddress
+  const channelId = ChannelId.make(address.entityId)
+  const store = yield* MessageStore
+  const writer = yield* GroupCommitWriter
+  const settings = yield* ChannelSettings
+  const hooks = yield* ChannelHooks
+  const feed = yield* PubSub.sliding<FeedChunk>(4096)
+  let followers = 0
+
+  const unavailable = (reason: string) => new ChannelUnavailable({ channelId, reason })
+  const storeFailed = (error: SqlError) => {
+    state = { _tag: "Unloaded" }
+    return Effect.zipRight(
+      Effect.logWarning("channel store failed", error),
+      Effect.fail(unavailable("store unavailable"))
+    )
+  }
+
+  const load = Effect.gen(function*() {
+    const found = yield* store.loadChannel(channelId)
+    if (Option.isNone(found)) return { _tag: "Absent" } as const
+    const head = yield* store.head(channelId)
+    const recent = head === 0 ? [] : yield* store.recent(channelId, Math.max(settings.windowSize, settings.dedupeLoad))
+    const dedupe = new Map<string, number>()
+    for (const m of recent) dedupe.set(dedupeKey(m.authorId, m.clientMsgId), m.seq)
+    const live: Live = {
+      _tag: "Live",
+      channel: found.value,
+      members: new Map(found.value.members.map((m) => [m.userId, m])),
+      head,
+      window: recent.slice(-settings.windowSize),
+      dedupe,
+      dedupeComplete: recent.length === head
+    }
+    return live
+  })
+
+  let state: State = { _tag: "Unloaded" }
+  const current: Effect.Effect<Live | { readonly _tag: "Absent" }, ChannelUnavailable> = Effect.suspend(() =>
+    state._tag !== "Unloaded"
+      ? Effect.succeed(state)
+      : load.pipe(
+        Effect.tap((s) => {
+          state = s
+        }),
+        Effect.catchAll(storeFailed)
+      )
+  )
+  const live = Effect.flatMap(current, (s) => s._tag === "Live" ? Effect.succeed(s) : Effect.fail(new ChannelNotFound({ channelId })))
+
+  /**
+   * Supervision: a defect inside a handler is logged, the in-memory state is
+   * dropped (rebuilt from Postgres by the next request) and the caller gets
+   * `ChannelUnavailable` instead of waiting on a replay that would crash again.
+   */
+  const supervised = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | ChannelUnavailable, R> =>
+    Effect.catchAllDefect(effect, (defect) => {
+      state = { _tag: "Unloaded" }
+      return Effect.zipRight(
+        Effect.logError("channel handler crashed; state will be rebuilt", Cause.die(defect)),
+        Effect.fail(unavailable("restarted after a crash"))
+      )
+    })
+
+  const publicView = (s: Live): Channel => ({ ...s.channel, members: Array.from(s.members.values()) })
+
+  const remember = (s: Live, messages: ReadonlyArray<Message>) => {
+    for (const m of messages) {
+      s.window.push(m)
+      s.dedupe.set(dedupeKey(m.authorId, m.clientMsgId), m.seq)
+    }
+    if (s.window.length > settings.windowSize) s.window.splice(0, s.window.length - settings.windowSize)
+    if (s.dedupe.size > settings.dedupeMax) {
+      const it = s.dedupe.keys()
+      for (let n = s.dedupe.size - settings.dedupeMax; n > 0; n--) s.dedupe.delete(it.next().value!)
+      s.dedupeComplete = false
+    }
+  }
+
+  /** Messages `afterSeq < seq <= upTo`, from the window when it covers them. */
+  const between = (s: Live, afterSeq: number, upTo: number, limit: number) => {
+    const first = s.window[0]
+    if (first !== undefined && first.seq <= afterSeq + 1) {
+      const from = afterSeq + 1 - first.seq
+      return Effect.succeed(s.window.slice(from, Math.min(from + limit, from + (upTo - afterSeq))))
+    }
+    return store.range(channelId, afterSeq, limit, upTo).pipe(Effect.catchAll(storeFailed))
+  }
+
+  const messageAt = (s: Live, seq: number) => {
+    const first = s.window[0]
+    if (first !== undefined && seq >= first.seq) return Effect.succeed(s.window[seq - first.seq]!)
+    return store.range(channelId, seq - 1, 1).pipe(
+      Effect.map((rows) => rows[0]!),
+      Effect.catchAll(storeFailed)
+    )
+  }
+
+  const post = Effect.fnUntraced(function*(items: ReadonlyArray<PostItem>) {
+    yield* hooks.beforePost(items)
+    const s = yield* live
+    const outcomes: Array<PostOutcome | number> = new Array(items.length)
+    const fresh: Array<Message> = []
+    const pendingKeys = new Map<string, number>()
+    let unknown: Array<number> = []
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!
+      if (!s.members.has(item.authorId)) {
+        outcomes[i] = { _tag: "Rejected", error: new NotAMember({ channelId, userId: item.authorId }) }
+        continue
+      }
+      const seq = s.dedupe.get(dedupeKey(item.authorId, item.clientMsgId))
+      if (seq !== undefined) outcomes[i] = -seq
+      else unknown.push(i)
+    }
+    if (unknown.length > 0 && !s.dedupeComplete) {
+      const found = yield* store.findByClientIds(channelId, unknown.map((i) => items[i]!)).pipe(
+        Effect.catchAll(storeFailed)
+      )
+      if (found.length > 0) {
+        const byKey = new Map(found.map((m) => [dedupeKey(m.authorId, m.clientMsgId), m] as const))
+        unknown = unknown.filter((i) => {
+          const original = byKey.get(dedupeKey(items[i]!.authorId, items[i]!.clientMsgId))
+          if (original === undefined) return true
+          outcomes[i] = { _tag: "Accepted", message: original, duplicate: true }
+          return false
+        })
+      }
+    }
+    const now = Date.now()
+    for (const i of unknown) {
+      const item = items[i]!
+      const key = dedupeKey(item.authorId, item.clientMsgId)
+      const earlier = pendingKeys.get(key)
+      if (earlier !== undefined) {
+        outcomes[i] = -earlier
+        continue
+      }
+      const seq = s.head + fresh.length + 1
+      pendingKeys.set(key, seq)
+      fresh.push({
+        id: messageIdOf(channelId, seq),
+        channelId,
+        seq,
+        authorId: item.authorId,
+        body: item.body,
+        clientMsgId: item.clientMsgId,
+        createdAt: now
+      })
+      outcomes[i] = { _tag: "Accepted", message: fresh[fresh.length - 1]!, duplicate: false }
+    }
+    if (fresh.length > 0) {
+      yield* writer.write(fresh).pipe(Effect.catchAll(storeFailed))
+      s.head += fresh.length
+      remember(s, fresh)
+      yield* PubSub.publish(feed, { head: s.head, messages: fresh })
+    }
+    // Resolve duplicates (marked with -seq) to the original message.
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i]!
+      if (typeof o !== "number") continue
+      const seq = -o
+      const message = seq > s.head - fresh.length ? fresh[seq - (s.head - fresh.length) - 1]! : yield* messageAt(s, seq)
+      outcomes[i] = { _tag: "Accepted", message, duplicate: true }
+    }
+    return outcomes as ReadonlyArray<PostOutcome>
+  })
+
+  const persistMembership = (effect: Effect.Effect<void, SqlError>) => Effect.catchAll(effect, storeFailed)
+
+  // Keep-alives go through the same PubSub as commits, so they are ordered with them.
+  yield* Effect.suspend(() =>
+    followers > 0 && state._tag === "Live" ? PubSub.publish(feed, { head: state.head, messages: [] }) : Effect.void
+  ).pipe(Effect.repeat(Schedule.spaced(settings.keepAliveMs)), Effect.forkScoped)
+
+  return ChannelEntity.of({
+    Create: ({ payload }) =>
+      supervised(Effect.gen(function*() {
+        const s = yield* current
+        if (s._tag === "Live") return yield* new ChannelAlreadyExists({ channelId })
+        const channel: Channel = {
+          id: channelId,
+          name: payload.name,
+          visibility: payload.visibility,
+          createdBy: payload.ownerId,
+          createdAt: Date.now(),
+          members: [{ userId: payload.ownerId, role: "owner" }]
+        }
+        const created = yield* store.createChannel(channel).pipe(Effect.catchAll(storeFailed))
+        if (!created) {
+          state = { _tag: "Unloaded" }
+          return yield* new ChannelAlreadyExists({ channelId })
+        }
+        state = {
+          _tag: "Live",
+          channel,
+          members: new Map(channel.members.map((m) => [m.userId, m])),
+          head: 0,
+          window: [],
+          dedupe: new Map(),
+          dedupeComplete: true
+        }
+        return channel
+      })),
+
+    Join: ({ payload }) =>
+      supervised(Effect.gen(function*() {
+        const s = yield* live
+        if (s.members.has(payload.userId)) return publicView(s)
+        if (s.channel.visibility === "private") {
+          return yield* new Forbidden({ message: "private channel: ask an owner or admin to add you" })
+        }
+        yield* persistMembership(store.upsertMember(channelId, payload.userId, "member"))
+        s.members.set(payload.userId, { userId: payload.userId, role: "member" })
+        return publicView(s)
+      })),
+
+    AddMember: ({ payload }) =>
+      supervised(Effect.gen(function*() {
+        const s = yield* live
+        const actor = s.members.get(payload.actorId)
+        if (actor === undefined) return yield* new NotAMember({ channelId, userId: payload.actorId })
+        if (actor.role === "member") return yield* new Forbidden({ message: "only owners and admins add members" })
+        if (payload.role === "owner" && actor.role !== "owner") {
+          return yield* new Forbidden({ message: "only an owner can add an owner" })
+        }
+        yield* persistMembership(store.upsertMember(channelId, payload.userId, payload.role))
+        s.members.set(payload.userId, { userId: payload.userId, role: payload.role })
+        return publicView(s)
+      })),
+
+    Leave: ({ payload }) =>
+      supervised(Effect.gen(function*() {
+        const s = yield* live
+        if (!s.members.has(payload.userId)) return yield* new NotAMember({ channelId, userId: payload.userId })
+        yield* persistMembership(store.removeMember(channelId, payload.userId))
+        s.members.delete(payload.userId)
+        return publicView(s)
+      })),
+
+    Post: ({ payload }) => supervised(post(payload.items)),
+
+    History: ({ payload }) =>
+      Rpc.fork(supervised(Effect.gen(function*() {
+        const s = yield* live
+        if (s.channel.visibility === "private" && !s.members.has(payload.readerId)) {
+          return yield* new NotAMember({ channelId, userId: payload.readerId })
+        }
+        return yield* between(s, payload.afterSeq, s.head, payload.limit)
+      }))),
+
+    Info: () => supervised(Effect.map(live, publicView)),
+
+    Subscribe: ({ payload }) =>
+      Rpc.fork(Stream.unwrapScoped(supervised(Effect.gen(function*() {
+        const s = yield* live
+        const subscription = yield* PubSub.subscribe(feed)
+        followers++
+        yield* Effect.addFinalizer(() => Effect.sync(() => followers--))
+        // Everything committed up to `head` comes from history; everything
+        // after it is already queued in `subscription`.
+        const head = s.head
+        const backlog = payload.afterSeq === undefined || payload.afterSeq >= head
+          ? Stream.make<Array<FeedChunk>>({ head, messages: [] })
+          : Stream.paginateChunkEffect(payload.afterSeq, (after) =>
+            between(s, after, head, 1000).pipe(Effect.map((messages) => {
+              const last = messages.length > 0 ? messages[messages.length - 1]!.seq : head
+              const chunk: FeedChunk = { head: last, messages }
+              return [Chunk.of(chunk), last >= head ? Option.none() : Option.some(last)] as const
+            }))
+          )
+        const liveChunks = Stream.fromQueue(subscription).pipe(
+          Stream.map((chunk): FeedChunk =>
+            chunk.messages.length > 0 && chunk.messages[0]!.seq <= head
+              ? { head: chunk.head, messages: chunk.messages.filter((m) => m.seq > head) }
+              : chunk
+          )
+        )
+        return Stream.concat(backlog, liveChunks)
+      })))),
+  })
+}))

@@ -1,0 +1,59 @@
+/**
+ * Behaviour of the sharded User entity: the profile and the channels the
+ * user belongs to, rebuilt from Postgres on activation. Sessions and real
+ * authentication are the identity issue's; this entity is where they go.
+ */
+import { Entity } from "@effect/cluster"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect, Option } from "effect"
+import { ServiceUnavailable } from "../../domain/Errors.ts"
+import { type ChannelId, UserId } from "../../domain/Ids.ts"
+import { type User, UserEntity } from "../../domain/User.ts"
+import { MessageStore } from "../messaging/MessageStore.ts"
+
+export const UserEntityLive = UserEntity.toLayer(Effect.gen(function*() {
+  const address = yield* Entity.CurrentAddress
+  const userId = UserId.make(address.entityId)
+  const store = yield* MessageStore
+  let cached: Option.Option<User> = Option.none()
+
+  const unavailable = (error: SqlError) =>
+    Effect.zipRight(Effect.logWarning("user store failed", error), Effect.fail(new ServiceUnavailable({ reason: "user store unavailable" })))
+
+  const reload = store.loadUser(userId).pipe(
+    Effect.map(Option.map((u): User => ({ ...u, channels: [...u.channels] }))),
+    Effect.tap((u) => {
+      cached = u
+    }),
+    Effect.catchAll(unavailable)
+  )
+
+  const upsert = (displayName: Option.Option<string>) =>
+    store.upsertUser(userId, displayName).pipe(
+      Effect.catchAll(unavailable),
+      Effect.zipRight(reload),
+      Effect.flatMap((u) => Effect.orDie(u))
+    )
+
+  const get: Effect.Effect<User, ServiceUnavailable> = Effect.suspend(() =>
+    Option.isSome(cached) ? Effect.succeed(cached.value) : reload.pipe(
+      Effect.flatMap((u) => Option.isSome(u) ? Effect.succeed(u.value) : upsert(Option.none()))
+    )
+  )
+
+  const track = (channelId: ChannelId, member: boolean) =>
+    Effect.map(get, (user): User => {
+      const channels = user.channels.filter((c) => c !== channelId)
+      if (member) channels.push(channelId)
+      channels.sort()
+      const next = { ...user, channels }
+      cached = Option.some(next)
+      return next
+    })
+
+  return UserEntity.of({
+    Upsert: ({ payload }) => upsert(Option.fromNullable(payload.displayName)),
+    Get: () => get,
+    TrackMembership: ({ payload }) => track(payload.channelId, payload.member)
+  })
+}))
