@@ -1,0 +1,91 @@
+/**
+ * Layer composition of one PlexiChat node: store, cluster runner, entities,
+ * the edge's hub and outbox, and the uWS edge on the public port.
+ */
+import { hostname } from "node:os"
+import { ShardId, Sharding, ShardingConfig } from "@effect/cluster"
+import { Duration, Effect, Layer, Option } from "effect"
+import { ChatService } from "../src/api/ChatService.ts"
+import { NodeStatus } from "../src/api/NodeStatus.ts"
+import { DevTokens } from "../src/auth/DevTokens.ts"
+import { ChannelEntityLive, ChannelSettings } from "../src/entities/ChannelEntity.ts"
+import { UserEntityLive } from "../src/entities/UserEntity.ts"
+import { ChannelHub } from "../src/messaging/ChannelHub.ts"
+import { GroupCommitWriter } from "../src/messaging/GroupCommitWriter.ts"
+import { MessageStore } from "../src/messaging/MessageStore.ts"
+import { PostOutbox } from "../src/messaging/PostOutbox.ts"
+import * as Cluster from "./cluster/Cluster.ts"
+import { PlexiConfig } from "./Config.ts"
+import { EdgeLive, FanOutLive, NodeId, UwsApp } from "./edge/Edge.ts"
+import { websocketEngine } from "./edge/Uws.ts"
+import * as Database from "./sql/Database.ts"
+import { migrate } from "./sql/Migrations.ts"
+
+/** The store, migrated (one node at a time) before anything else uses it. */
+const StoreLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) => {
+  const postgres = Option.isSome(config.databaseUrl)
+  return Layer.effectDiscard(migrate({ runnerTables: postgres, lock: postgres })).pipe(
+    Layer.provide(ShardingConfig.layer(Cluster.shardingConfig(config))),
+    Layer.provideMerge(Database.layer)
+  )
+}))
+
+const NodeIdLive = Layer.effect(NodeId, Effect.map(PlexiConfig, (config) =>
+  Option.getOrElse(config.nodeId, () => `${hostname()}:${config.port}`)))
+
+const ChannelSettingsLive = Layer.effect(ChannelSettings, Effect.map(PlexiConfig, (config) => ({
+  ...ChannelSettings.defaultValue(),
+  keepAliveMs: Duration.toMillis(config.feedKeepAlive)
+})))
+
+const DevTokensLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
+  DevTokens.layer({ secret: config.devTokenSecret, ttlMs: Duration.toMillis(config.devTokenTtl) })))
+
+const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, Database.Database), ([config, db]) =>
+  GroupCommitWriter.layer({ flushers: db.kind === "pglite" ? 1 : config.commitFlushers, maxBatchRows: 4000 })))
+
+const HubLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) => {
+  const keepAliveMs = Duration.toMillis(config.feedKeepAlive)
+  return ChannelHub.layer({ keepAliveMs, stallMs: keepAliveMs * 3, ringSize: 1024 })
+}))
+
+const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
+  const config = yield* PlexiConfig
+  const nodeId = yield* NodeId
+  const sharding = yield* Sharding.Sharding
+  const db = yield* Database.Database
+  const { connections } = yield* UwsApp
+  return NodeStatus.of({
+    health: Effect.sync(() => {
+      let shards = 0
+      for (let i = 1; i <= config.shardsPerGroup; i++) if (sharding.hasShardId(ShardId.make("default", i))) shards++
+      return {
+        status: "ok" as const,
+        nodeId,
+        websocketEngine,
+        shards,
+        connections: connections.count,
+        database: db.kind,
+        cluster: Option.isSome(config.databaseUrl) ? "multi" as const : "single" as const
+      }
+    })
+  })
+}))
+
+const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
+  Layer.provide([WriterLive, ChannelSettingsLive])
+)
+
+const EdgeServicesLive = Layer.mergeAll(ChatService.layer, HubLive, NodeStatusLive, DevTokensLive).pipe(
+  Layer.provide([PostOutbox.layer({ maxBatch: 1000 }), FanOutLive])
+)
+
+/** Everything one node runs; `Layer.launch` it. */
+export const NodeLive = Layer.mergeAll(EdgeLive, EntitiesLive).pipe(
+  Layer.provide(EdgeServicesLive),
+  Layer.provideMerge(Layer.mergeAll(UwsApp.layer, NodeIdLive)),
+  Layer.provideMerge(MessageStore.Default),
+  Layer.provideMerge(Cluster.layer),
+  Layer.provideMerge(StoreLive),
+  Layer.provideMerge(PlexiConfig.layer)
+)

@@ -1,0 +1,109 @@
+/**
+ * The node's one public port, owned by uWebSockets.js:
+ * - `/ws`      the WebSocket protocol (docs/PROTOCOL.md)
+ * - `/rpc`     typed RPC for `@effect/rpc` clients (NDJSON over HTTP, streamed)
+ * - `/api/v1`  REST from the `HttpApi`, with `/api/v1/openapi.json`
+ */
+import { HttpApiBuilder, HttpServer } from "@effect/platform"
+import { RpcSerialization, RpcServer } from "@effect/rpc"
+import { Context, Effect, Layer } from "effect"
+import type { TemplatedApp, us_listen_socket } from "uWebSockets.js"
+import { ChatRpcs } from "../../domain/Api.ts"
+import { ChatService } from "../../src/api/ChatService.ts"
+import { HttpApiLive } from "../../src/api/HttpHandlers.ts"
+import { NodeStatus } from "../../src/api/NodeStatus.ts"
+import { ChatRpcsLive, RpcAuthenticationLive } from "../../src/api/RpcHandlers.ts"
+import { DevTokens } from "../../src/auth/DevTokens.ts"
+import { ChannelHub, FanOut } from "../../src/messaging/ChannelHub.ts"
+import { PlexiConfig } from "../Config.ts"
+import { bridge } from "./HttpBridge.ts"
+import { uws, websocketEngine } from "./Uws.ts"
+import { makeGateway, messageFrame, topicOf } from "./WsGateway.ts"
+
+/** The uWS app of this node, and its live WebSocket count. */
+export class UwsApp extends Context.Tag("plexichat/UwsApp")<UwsApp, {
+  readonly app: TemplatedApp
+  readonly connections: { count: number }
+}>() {
+  static readonly layer = Layer.sync(UwsApp, () => ({ app: uws.App(), connections: { count: 0 } }))
+}
+
+/** Live fan-out: one uWS `publish` per message and edge; uWS writes to every subscribed socket natively. */
+export const FanOutLive = Layer.effect(FanOut, Effect.map(UwsApp, ({ app }) =>
+  FanOut.of({
+    publish: (channelId, messages) => {
+      const topic = topicOf(channelId)
+      for (const m of messages) app.publish(topic, messageFrame(m))
+    }
+  })))
+
+/** The node's identity as shown in health and `hello`. */
+export class NodeId extends Context.Tag("plexichat/NodeId")<NodeId, string>() {}
+
+export class EdgeServer extends Context.Tag("plexichat/EdgeServer")<EdgeServer, { readonly port: number }>() {}
+
+const MAX_HTTP_BODY = 1024 * 1024
+
+export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
+  const config = yield* PlexiConfig
+  const nodeId = yield* NodeId
+  const { app, connections } = yield* UwsApp
+  const chat = yield* ChatService
+  const tokens = yield* DevTokens
+  const hub = yield* ChannelHub
+  const services = yield* Effect.context<ChatService | DevTokens | ChannelHub | NodeStatus>()
+  const runtime = yield* Effect.runtime<never>()
+  const provided = Layer.succeedContext(services)
+
+  const rest = HttpApiBuilder.toWebHandler(
+    Layer.mergeAll(
+      HttpApiLive,
+      HttpApiBuilder.middlewareOpenApi({ path: "/api/v1/openapi.json" }).pipe(Layer.provide(HttpApiLive)),
+      HttpServer.layerContext
+    ).pipe(Layer.provide(provided))
+  )
+  const rpc = RpcServer.toWebHandler(ChatRpcs, {
+    layer: Layer.mergeAll(ChatRpcsLive, RpcAuthenticationLive, RpcSerialization.layerNdjson, HttpServer.layerContext)
+      .pipe(Layer.provide(provided))
+  })
+  yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all([rest.dispose(), rpc.dispose()])))
+
+  app.ws("/ws", makeGateway({
+    options: {
+      maxFrameBytes: config.wsMaxFrameBytes,
+      maxBackpressureBytes: config.wsMaxBackpressureBytes,
+      rateLimit: config.wsRateLimit,
+      rateBurst: config.wsRateBurst,
+      idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
+      nodeId,
+      engine: websocketEngine
+    },
+    runtime,
+    chat,
+    tokens,
+    hub,
+    onCount: (delta) => {
+      connections.count += delta
+    }
+  }))
+  const bridgeOptions = { maxBodyBytes: MAX_HTTP_BODY }
+  app.any("/rpc", bridge(rpc.handler, bridgeOptions))
+  app.any("/api/*", bridge(rest.handler, bridgeOptions))
+  app.any("/*", (res) => {
+    res.writeStatus("404 Not Found").writeHeader("content-type", "application/json")
+      .end(JSON.stringify({ _tag: "NotFound", message: "see /api/v1/openapi.json, /rpc and /ws" }))
+  })
+
+  const listenSocket = yield* Effect.async<us_listen_socket, Error>((resume) => {
+    app.listen(config.host, config.port, (socket) => {
+      resume(socket === false ? Effect.fail(new Error(`cannot listen on ${config.host}:${config.port}`)) : Effect.succeed(socket))
+    })
+  }).pipe(Effect.orDie)
+  const port = uws.us_socket_local_port(listenSocket as never)
+  yield* Effect.addFinalizer(() => Effect.sync(() => uws.us_listen_socket_close(listenSocket)))
+  yield* Effect.logInfo(`PlexiChat node ${nodeId} listening on http://${config.host}:${port} (websocket engine: ${websocketEngine})`)
+  if (websocketEngine !== "uws-native") {
+    yield* Effect.logWarning("uWebSockets.js native binary did not load: running the slow ws fallback")
+  }
+  return { port }
+}))

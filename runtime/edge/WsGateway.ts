@@ -1,0 +1,297 @@
+/**
+ * The `/ws` endpoint: authenticates the socket, decodes frames, applies the
+ * per-connection rate limit and routes each frame to the shared chat
+ * operations. Live messages never pass through here: the ChannelHub hands
+ * them to uWS `publish`, and a subscribed socket receives them natively.
+ */
+import { Effect, Either, ParseResult, Runtime, Schema } from "effect"
+import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from "uWebSockets.js"
+import type { Message } from "../../domain/Channel.ts"
+import type { ChannelId, UserId } from "../../domain/Ids.ts"
+import { ClientFrame, CloseCode, type ErrorCode } from "../../domain/Protocol.ts"
+import type { ChatService } from "../../src/api/ChatService.ts"
+import type { DevTokens } from "../../src/auth/DevTokens.ts"
+import type { ChannelHub } from "../../src/messaging/ChannelHub.ts"
+import { uws } from "./Uws.ts"
+
+export interface Connection {
+  userId: UserId | undefined
+  /** Channels this socket follows, or is being attached to ("pending"). */
+  readonly subs: Map<ChannelId, "pending" | "active">
+  closed: boolean
+  tokens: number
+  refilledAt: number
+  /** Frames refused in a row for the rate limit. */
+  refused: number
+  lastRateErrorAt: number
+}
+
+export interface GatewayOptions {
+  readonly maxFrameBytes: number
+  readonly maxBackpressureBytes: number
+  readonly rateLimit: number
+  readonly rateBurst: number
+  readonly idleTimeoutSeconds: number
+  readonly nodeId: string
+  readonly engine: string
+}
+
+export const topicOf = (channelId: ChannelId) => `c/${channelId}`
+
+export const messageFrame = (message: Message) => `{"type":"message","message":${JSON.stringify(message)}}`
+
+const decoders = new Map(
+  ClientFrame.members.map((member) => [
+    member.fields.type.literals[0] as string,
+    Schema.decodeUnknownEither(member as Schema.Schema<ClientFrame, unknown>, { errors: "first", onExcessProperty: "ignore" })
+  ])
+)
+
+/** `field: problem`, readable by a person debugging a client. */
+const formatParseError = (error: ParseResult.ParseError) =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
+    `${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`
+  ).join("; ")
+
+const errorCodes: Record<string, ErrorCode> = {
+  Unauthorized: "unauthorized",
+  NotAMember: "not_a_member",
+  ChannelNotFound: "channel_not_found",
+  Forbidden: "forbidden",
+  ChannelUnavailable: "channel_unavailable",
+  ServiceUnavailable: "channel_unavailable",
+  RateLimited: "rate_limited",
+  InvalidRequest: "invalid_frame"
+}
+
+const describe = (error: { readonly _tag: string }) =>
+  "message" in error && typeof error.message === "string" && error.message.length > 0 ? error.message : error._tag
+
+/** Refuse the flood: after this many frames refused in a row, close with `CloseCode.flood`. */
+const FLOOD_CLOSE_AFTER = 2000
+
+export const makeGateway = (deps: {
+  readonly options: GatewayOptions
+  readonly runtime: Runtime.Runtime<never>
+  readonly chat: ChatService["Type"]
+  readonly tokens: DevTokens["Type"]
+  readonly hub: ChannelHub["Type"]
+  readonly onCount: (delta: number) => void
+}): WebSocketBehavior<Connection> => {
+  const { chat, hub, options, tokens } = deps
+  const runFork = Runtime.runFork(deps.runtime)
+
+  const send = (ws: WebSocket<Connection>, frame: object) => {
+    if (!ws.getUserData().closed) ws.send(JSON.stringify(frame))
+  }
+
+  const sendError = (ws: WebSocket<Connection>, code: ErrorCode, message: string, ref?: string, extra?: object) =>
+    send(ws, { type: "error", code, message, ...(ref === undefined ? {} : { ref }), ...extra })
+
+  /** Runs a request's effect; a typed failure becomes an error frame, a defect an `internal` one. */
+  const run = <E extends { readonly _tag: string }>(
+    ws: WebSocket<Connection>,
+    ref: string | undefined,
+    effect: Effect.Effect<void, E>
+  ) =>
+    runFork(effect.pipe(
+      Effect.catchAll((error) =>
+        Effect.sync(() => sendError(ws, errorCodes[error._tag] ?? "internal", describe(error), ref, { error }))
+      ),
+      Effect.catchAllDefect((defect) =>
+        Effect.zipRight(
+          Effect.logError("ws request died", defect),
+          Effect.sync(() => sendError(ws, "internal", "internal error", ref))
+        )
+      )
+    ))
+
+  /** Token bucket per connection. */
+  const admit = (ws: WebSocket<Connection>): boolean => {
+    const c = ws.getUserData()
+    const now = Date.now()
+    c.tokens = Math.min(options.rateBurst, c.tokens + ((now - c.refilledAt) / 1000) * options.rateLimit)
+    c.refilledAt = now
+    if (c.tokens >= 1) {
+      c.tokens -= 1
+      c.refused = 0
+      return true
+    }
+    c.refused++
+    if (c.refused >= FLOOD_CLOSE_AFTER) {
+      c.closed = true
+      ws.end(CloseCode.flood, "rate limit exceeded")
+      return false
+    }
+    if (now - c.lastRateErrorAt >= 100) {
+      c.lastRateErrorAt = now
+      sendError(ws, "rate_limited", "too many frames", undefined, {
+        retryAfterMs: Math.ceil(((1 - c.tokens) / options.rateLimit) * 1000)
+      })
+    }
+    return false
+  }
+
+  const subscribe = (ws: WebSocket<Connection>, userId: UserId, channelId: ChannelId, lastSeq: number | undefined, ref: string | undefined) => {
+    const c = ws.getUserData()
+    if (c.subs.has(channelId)) {
+      // A fresh subscribe on a followed channel restarts it from the new lastSeq.
+      if (c.subs.get(channelId) === "pending") return sendError(ws, "invalid_frame", "subscribe already in progress", ref)
+      ws.unsubscribe(topicOf(channelId))
+      c.subs.delete(channelId)
+      hub.detach(channelId)
+    }
+    c.subs.set(channelId, "pending")
+    run(ws, ref, hub.attach(channelId, userId, lastSeq, {
+      deliver: (messages) => {
+        if (c.closed) return
+        ws.cork(() => {
+          for (const m of messages) ws.send(messageFrame(m))
+        })
+      },
+      follow: () => {
+        if (c.closed) return
+        ws.subscribe(topicOf(channelId))
+      }
+    }).pipe(
+      Effect.tap(({ head }) =>
+        Effect.sync(() => {
+          if (c.closed) return hub.detach(channelId)
+          c.subs.set(channelId, "active")
+          send(ws, { type: "subscribed", channelId, head, ...(ref === undefined ? {} : { ref }) })
+        })
+      ),
+      Effect.tapError(() => Effect.sync(() => c.subs.delete(channelId))),
+      Effect.asVoid
+    ))
+  }
+
+  const handle = (ws: WebSocket<Connection>, frame: ClientFrame) => {
+    const c = ws.getUserData()
+    const ref = frame.ref
+    if (frame.type === "ping") return send(ws, { type: "pong", ...(ref === undefined ? {} : { ref }) })
+    if (frame.type === "auth") {
+      return run(ws, ref, Effect.map(tokens.verify(frame.token), (userId) => {
+        c.userId = userId
+        send(ws, { type: "authenticated", userId, ...(ref === undefined ? {} : { ref }) })
+      }))
+    }
+    const userId = c.userId
+    if (userId === undefined) return sendError(ws, "unauthorized", "send an auth frame first", ref)
+    switch (frame.type) {
+      case "subscribe":
+        return subscribe(ws, userId, frame.channelId, frame.lastSeq, ref)
+      case "unsubscribe": {
+        if (c.subs.get(frame.channelId) !== "active") return sendError(ws, "not_subscribed", "not subscribed", ref)
+        ws.unsubscribe(topicOf(frame.channelId))
+        c.subs.delete(frame.channelId)
+        hub.detach(frame.channelId)
+        return send(ws, { type: "unsubscribed", channelId: frame.channelId, ...(ref === undefined ? {} : { ref }) })
+      }
+      case "post":
+        return run(ws, ref, Effect.map(chat.post(userId, frame.channelId, frame.clientMsgId, frame.body), (m) =>
+          send(ws, {
+            type: "ack",
+            channelId: m.channelId,
+            clientMsgId: frame.clientMsgId,
+            id: m.id,
+            seq: m.seq,
+            createdAt: m.createdAt,
+            ...(ref === undefined ? {} : { ref })
+          })))
+      case "history":
+        return run(ws, ref, Effect.map(chat.history(userId, frame.channelId, frame.afterSeq, frame.limit), (messages) =>
+          send(ws, { type: "history", channelId: frame.channelId, messages, ...(ref === undefined ? {} : { ref }) })))
+    }
+  }
+
+  return {
+    compression: uws.DISABLED,
+    // uWS closes (1009) above this hard cap; between the configured limit
+    // and the cap we answer `frame_too_large` and keep the connection.
+    maxPayloadLength: Math.max(options.maxFrameBytes * 4, 1024 * 1024),
+    maxBackpressure: options.maxBackpressureBytes,
+    closeOnBackpressureLimit: 1,
+    idleTimeout: options.idleTimeoutSeconds,
+    sendPingsAutomatically: true,
+
+    upgrade: (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
+      const key = req.getHeader("sec-websocket-key")
+      const protocol = req.getHeader("sec-websocket-protocol")
+      const extensions = req.getHeader("sec-websocket-extensions")
+      const token = new URLSearchParams(req.getQuery() ?? "").get("token")
+      const connection: Connection = {
+        userId: undefined,
+        subs: new Map(),
+        closed: false,
+        tokens: options.rateBurst,
+        refilledAt: Date.now(),
+        refused: 0,
+        lastRateErrorAt: 0
+      }
+      if (token === null) return void res.upgrade(connection, key, protocol, extensions, context)
+      let aborted = false
+      res.onAborted(() => {
+        aborted = true
+      })
+      runFork(Effect.either(tokens.verify(token)).pipe(Effect.map((result) => {
+        if (aborted) return
+        if (Either.isLeft(result)) {
+          return res.cork(() => {
+            res.writeStatus("401 Unauthorized").writeHeader("content-type", "application/json")
+              .end(JSON.stringify({ _tag: "Unauthorized", message: result.left.message }))
+          })
+        }
+        connection.userId = result.right
+        res.cork(() => res.upgrade(connection, key, protocol, extensions, context))
+      })))
+    },
+
+    open: (ws) => {
+      deps.onCount(1)
+      const c = ws.getUserData()
+      send(ws, {
+        type: "hello",
+        nodeId: options.nodeId,
+        engine: options.engine,
+        ...(c.userId === undefined ? {} : { userId: c.userId }),
+        maxFrameBytes: options.maxFrameBytes
+      })
+    },
+
+    message: (ws, data, isBinary) => {
+      if (!admit(ws)) return
+      if (data.byteLength > options.maxFrameBytes) {
+        return sendError(ws, "frame_too_large", `frames are limited to ${options.maxFrameBytes} bytes`)
+      }
+      if (isBinary) return sendError(ws, "binary_not_supported", "frames are JSON text")
+      let json: unknown
+      try {
+        json = JSON.parse(Buffer.from(data).toString("utf8"))
+      } catch {
+        return sendError(ws, "bad_json", "frame is not valid JSON")
+      }
+      const type = typeof json === "object" && json !== null && "type" in json ? (json as { type: unknown }).type : undefined
+      const ref = typeof json === "object" && json !== null && "ref" in json && typeof (json as { ref: unknown }).ref === "string"
+        ? (json as { ref: string }).ref
+        : undefined
+      const decode = typeof type === "string" ? decoders.get(type) : undefined
+      if (decode === undefined) return sendError(ws, "unknown_type", `unknown frame type: ${String(type)}`, ref)
+      const decoded = decode(json)
+      if (Either.isLeft(decoded)) return sendError(ws, "invalid_frame", formatParseError(decoded.left), ref)
+      handle(ws, decoded.right)
+    },
+
+    close: (ws) => {
+      deps.onCount(-1)
+      const c = ws.getUserData()
+      c.closed = true
+      for (const [channelId, status] of c.subs) {
+        // A pending attach detaches itself when it completes (it sees `closed`).
+        if (status === "active") hub.detach(channelId)
+      }
+      c.subs.clear()
+    }
+  }
+}
+

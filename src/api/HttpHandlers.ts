@@ -1,0 +1,56 @@
+/**
+ * Handlers of the REST API (`/api/v1`), on top of ChatService.
+ */
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Layer, Option, Redacted } from "effect"
+import { CurrentUser } from "../../domain/Api.ts"
+import { HttpAuthentication, PlexiHttpApi } from "../../domain/Http.ts"
+import { DevTokens } from "../auth/DevTokens.ts"
+import { ChatService } from "./ChatService.ts"
+import { NodeStatus } from "./NodeStatus.ts"
+
+export const HttpAuthenticationLive = Layer.effect(
+  HttpAuthentication,
+  Effect.map(DevTokens, (tokens) =>
+    HttpAuthentication.of({
+      bearer: (token) => Effect.map(tokens.verify(Redacted.value(token)), (userId) => ({ userId }))
+    }))
+)
+
+const SystemLive = HttpApiBuilder.group(PlexiHttpApi, "system", (handlers) =>
+  Effect.map(NodeStatus, (status) => handlers.handle("health", () => status.health)))
+
+const DevAuthLive = HttpApiBuilder.group(PlexiHttpApi, "devAuth", (handlers) =>
+  Effect.gen(function*() {
+    const tokens = yield* DevTokens
+    const chat = yield* ChatService
+    return handlers.handle("issueToken", ({ payload }) =>
+      Effect.map(chat.ensureUser(payload.userId, Option.fromNullable(payload.displayName)), () => ({
+        ...tokens.issue(payload.userId),
+        userId: payload.userId
+      })))
+  }))
+
+const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =>
+  Effect.gen(function*() {
+    const chat = yield* ChatService
+    const caller = Effect.map(CurrentUser, (u) => u.userId)
+    return handlers
+      .handle("create", ({ payload }) =>
+        Effect.flatMap(caller, (userId) => chat.createChannel(userId, payload.name, payload.visibility ?? "public")))
+      .handle("join", ({ path }) => Effect.flatMap(caller, (userId) => chat.join(userId, path.channelId)))
+      .handle("addMember", ({ path, payload }) =>
+        Effect.flatMap(caller, (actorId) => chat.addMember(actorId, path.channelId, payload.userId, payload.role ?? "member")))
+      .handle("leave", ({ path }) => Effect.flatMap(caller, (userId) => chat.leave(userId, path.channelId)))
+      .handle("post", ({ path, payload }) =>
+        Effect.flatMap(caller, (userId) => chat.post(userId, path.channelId, payload.clientMsgId, payload.body)))
+      .handle("history", ({ path, urlParams }) =>
+        Effect.flatMap(caller, (userId) => chat.history(userId, path.channelId, urlParams.afterSeq ?? 0, urlParams.limit ?? 100)))
+      .handle("me", () => Effect.flatMap(caller, (userId) => Effect.zipRight(chat.ensureUser(userId, Option.none()), chat.me(userId))))
+  }))
+
+/** The REST API with every group implemented. */
+export const HttpApiLive = HttpApiBuilder.api(PlexiHttpApi).pipe(
+  Layer.provide([SystemLive, DevAuthLive, ChannelsLive]),
+  Layer.provide(HttpAuthenticationLive)
+)

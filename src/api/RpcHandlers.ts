@@ -1,0 +1,36 @@
+/**
+ * Handlers of the public typed RPC group (`/rpc`), on top of ChatService.
+ */
+import { Effect, Layer, Option, Stream } from "effect"
+import { ChatRpcs, CurrentUser, RpcAuthentication } from "../../domain/Api.ts"
+import { DevTokens } from "../auth/DevTokens.ts"
+import { ChannelHub } from "../messaging/ChannelHub.ts"
+import { ChatService } from "./ChatService.ts"
+
+/** Authenticates each RPC from its `authorization` header. */
+export const RpcAuthenticationLive = Layer.effect(
+  RpcAuthentication,
+  Effect.map(DevTokens, (tokens) =>
+    RpcAuthentication.of(({ headers }) =>
+      Effect.map(tokens.verifyHeader(headers["authorization"]), (userId) => ({ userId }))
+    ))
+)
+
+export const ChatRpcsLive = ChatRpcs.toLayer(Effect.gen(function*() {
+  const chat = yield* ChatService
+  const hub = yield* ChannelHub
+  const caller = Effect.map(CurrentUser, (u) => u.userId)
+  return ChatRpcs.of({
+    CreateChannel: ({ name, visibility }) => Effect.flatMap(caller, (userId) => chat.createChannel(userId, name, visibility)),
+    JoinChannel: ({ channelId }) => Effect.flatMap(caller, (userId) => chat.join(userId, channelId)),
+    AddMember: ({ channelId, role, userId }) => Effect.flatMap(caller, (actorId) => chat.addMember(actorId, channelId, userId, role)),
+    LeaveChannel: ({ channelId }) => Effect.flatMap(caller, (userId) => chat.leave(userId, channelId)),
+    PostMessage: ({ body, channelId, clientMsgId }) =>
+      Effect.flatMap(caller, (userId) => chat.post(userId, channelId, clientMsgId, body)),
+    History: ({ afterSeq, channelId, limit }) =>
+      Effect.flatMap(caller, (userId) => chat.history(userId, channelId, afterSeq, limit)),
+    Subscribe: ({ afterSeq, channelId }) =>
+      Stream.unwrap(Effect.map(caller, (userId) => hub.stream(channelId, userId, afterSeq))),
+    Me: () => Effect.flatMap(caller, (userId) => Effect.zipRight(chat.ensureUser(userId, Option.none()), chat.me(userId)))
+  })
+}))
