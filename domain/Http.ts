@@ -41,8 +41,17 @@ export const Health = Schema.Struct({
 })
 export type Health = typeof Health.Type
 
+/** Where a channel's shard lives, as seen from the node answering. */
+export const ChannelLocation = Schema.Struct({
+  channelId: ChannelId,
+  shard: Schema.String,
+  nodeId: Schema.String,
+  ownedHere: Schema.Boolean
+})
+
 export class SystemApi extends HttpApiGroup.make("system")
   .add(HttpApiEndpoint.get("health", "/health").addSuccess(Health))
+  .add(HttpApiEndpoint.get("locate")`/cluster/channels/${channelId}`.addSuccess(ChannelLocation))
 {}
 
 /** TEMPORARY development sign-in: issues a signed token for any user id. Replaced by the identity issue. */

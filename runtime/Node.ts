@@ -3,7 +3,7 @@
  * the edge's hub and outbox, and the uWS edge on the public port.
  */
 import { hostname } from "node:os"
-import { ShardId, Sharding, ShardingConfig } from "@effect/cluster"
+import { EntityId, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
 import { Duration, Effect, Layer, Option } from "effect"
 import { ChatService } from "../src/api/ChatService.ts"
 import { NodeStatus } from "../src/api/NodeStatus.ts"
@@ -68,7 +68,12 @@ const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
         database: db.kind,
         cluster: Option.isSome(config.databaseUrl) ? "multi" as const : "single" as const
       }
-    })
+    }),
+    locate: (channelId) =>
+      Effect.sync(() => {
+        const shardId = sharding.getShardId(EntityId.make(channelId), "default")
+        return { shard: `${shardId.group}:${shardId.id}`, ownedHere: sharding.hasShardId(shardId) }
+      })
   })
 }))
 

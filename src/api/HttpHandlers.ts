@@ -18,7 +18,15 @@ export const HttpAuthenticationLive = Layer.effect(
 )
 
 const SystemLive = HttpApiBuilder.group(PlexiHttpApi, "system", (handlers) =>
-  Effect.map(NodeStatus, (status) => handlers.handle("health", () => status.health)))
+  Effect.map(NodeStatus, (status) =>
+    handlers
+      .handle("health", () => status.health)
+      .handle("locate", ({ path }) =>
+        Effect.zipWith(status.locate(path.channelId), status.health, (location, health) => ({
+          channelId: path.channelId,
+          ...location,
+          nodeId: health.nodeId
+        })))))
 
 const DevAuthLive = HttpApiBuilder.group(PlexiHttpApi, "devAuth", (handlers) =>
   Effect.gen(function*() {

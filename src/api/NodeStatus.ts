@@ -4,7 +4,10 @@
  */
 import { Context, type Effect } from "effect"
 import type { Health } from "../../domain/Http.ts"
+import type { ChannelId } from "../../domain/Ids.ts"
 
 export class NodeStatus extends Context.Tag("plexichat/NodeStatus")<NodeStatus, {
   readonly health: Effect.Effect<Health>
+  /** The channel's shard and whether this node holds it. */
+  readonly locate: (channelId: ChannelId) => Effect.Effect<{ readonly shard: string; readonly ownedHere: boolean }>
 }>() {}
