@@ -1,0 +1,49 @@
+/**
+ * `plexichat/client`: the public contracts plus a ready typed RPC client.
+ *
+ * ```ts
+ * import { PlexiClient } from "plexichat/client"
+ * const program = Effect.gen(function*() {
+ *   const client = yield* PlexiClient
+ *   const channel = yield* client.CreateChannel({ name: "general" })
+ * }).pipe(Effect.provide(PlexiClient.layer({ url: "http://localhost:8080", token })))
+ * ```
+ *
+ * Calls go to `<url>/rpc` as NDJSON over HTTP; `Subscribe` streams stay open
+ * for as long as the stream is consumed.
+ */
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { RpcClient, RpcSerialization } from "@effect/rpc"
+import type { RpcClientError } from "@effect/rpc/RpcClientError"
+import type { RpcGroup } from "@effect/rpc"
+import { Context, Effect, Layer } from "effect"
+import { ChatRpcs } from "../../domain/Api.ts"
+
+export * from "../../domain/Api.ts"
+export { Channel, Message, Visibility, Role } from "../../domain/Channel.ts"
+export * from "../../domain/Errors.ts"
+export * from "../../domain/Ids.ts"
+export { User } from "../../domain/User.ts"
+
+export interface ClientOptions {
+  /** Base URL of any node, e.g. `http://localhost:8080`. */
+  readonly url: string
+  /** A bearer token (today: a development token from `POST /api/v1/dev/token`). */
+  readonly token: string
+}
+
+export class PlexiClient extends Context.Tag("plexichat/PlexiClient")<
+  PlexiClient,
+  RpcClient.RpcClient<RpcGroup.Rpcs<typeof ChatRpcs>, RpcClientError>
+>() {
+  /** A client for one node and one token, over `fetch`. */
+  static readonly layer = (options: ClientOptions): Layer.Layer<PlexiClient> =>
+    Layer.scoped(PlexiClient, RpcClient.make(ChatRpcs)).pipe(
+      Layer.provide(RpcClient.layerProtocolHttp({ url: new URL("/rpc", options.url).toString() })),
+      Layer.provide(RpcSerialization.layerNdjson),
+      Layer.provide(Layer.effect(
+        HttpClient.HttpClient,
+        Effect.map(HttpClient.HttpClient, HttpClient.mapRequest(HttpClientRequest.bearerToken(options.token)))
+      ).pipe(Layer.provide(FetchHttpClient.layer)))
+    )
+}
