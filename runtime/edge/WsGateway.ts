@@ -70,6 +70,9 @@ const describe = (error: { readonly _tag: string }) =>
 /** Refuse the flood: after this many frames refused in a row, close with `CloseCode.flood`. */
 const FLOOD_CLOSE_AFTER = 2000
 
+/** How often subscribed sockets are checked for a send buffer over the slow-consumer limit. */
+const BACKPRESSURE_SWEEP_MS = 50
+
 export const makeGateway = (deps: {
   readonly options: GatewayOptions
   readonly runtime: Runtime.Runtime<never>
@@ -81,8 +84,47 @@ export const makeGateway = (deps: {
   const { chat, hub, options, tokens } = deps
   const runFork = Runtime.runFork(deps.runtime)
 
+  /**
+   * Slow consumers. uWS's own `closeOnBackpressureLimit` drops the TCP
+   * connection without a close frame (the client sees 1006), so we close
+   * them ourselves with `CloseCode.slowConsumer` once the send buffer passes
+   * `maxBackpressureBytes`. Live messages go through uWS `publish`, which we
+   * never see per socket, so subscribed sockets are swept on a timer; direct
+   * sends are checked right away. uWS's limit is set higher (the hard cap),
+   * so the close frame still fits behind the backlog and nothing published
+   * before the close is silently skipped.
+   */
+  const watched = new Set<WebSocket<Connection>>()
+  let sweeper: ReturnType<typeof setInterval> | undefined
+
+  const checkBackpressure = (ws: WebSocket<Connection>) => {
+    const c = ws.getUserData()
+    if (c.closed || ws.getBufferedAmount() <= options.maxBackpressureBytes) return
+    c.closed = true
+    ws.end(CloseCode.slowConsumer, "slow consumer")
+  }
+
+  const watch = (ws: WebSocket<Connection>) => {
+    watched.add(ws)
+    if (sweeper !== undefined) return
+    sweeper = setInterval(() => {
+      for (const socket of watched) checkBackpressure(socket)
+    }, BACKPRESSURE_SWEEP_MS)
+    sweeper.unref()
+  }
+
+  const unwatch = (ws: WebSocket<Connection>) => {
+    watched.delete(ws)
+    if (watched.size === 0 && sweeper !== undefined) {
+      clearInterval(sweeper)
+      sweeper = undefined
+    }
+  }
+
   const send = (ws: WebSocket<Connection>, frame: object) => {
-    if (!ws.getUserData().closed) ws.send(JSON.stringify(frame))
+    if (ws.getUserData().closed) return
+    ws.send(JSON.stringify(frame))
+    checkBackpressure(ws)
   }
 
   const sendError = (ws: WebSocket<Connection>, code: ErrorCode, message: string, ref?: string, extra?: object) =>
@@ -142,12 +184,14 @@ export const makeGateway = (deps: {
       hub.detach(channelId)
     }
     c.subs.set(channelId, "pending")
+    watch(ws)
     run(ws, ref, hub.attach(channelId, userId, lastSeq, {
       deliver: (messages) => {
         if (c.closed) return
         ws.cork(() => {
           for (const m of messages) ws.send(messageFrame(m))
         })
+        checkBackpressure(ws)
       },
       follow: () => {
         if (c.closed) return
@@ -161,7 +205,12 @@ export const makeGateway = (deps: {
           send(ws, { type: "subscribed", channelId, head, ...(ref === undefined ? {} : { ref }) })
         })
       ),
-      Effect.tapError(() => Effect.sync(() => c.subs.delete(channelId))),
+      Effect.tapError(() =>
+        Effect.sync(() => {
+          c.subs.delete(channelId)
+          if (c.subs.size === 0) unwatch(ws)
+        })
+      ),
       Effect.asVoid
     ))
   }
@@ -186,6 +235,7 @@ export const makeGateway = (deps: {
         ws.unsubscribe(topicOf(frame.channelId))
         c.subs.delete(frame.channelId)
         hub.detach(frame.channelId)
+        if (c.subs.size === 0) unwatch(ws)
         return send(ws, { type: "unsubscribed", channelId: frame.channelId, ...(ref === undefined ? {} : { ref }) })
       }
       case "post":
@@ -207,10 +257,13 @@ export const makeGateway = (deps: {
 
   return {
     compression: uws.DISABLED,
-    // uWS closes (1009) above this hard cap; between the configured limit
-    // and the cap we answer `frame_too_large` and keep the connection.
+    // Above this hard cap uWS drops the TCP connection without a close frame
+    // (the client sees 1006, not 1009); between the configured limit and the
+    // cap we answer `frame_too_large` and keep the connection.
     maxPayloadLength: Math.max(options.maxFrameBytes * 4, 1024 * 1024),
-    maxBackpressure: options.maxBackpressureBytes,
+    // The hard cap: past it uWS skips messages and drops the connection
+    // (1006); the sweep above closes at `maxBackpressureBytes` with 4008 first.
+    maxBackpressure: options.maxBackpressureBytes + Math.max(options.maxBackpressureBytes, 1024 * 1024),
     closeOnBackpressureLimit: 1,
     idleTimeout: options.idleTimeoutSeconds,
     sendPingsAutomatically: true,
@@ -286,6 +339,7 @@ export const makeGateway = (deps: {
       deps.onCount(-1)
       const c = ws.getUserData()
       c.closed = true
+      unwatch(ws)
       for (const [channelId, status] of c.subs) {
         // A pending attach detaches itself when it completes (it sees `closed`).
         if (status === "active") hub.detach(channelId)

@@ -1,0 +1,62 @@
+/**
+ * The User entity through the in-process cluster over an in-memory PGlite:
+ * creation on first sight, display names, membership tracking, and a profile
+ * rebuilt from Postgres after passivation.
+ */
+import { Sharding } from "@effect/cluster"
+import { expect, layer } from "@effect/vitest"
+import { Effect, Schedule } from "effect"
+import { UserEntity } from "../../domain/User.ts"
+import { channelClient, freshChannelId, user } from "../fixtures/ChannelHelpers.ts"
+import { inMemoryCluster } from "../fixtures/InMemoryCluster.ts"
+
+let users = 0
+const freshUser = () => user(`u_${process.pid}_${users++}`)
+
+layer(inMemoryCluster({ sharding: { entityMaxIdleTime: "500 millis" } }), {
+  excludeTestServices: true,
+  timeout: "60 seconds"
+})("UserEntity", (it) => {
+  it.effect("Get creates the user on first sight with its id as display name; Upsert renames it", () =>
+    Effect.gen(function*() {
+      const client = yield* UserEntity.client
+      const id = freshUser()
+      const first = yield* client(id).Get({})
+      expect(first).toMatchObject({ id, displayName: id, channels: [] })
+      const renamed = yield* client(id).Upsert({ displayName: "Alice A." })
+      expect(renamed.displayName).toBe("Alice A.")
+      expect(renamed.createdAt).toBe(first.createdAt)
+      // an Upsert without a name keeps the current one
+      expect((yield* client(id).Upsert({})).displayName).toBe("Alice A.")
+      expect((yield* client(id).Get({})).displayName).toBe("Alice A.")
+    }))
+
+  it.effect("TrackMembership keeps a sorted, duplicate-free channel list; the profile is rebuilt after passivation", () =>
+    Effect.gen(function*() {
+      const users = yield* UserEntity.client
+      const channels = yield* channelClient
+      const id = freshUser()
+      const [c1, c2] = [freshChannelId("b"), freshChannelId("a")]
+      yield* users(id).Upsert({ displayName: "Bob" })
+      // memberships are committed by the channel, then tracked on the user
+      yield* channels(c1).Create({ name: "one", visibility: "public", ownerId: id })
+      yield* channels(c2).Create({ name: "two", visibility: "public", ownerId: user("someone") })
+      yield* channels(c2).Join({ userId: id })
+      yield* users(id).TrackMembership({ channelId: c1, member: true })
+      yield* users(id).TrackMembership({ channelId: c2, member: true })
+      const twice = yield* users(id).TrackMembership({ channelId: c2, member: true })
+      expect(twice.channels).toEqual([c1, c2].sort())
+
+      yield* channels(c1).Leave({ userId: id })
+      const left = yield* users(id).TrackMembership({ channelId: c1, member: false })
+      expect(left.channels).toEqual([c2])
+
+      const sharding = yield* Sharding.Sharding
+      yield* sharding.activeEntityCount.pipe(
+        Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (n) => n === 0 }),
+        Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("entities never passivated") })
+      )
+      const rebuilt = yield* users(id).Get({})
+      expect(rebuilt).toMatchObject({ id, displayName: "Bob", channels: [c2] })
+    }), { timeout: 30_000 })
+})
