@@ -139,11 +139,12 @@ export const Info = Rpc.make("Info", {
 /**
  * Follows the channel: first a chunk with the messages after `afterSeq` (up
  * to the current head; none when `afterSeq` is omitted), then every commit as
- * it happens, plus a keep-alive chunk every `keepAliveMs` so that a follower
- * notices a dead owner. Used by edges, one subscription per edge and channel.
+ * it happens, plus a keep-alive chunk at the channel's keep-alive interval
+ * (`PLEXI_FEED_KEEPALIVE`) so that a follower notices a dead owner. Used by
+ * edges, one subscription per edge and channel.
  */
 export const Subscribe = Rpc.make("Subscribe", {
-  payload: { afterSeq: Schema.optional(Seq), keepAliveMs: Schema.Int.pipe(Schema.between(100, 60_000)) },
+  payload: { afterSeq: Schema.optional(Seq) },
   success: FeedChunk,
   error: Schema.Union(ChannelNotFound, ChannelUnavailable),
   stream: true

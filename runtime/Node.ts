@@ -46,7 +46,7 @@ const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, Databas
 
 const HubLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) => {
   const keepAliveMs = Duration.toMillis(config.feedKeepAlive)
-  return ChannelHub.layer({ keepAliveMs, stallMs: keepAliveMs * 3, ringSize: 1024 })
+  return ChannelHub.layer({ stallMs: keepAliveMs * 3, ringSize: 1024 })
 }))
 
 const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {

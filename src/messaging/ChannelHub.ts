@@ -36,7 +36,7 @@ export interface Follower {
 }
 
 export interface HubOptions {
-  readonly keepAliveMs: number
+  /** A feed with no chunk for this long (keep-alives included) is reopened. */
   readonly stallMs: number
   readonly ringSize: number
 }
@@ -109,10 +109,7 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
 
     const run = (channelId: ChannelId, feed: Feed) =>
       Effect.suspend(() =>
-        makeClient(channelId).Subscribe({
-          ...(feed.lastSeq === undefined ? {} : { afterSeq: feed.lastSeq }),
-          keepAliveMs: options.keepAliveMs
-        }).pipe(
+        makeClient(channelId).Subscribe(feed.lastSeq === undefined ? {} : { afterSeq: feed.lastSeq }).pipe(
           Stream.timeoutFail(() => new FeedStalled(), options.stallMs),
           Stream.runForEach((chunk) => {
             if (feed.lastSeq === undefined) feed.lastSeq = chunk.head - chunk.messages.length

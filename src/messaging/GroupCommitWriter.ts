@@ -37,13 +37,21 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
     const complete = (batch: ReadonlyArray<Pending>, exit: Exit.Exit<void, SqlError>) =>
       Effect.forEach(batch, (p) => Deferred.done(p.done, exit), { discard: true })
 
+    // A request that would push a batch past `maxBatchRows` waits here for the next batch.
+    let carried: Pending | undefined
+
     const flushOnce = Effect.gen(function*() {
-      const first = yield* Queue.take(queue)
+      const first = carried ?? (yield* Queue.take(queue))
+      carried = undefined
       const batch: Array<Pending> = [first]
       let rows = first.rows.length
       while (rows < options.maxBatchRows) {
         const next = yield* Queue.poll(queue)
         if (next._tag === "None") break
+        if (rows + next.value.rows.length > options.maxBatchRows) {
+          carried = next.value
+          break
+        }
         batch.push(next.value)
         rows += next.value.rows.length
       }

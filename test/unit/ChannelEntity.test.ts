@@ -241,7 +241,7 @@ layer(inMemoryCluster(), { excludeTestServices: true, timeout: "60 seconds" })("
         yield* channel.Post({ items: bodies(5, "alice", "before") })
         const started = yield* Deferred.make<void>()
         const total = 12
-        const follower = yield* channel.Subscribe({ afterSeq: 2, keepAliveMs: 100 }).pipe(
+        const follower = yield* channel.Subscribe({ afterSeq: 2 }).pipe(
           Stream.tap(() => Deferred.succeed(started, undefined)),
           Stream.mapConcat((chunk) => {
             // every chunk's head covers the messages it carries
@@ -269,7 +269,7 @@ layer(inMemoryCluster(), { excludeTestServices: true, timeout: "60 seconds" })("
         const { channel } = yield* publicChannel
         yield* channel.Post({ items: bodies(3, "alice", "old") })
         const first = yield* Deferred.make<number>()
-        const follower = yield* channel.Subscribe({ keepAliveMs: 100 }).pipe(
+        const follower = yield* channel.Subscribe({}).pipe(
           Stream.tap((chunk) => Deferred.succeed(first, chunk.head)),
           Stream.mapConcat((chunk) => chunk.messages),
           Stream.take(2),
@@ -287,7 +287,7 @@ layer(inMemoryCluster(), { excludeTestServices: true, timeout: "60 seconds" })("
       Effect.gen(function*() {
         const { channel } = yield* publicChannel
         const started = yield* Deferred.make<void>()
-        yield* channel.Subscribe({ afterSeq: 0, keepAliveMs: 100 }).pipe(
+        yield* channel.Subscribe({ afterSeq: 0 }).pipe(
           Stream.tap(() => Deferred.succeed(started, undefined)),
           Stream.runDrain,
           Effect.forkScoped
@@ -335,7 +335,7 @@ layer(inMemoryCluster({ settings: { windowSize: 3 }, calls: historyCalls }), {
     Effect.gen(function*() {
       const { channel } = yield* publicChannel
       yield* channel.Post({ items: bodies(9, "alice", "bk") })
-      const got = yield* channel.Subscribe({ afterSeq: 1, keepAliveMs: 100 }).pipe(
+      const got = yield* channel.Subscribe({ afterSeq: 1 }).pipe(
         Stream.mapConcat((chunk) => chunk.messages),
         Stream.take(8),
         Stream.runCollect,

@@ -134,6 +134,32 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
         expect(yield* seqsOf(sql, channelId)).toEqual(Array.from({ length: queued + 1 }, (_, i) => i + 1))
       }))
 
+    it.effect("a request that would push a batch past maxBatchRows waits for the next INSERT", () =>
+      Effect.gen(function*() {
+        const writer = yield* GroupCommitWriter
+        const sql = yield* SqlClient.SqlClient
+        const channelA = freshChannel()
+        const channelB = freshChannel()
+        const hold = yield* holdFlusher
+        const before = statements.length
+        const first = yield* Effect.fork(writer.write([message(channelA, 1)]))
+        yield* hold.reached
+        const rows = (channelId: ChannelId) => Array.from({ length: 30 }, (_, i) => message(channelId, i + 1))
+        const a = yield* Effect.fork(writer.write(rows(channelB)))
+        yield* Effect.sleep("50 millis")
+        const b = yield* Effect.fork(writer.write(rows(channelA).map((m) => message(channelA, m.seq + 1))))
+        yield* Effect.sleep("200 millis")
+        yield* hold.open
+        yield* Fiber.join(first)
+        yield* Fiber.join(a)
+        yield* Fiber.join(b)
+        const used = statements.slice(before)
+        expect(used).toEqual([1, 30, 30])
+        for (const size of used) expect(size).toBeLessThanOrEqual(MAX_BATCH_ROWS)
+        expect(yield* countRows(sql, channelA)).toBe(31)
+        expect(yield* countRows(sql, channelB)).toBe(30)
+      }))
+
     it.effect("an empty write returns at once without a statement", () =>
       Effect.gen(function*() {
         const writer = yield* GroupCommitWriter
