@@ -121,10 +121,31 @@ export const makeGateway = (deps: {
     }
   }
 
+  /**
+   * Replies (acks, errors, …) are coalesced per socket and written in one
+   * corked burst at the end of the current turn: a batch of acks completing
+   * together costs one write per socket instead of one per message.
+   * Catch-up messages are not deferred (see `subscribe`), so they stay ahead
+   * of live ones.
+   */
+  const pending = new Map<WebSocket<Connection>, Array<string>>()
+  const flush = () => {
+    for (const [ws, frames] of pending) {
+      if (ws.getUserData().closed) continue
+      ws.cork(() => {
+        for (const frame of frames) ws.send(frame)
+      })
+      checkBackpressure(ws)
+    }
+    pending.clear()
+  }
+
   const send = (ws: WebSocket<Connection>, frame: object) => {
     if (ws.getUserData().closed) return
-    ws.send(JSON.stringify(frame))
-    checkBackpressure(ws)
+    const frames = pending.get(ws)
+    if (frames !== undefined) return void frames.push(JSON.stringify(frame))
+    if (pending.size === 0) queueMicrotask(flush)
+    pending.set(ws, [JSON.stringify(frame)])
   }
 
   const sendError = (ws: WebSocket<Connection>, code: ErrorCode, message: string, ref?: string, extra?: object) =>
@@ -239,7 +260,12 @@ export const makeGateway = (deps: {
         return send(ws, { type: "unsubscribed", channelId: frame.channelId, ...(ref === undefined ? {} : { ref }) })
       }
       case "post":
-        return run(ws, ref, Effect.map(chat.post(userId, frame.channelId, frame.clientMsgId, frame.body), (m) =>
+        // The hot path: no fiber per message, the outbox calls back once committed.
+        return chat.submit(userId, frame.channelId, frame.clientMsgId, frame.body, (result) => {
+          if (Either.isLeft(result)) {
+            return sendError(ws, errorCodes[result.left._tag] ?? "internal", describe(result.left), ref, { error: result.left })
+          }
+          const m = result.right
           send(ws, {
             type: "ack",
             channelId: m.channelId,
@@ -248,7 +274,8 @@ export const makeGateway = (deps: {
             seq: m.seq,
             createdAt: m.createdAt,
             ...(ref === undefined ? {} : { ref })
-          })))
+          })
+        })
       case "history":
         return run(ws, ref, Effect.map(chat.history(userId, frame.channelId, frame.afterSeq, frame.limit), (messages) =>
           send(ws, { type: "history", channelId: frame.channelId, messages, ...(ref === undefined ? {} : { ref }) })))
@@ -339,6 +366,7 @@ export const makeGateway = (deps: {
       deps.onCount(-1)
       const c = ws.getUserData()
       c.closed = true
+      pending.delete(ws)
       unwatch(ws)
       for (const [channelId, status] of c.subs) {
         // A pending attach detaches itself when it completes (it sees `closed`).

@@ -5,12 +5,12 @@
  */
 import { randomBytes } from "node:crypto"
 import type { AlreadyProcessingMessage, MailboxFull, PersistenceError } from "@effect/cluster/ClusterError"
-import { Context, Effect, Layer, Option, Predicate } from "effect"
-import { ChannelEntity, type Role, type Visibility } from "../../domain/Channel.ts"
-import { ChannelUnavailable, ServiceUnavailable } from "../../domain/Errors.ts"
+import { Cause, Context, Effect, Either, Exit, Layer, Option, Predicate } from "effect"
+import { ChannelEntity, type Message, type Role, type Visibility } from "../../domain/Channel.ts"
+import { ChannelUnavailable, type NotAMember, ServiceUnavailable } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
 import { type User, UserEntity } from "../../domain/User.ts"
-import { PostOutbox } from "../messaging/PostOutbox.ts"
+import { type PostFailure, PostOutbox } from "../messaging/PostOutbox.ts"
 
 type ClusterFailure = MailboxFull | AlreadyProcessingMessage | PersistenceError
 
@@ -78,6 +78,27 @@ const make = Effect.gen(function*() {
   const leave = (userId: UserId, channelId: ChannelId) =>
     channels(channelId).Leave({ userId }).pipe(channelTransport(channelId), Effect.tap(() => track(userId, channelId, false)))
 
+  /**
+   * `post` for callers outside Effect: `done` receives the committed message
+   * (the original one for a retry) or the failure. No fiber per message.
+   */
+  const submit = (
+    userId: UserId,
+    channelId: ChannelId,
+    clientMsgId: string,
+    body: string,
+    done: (result: Either.Either<Message, PostFailure | NotAMember>) => void
+  ) =>
+    outbox.submit(channelId, { authorId: userId, clientMsgId, body }, (exit) => {
+      if (Exit.isSuccess(exit)) {
+        done(exit.value._tag === "Accepted" ? Either.right(exit.value.message) : Either.left(exit.value.error))
+      } else {
+        const failure = Cause.failureOption(exit.cause)
+        done(Either.left(Option.getOrElse(failure, () =>
+          new ChannelUnavailable({ channelId, reason: "post interrupted" }))))
+      }
+    })
+
   const post = (userId: UserId, channelId: ChannelId, clientMsgId: string, body: string) =>
     outbox.post(channelId, { authorId: userId, clientMsgId, body }).pipe(
       Effect.flatMap((outcome) =>
@@ -87,5 +108,5 @@ const make = Effect.gen(function*() {
 
   const history = (userId: UserId, channelId: ChannelId, afterSeq: number, limit: number) => channels(channelId).History({ readerId: userId, afterSeq, limit }).pipe(channelTransport(channelId))
 
-  return { ensureUser, me, createChannel, join, addMember, leave, post, history } as const
+  return { ensureUser, me, createChannel, join, addMember, leave, post, submit, history } as const
 })

@@ -7,24 +7,29 @@
  * latency), and a busy one sees batches that grow with the load, because an
  * entity call costs the same CPU whatever its size.
  */
-import { Context, Deferred, Effect, Exit, FiberSet, Layer } from "effect"
+import { Context, Effect, Exit, FiberSet, Layer } from "effect"
 import { ChannelEntity, type PostItem, type PostOutcome } from "../../domain/Channel.ts"
 import { ChannelNotFound, ChannelUnavailable } from "../../domain/Errors.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 
-type PostFailure = ChannelNotFound | ChannelUnavailable
+export type PostFailure = ChannelNotFound | ChannelUnavailable
 
 interface Waiting {
   readonly item: PostItem
-  readonly done: Deferred.Deferred<PostOutcome, PostFailure>
+  readonly done: (exit: Exit.Exit<PostOutcome, PostFailure>) => void
 }
 
 export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, {
   readonly post: (channelId: ChannelId, item: PostItem) => Effect.Effect<PostOutcome, PostFailure>
+  /**
+   * The same as `post` for callers outside Effect (the WebSocket gateway):
+   * no fiber per message, `done` is called once with the outcome.
+   */
+  readonly submit: (channelId: ChannelId, item: PostItem, done: (exit: Exit.Exit<PostOutcome, PostFailure>) => void) => void
 }>() {
   static readonly make = Effect.fnUntraced(function*(options: { readonly maxBatch: number }) {
     const makeClient = yield* ChannelEntity.client
-    const fibers = yield* FiberSet.make()
+    const run = yield* FiberSet.makeRuntime<never>()
     const queues = new Map<ChannelId, Array<Waiting>>()
 
     const drain = (channelId: ChannelId): Effect.Effect<void> =>
@@ -48,28 +53,28 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
             )
           ),
           Effect.exit,
-          Effect.flatMap((exit) =>
-            Effect.forEach(batch, (w, i) =>
-              Deferred.done(
-                w.done,
-                Exit.isSuccess(exit) ? Exit.succeed(exit.value[i]!) : Exit.failCause(exit.cause)
-              ), { discard: true })
-          ),
+          Effect.map((exit) => {
+            for (let i = 0; i < batch.length; i++) {
+              batch[i]!.done(Exit.isSuccess(exit) ? Exit.succeed(exit.value[i]!) : Exit.failCause(exit.cause))
+            }
+          }),
           Effect.zipRight(drain(channelId))
         )
       })
 
+    const submit = (channelId: ChannelId, item: PostItem, done: Waiting["done"]) => {
+      const queue = queues.get(channelId)
+      if (queue !== undefined) {
+        queue.push({ item, done })
+        return
+      }
+      queues.set(channelId, [{ item, done }])
+      run(drain(channelId))
+    }
+
     return PostOutbox.of({
-      post: (channelId, item) =>
-        Effect.flatMap(Deferred.make<PostOutcome, PostFailure>(), (done) => {
-          const queue = queues.get(channelId)
-          if (queue !== undefined) {
-            queue.push({ item, done })
-            return Deferred.await(done)
-          }
-          queues.set(channelId, [{ item, done }])
-          return Effect.zipRight(FiberSet.run(fibers, drain(channelId)), Deferred.await(done))
-        })
+      submit,
+      post: (channelId, item) => Effect.async((resume) => submit(channelId, item, resume))
     })
   })
 

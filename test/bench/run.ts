@@ -90,6 +90,10 @@ const percentile = (sorted: Array<number>, p: number) => sorted[Math.min(sorted.
 
 const body = "x".repeat(64)
 
+/** BENCH_PROFILE=1 writes a CPU profile of the PlexiChat node to .tmp/profiles/ for the scenario. */
+const profileArgs = (name: string) =>
+  process.env.BENCH_PROFILE === "1" ? ["--cpu-prof", `--cpu-prof-dir=${root}/.tmp/profiles/${name}`] : []
+
 // ---------------------------------------------------------------- fan-out
 const fanOut = async () => {
   const SUBS = 500
@@ -174,7 +178,7 @@ const ingest = async () => {
   const baseRate = rows / ((performance.now() - baseStart) / 1000)
   await client.end()
 
-  const node = await startNode({ databaseUrl: db.url, env: benchEnv })
+  const node = await startNode({ databaseUrl: db.url, env: benchEnv, nodeArgs: profileArgs("ingest") })
   const token = await devToken(node.url, "bench")
   const api = rest(node.url, token)
   const channels = await Promise.all(Array.from({ length: CHANNELS }, (_, i) => api.createChannel(`ingest-${i}`)))
