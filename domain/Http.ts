@@ -63,6 +63,7 @@ export class DevAuthApi extends HttpApiGroup.make("devAuth")
       .setPayload(Schema.Struct({ userId: UserId, displayName: Schema.optional(DisplayName) }))
       .addSuccess(DevToken)
       .addError(ServiceUnavailable)
+      .addError(Forbidden)
   )
   .annotate(OpenApi.Description, "Temporary development sign-in; disabled when PLEXI_DEV_AUTH=false.")
 {}

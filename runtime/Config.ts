@@ -6,7 +6,7 @@
  * devices; we pass it every address explicitly, so the public `PORT` never
  * leaks into the runner's port.
  */
-import { Config, Context, Duration, Effect, Layer, type Option, Redacted } from "effect"
+import { Config, Context, Duration, Effect, Layer, LogLevel, type Option, Redacted } from "effect"
 
 export interface PlexiConfigShape {
   /** Postgres URL; none means the embedded PGlite store. */
@@ -22,6 +22,7 @@ export interface PlexiConfigShape {
   readonly shardLockExpiration: Duration.Duration
   readonly shardLockRefresh: Duration.Duration
   readonly assignmentRefresh: Duration.Duration
+  readonly entityTerminationTimeout: Duration.Duration
   readonly devAuth: boolean
   readonly devTokenSecret: Redacted.Redacted<string>
   readonly devTokenTtl: Duration.Duration
@@ -32,6 +33,7 @@ export interface PlexiConfigShape {
   readonly wsIdleTimeoutSeconds: number
   readonly feedKeepAlive: Duration.Duration
   readonly commitFlushers: number
+  readonly logLevel: LogLevel.LogLevel
 }
 
 export const config: Config.Config<PlexiConfigShape> = Config.all({
@@ -49,6 +51,10 @@ export const config: Config.Config<PlexiConfigShape> = Config.all({
   shardLockExpiration: Config.duration("PLEXI_SHARD_LOCK_EXPIRATION").pipe(Config.withDefault(Duration.seconds(6))),
   shardLockRefresh: Config.duration("PLEXI_SHARD_LOCK_REFRESH").pipe(Config.withDefault(Duration.seconds(2))),
   assignmentRefresh: Config.duration("PLEXI_ASSIGNMENT_REFRESH").pipe(Config.withDefault(Duration.seconds(1))),
+  entityTerminationTimeout: Config.duration("PLEXI_ENTITY_TERMINATION_TIMEOUT").pipe(
+    Config.withDefault(Duration.seconds(3)),
+    Config.withDescription("How long a stopping entity waits for its open requests (e.g. follower streams) before they are cut.")
+  ),
   devAuth: Config.boolean("PLEXI_DEV_AUTH").pipe(Config.withDefault(true)),
   devTokenSecret: Config.redacted("PLEXI_DEV_TOKEN_SECRET").pipe(
     Config.withDefault(Redacted.make("plexichat-development-secret-change-me"))
@@ -60,7 +66,8 @@ export const config: Config.Config<PlexiConfigShape> = Config.all({
   wsRateBurst: Config.number("PLEXI_WS_RATE_BURST").pipe(Config.withDefault(400)),
   wsIdleTimeoutSeconds: Config.integer("PLEXI_WS_IDLE_TIMEOUT_SECONDS").pipe(Config.withDefault(120)),
   feedKeepAlive: Config.duration("PLEXI_FEED_KEEPALIVE").pipe(Config.withDefault(Duration.seconds(1))),
-  commitFlushers: Config.integer("PLEXI_COMMIT_FLUSHERS").pipe(Config.withDefault(2))
+  commitFlushers: Config.integer("PLEXI_COMMIT_FLUSHERS").pipe(Config.withDefault(2)),
+  logLevel: Config.logLevel("PLEXI_LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
 })
 
 export class PlexiConfig extends Context.Tag("plexichat/PlexiConfig")<PlexiConfig, PlexiConfigShape>() {

@@ -39,7 +39,7 @@ const ChannelSettingsLive = Layer.effect(ChannelSettings, Effect.map(PlexiConfig
 })))
 
 const DevTokensLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
-  DevTokens.layer({ secret: config.devTokenSecret, ttlMs: Duration.toMillis(config.devTokenTtl) })))
+  DevTokens.layer({ secret: config.devTokenSecret, ttlMs: Duration.toMillis(config.devTokenTtl), issuing: config.devAuth })))
 
 const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, Database.Database), ([config, db]) =>
   GroupCommitWriter.layer({ flushers: db.kind === "pglite" ? 1 : config.commitFlushers, maxBatchRows: 4000 })))
@@ -85,9 +85,14 @@ const EdgeServicesLive = Layer.mergeAll(ChatService.layer, HubLive, NodeStatusLi
   Layer.provide([PostOutbox.layer({ maxBatch: 1000 }), FanOutLive])
 )
 
-/** Everything one node runs; `Layer.launch` it. */
-export const NodeLive = Layer.mergeAll(EdgeLive, EntitiesLive).pipe(
+/**
+ * Everything one node runs; `Layer.launch` it. The edge is built after the
+ * entities and so released before them: on shutdown it first closes its
+ * sockets (1001) and channel feeds, and only then do entities stop.
+ */
+export const NodeLive = EdgeLive.pipe(
   Layer.provide(EdgeServicesLive),
+  Layer.provideMerge(EntitiesLive),
   Layer.provideMerge(Layer.mergeAll(UwsApp.layer, NodeIdLive)),
   Layer.provideMerge(MessageStore.Default),
   Layer.provideMerge(Cluster.layer),

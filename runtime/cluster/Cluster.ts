@@ -39,6 +39,7 @@ export const shardingConfig = (config: PlexiConfigShape): Partial<ShardingConfig
   shardLockExpiration: config.shardLockExpiration,
   shardLockRefreshInterval: config.shardLockRefresh,
   refreshAssignmentsInterval: config.assignmentRefresh,
+  entityTerminationTimeout: config.entityTerminationTimeout,
   availableShardGroups: ["default"],
   assignedShardGroups: ["default"]
 })

@@ -9,6 +9,7 @@ import { RpcSerialization, RpcServer } from "@effect/rpc"
 import { Context, Effect, Layer } from "effect"
 import type { TemplatedApp, us_listen_socket } from "uWebSockets.js"
 import { ChatRpcs } from "../../domain/Api.ts"
+import { CloseCode } from "../../domain/Protocol.ts"
 import { ChatService } from "../../src/api/ChatService.ts"
 import { HttpApiLive } from "../../src/api/HttpHandlers.ts"
 import { NodeStatus } from "../../src/api/NodeStatus.ts"
@@ -68,7 +69,7 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   })
   yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all([rest.dispose(), rpc.dispose()])))
 
-  app.ws("/ws", makeGateway({
+  const gateway = makeGateway({
     options: {
       maxFrameBytes: config.wsMaxFrameBytes,
       maxBackpressureBytes: config.wsMaxBackpressureBytes,
@@ -85,7 +86,8 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
     onCount: (delta) => {
       connections.count += delta
     }
-  }))
+  })
+  app.ws("/ws", gateway.behavior)
   const bridgeOptions = { maxBodyBytes: MAX_HTTP_BODY }
   app.any("/rpc", bridge(rpc.handler, bridgeOptions))
   app.any("/api/*", bridge(rest.handler, bridgeOptions))
@@ -100,7 +102,17 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
     })
   }).pipe(Effect.orDie)
   const port = uws.us_socket_local_port(listenSocket as never)
-  yield* Effect.addFinalizer(() => Effect.sync(() => uws.us_listen_socket_close(listenSocket)))
+  // Shutdown: stop accepting, tell clients to go elsewhere (1001), and close
+  // the channel feeds so the entities they follow can stop at once.
+  yield* Effect.addFinalizer(() =>
+    Effect.zipRight(
+      Effect.sync(() => {
+        uws.us_listen_socket_close(listenSocket)
+        gateway.closeAll(CloseCode.goingAway, "server shutting down")
+      }),
+      hub.closeAll
+    )
+  )
   yield* Effect.logInfo(`PlexiChat node ${nodeId} listening on http://${config.host}:${port} (websocket engine: ${websocketEngine})`)
   if (websocketEngine !== "uws-native") {
     yield* Effect.logWarning("uWebSockets.js native binary did not load: running the slow ws fallback")

@@ -21,8 +21,9 @@ export interface Connection {
   closed: boolean
   tokens: number
   refilledAt: number
-  /** Frames refused in a row for the rate limit. */
+  /** Frames refused for the rate limit in the current flood window. */
   refused: number
+  refusedSince: number
   lastRateErrorAt: number
 }
 
@@ -67,11 +68,18 @@ const errorCodes: Record<string, ErrorCode> = {
 const describe = (error: { readonly _tag: string }) =>
   "message" in error && typeof error.message === "string" && error.message.length > 0 ? error.message : error._tag
 
-/** Refuse the flood: after this many frames refused in a row, close with `CloseCode.flood`. */
+/** Refuse the flood: after this many frames refused within `FLOOD_WINDOW_MS`, close with `CloseCode.flood`. */
 const FLOOD_CLOSE_AFTER = 2000
+const FLOOD_WINDOW_MS = 10_000
 
 /** How often subscribed sockets are checked for a send buffer over the slow-consumer limit. */
 const BACKPRESSURE_SWEEP_MS = 50
+
+export interface Gateway {
+  readonly behavior: WebSocketBehavior<Connection>
+  /** Closes every open socket with `code` (shutdown: 1001, going away). */
+  readonly closeAll: (code: number, reason: string) => void
+}
 
 export const makeGateway = (deps: {
   readonly options: GatewayOptions
@@ -80,7 +88,8 @@ export const makeGateway = (deps: {
   readonly tokens: DevTokens["Type"]
   readonly hub: ChannelHub["Type"]
   readonly onCount: (delta: number) => void
-}): WebSocketBehavior<Connection> => {
+}): Gateway => {
+  const sockets = new Set<WebSocket<Connection>>()
   const { chat, hub, options, tokens } = deps
   const runFork = Runtime.runFork(deps.runtime)
 
@@ -177,8 +186,13 @@ export const makeGateway = (deps: {
     c.refilledAt = now
     if (c.tokens >= 1) {
       c.tokens -= 1
-      c.refused = 0
       return true
+    }
+    // Refusals are counted per window, not "in a row": a client flooding at
+    // full speed still gets a token now and then, which must not reset it.
+    if (now - c.refusedSince > FLOOD_WINDOW_MS) {
+      c.refusedSince = now
+      c.refused = 0
     }
     c.refused++
     if (c.refused >= FLOOD_CLOSE_AFTER) {
@@ -282,7 +296,7 @@ export const makeGateway = (deps: {
     }
   }
 
-  return {
+  const behavior: WebSocketBehavior<Connection> = {
     compression: uws.DISABLED,
     // Above this hard cap uWS drops the TCP connection without a close frame
     // (the client sees 1006, not 1009); between the configured limit and the
@@ -307,6 +321,7 @@ export const makeGateway = (deps: {
         tokens: options.rateBurst,
         refilledAt: Date.now(),
         refused: 0,
+        refusedSince: 0,
         lastRateErrorAt: 0
       }
       if (token === null) return void res.upgrade(connection, key, protocol, extensions, context)
@@ -329,6 +344,7 @@ export const makeGateway = (deps: {
 
     open: (ws) => {
       deps.onCount(1)
+      sockets.add(ws)
       const c = ws.getUserData()
       send(ws, {
         type: "hello",
@@ -364,6 +380,7 @@ export const makeGateway = (deps: {
 
     close: (ws) => {
       deps.onCount(-1)
+      sockets.delete(ws)
       const c = ws.getUserData()
       c.closed = true
       pending.delete(ws)
@@ -375,5 +392,16 @@ export const makeGateway = (deps: {
       c.subs.clear()
     }
   }
-}
 
+  return {
+    behavior,
+    closeAll: (code, reason) => {
+      for (const ws of Array.from(sockets)) {
+        const c = ws.getUserData()
+        if (c.closed) continue
+        c.closed = true
+        ws.end(code, reason)
+      }
+    }
+  }
+}

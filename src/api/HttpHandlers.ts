@@ -4,6 +4,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { CurrentUser } from "../../domain/Api.ts"
+import { Forbidden } from "../../domain/Errors.ts"
 import { HttpAuthentication, PlexiHttpApi } from "../../domain/Http.ts"
 import { DevTokens } from "../auth/DevTokens.ts"
 import { ChatService } from "./ChatService.ts"
@@ -33,10 +34,12 @@ const DevAuthLive = HttpApiBuilder.group(PlexiHttpApi, "devAuth", (handlers) =>
     const tokens = yield* DevTokens
     const chat = yield* ChatService
     return handlers.handle("issueToken", ({ payload }) =>
-      Effect.map(chat.ensureUser(payload.userId, Option.fromNullable(payload.displayName)), () => ({
-        ...tokens.issue(payload.userId),
-        userId: payload.userId
-      })))
+      tokens.issuing
+        ? Effect.map(chat.ensureUser(payload.userId, Option.fromNullable(payload.displayName)), () => ({
+          ...tokens.issue(payload.userId),
+          userId: payload.userId
+        }))
+        : Effect.fail(new Forbidden({ message: "development sign-in is disabled (PLEXI_DEV_AUTH=false)" })))
   }))
 
 const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =>

@@ -17,10 +17,13 @@ const isUserId = Schema.is(UserId)
 export interface DevTokenOptions {
   readonly secret: Redacted.Redacted<string>
   readonly ttlMs: number
+  /** Whether `POST /api/v1/dev/token` may mint tokens (`PLEXI_DEV_AUTH`). Verification works either way. */
+  readonly issuing: boolean
 }
 
 export class DevTokens extends Context.Tag("plexichat/DevTokens")<DevTokens, {
   readonly issue: (userId: UserId) => { readonly token: string; readonly expiresAt: number }
+  readonly issuing: boolean
   readonly verify: (token: string) => Effect.Effect<UserId, Unauthorized>
   /** Accepts `Bearer <token>` or a bare token. */
   readonly verifyHeader: (header: string | undefined) => Effect.Effect<UserId, Unauthorized>
@@ -53,6 +56,7 @@ export class DevTokens extends Context.Tag("plexichat/DevTokens")<DevTokens, {
     })
 
     return {
+      issuing: options.issuing,
       issue: (userId) => {
         const expiresAt = Date.now() + options.ttlMs
         const payload = Buffer.from(JSON.stringify({ sub: userId, exp: expiresAt })).toString("base64url")

@@ -17,7 +17,7 @@
  * in the same JavaScript turn in which the last catch-up message was handed
  * over, so nothing is missed or repeated in between.
  */
-import { Chunk, Context, Deferred, Effect, Fiber, Layer, Runtime, Schedule, Stream } from "effect"
+import { Cause, Chunk, Context, Deferred, Effect, Fiber, Layer, Option, Runtime, Schedule, Stream } from "effect"
 import { ChannelEntity, type Message } from "../../domain/Channel.ts"
 import { type ChannelNotFound, ChannelUnavailable, type NotAMember } from "../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
@@ -57,6 +57,9 @@ class FeedGap {
 class FeedStalled {
   readonly _tag = "FeedStalled"
 }
+class FeedEnded {
+  readonly _tag = "FeedEnded"
+}
 
 export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, {
   /**
@@ -80,15 +83,20 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
   ) => Stream.Stream<Message, ChannelNotFound | ChannelUnavailable | NotAMember>
   /** Channels with an open feed on this edge. */
   readonly feeds: () => number
+  /** Closes every feed (the edge is shutting down). */
+  readonly closeAll: Effect.Effect<void>
 }>() {
   static readonly make = Effect.fnUntraced(function*(options: HubOptions) {
     const fanOut = yield* FanOut
     const makeClient = yield* ChannelEntity.client
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const feeds = new Map<ChannelId, Feed>()
-    yield* Effect.addFinalizer(() =>
-      Effect.forEach(feeds.values(), (feed) => feed.fiber ? Fiber.interrupt(feed.fiber) : Effect.void, { discard: true })
-    )
+    const closeAll = Effect.suspend(() => {
+      const open = Array.from(feeds.values())
+      feeds.clear()
+      return Effect.forEach(open, (feed) => feed.fiber ? Fiber.interrupt(feed.fiber) : Effect.void, { discard: true })
+    })
+    yield* Effect.addFinalizer(() => closeAll)
 
     const deliver = (channelId: ChannelId, feed: Feed, messages: ReadonlyArray<Message>) => {
       let fresh = messages
@@ -119,7 +127,17 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
           })
         )
       ).pipe(
-        Effect.catchAllDefect((defect) => Effect.fail(new ChannelUnavailable({ channelId, reason: String(defect) }))),
+        // A feed never ends while it has subscribers: one that completes (its
+        // owner stopped and ended the stream), dies or is interrupted from the
+        // other side is reopened from `lastSeq`. Only `detach` (interrupting
+        // this fiber) stops it.
+        Effect.zipRight(Effect.fail(new FeedEnded())),
+        Effect.catchAllCause((cause) =>
+          Option.match(Cause.failureOption(cause), {
+            onNone: () => Effect.fail(new ChannelUnavailable({ channelId, reason: "feed lost" })),
+            onSome: Effect.fail
+          })
+        ),
         Effect.tapError((error) =>
           error._tag === "ChannelNotFound"
             ? Deferred.fail(feed.ready, error)
@@ -240,7 +258,7 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
         })
       )
 
-    return ChannelHub.of({ attach, detach, stream, feeds: () => feeds.size })
+    return ChannelHub.of({ attach, detach, stream, feeds: () => feeds.size, closeAll })
   })
 
   static readonly layer = (options: HubOptions) => Layer.scoped(ChannelHub, ChannelHub.make(options))

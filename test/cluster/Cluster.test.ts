@@ -154,4 +154,39 @@ describe("cluster of 3 node processes", () => {
     follower.close()
     resumer.close()
   }, 90_000)
+
+  it("a graceful SIGTERM of the owner hands its busy channel over and the connected follower misses nothing", async () => {
+    expect(nodes.length).toBe(2)
+    const token = await devToken(nodes[0]!.url, "carol")
+    const channel = await rest(nodes[0]!.url, token).createChannel("handover")
+    const owner = await ownerOf(nodes, channel.id)
+    expect(owner).toBeDefined()
+    const survivor = nodes.find((n) => n !== owner)!
+
+    const follower = await WsClient.connect(survivor.wsUrl, token)
+    follower.send({ type: "subscribe", channelId: channel.id, lastSeq: 0 })
+    await follower.waitFor((f) => f.type === "subscribed")
+    const posting = await WsClient.connect(survivor.wsUrl, token)
+    const load = poster(posting, channel.id)
+    await sleep(1000)
+
+    const stoppedAt = Date.now()
+    await owner!.stop()
+    const stopMs = Date.now() - stoppedAt
+    nodes = nodes.filter((n) => n !== owner)
+    while (Date.now() < stoppedAt + 20_000 && !load.ackTimes.some((t) => t > stoppedAt + 50)) await sleep(50)
+    const firstAck = load.ackTimes.find((t) => t > stoppedAt + 50)
+    expect(firstAck).toBeDefined()
+    console.log(`graceful hand-over: owner exited after ${stopMs} ms, first post acknowledged ${firstAck! - stoppedAt} ms after SIGTERM`)
+    expect(firstAck! - stoppedAt).toBeLessThan(10_000)
+
+    await sleep(1000)
+    await load.stop()
+    const ackedSeqs = [...load.acked.values()].sort((x, y) => x - y)
+    expect(ackedSeqs).toEqual(Array.from({ length: ackedSeqs.length }, (_, i) => i + 1))
+    await follower.waitFor((f) => f.type === "message" && f.message.seq === ackedSeqs.length, 15_000)
+    expect(follower.messages(channel.id).map((m) => m.seq)).toEqual(ackedSeqs)
+    follower.close()
+    posting.close()
+  }, 90_000)
 })

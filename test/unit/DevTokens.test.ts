@@ -10,7 +10,7 @@ import { UserId } from "../../domain/Ids.ts"
 import { DevTokens } from "../../src/auth/DevTokens.ts"
 
 const secret = "test-secret-for-dev-tokens"
-const tokens = DevTokens.make({ secret: Redacted.make(secret), ttlMs: 60_000 })
+const tokens = DevTokens.make({ secret: Redacted.make(secret), ttlMs: 60_000, issuing: true })
 const alice = UserId.make("alice")
 
 /** A token signed with the right secret over any payload text. */
@@ -39,7 +39,7 @@ describe("DevTokens", () => {
 
   it.effect("a token signed with another secret is refused", () =>
     Effect.gen(function*() {
-      const other = DevTokens.make({ secret: Redacted.make("another secret"), ttlMs: 60_000 })
+      const other = DevTokens.make({ secret: Redacted.make("another secret"), ttlMs: 60_000, issuing: true })
       const error = yield* Effect.flip(tokens.verify(other.issue(alice).token))
       expect(error._tag).toBe("Unauthorized")
       expect(error.message).toBe("bad token signature")
@@ -47,7 +47,7 @@ describe("DevTokens", () => {
 
   it.effect("an expired token is refused", () =>
     Effect.gen(function*() {
-      const expired = DevTokens.make({ secret: Redacted.make(secret), ttlMs: -1 })
+      const expired = DevTokens.make({ secret: Redacted.make(secret), ttlMs: -1, issuing: true })
       const error = yield* Effect.flip(tokens.verify(expired.issue(alice).token))
       expect(error.message).toBe("token expired")
       expect(verdict(signed(JSON.stringify({ sub: "alice", exp: Date.now() - 1000 })))).toBe("token expired")

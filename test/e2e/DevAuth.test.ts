@@ -1,0 +1,25 @@
+/**
+ * PLEXI_DEV_AUTH=false turns the temporary development sign-in off.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
+
+describe("development sign-in switch", () => {
+  let node: NodeProcess
+  beforeAll(async () => {
+    node = await startNode({ env: { PLEXI_DEV_AUTH: "false" } })
+  }, 60_000)
+  afterAll(async () => {
+    await node?.stop()
+  })
+
+  it("refuses to mint development tokens with 403 Forbidden when PLEXI_DEV_AUTH=false", async () => {
+    const res = await fetch(`${node.url}/api/v1/dev/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ userId: "mallory" })
+    })
+    expect(res.status).toBe(403)
+    expect(await res.json()).toMatchObject({ _tag: "Forbidden" })
+  })
+})
