@@ -36,6 +36,8 @@ export const Health = Schema.Struct({
   websocketEngine: Schema.Literal("uws-native", "ws-fallback"),
   shards: Schema.Number,
   connections: Schema.Number,
+  /** Channels this edge follows right now: one feed per channel with local subscribers. */
+  feeds: Schema.Number,
   database: Schema.Literal("postgres", "pglite"),
   cluster: Schema.Literal("single", "multi")
 })

@@ -55,6 +55,7 @@ const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
   const sharding = yield* Sharding.Sharding
   const db = yield* Database.Database
   const { connections } = yield* UwsApp
+  const hub = yield* ChannelHub
   return NodeStatus.of({
     health: Effect.sync(() => {
       let shards = 0
@@ -65,6 +66,7 @@ const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
         websocketEngine,
         shards,
         connections: connections.count,
+        feeds: hub.feeds(),
         database: db.kind,
         cluster: Option.isSome(config.databaseUrl) ? "multi" as const : "single" as const
       }
@@ -81,7 +83,8 @@ const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
   Layer.provide([WriterLive, ChannelSettingsLive])
 )
 
-const EdgeServicesLive = Layer.mergeAll(ChatService.layer, HubLive, NodeStatusLive, DevTokensLive).pipe(
+const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, DevTokensLive).pipe(
+  Layer.provideMerge(HubLive),
   Layer.provide([PostOutbox.layer({ maxBatch: 1000 }), FanOutLive])
 )
 
