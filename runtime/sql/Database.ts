@@ -24,13 +24,21 @@ export const layerPostgres = (url: Redacted.Redacted<string>, options?: { readon
     Layer.succeed(Database, { kind: "postgres" })
   )
 
-/** Starts PGlite in `dataDir` and serves it on a Unix socket for the lifetime of the layer. */
-export const pgliteSocket = (dataDir: string) =>
+/**
+ * Starts PGlite (in `dataDir`, or in memory when omitted) and serves it on a
+ * private Unix socket for the lifetime of the scope.
+ */
+export const pgliteSocket = (dataDir?: string) =>
   Effect.acquireRelease(
     Effect.promise(async () => {
-      const dir = resolve(dataDir, "pglite")
-      mkdirSync(dir, { recursive: true })
-      const db = await PGlite.create(dir)
+      let db: PGlite
+      if (dataDir === undefined) {
+        db = await PGlite.create()
+      } else {
+        const dir = resolve(dataDir, "pglite")
+        mkdirSync(dir, { recursive: true })
+        db = await PGlite.create(dir)
+      }
       const socketDir = mkdtempSync(join(tmpdir(), "plexi-pg-"))
       const server = new PGLiteSocketServer({ db, path: join(socketDir, ".s.PGSQL.5432"), maxConnections: 1 })
       await server.start()
@@ -44,14 +52,14 @@ export const pgliteSocket = (dataDir: string) =>
       })
   )
 
-/** The embedded store: PGlite behind a socket, one connection (PGlite runs one query at a time). */
-export const layerPglite = (dataDir: string) =>
+/** A `PgClient` on an embedded PGlite, one connection (PGlite runs one query at a time). */
+export const layerPgliteClient = (dataDir?: string) =>
   Layer.unwrapScoped(Effect.map(pgliteSocket(dataDir), ({ socketDir }) =>
-    Layer.merge(
-      PgClient.layer({ host: socketDir, port: 5432, database: "postgres", username: "postgres", maxConnections: 1 }),
-      Layer.succeed(Database, { kind: "pglite" })
-    )
-  ))
+    PgClient.layer({ host: socketDir, port: 5432, database: "postgres", username: "postgres", maxConnections: 1 })))
+
+/** The embedded store of a single node. */
+export const layerPglite = (dataDir: string) =>
+  Layer.merge(layerPgliteClient(dataDir), Layer.succeed(Database, { kind: "pglite" }))
 
 /** Chooses the store from the node's configuration. */
 export const layer = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
