@@ -23,10 +23,13 @@ import { User } from "./User.ts"
 /** The authenticated caller of an RPC or REST request. */
 export class CurrentUser extends Context.Tag("plexichat/CurrentUser")<CurrentUser, { readonly userId: UserId }>() {}
 
-/** Checks the bearer token of each RPC and provides `CurrentUser`. */
+/**
+ * Checks the bearer token of each RPC, applies the caller's request rate
+ * limit and provides `CurrentUser`.
+ */
 export class RpcAuthentication extends RpcMiddleware.Tag<RpcAuthentication>()("plexichat/RpcAuthentication", {
   provides: CurrentUser,
-  failure: Unauthorized
+  failure: Schema.Union(Unauthorized, RateLimited)
 }) {}
 
 const ChannelFailure = Schema.Union(ChannelNotFound, ChannelUnavailable)

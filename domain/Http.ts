@@ -21,9 +21,9 @@ import {
 import { ChannelId, UserId } from "./Ids.ts"
 import { DisplayName, User } from "./User.ts"
 
-/** Bearer-token authentication for REST endpoints. */
+/** Bearer-token authentication for REST endpoints, with the caller's request rate limit. */
 export class HttpAuthentication extends HttpApiMiddleware.Tag<HttpAuthentication>()("plexichat/HttpAuthentication", {
-  failure: Unauthorized,
+  failure: Schema.Union(Unauthorized, RateLimited),
   provides: CurrentUser,
   security: { bearer: HttpApiSecurity.bearer }
 }) {}

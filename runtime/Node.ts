@@ -7,6 +7,7 @@ import { EntityId, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
 import { Duration, Effect, Layer, Option } from "effect"
 import { ChatService } from "../src/api/ChatService.ts"
 import { NodeStatus } from "../src/api/NodeStatus.ts"
+import { RateLimiter } from "../src/api/RateLimiter.ts"
 import { DevTokens } from "../src/auth/DevTokens.ts"
 import { ChannelEntityLive, ChannelSettings } from "../src/entities/ChannelEntity.ts"
 import { UserEntityLive } from "../src/entities/UserEntity.ts"
@@ -83,7 +84,10 @@ const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
   Layer.provide([WriterLive, ChannelSettingsLive])
 )
 
-const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, DevTokensLive).pipe(
+const RateLimiterLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
+  RateLimiter.layer({ rate: config.apiRateLimit, burst: config.apiRateBurst })))
+
+const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, DevTokensLive, RateLimiterLive).pipe(
   Layer.provideMerge(HubLive),
   Layer.provide([PostOutbox.layer({ maxBatch: 1000 }), FanOutLive])
 )

@@ -13,6 +13,7 @@ import { CloseCode } from "../../domain/Protocol.ts"
 import { ChatService } from "../../src/api/ChatService.ts"
 import { HttpApiLive } from "../../src/api/HttpHandlers.ts"
 import { NodeStatus } from "../../src/api/NodeStatus.ts"
+import { RateLimiter } from "../../src/api/RateLimiter.ts"
 import { ChatRpcsLive, RpcAuthenticationLive } from "../../src/api/RpcHandlers.ts"
 import { DevTokens } from "../../src/auth/DevTokens.ts"
 import { ChannelHub, FanOut } from "../../src/messaging/ChannelHub.ts"
@@ -52,7 +53,7 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   const chat = yield* ChatService
   const tokens = yield* DevTokens
   const hub = yield* ChannelHub
-  const services = yield* Effect.context<ChatService | DevTokens | ChannelHub | NodeStatus>()
+  const services = yield* Effect.context<ChatService | DevTokens | ChannelHub | NodeStatus | RateLimiter>()
   const runtime = yield* Effect.runtime<never>()
   const provided = Layer.succeedContext(services)
 

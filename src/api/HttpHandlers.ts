@@ -9,13 +9,21 @@ import { HttpAuthentication, PlexiHttpApi } from "../../domain/Http.ts"
 import { DevTokens } from "../auth/DevTokens.ts"
 import { ChatService } from "./ChatService.ts"
 import { NodeStatus } from "./NodeStatus.ts"
+import { RateLimiter } from "./RateLimiter.ts"
 
 export const HttpAuthenticationLive = Layer.effect(
   HttpAuthentication,
-  Effect.map(DevTokens, (tokens) =>
-    HttpAuthentication.of({
-      bearer: (token) => Effect.map(tokens.verify(Redacted.value(token)), (userId) => ({ userId }))
-    }))
+  Effect.gen(function*() {
+    const tokens = yield* DevTokens
+    const limiter = yield* RateLimiter
+    return HttpAuthentication.of({
+      bearer: (token) =>
+        tokens.verify(Redacted.value(token)).pipe(
+          Effect.tap(limiter.take),
+          Effect.map((userId) => ({ userId }))
+        )
+    })
+  })
 )
 
 const SystemLive = HttpApiBuilder.group(PlexiHttpApi, "system", (handlers) =>

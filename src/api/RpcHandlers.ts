@@ -6,14 +6,21 @@ import { ChatRpcs, CurrentUser, RpcAuthentication } from "../../domain/Api.ts"
 import { DevTokens } from "../auth/DevTokens.ts"
 import { ChannelHub } from "../messaging/ChannelHub.ts"
 import { ChatService } from "./ChatService.ts"
+import { RateLimiter } from "./RateLimiter.ts"
 
-/** Authenticates each RPC from its `authorization` header. */
+/** Authenticates each RPC from its `authorization` header and applies the caller's rate limit. */
 export const RpcAuthenticationLive = Layer.effect(
   RpcAuthentication,
-  Effect.map(DevTokens, (tokens) =>
-    RpcAuthentication.of(({ headers }) =>
-      Effect.map(tokens.verifyHeader(headers["authorization"]), (userId) => ({ userId }))
-    ))
+  Effect.gen(function*() {
+    const tokens = yield* DevTokens
+    const limiter = yield* RateLimiter
+    return RpcAuthentication.of(({ headers }) =>
+      tokens.verifyHeader(headers["authorization"]).pipe(
+        Effect.tap(limiter.take),
+        Effect.map((userId) => ({ userId }))
+      )
+    )
+  })
 )
 
 export const ChatRpcsLive = ChatRpcs.toLayer(Effect.gen(function*() {

@@ -109,7 +109,8 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
       if (fresh.length === 0) return true
       feed.lastSeq = fresh[fresh.length - 1]!.seq
       for (const m of fresh) feed.ring.push(m)
-      if (feed.ring.length > options.ringSize) feed.ring.splice(0, feed.ring.length - options.ringSize)
+      // Trim in steps of `ringSize` so that a busy channel does not shift the array on every batch.
+      if (feed.ring.length > 2 * options.ringSize) feed.ring.splice(0, feed.ring.length - options.ringSize)
       fanOut.publish(channelId, fresh)
       for (const listener of feed.listeners) listener(fresh)
       return true

@@ -30,7 +30,8 @@ const results: Array<{ scenario: string; plexi: string; baseline: string; ratio:
 const benchEnv = {
   PLEXI_WS_RATE_LIMIT: "1000000",
   PLEXI_WS_RATE_BURST: "1000000",
-  PLEXI_WS_MAX_BACKPRESSURE_BYTES: String(64 * 1024 * 1024)
+  PLEXI_WS_MAX_BACKPRESSURE_BYTES: String(64 * 1024 * 1024),
+  PLEXI_API_RATE_BURST: "100000"
 }
 
 const rssOf = (pid: number) => {

@@ -1,0 +1,52 @@
+/**
+ * REST and typed RPC share a per-user request budget (PLEXI_API_RATE_LIMIT /
+ * PLEXI_API_RATE_BURST); a refused request writes nothing.
+ */
+import { Effect, Either } from "effect"
+import { PlexiClient } from "plexichat/client"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { devToken, rest } from "../fixtures/Clients.ts"
+import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
+
+describe("per-user request rate limit", () => {
+  let node: NodeProcess
+  beforeAll(async () => {
+    node = await startNode({ env: { PLEXI_API_RATE_LIMIT: "2", PLEXI_API_RATE_BURST: "6" } })
+  }, 60_000)
+  afterAll(async () => {
+    await node?.stop()
+  })
+
+  it("answers 429 RateLimited with retryAfterMs once the burst is spent, and stores none of the refused posts", async () => {
+    const token = await devToken(node.url, "hasty")
+    const api = rest(node.url, token)
+    const channel = await api.createChannel("hasty")
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+      api.call("POST", `/channels/${channel.id}/messages`, { clientMsgId: `h${i}`, body: `post ${i}` })))
+    const accepted = results.filter((r) => r.status === 201)
+    const refused = results.filter((r) => r.status === 429)
+    expect(accepted.length + refused.length).toBe(12)
+    expect(accepted.length).toBeGreaterThanOrEqual(4)
+    expect(accepted.length).toBeLessThanOrEqual(6)
+    for (const r of refused) {
+      expect(r.body).toMatchObject({ _tag: "RateLimited" })
+      expect(r.body.retryAfterMs).toBeGreaterThan(0)
+    }
+    await new Promise((r) => setTimeout(r, 1500))
+    const history = await api.history(channel.id)
+    expect(history.map((m) => m.seq)).toEqual(accepted.map((_, i) => i + 1))
+    expect(new Set(history.map((m) => m.body))).toEqual(new Set(accepted.map((r) => r.body.body)))
+  }, 30_000)
+
+  it("fails typed RPC calls past the budget with the typed RateLimited error", async () => {
+    const token = await devToken(node.url, "hasty-rpc")
+    const outcomes = await Effect.runPromise(
+      Effect.flatMap(PlexiClient, (client) =>
+        Effect.forEach(Array.from({ length: 12 }), () => Effect.either(client.Me({})), { concurrency: "unbounded" })
+      ).pipe(Effect.provide(PlexiClient.layer({ url: node.url, token })))
+    )
+    const limited = outcomes.filter((o) => Either.isLeft(o) && o.left._tag === "RateLimited")
+    expect(limited.length).toBeGreaterThan(0)
+    expect(outcomes.filter(Either.isRight).length).toBeGreaterThan(0)
+  }, 30_000)
+})
