@@ -4,22 +4,16 @@
  */
 import { Effect, Either } from "effect"
 import { PlexiClient } from "plexichat/client"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { devToken, rest } from "../fixtures/Clients.ts"
-import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
+import { nodeForSuite } from "../fixtures/NodeProcess.ts"
 
 describe("per-user request rate limit", () => {
-  let node: NodeProcess
-  beforeAll(async () => {
-    node = await startNode({ env: { PLEXI_API_RATE_LIMIT: "2", PLEXI_API_RATE_BURST: "6" } })
-  }, 60_000)
-  afterAll(async () => {
-    await node?.stop()
-  })
+  const node = nodeForSuite({ env: { PLEXI_API_RATE_LIMIT: "2", PLEXI_API_RATE_BURST: "6" } })
 
   it("answers 429 RateLimited with retryAfterMs once the burst is spent, and stores none of the refused posts", async () => {
-    const token = await devToken(node.url, "hasty")
-    const api = rest(node.url, token)
+    const token = await devToken(node().url, "hasty")
+    const api = rest(node().url, token)
     const channel = await api.createChannel("hasty")
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
       api.call("POST", `/channels/${channel.id}/messages`, { clientMsgId: `h${i}`, body: `post ${i}` })))
@@ -39,11 +33,11 @@ describe("per-user request rate limit", () => {
   }, 30_000)
 
   it("fails typed RPC calls past the budget with the typed RateLimited error", async () => {
-    const token = await devToken(node.url, "hasty-rpc")
+    const token = await devToken(node().url, "hasty-rpc")
     const outcomes = await Effect.runPromise(
       Effect.flatMap(PlexiClient, (client) =>
         Effect.forEach(Array.from({ length: 12 }), () => Effect.either(client.Me({})), { concurrency: "unbounded" })
-      ).pipe(Effect.provide(PlexiClient.layer({ url: node.url, token })))
+      ).pipe(Effect.provide(PlexiClient.layer({ url: node().url, token })))
     )
     const limited = outcomes.filter((o) => Either.isLeft(o) && o.left._tag === "RateLimited")
     expect(limited.length).toBeGreaterThan(0)

@@ -1,20 +1,14 @@
 /**
  * PLEXI_DEV_AUTH=false turns the temporary development sign-in off.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
+import { describe, expect, it } from "vitest"
+import { nodeForSuite } from "../fixtures/NodeProcess.ts"
 
 describe("development sign-in switch", () => {
-  let node: NodeProcess
-  beforeAll(async () => {
-    node = await startNode({ env: { PLEXI_DEV_AUTH: "false" } })
-  }, 60_000)
-  afterAll(async () => {
-    await node?.stop()
-  })
+  const node = nodeForSuite({ env: { PLEXI_DEV_AUTH: "false" } })
 
   it("refuses to mint development tokens with 403 Forbidden when PLEXI_DEV_AUTH=false", async () => {
-    const res = await fetch(`${node.url}/api/v1/dev/token`, {
+    const res = await fetch(`${node().url}/api/v1/dev/token`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ userId: "mallory" })

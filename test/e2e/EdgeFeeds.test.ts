@@ -2,9 +2,9 @@
  * An edge follows a channel once, however many of its sockets subscribe, and
  * lets go when the last one leaves.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
-import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
+import { type NodeProcess, nodeForSuite } from "../fixtures/NodeProcess.ts"
 
 const feedsOf = async (node: NodeProcess) =>
   ((await (await fetch(`${node.url}/api/v1/health`)).json()) as { feeds: number }).feeds
@@ -18,26 +18,20 @@ const eventually = async (check: () => Promise<boolean>, timeoutMs = 5000) => {
 }
 
 describe("edge feeds", () => {
-  let node: NodeProcess
-  beforeAll(async () => {
-    node = await startNode()
-  }, 60_000)
-  afterAll(async () => {
-    await node?.stop()
-  })
+  const node = nodeForSuite()
 
   it("opens one feed per channel for many local subscribers, delivers each message once to each, and closes it when the last leaves", async () => {
-    const token = await devToken(node.url, "feeder")
-    const api = rest(node.url, token)
+    const token = await devToken(node().url, "feeder")
+    const api = rest(node().url, token)
     const channel = await api.createChannel("shared")
-    expect(await feedsOf(node)).toBe(0)
+    expect(await feedsOf(node())).toBe(0)
 
-    const clients = await Promise.all([0, 1, 2].map(() => WsClient.connect(node.wsUrl, token)))
+    const clients = await Promise.all([0, 1, 2].map(() => WsClient.connect(node().wsUrl, token)))
     for (const c of clients) {
       c.send({ type: "subscribe", channelId: channel.id })
       await c.waitFor((f) => f.type === "subscribed")
     }
-    expect(await feedsOf(node)).toBe(1)
+    expect(await feedsOf(node())).toBe(1)
 
     for (let i = 1; i <= 5; i++) await api.post(channel.id, `m${i}`, `message ${i}`)
     for (const c of clients) {
@@ -51,12 +45,12 @@ describe("edge feeds", () => {
     clients[1]!.close()
     await api.post(channel.id, "m6", "message 6")
     await clients[2]!.waitFor((f) => f.type === "message" && f.message.seq === 6)
-    expect(await feedsOf(node)).toBe(1)
+    expect(await feedsOf(node())).toBe(1)
     expect(clients[0]!.messages(channel.id).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5])
 
     // The last one leaves: the edge drops its subscription to the channel.
     clients[2]!.close()
-    await eventually(async () => (await feedsOf(node)) === 0)
+    await eventually(async () => (await feedsOf(node())) === 0)
     clients[0]!.close()
   }, 30_000)
 })

@@ -7,25 +7,17 @@ import { resolve } from "node:path"
 import { promisify } from "node:util"
 import { Chunk, Effect, Either, Fiber, Stream } from "effect"
 import { PlexiClient } from "plexichat/client"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { devToken } from "../fixtures/Clients.ts"
-import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
+import { nodeForSuite } from "../fixtures/NodeProcess.ts"
 
 const root = resolve(import.meta.dirname, "../..")
 
 describe("typed client", () => {
-  let node: NodeProcess
-
-  beforeAll(async () => {
-    node = await startNode()
-  }, 60_000)
-
-  afterAll(async () => {
-    await node?.stop()
-  })
+  const node = nodeForSuite()
 
   it("examples/typed-client.ts connects, creates a channel, posts, reads history and follows the live stream", async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "examples/typed-client.ts", node.url, "example-user"], {
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "examples/typed-client.ts", node().url, "example-user"], {
       cwd: root,
       timeout: 30_000
     })
@@ -37,16 +29,16 @@ describe("typed client", () => {
   }, 40_000)
 
   it("maps domain failures to typed errors: Unauthorized for a bad token, NotAMember for a stranger's post", async () => {
-    const owner = await devToken(node.url, "owner")
-    const stranger = await devToken(node.url, "stranger")
+    const owner = await devToken(node().url, "owner")
+    const stranger = await devToken(node().url, "stranger")
     const program = Effect.gen(function*() {
       const channel = yield* Effect.flatMap(PlexiClient, (c) => c.CreateChannel({ name: "typed errors", visibility: "private" }))
-        .pipe(Effect.provide(PlexiClient.layer({ url: node.url, token: owner })))
+        .pipe(Effect.provide(PlexiClient.layer({ url: node().url, token: owner })))
       const notMember = yield* Effect.flatMap(PlexiClient, (c) =>
         c.PostMessage({ channelId: channel.id, clientMsgId: "x", body: "let me in" })
-      ).pipe(Effect.provide(PlexiClient.layer({ url: node.url, token: stranger })), Effect.either)
+      ).pipe(Effect.provide(PlexiClient.layer({ url: node().url, token: stranger })), Effect.either)
       const unauthorized = yield* Effect.flatMap(PlexiClient, (c) => c.Me({})).pipe(
-        Effect.provide(PlexiClient.layer({ url: node.url, token: "dev.bogus.token" })),
+        Effect.provide(PlexiClient.layer({ url: node().url, token: "dev.bogus.token" })),
         Effect.either
       )
       return { notMember, unauthorized }
@@ -57,7 +49,7 @@ describe("typed client", () => {
   }, 30_000)
 
   it("Subscribe resumes after afterSeq with no gap and no duplicate, then goes live", async () => {
-    const token = await devToken(node.url, "streamer")
+    const token = await devToken(node().url, "streamer")
     const program = Effect.gen(function*() {
       const client = yield* PlexiClient
       const channel = yield* client.CreateChannel({ name: "stream" })
@@ -74,7 +66,7 @@ describe("typed client", () => {
         yield* client.PostMessage({ channelId: channel.id, clientMsgId: `l${i}`, body: `live ${i}` })
       }
       return Chunk.toReadonlyArray(yield* Fiber.join(follower).pipe(Effect.timeout("10 seconds")))
-    }).pipe(Effect.provide(PlexiClient.layer({ url: node.url, token })))
+    }).pipe(Effect.provide(PlexiClient.layer({ url: node().url, token })))
     const messages = await Effect.runPromise(program)
     expect(messages.map((m) => m.seq)).toEqual([3, 4, 5, 6, 7, 8])
     expect(messages.map((m) => m.body)).toEqual(["backlog 3", "backlog 4", "backlog 5", "live 1", "live 2", "live 3"])
