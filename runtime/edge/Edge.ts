@@ -22,20 +22,22 @@ import { bridge } from "./HttpBridge.ts"
 import { uws, websocketEngine } from "./Uws.ts"
 import { makeGateway, messageFrame, topicOf } from "./WsGateway.ts"
 
-/** The uWS app of this node, and its live WebSocket count. */
+/** The uWS app of this node, its live WebSocket count and how many fan-out batches it has published. */
 export class UwsApp extends Context.Tag("plexichat/UwsApp")<UwsApp, {
   readonly app: TemplatedApp
   readonly connections: { count: number }
+  readonly published: { count: number }
 }>() {
-  static readonly layer = Layer.sync(UwsApp, () => ({ app: uws.App(), connections: { count: 0 } }))
+  static readonly layer = Layer.sync(UwsApp, () => ({ app: uws.App(), connections: { count: 0 }, published: { count: 0 } }))
 }
 
 /** Live fan-out: one uWS `publish` per message and edge; uWS writes to every subscribed socket natively. */
-export const FanOutLive = Layer.effect(FanOut, Effect.map(UwsApp, ({ app }) =>
+export const FanOutLive = Layer.effect(FanOut, Effect.map(UwsApp, ({ app, published }) =>
   FanOut.of({
     publish: (channelId, messages) => {
       const topic = topicOf(channelId)
       for (const m of messages) app.publish(topic, messageFrame(m))
+      published.count++
     }
   })))
 
@@ -49,7 +51,7 @@ const MAX_HTTP_BODY = 1024 * 1024
 export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   const config = yield* PlexiConfig
   const nodeId = yield* NodeId
-  const { app, connections } = yield* UwsApp
+  const { app, connections, published } = yield* UwsApp
   const chat = yield* ChatService
   const tokens = yield* DevTokens
   const hub = yield* ChannelHub
@@ -81,6 +83,7 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
       engine: websocketEngine
     },
     runtime,
+    published,
     chat,
     tokens,
     hub,

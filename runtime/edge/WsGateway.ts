@@ -84,6 +84,8 @@ export interface Gateway {
 export const makeGateway = (deps: {
   readonly options: GatewayOptions
   readonly runtime: Runtime.Runtime<never>
+  /** Counts fan-out publishes on this edge; the slow-consumer sweep skips rounds with none. */
+  readonly published: { readonly count: number }
   readonly chat: ChatService["Type"]
   readonly tokens: DevTokens["Type"]
   readonly hub: ChannelHub["Type"]
@@ -116,7 +118,11 @@ export const makeGateway = (deps: {
   const watch = (ws: WebSocket<Connection>) => {
     watched.add(ws)
     if (sweeper !== undefined) return
+    let lastPublished = -1
     sweeper = setInterval(() => {
+      // Send buffers only grow through publishes (direct sends are checked as they happen).
+      if (deps.published.count === lastPublished) return
+      lastPublished = deps.published.count
       for (const socket of watched) checkBackpressure(socket)
     }, BACKPRESSURE_SWEEP_MS)
     sweeper.unref()
