@@ -72,11 +72,13 @@ export type PostOutcome = typeof PostOutcome.Type
 /**
  * One element of a channel feed. `head` is the channel's last committed seq
  * once `messages` are applied, so a follower always knows where it stands,
- * even from a keep-alive chunk with no messages.
+ * even from a keep-alive chunk with no messages. `left` names members who
+ * left a private channel: edges stop their live feeds.
  */
 export const FeedChunk = Schema.Struct({
   head: Seq,
-  messages: Schema.Array(Message)
+  messages: Schema.Array(Message),
+  left: Schema.optional(Schema.Array(UserId))
 })
 export type FeedChunk = typeof FeedChunk.Type
 
@@ -129,6 +131,17 @@ export const History = Rpc.make("History", {
   error: Schema.Union(ChannelNotFound, NotAMember, ChannelUnavailable)
 })
 
+/**
+ * Whether `readerId` may read the channel (anyone for a public channel,
+ * members for a private one), and its current head. Edges ask before they
+ * let a socket follow the channel.
+ */
+export const CheckReader = Rpc.make("CheckReader", {
+  payload: { readerId: UserId },
+  success: Schema.Struct({ head: Seq }),
+  error: Schema.Union(ChannelNotFound, NotAMember, ChannelUnavailable)
+})
+
 /** The channel and its members. */
 export const Info = Rpc.make("Info", {
   payload: {},
@@ -151,4 +164,14 @@ export const Subscribe = Rpc.make("Subscribe", {
 })
 
 /** The sharded Channel entity, addressed by `ChannelId`. */
-export const ChannelEntity = Entity.make("Channel", [Create, Join, AddMember, Leave, Post, History, Info, Subscribe])
+export const ChannelEntity = Entity.make("Channel", [
+  Create,
+  Join,
+  AddMember,
+  Leave,
+  Post,
+  History,
+  CheckReader,
+  Info,
+  Subscribe
+])

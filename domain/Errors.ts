@@ -58,9 +58,10 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()(
 
 /**
  * The channel could not serve the request right now: its store failed, its
- * handler crashed and was restarted, or its shard is moving between nodes.
- * Nothing was written; the request is safe to retry (posts are idempotent on
- * `clientMsgId`).
+ * handler crashed and was restarted, it is busy, or its shard is moving
+ * between nodes. A post that failed this way may or may not have been
+ * committed: retry it with the same `clientMsgId`, which never creates a
+ * second message (a new `clientMsgId` would).
  */
 export class ChannelUnavailable extends Schema.TaggedError<ChannelUnavailable>()(
   "ChannelUnavailable",

@@ -66,6 +66,7 @@ export class DevAuthApi extends HttpApiGroup.make("devAuth")
       .addSuccess(DevToken)
       .addError(ServiceUnavailable)
       .addError(Forbidden)
+      .addError(RateLimited)
   )
   .annotate(OpenApi.Description, "Temporary development sign-in; disabled when PLEXI_DEV_AUTH=false.")
 {}

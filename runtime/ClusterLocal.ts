@@ -6,6 +6,7 @@
  * Ctrl-C stops them all gracefully.
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import { parseArgs } from "node:util"
 import { Config, Effect, Redacted } from "effect"
 import pg from "pg"
@@ -44,6 +45,11 @@ const ensureDatabase = async (url: string) => {
 
 await ensureDatabase(Redacted.value(databaseUrl))
 
+// Every node must sign and verify tokens with the same secret; a cluster refuses the public default.
+const devTokenSecret = Effect.runSync(
+  Config.string("PLEXI_DEV_TOKEN_SECRET").pipe(Config.withDefault(randomBytes(24).toString("base64url")))
+)
+
 const children: Array<ChildProcess> = []
 for (let i = 0; i < count; i++) {
   const name = `node-${i + 1}`
@@ -51,6 +57,7 @@ for (let i = 0; i < count; i++) {
     env: {
       ...process.env,
       DATABASE_URL: Redacted.value(databaseUrl),
+      PLEXI_DEV_TOKEN_SECRET: devTokenSecret,
       PORT: String(basePort + i),
       PLEXI_NODE_ID: name,
       PLEXI_RUNNER_HOST: "127.0.0.1",

@@ -6,7 +6,7 @@
  * devices; we pass it every address explicitly, so the public `PORT` never
  * leaks into the runner's port.
  */
-import { Config, Context, Duration, Effect, Layer, LogLevel, type Option, Redacted } from "effect"
+import { Config, Context, Duration, Effect, Layer, LogLevel, Option, Redacted } from "effect"
 
 export interface PlexiConfigShape {
   /** Postgres URL; none means the embedded PGlite store. */
@@ -38,6 +38,9 @@ export interface PlexiConfigShape {
   readonly logLevel: LogLevel.LogLevel
 }
 
+/** The built-in development secret: fine on one laptop, never for a cluster others can reach. */
+export const defaultDevTokenSecret = "plexichat-development-secret-change-me"
+
 export const config: Config.Config<PlexiConfigShape> = Config.all({
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")).pipe(
     Config.withDescription("Postgres URL. Unset: an embedded PGlite store in PLEXI_DATA_DIR (single node).")
@@ -59,7 +62,7 @@ export const config: Config.Config<PlexiConfigShape> = Config.all({
   ),
   devAuth: Config.boolean("PLEXI_DEV_AUTH").pipe(Config.withDefault(true)),
   devTokenSecret: Config.redacted("PLEXI_DEV_TOKEN_SECRET").pipe(
-    Config.withDefault(Redacted.make("plexichat-development-secret-change-me"))
+    Config.withDefault(Redacted.make(defaultDevTokenSecret))
   ),
   devTokenTtl: Config.duration("PLEXI_DEV_TOKEN_TTL").pipe(Config.withDefault(Duration.hours(12))),
   wsMaxFrameBytes: Config.integer("PLEXI_WS_MAX_FRAME_BYTES").pipe(Config.withDefault(64 * 1024)),
@@ -77,6 +80,17 @@ export const config: Config.Config<PlexiConfigShape> = Config.all({
   logLevel: Config.logLevel("PLEXI_LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
 })
 
+/**
+ * A cluster (`DATABASE_URL` set) must sign tokens with its own secret: with
+ * the public default anyone could mint a token for any user.
+ */
+const checked = Effect.flatMap(config, (c) =>
+  Option.isSome(c.databaseUrl) && Redacted.value(c.devTokenSecret) === defaultDevTokenSecret
+    ? Effect.dieMessage(
+      "PLEXI_DEV_TOKEN_SECRET is the public default: set it to a long random string (shared by all nodes) before running on Postgres"
+    )
+    : Effect.succeed(c))
+
 export class PlexiConfig extends Context.Tag("plexichat/PlexiConfig")<PlexiConfig, PlexiConfigShape>() {
-  static readonly layer = Layer.effect(PlexiConfig, Effect.orDie(config))
+  static readonly layer = Layer.effect(PlexiConfig, Effect.orDie(checked))
 }

@@ -47,7 +47,7 @@ const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, Databas
 
 const HubLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) => {
   const keepAliveMs = Duration.toMillis(config.feedKeepAlive)
-  return ChannelHub.layer({ stallMs: keepAliveMs * 3, ringSize: 1024 })
+  return ChannelHub.layer({ stallMs: keepAliveMs * 3, ringSize: 1024, attachTimeoutMs: 10_000, streamBuffer: 4096 })
 }))
 
 const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
@@ -89,7 +89,7 @@ const RateLimiterLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
 
 const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, DevTokensLive, RateLimiterLive).pipe(
   Layer.provideMerge(HubLive),
-  Layer.provide([PostOutbox.layer({ maxBatch: 1000 }), FanOutLive])
+  Layer.provide([PostOutbox.layer({ maxBatch: 1000, maxQueue: 20_000 }), FanOutLive])
 )
 
 /**

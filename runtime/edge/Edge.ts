@@ -9,6 +9,7 @@ import { RpcSerialization, RpcServer } from "@effect/rpc"
 import { Context, Effect, Layer } from "effect"
 import type { TemplatedApp, us_listen_socket } from "uWebSockets.js"
 import { ChatRpcs } from "../../domain/Api.ts"
+import type { ChannelId, UserId } from "../../domain/Ids.ts"
 import { CloseCode } from "../../domain/Protocol.ts"
 import { ChatService } from "../../src/api/ChatService.ts"
 import { HttpApiLive } from "../../src/api/HttpHandlers.ts"
@@ -22,23 +23,34 @@ import { bridge } from "./HttpBridge.ts"
 import { uws, websocketEngine } from "./Uws.ts"
 import { makeGateway, messageFrame, topicOf } from "./WsGateway.ts"
 
-/** The uWS app of this node, its live WebSocket count and how many fan-out batches it has published. */
+/**
+ * The uWS app of this node, its live WebSocket count, how many fan-out
+ * batches it has published, and where revocations go (the gateway registers
+ * itself there once it exists; the hub that sends them is built before it).
+ */
 export class UwsApp extends Context.Tag("plexichat/UwsApp")<UwsApp, {
   readonly app: TemplatedApp
   readonly connections: { count: number }
   readonly published: { count: number }
+  readonly revocations: { handler: (channelId: ChannelId, userIds: ReadonlyArray<UserId>) => void }
 }>() {
-  static readonly layer = Layer.sync(UwsApp, () => ({ app: uws.App(), connections: { count: 0 }, published: { count: 0 } }))
+  static readonly layer = Layer.sync(UwsApp, () => ({
+    app: uws.App(),
+    connections: { count: 0 },
+    published: { count: 0 },
+    revocations: { handler: () => {} }
+  }))
 }
 
 /** Live fan-out: one uWS `publish` per message and edge; uWS writes to every subscribed socket natively. */
-export const FanOutLive = Layer.effect(FanOut, Effect.map(UwsApp, ({ app, published }) =>
+export const FanOutLive = Layer.effect(FanOut, Effect.map(UwsApp, ({ app, published, revocations }) =>
   FanOut.of({
     publish: (channelId, messages) => {
       const topic = topicOf(channelId)
       for (const m of messages) app.publish(topic, messageFrame(m))
       published.count++
-    }
+    },
+    revoke: (channelId, userIds) => revocations.handler(channelId, userIds)
   })))
 
 /** The node's identity as shown in health and `hello`. */
@@ -51,7 +63,7 @@ const MAX_HTTP_BODY = 1024 * 1024
 export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   const config = yield* PlexiConfig
   const nodeId = yield* NodeId
-  const { app, connections, published } = yield* UwsApp
+  const { app, connections, published, revocations } = yield* UwsApp
   const chat = yield* ChatService
   const tokens = yield* DevTokens
   const hub = yield* ChannelHub
@@ -91,6 +103,7 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
       connections.count += delta
     }
   })
+  revocations.handler = gateway.revoke
   app.ws("/ws", gateway.behavior)
   const bridgeOptions = { maxBodyBytes: MAX_HTTP_BODY }
   app.any("/rpc", bridge(rpc.handler, bridgeOptions))

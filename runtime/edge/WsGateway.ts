@@ -8,6 +8,7 @@ import { Effect, Either, ParseResult, Runtime, Schema } from "effect"
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from "uWebSockets.js"
 import type { Message } from "../../domain/Channel.ts"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
+import { Unauthorized } from "../../domain/Errors.ts"
 import { ClientFrame, CloseCode, type ErrorCode } from "../../domain/Protocol.ts"
 import type { ChatService } from "../../src/api/ChatService.ts"
 import type { DevTokens } from "../../src/auth/DevTokens.ts"
@@ -16,8 +17,8 @@ import { uws } from "./Uws.ts"
 
 export interface Connection {
   userId: UserId | undefined
-  /** Channels this socket follows, or is being attached to ("pending"). */
-  readonly subs: Map<ChannelId, "pending" | "active">
+  /** Channels this socket follows, or is being attached to (`active: false`). */
+  readonly subs: Map<ChannelId, Subscription>
   closed: boolean
   tokens: number
   refilledAt: number
@@ -25,6 +26,11 @@ export interface Connection {
   refused: number
   refusedSince: number
   lastRateErrorAt: number
+}
+
+/** One subscribe of a socket to a channel; identity tells a superseded attempt from the current one. */
+interface Subscription {
+  active: boolean
 }
 
 export interface GatewayOptions {
@@ -77,6 +83,8 @@ const BACKPRESSURE_SWEEP_MS = 50
 
 export interface Gateway {
   readonly behavior: WebSocketBehavior<Connection>
+  /** Stops these users' live feeds of a channel (they left it); they get an `unsubscribed` frame. */
+  readonly revoke: (channelId: ChannelId, userIds: ReadonlyArray<UserId>) => void
   /** Closes every open socket with `code` (shutdown: 1001, going away). */
   readonly closeAll: (code: number, reason: string) => void
 }
@@ -215,39 +223,54 @@ export const makeGateway = (deps: {
     return false
   }
 
+  /** Ends a socket's subscription to a channel (unsubscribe, leaving a private channel). */
+  const dropSubscription = (ws: WebSocket<Connection>, channelId: ChannelId) => {
+    const c = ws.getUserData()
+    const sub = c.subs.get(channelId)
+    if (sub === undefined) return false
+    c.subs.delete(channelId)
+    ws.unsubscribe(topicOf(channelId))
+    // A pending attach releases its own reference when it completes.
+    if (sub.active) hub.detach(channelId)
+    if (c.subs.size === 0) unwatch(ws)
+    return true
+  }
+
   const subscribe = (ws: WebSocket<Connection>, userId: UserId, channelId: ChannelId, lastSeq: number | undefined, ref: string | undefined) => {
     const c = ws.getUserData()
-    if (c.subs.has(channelId)) {
+    const existing = c.subs.get(channelId)
+    if (existing !== undefined) {
+      if (!existing.active) return sendError(ws, "invalid_frame", "subscribe already in progress", ref)
       // A fresh subscribe on a followed channel restarts it from the new lastSeq.
-      if (c.subs.get(channelId) === "pending") return sendError(ws, "invalid_frame", "subscribe already in progress", ref)
-      ws.unsubscribe(topicOf(channelId))
-      c.subs.delete(channelId)
-      hub.detach(channelId)
+      dropSubscription(ws, channelId)
     }
-    c.subs.set(channelId, "pending")
+    const sub: Subscription = { active: false }
+    c.subs.set(channelId, sub)
     watch(ws)
+    const current = () => !c.closed && c.subs.get(channelId) === sub
     run(ws, ref, hub.attach(channelId, userId, lastSeq, {
       deliver: (messages) => {
-        if (c.closed) return
+        if (!current()) return
         ws.cork(() => {
           for (const m of messages) ws.send(messageFrame(m))
         })
         checkBackpressure(ws)
       },
       follow: () => {
-        if (c.closed) return
-        ws.subscribe(topicOf(channelId))
+        if (current()) ws.subscribe(topicOf(channelId))
       }
     }).pipe(
       Effect.tap(({ head }) =>
         Effect.sync(() => {
-          if (c.closed) return hub.detach(channelId)
-          c.subs.set(channelId, "active")
+          // Closed, unsubscribed or revoked while attaching: give the reference back.
+          if (!current()) return hub.detach(channelId)
+          sub.active = true
           send(ws, { type: "subscribed", channelId, head, ...(ref === undefined ? {} : { ref }) })
         })
       ),
       Effect.tapError(() =>
         Effect.sync(() => {
+          if (!current()) return
           c.subs.delete(channelId)
           if (c.subs.size === 0) unwatch(ws)
         })
@@ -256,14 +279,42 @@ export const makeGateway = (deps: {
     ))
   }
 
+  /** Sockets per user, to stop the live feeds of a user who left a private channel. */
+  const byUser = new Map<UserId, Set<WebSocket<Connection>>>()
+  const indexUser = (ws: WebSocket<Connection>, userId: UserId) => {
+    const set = byUser.get(userId)
+    if (set === undefined) byUser.set(userId, new Set([ws]))
+    else set.add(ws)
+  }
+  const unindexUser = (ws: WebSocket<Connection>, userId: UserId) => {
+    const set = byUser.get(userId)
+    if (set === undefined) return
+    set.delete(ws)
+    if (set.size === 0) byUser.delete(userId)
+  }
+
+  const revoke = (channelId: ChannelId, userIds: ReadonlyArray<UserId>) => {
+    for (const userId of userIds) {
+      for (const ws of byUser.get(userId) ?? []) {
+        if (dropSubscription(ws, channelId)) send(ws, { type: "unsubscribed", channelId, reason: "not_a_member" })
+      }
+    }
+  }
+
   const handle = (ws: WebSocket<Connection>, frame: ClientFrame) => {
     const c = ws.getUserData()
     const ref = frame.ref
     if (frame.type === "ping") return send(ws, { type: "pong", ...(ref === undefined ? {} : { ref }) })
     if (frame.type === "auth") {
-      return run(ws, ref, Effect.map(tokens.verify(frame.token), (userId) => {
+      return run(ws, ref, Effect.flatMap(tokens.verify(frame.token), (userId) => {
+        // A socket is one user's: a fresh token for the same user is fine, another user needs another socket.
+        if (c.userId !== undefined && c.userId !== userId) {
+          return Effect.fail(new Unauthorized({ message: `this connection is authenticated as ${c.userId}` }))
+        }
+        if (!c.closed && c.userId === undefined) indexUser(ws, userId)
         c.userId = userId
         send(ws, { type: "authenticated", userId, ...(ref === undefined ? {} : { ref }) })
+        return Effect.void
       }))
     }
     const userId = c.userId
@@ -272,11 +323,8 @@ export const makeGateway = (deps: {
       case "subscribe":
         return subscribe(ws, userId, frame.channelId, frame.lastSeq, ref)
       case "unsubscribe": {
-        if (c.subs.get(frame.channelId) !== "active") return sendError(ws, "not_subscribed", "not subscribed", ref)
-        ws.unsubscribe(topicOf(frame.channelId))
-        c.subs.delete(frame.channelId)
-        hub.detach(frame.channelId)
-        if (c.subs.size === 0) unwatch(ws)
+        // Also cancels a subscribe still in progress.
+        if (!dropSubscription(ws, frame.channelId)) return sendError(ws, "not_subscribed", "not subscribed", ref)
         return send(ws, { type: "unsubscribed", channelId: frame.channelId, ...(ref === undefined ? {} : { ref }) })
       }
       case "post":
@@ -352,6 +400,7 @@ export const makeGateway = (deps: {
       deps.onCount(1)
       sockets.add(ws)
       const c = ws.getUserData()
+      if (c.userId !== undefined) indexUser(ws, c.userId)
       send(ws, {
         type: "hello",
         nodeId: options.nodeId,
@@ -391,9 +440,10 @@ export const makeGateway = (deps: {
       c.closed = true
       pending.delete(ws)
       unwatch(ws)
-      for (const [channelId, status] of c.subs) {
-        // A pending attach detaches itself when it completes (it sees `closed`).
-        if (status === "active") hub.detach(channelId)
+      if (c.userId !== undefined) unindexUser(ws, c.userId)
+      for (const [channelId, sub] of c.subs) {
+        // A pending attach releases its reference when it completes (it sees `closed`).
+        if (sub.active) hub.detach(channelId)
       }
       c.subs.clear()
     }
@@ -401,6 +451,7 @@ export const makeGateway = (deps: {
 
   return {
     behavior,
+    revoke,
     closeAll: (code, reason) => {
       for (const ws of Array.from(sockets)) {
         const c = ws.getUserData()

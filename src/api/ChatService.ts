@@ -4,35 +4,13 @@
  * cluster transport failures to `ChannelUnavailable`.
  */
 import { randomBytes } from "node:crypto"
-import type { AlreadyProcessingMessage, MailboxFull, PersistenceError } from "@effect/cluster/ClusterError"
-import { Cause, Context, Effect, Either, Exit, Layer, Option, Predicate } from "effect"
+import { Cause, Context, Effect, Either, Exit, Layer, Option } from "effect"
 import { ChannelEntity, type Message, type Role, type Visibility } from "../../domain/Channel.ts"
-import { ChannelUnavailable, type NotAMember, ServiceUnavailable } from "../../domain/Errors.ts"
+import { ChannelUnavailable, type NotAMember, type ServiceUnavailable } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
 import { type User, UserEntity } from "../../domain/User.ts"
+import { channelTransport, serviceTransport } from "../messaging/ClusterTransport.ts"
 import { type PostFailure, PostOutbox } from "../messaging/PostOutbox.ts"
-
-type ClusterFailure = MailboxFull | AlreadyProcessingMessage | PersistenceError
-
-const isClusterFailure = (e: unknown): e is ClusterFailure =>
-  Predicate.isTagged(e, "MailboxFull") || Predicate.isTagged(e, "AlreadyProcessingMessage") ||
-  Predicate.isTagged(e, "PersistenceError")
-
-/** Maps the cluster's transport failures (full mailbox, storage) to the domain error a caller can act on. */
-export const channelTransport = (channelId: ChannelId) =>
-<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, Exclude<E, ClusterFailure> | ChannelUnavailable, R> =>
-  Effect.catchIf(
-    self,
-    isClusterFailure,
-    (e) => Effect.fail(new ChannelUnavailable({ channelId, reason: `cluster: ${e._tag}` }))
-  ) as Effect.Effect<A, Exclude<E, ClusterFailure> | ChannelUnavailable, R>
-
-const userTransport = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.catchIf(
-    self,
-    isClusterFailure,
-    (e) => Effect.fail(new ServiceUnavailable({ reason: `cluster: ${e._tag}` }))
-  ) as Effect.Effect<A, Exclude<E, ClusterFailure> | ServiceUnavailable, R>
 
 export const newChannelId = (): ChannelId => ChannelId.make(`c_${randomBytes(9).toString("base64url")}`)
 
@@ -54,9 +32,9 @@ const make = Effect.gen(function*() {
 
   const ensureUser = (userId: UserId, displayName: Option.Option<string>): Effect.Effect<User, ServiceUnavailable> =>
     users(userId).Upsert(Option.match(displayName, { onNone: () => ({}), onSome: (name) => ({ displayName: name }) }))
-      .pipe(userTransport)
+      .pipe(serviceTransport)
 
-  const me = (userId: UserId) => users(userId).Get({}).pipe(userTransport)
+  const me = (userId: UserId) => users(userId).Get({}).pipe(serviceTransport)
 
   const createChannel = (userId: UserId, name: string, visibility: Visibility) => {
     const channelId = newChannelId()

@@ -41,12 +41,13 @@ const DevAuthLive = HttpApiBuilder.group(PlexiHttpApi, "devAuth", (handlers) =>
   Effect.gen(function*() {
     const tokens = yield* DevTokens
     const chat = yield* ChatService
+    const limiter = yield* RateLimiter
     return handlers.handle("issueToken", ({ payload }) =>
       tokens.issuing
-        ? Effect.map(chat.ensureUser(payload.userId, Option.fromNullable(payload.displayName)), () => ({
-          ...tokens.issue(payload.userId),
-          userId: payload.userId
-        }))
+        ? limiter.take(payload.userId).pipe(
+          Effect.zipRight(chat.ensureUser(payload.userId, Option.fromNullable(payload.displayName))),
+          Effect.map(() => ({ ...tokens.issue(payload.userId), userId: payload.userId }))
+        )
         : Effect.fail(new Forbidden({ message: "development sign-in is disabled (PLEXI_DEV_AUTH=false)" })))
   }))
 

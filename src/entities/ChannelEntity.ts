@@ -11,7 +11,7 @@
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Cause, Chunk, Context, Effect, Option, PubSub, Schedule, Stream } from "effect"
+import { Cause, Chunk, Context, Deferred, Effect, Exit, FiberId, Option, PubSub, Schedule, Stream } from "effect"
 import {
   type Channel,
   ChannelEntity,
@@ -63,7 +63,10 @@ interface Live {
   /** True when `dedupe` holds every message of the channel. */
   dedupeComplete: boolean
 }
-type State = Live | { readonly _tag: "Absent" } | { readonly _tag: "Unloaded" }
+interface Absent {
+  readonly _tag: "Absent"
+}
+type State = Live | Absent | { readonly _tag: "Unloaded" }
 
 export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
   const address = yield* Entity.CurrentAddress
@@ -76,17 +79,27 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
   let followers = 0
 
   const unavailable = (reason: string) => new ChannelUnavailable({ channelId, reason })
-  const storeFailed = (error: SqlError) => {
+
+  /** A failed read leaves the state as it is. */
+  const readFailed = (error: SqlError) =>
+    Effect.zipRight(Effect.logWarning("channel store read failed", error), Effect.fail(unavailable("store unavailable")))
+
+  /**
+   * A failed write may still have committed: forget the state so that the next
+   * request rebuilds it from Postgres. Only serial handlers write, so no other
+   * write is in flight when this runs.
+   */
+  const writeFailed = (error: SqlError) => {
     state = { _tag: "Unloaded" }
     return Effect.zipRight(
-      Effect.logWarning("channel store failed", error),
-      Effect.fail(unavailable("store unavailable"))
+      Effect.logWarning("channel store write failed", error),
+      Effect.fail(unavailable("store unavailable; a retry with the same clientMsgId is safe"))
     )
   }
 
   const load = Effect.gen(function*() {
     const found = yield* store.loadChannel(channelId)
-    if (Option.isNone(found)) return { _tag: "Absent" } as const
+    if (Option.isNone(found)) return { _tag: "Absent" } satisfies Absent as Live | Absent
     const head = yield* store.head(channelId)
     const recent = head === 0 ? [] : yield* store.recent(channelId, Math.max(settings.windowSize, settings.dedupeLoad))
     const dedupe = new Map<string, number>()
@@ -103,27 +116,64 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
     return live
   })
 
+  /*
+   * Who may touch `state`:
+   * - serial handlers (Create, Join, AddMember, Leave, Post, Info) run one at a
+   *   time and are the only writers; they may drop the state (`writeFailed`,
+   *   a crash) and apply a requested rebuild;
+   * - forked handlers (History, Subscribe, CheckReader) run alongside them and
+   *   only read; a crash there *requests* a rebuild, which the next serial
+   *   handler performs, never while a write is in flight.
+   * Loads are single-flight: callers that find the state unloaded at the same
+   * time share one load, so a slow load can never overwrite newer state.
+   */
   let state: State = { _tag: "Unloaded" }
-  const current: Effect.Effect<Live | { readonly _tag: "Absent" }, ChannelUnavailable> = Effect.suspend(() =>
-    state._tag !== "Unloaded"
-      ? Effect.succeed(state)
-      : load.pipe(
-        Effect.tap((s) => {
-          state = s
-        }),
-        Effect.catchAll(storeFailed)
-      )
-  )
-  const live = Effect.flatMap(current, (s) => s._tag === "Live" ? Effect.succeed(s) : Effect.fail(new ChannelNotFound({ channelId })))
+  let rebuildRequested = false
+  let loading: Deferred.Deferred<Live | Absent, ChannelUnavailable> | undefined
+
+  const current: Effect.Effect<Live | Absent, ChannelUnavailable> = Effect.suspend(() => {
+    if (state._tag !== "Unloaded") return Effect.succeed(state)
+    if (loading !== undefined) return Deferred.await(loading)
+    const done = Deferred.unsafeMake<Live | Absent, ChannelUnavailable>(FiberId.none)
+    loading = done
+    return load.pipe(
+      Effect.catchAll(readFailed),
+      Effect.exit,
+      Effect.flatMap((exit) => {
+        loading = undefined
+        if (Exit.isSuccess(exit)) state = exit.value
+        return Effect.zipRight(Deferred.done(done, exit), exit)
+      }),
+      Effect.uninterruptible
+    )
+  })
+
+  /** The state for a serial handler: a rebuild requested by a forked handler happens here. */
+  const currentSerial = Effect.suspend(() => {
+    if (rebuildRequested && loading === undefined) {
+      rebuildRequested = false
+      state = { _tag: "Unloaded" }
+    }
+    return current
+  })
+
+  const liveOf = (s: Live | Absent) => s._tag === "Live" ? Effect.succeed(s) : Effect.fail(new ChannelNotFound({ channelId }))
+  const live = Effect.flatMap(current, liveOf)
+  const liveSerial = Effect.flatMap(currentSerial, liveOf)
 
   /**
    * Supervision: a defect inside a handler is logged, the in-memory state is
-   * dropped (rebuilt from Postgres by the next request) and the caller gets
+   * dropped and rebuilt from Postgres (by the next request for a serial
+   * handler, by the next serial request for a forked one) and the caller gets
    * `ChannelUnavailable` instead of waiting on a replay that would crash again.
    */
-  const supervised = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | ChannelUnavailable, R> =>
+  const supervised = <A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    mode: "serial" | "forked" = "serial"
+  ): Effect.Effect<A, E | ChannelUnavailable, R> =>
     Effect.catchAllDefect(effect, (defect) => {
-      state = { _tag: "Unloaded" }
+      if (mode === "serial") state = { _tag: "Unloaded" }
+      else rebuildRequested = true
       return Effect.zipRight(
         Effect.logError("channel handler crashed; state will be rebuilt", Cause.die(defect)),
         Effect.fail(unavailable("restarted after a crash"))
@@ -131,6 +181,13 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
     })
 
   const publicView = (s: Live): Channel => ({ ...s.channel, members: Array.from(s.members.values()) })
+
+  /** The state, when `readerId` may read the channel: anyone for a public one, members for a private one. */
+  const readable = (readerId: UserId) =>
+    Effect.flatMap(live, (s) =>
+      s.channel.visibility === "private" && !s.members.has(readerId)
+        ? Effect.fail(new NotAMember({ channelId, userId: readerId }))
+        : Effect.succeed(s))
 
   const remember = (s: Live, messages: ReadonlyArray<Message>) => {
     for (const m of messages) {
@@ -152,7 +209,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
       const from = afterSeq + 1 - first.seq
       return Effect.succeed(s.window.slice(from, Math.min(from + limit, from + (upTo - afterSeq))))
     }
-    return store.range(channelId, afterSeq, limit, upTo).pipe(Effect.catchAll(storeFailed))
+    return store.range(channelId, afterSeq, limit, upTo).pipe(Effect.catchAll(readFailed))
   }
 
   const messageAt = (s: Live, seq: number) => {
@@ -160,13 +217,13 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
     if (first !== undefined && seq >= first.seq) return Effect.succeed(s.window[seq - first.seq]!)
     return store.range(channelId, seq - 1, 1).pipe(
       Effect.map((rows) => rows[0]!),
-      Effect.catchAll(storeFailed)
+      Effect.catchAll(readFailed)
     )
   }
 
   const post = Effect.fnUntraced(function*(items: ReadonlyArray<PostItem>) {
     yield* hooks.beforePost(items)
-    const s = yield* live
+    const s = yield* liveSerial
     const outcomes: Array<PostOutcome | number> = new Array(items.length)
     const fresh: Array<Message> = []
     const pendingKeys = new Map<string, number>()
@@ -183,7 +240,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
     }
     if (unknown.length > 0 && !s.dedupeComplete) {
       const found = yield* store.findByClientIds(channelId, unknown.map((i) => items[i]!)).pipe(
-        Effect.catchAll(storeFailed)
+        Effect.catchAll(readFailed)
       )
       if (found.length > 0) {
         const byKey = new Map(found.map((m) => [dedupeKey(m.authorId, m.clientMsgId), m] as const))
@@ -218,7 +275,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
       outcomes[i] = { _tag: "Accepted", message: fresh[fresh.length - 1]!, duplicate: false }
     }
     if (fresh.length > 0) {
-      yield* writer.write(fresh).pipe(Effect.catchAll(storeFailed))
+      yield* writer.write(fresh).pipe(Effect.catchAll(writeFailed))
       s.head += fresh.length
       remember(s, fresh)
       yield* PubSub.publish(feed, { head: s.head, messages: fresh })
@@ -234,7 +291,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
     return outcomes as ReadonlyArray<PostOutcome>
   })
 
-  const persistMembership = (effect: Effect.Effect<void, SqlError>) => Effect.catchAll(effect, storeFailed)
+  const persistMembership = (effect: Effect.Effect<void, SqlError>) => Effect.catchAll(effect, writeFailed)
 
   // Keep-alives go through the same PubSub as commits, so they are ordered with them.
   yield* Effect.suspend(() =>
@@ -244,7 +301,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
   return ChannelEntity.of({
     Create: ({ payload }) =>
       supervised(Effect.gen(function*() {
-        const s = yield* current
+        const s = yield* currentSerial
         if (s._tag === "Live") return yield* new ChannelAlreadyExists({ channelId })
         const channel: Channel = {
           id: channelId,
@@ -254,7 +311,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
           createdAt: Date.now(),
           members: [{ userId: payload.ownerId, role: "owner" }]
         }
-        const created = yield* store.createChannel(channel).pipe(Effect.catchAll(storeFailed))
+        const created = yield* store.createChannel(channel).pipe(Effect.catchAll(writeFailed))
         if (!created) {
           state = { _tag: "Unloaded" }
           return yield* new ChannelAlreadyExists({ channelId })
@@ -273,7 +330,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
 
     Join: ({ payload }) =>
       supervised(Effect.gen(function*() {
-        const s = yield* live
+        const s = yield* liveSerial
         if (s.members.has(payload.userId)) return publicView(s)
         if (s.channel.visibility === "private") {
           return yield* new Forbidden({ message: "private channel: ask an owner or admin to add you" })
@@ -285,7 +342,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
 
     AddMember: ({ payload }) =>
       supervised(Effect.gen(function*() {
-        const s = yield* live
+        const s = yield* liveSerial
         const actor = s.members.get(payload.actorId)
         if (actor === undefined) return yield* new NotAMember({ channelId, userId: payload.actorId })
         if (actor.role === "member") return yield* new Forbidden({ message: "only owners and admins add members" })
@@ -299,25 +356,32 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
 
     Leave: ({ payload }) =>
       supervised(Effect.gen(function*() {
-        const s = yield* live
+        const s = yield* liveSerial
         if (!s.members.has(payload.userId)) return yield* new NotAMember({ channelId, userId: payload.userId })
         yield* persistMembership(store.removeMember(channelId, payload.userId))
         s.members.delete(payload.userId)
+        // Only members read a private channel: tell the edges to stop the leaver's live feed.
+        if (s.channel.visibility === "private") {
+          yield* PubSub.publish(feed, { head: s.head, messages: [], left: [payload.userId] })
+        }
         return publicView(s)
       })),
 
     Post: ({ payload }) => supervised(post(payload.items)),
 
     History: ({ payload }) =>
-      Rpc.fork(supervised(Effect.gen(function*() {
-        const s = yield* live
-        if (s.channel.visibility === "private" && !s.members.has(payload.readerId)) {
-          return yield* new NotAMember({ channelId, userId: payload.readerId })
-        }
-        return yield* between(s, payload.afterSeq, s.head, payload.limit)
-      }))),
+      Rpc.fork(supervised(
+        Effect.gen(function*() {
+          const s = yield* readable(payload.readerId)
+          return yield* between(s, payload.afterSeq, s.head, payload.limit)
+        }),
+        "forked"
+      )),
 
-    Info: () => supervised(Effect.map(live, publicView)),
+    CheckReader: ({ payload }) =>
+      Rpc.fork(supervised(Effect.map(readable(payload.readerId), (s) => ({ head: s.head })), "forked")),
+
+    Info: () => supervised(Effect.map(liveSerial, publicView)),
 
     Subscribe: ({ payload }) =>
       Rpc.fork(Stream.unwrapScoped(supervised(Effect.gen(function*() {
@@ -345,6 +409,6 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
           )
         )
         return Stream.concat(backlog, liveChunks)
-      })))),
+      }), "forked"))),
   })
 }))

@@ -9,22 +9,27 @@
  *
  * The hub remembers the last seq it delivered. A feed that stalls (no chunk
  * or keep-alive within `stallMs`, e.g. because the owning node died), skips a
- * seq or fails is reopened from that seq, so the edge sees every message once
- * and in order across failovers.
+ * seq, ends or fails is reopened from that seq, so the edge sees every
+ * message once and in order across failovers.
  *
- * `attach` brings a subscriber from its own `lastSeq` up to the live edge
- * (from the hub's recent ring, else from History) and then starts it following
- * in the same JavaScript turn in which the last catch-up message was handed
- * over, so nothing is missed or repeated in between.
+ * `attach` first asks the entity whether the reader may read the channel,
+ * then brings the subscriber from its own `lastSeq` up to the feed (from the
+ * hub's recent ring, else from History; or, when the subscriber is ahead of
+ * this edge's feed, by waiting for the feed to catch up) and starts it
+ * following in the same JavaScript turn in which the last catch-up message
+ * was handed over, so nothing is missed or repeated in between.
  */
-import { Cause, Chunk, Context, Deferred, Effect, Fiber, Layer, Option, Runtime, Schedule, Stream } from "effect"
+import { Cause, Chunk, Context, Data, Deferred, Effect, Exit, Fiber, Layer, Mailbox, Runtime, Schedule, Stream } from "effect"
 import { ChannelEntity, type Message } from "../../domain/Channel.ts"
-import { type ChannelNotFound, ChannelUnavailable, type NotAMember } from "../../domain/Errors.ts"
+import { type ChannelNotFound, ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
+import { channelTransport } from "./ClusterTransport.ts"
 
 /** Where the hub delivers live messages for a channel (the uWS edge implements it with `publish`). */
 export class FanOut extends Context.Tag("plexichat/FanOut")<FanOut, {
   readonly publish: (channelId: ChannelId, messages: ReadonlyArray<Message>) => void
+  /** Stops the live feed of these users on this channel: they left a private channel. */
+  readonly revoke: (channelId: ChannelId, userIds: ReadonlyArray<UserId>) => void
 }>() {}
 
 /** A local subscriber being attached. */
@@ -38,7 +43,21 @@ export interface Follower {
 export interface HubOptions {
   /** A feed with no chunk for this long (keep-alives included) is reopened. */
   readonly stallMs: number
+  /** Recent messages kept per feed to catch subscribers up without a History call. */
   readonly ringSize: number
+  /** How long an attach may wait for the feed (to open, or to reach the subscriber's lastSeq). */
+  readonly attachTimeoutMs: number
+  /** Messages an RPC subscriber may fall behind before its stream ends with `ChannelUnavailable`. */
+  readonly streamBuffer: number
+}
+
+type Failure = ChannelNotFound | ChannelUnavailable | NotAMember
+
+/** A local listener of an RPC subscriber (WebSocket subscribers are uWS topic members instead). */
+interface Listener {
+  readonly readerId: UserId
+  readonly push: (messages: ReadonlyArray<Message>) => void
+  readonly revoke: () => void
 }
 
 interface Feed {
@@ -47,40 +66,33 @@ interface Feed {
   lastSeq: number | undefined
   ring: Array<Message>
   readonly ready: Deferred.Deferred<void, ChannelNotFound | ChannelUnavailable>
-  readonly listeners: Set<(messages: ReadonlyArray<Message>) => void>
+  readonly listeners: Set<Listener>
+  /** Attaches waiting for `lastSeq` to reach a seq. */
+  readonly waiters: Set<{ readonly seq: number; readonly wake: () => void }>
   fiber: Fiber.RuntimeFiber<void> | undefined
 }
 
-class FeedGap {
-  readonly _tag = "FeedGap"
-}
-class FeedStalled {
-  readonly _tag = "FeedStalled"
-}
-class FeedEnded {
-  readonly _tag = "FeedEnded"
-}
+class FeedGap extends Data.TaggedError("FeedGap") {}
+class FeedStalled extends Data.TaggedError("FeedStalled") {}
+class FeedEnded extends Data.TaggedError("FeedEnded") {}
 
 export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, {
   /**
    * Attaches a subscriber that has seen everything up to `lastSeq` (or, when
    * omitted, wants only what comes next). Fails when the channel does not
-   * exist or the reader may not read it.
+   * exist or the reader may not read it. On success the caller owns one
+   * reference and releases it with `detach`.
    */
   readonly attach: (
     channelId: ChannelId,
     readerId: UserId,
     lastSeq: number | undefined,
     follower: Follower
-  ) => Effect.Effect<{ readonly head: number }, ChannelNotFound | ChannelUnavailable | NotAMember>
+  ) => Effect.Effect<{ readonly head: number }, Failure>
   /** Releases one subscriber; the last one closes the channel's feed. */
   readonly detach: (channelId: ChannelId) => void
   /** A live stream of messages after `lastSeq`, for RPC subscribers. */
-  readonly stream: (
-    channelId: ChannelId,
-    readerId: UserId,
-    lastSeq: number | undefined
-  ) => Stream.Stream<Message, ChannelNotFound | ChannelUnavailable | NotAMember>
+  readonly stream: (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined) => Stream.Stream<Message, Failure>
   /** Channels with an open feed on this edge. */
   readonly feeds: () => number
   /** Closes every feed (the edge is shutting down). */
@@ -112,8 +124,14 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
       // Trim in steps of `ringSize` so that a busy channel does not shift the array on every batch.
       if (feed.ring.length > 2 * options.ringSize) feed.ring.splice(0, feed.ring.length - options.ringSize)
       fanOut.publish(channelId, fresh)
-      for (const listener of feed.listeners) listener(fresh)
+      for (const listener of feed.listeners) listener.push(fresh)
+      for (const waiter of feed.waiters) if (waiter.seq <= feed.lastSeq) waiter.wake()
       return true
+    }
+
+    const revoke = (channelId: ChannelId, feed: Feed, left: ReadonlyArray<UserId>) => {
+      fanOut.revoke(channelId, left)
+      for (const listener of feed.listeners) if (left.includes(listener.readerId)) listener.revoke()
     }
 
     const run = (channelId: ChannelId, feed: Feed) =>
@@ -124,6 +142,7 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
             if (feed.lastSeq === undefined) feed.lastSeq = chunk.head - chunk.messages.length
             if (!deliver(channelId, feed, chunk.messages)) return Effect.fail(new FeedGap())
             if (chunk.messages.length === 0 && chunk.head > feed.lastSeq!) return Effect.fail(new FeedGap())
+            if (chunk.left !== undefined) revoke(channelId, feed, chunk.left)
             return Deferred.succeed(feed.ready, void 0)
           })
         )
@@ -133,12 +152,11 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
         // other side is reopened from `lastSeq`. Only `detach` (interrupting
         // this fiber) stops it.
         Effect.zipRight(Effect.fail(new FeedEnded())),
-        Effect.catchAllCause((cause) =>
-          Option.match(Cause.failureOption(cause), {
-            onNone: () => Effect.fail(new ChannelUnavailable({ channelId, reason: "feed lost" })),
-            onSome: Effect.fail
-          })
-        ),
+        Effect.sandbox,
+        Effect.mapError((cause) => {
+          const failure = Chunk.head(Chunk.fromIterable(Cause.failures(cause)))
+          return failure._tag === "Some" ? failure.value : new ChannelUnavailable({ channelId, reason: "feed lost" })
+        }),
         Effect.tapError((error) =>
           error._tag === "ChannelNotFound"
             ? Deferred.fail(feed.ready, error)
@@ -162,7 +180,15 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
           return Effect.succeed(existing)
         }
         return Effect.map(Deferred.make<void, ChannelNotFound | ChannelUnavailable>(), (ready) => {
-          const feed: Feed = { refs: 1, lastSeq: undefined, ring: [], ready, listeners: new Set(), fiber: undefined }
+          const feed: Feed = {
+            refs: 1,
+            lastSeq: undefined,
+            ring: [],
+            ready,
+            listeners: new Set(),
+            waiters: new Set(),
+            fiber: undefined
+          }
           feeds.set(channelId, feed)
           feed.fiber = runFork(run(channelId, feed))
           return feed
@@ -177,20 +203,33 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
       if (feed.fiber !== undefined) runFork(Fiber.interrupt(feed.fiber))
     }
 
-    const catchUp = (
-      channelId: ChannelId,
-      readerId: UserId,
-      feed: Feed,
-      lastSeq: number | undefined,
-      follower: Follower
-    ): Effect.Effect<{ readonly head: number }, NotAMember | ChannelNotFound | ChannelUnavailable> =>
+    const timedOut = (channelId: ChannelId, reason: string) => () => new ChannelUnavailable({ channelId, reason })
+
+    /** Waits until the feed has delivered `seq`. */
+    const reach = (feed: Feed, seq: number) =>
+      Effect.async<void>((resume) => {
+        if (feed.lastSeq !== undefined && feed.lastSeq >= seq) return resume(Effect.void)
+        const waiter = { seq, wake: () => resume(Effect.void) }
+        feed.waiters.add(waiter)
+        return Effect.sync(() => feed.waiters.delete(waiter))
+      })
+
+    const catchUp = (channelId: ChannelId, readerId: UserId, feed: Feed, lastSeq: number | undefined, follower: Follower) =>
       Effect.gen(function*() {
         let after = lastSeq
         while (true) {
           const head = feed.lastSeq!
-          if (after === undefined || after >= head) {
+          if (after === undefined || after === head) {
             follower.follow()
             return { head }
+          }
+          if (after > head) {
+            // The subscriber has seen more than this edge's feed has delivered
+            // (it followed another edge): following now would repeat messages.
+            yield* reach(feed, after).pipe(
+              Effect.timeoutFail({ duration: options.attachTimeoutMs, onTimeout: timedOut(channelId, "channel feed is behind") })
+            )
+            continue
           }
           const first = feed.ring[0]
           if (first !== undefined && first.seq <= after + 1) {
@@ -199,17 +238,11 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
             return { head }
           }
           const page = yield* makeClient(channelId).History({ readerId, afterSeq: after, limit: 1000 }).pipe(
-            Effect.catchTags({
-              MailboxFull: () => Effect.fail(new ChannelUnavailable({ channelId, reason: "busy" })),
-              AlreadyProcessingMessage: () => Effect.fail(new ChannelUnavailable({ channelId, reason: "busy" })),
-              PersistenceError: () => Effect.fail(new ChannelUnavailable({ channelId, reason: "cluster storage" }))
-            })
+            channelTransport(channelId)
           )
           const upToHead = page.filter((m) => m.seq <= feed.lastSeq!)
-          if (upToHead.length === 0) {
-            // History is behind the feed (should not happen); follow from the ring.
-            after = feed.lastSeq!
-            continue
+          if (upToHead.length === 0 || upToHead[0]!.seq !== after + 1) {
+            return yield* new ChannelUnavailable({ channelId, reason: "history is behind the live feed; retry" })
           }
           follower.deliver(upToHead)
           after = upToHead[upToHead.length - 1]!.seq
@@ -218,50 +251,51 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
 
     const attach = (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined, follower: Follower) =>
       Effect.flatMap(acquire(channelId), (feed) =>
-        Deferred.await(feed.ready).pipe(
-          Effect.zipRight(Effect.suspend(() => {
-            // Checks that the reader may read the channel, even when nothing needs catching up.
-            return lastSeq === undefined || lastSeq >= feed.lastSeq!
-              ? makeClient(channelId).History({ readerId, afterSeq: feed.lastSeq!, limit: 1 }).pipe(
-                Effect.catchTags({
-                  MailboxFull: () => Effect.fail(new ChannelUnavailable({ channelId, reason: "busy" })),
-                  AlreadyProcessingMessage: () => Effect.fail(new ChannelUnavailable({ channelId, reason: "busy" })),
-                  PersistenceError: () => Effect.fail(new ChannelUnavailable({ channelId, reason: "cluster storage" }))
-                })
-              )
-              : Effect.void
-          })),
-          Effect.zipRight(Effect.suspend(() => catchUp(channelId, readerId, feed, lastSeq, follower))),
-          Effect.onError(() => Effect.sync(() => detach(channelId)))
-        ))
+        Effect.gen(function*() {
+          yield* Deferred.await(feed.ready).pipe(
+            Effect.timeoutFail({ duration: options.attachTimeoutMs, onTimeout: timedOut(channelId, "channel feed did not open") })
+          )
+          // Always asked, whatever `lastSeq` is: a private channel's messages
+          // may already sit in this edge's ring for another reader.
+          const { head } = yield* makeClient(channelId).CheckReader({ readerId }).pipe(channelTransport(channelId))
+          // A lastSeq beyond the channel's head is the client's mistake: treat it as the head.
+          return yield* catchUp(channelId, readerId, feed, lastSeq === undefined ? undefined : Math.min(lastSeq, head), follower)
+        }).pipe(Effect.onError(() => Effect.sync(() => detach(channelId)))))
 
     const stream = (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined) =>
-      Stream.asyncScoped<Message, ChannelNotFound | ChannelUnavailable | NotAMember>((emit) =>
-        Effect.gen(function*() {
-          let listener: ((messages: ReadonlyArray<Message>) => void) | undefined
-          yield* Effect.acquireRelease(
-            attach(channelId, readerId, lastSeq, {
-              deliver: (messages) => void emit.chunk(Chunk.unsafeFromArray(messages)),
-              follow: () => {
-                const feed = feeds.get(channelId)
-                if (feed === undefined) return
-                listener = (messages) => void emit.chunk(Chunk.unsafeFromArray(messages))
-                feed.listeners.add(listener)
-              }
-            }),
-            () =>
-              Effect.sync(() => {
-                const feed = feeds.get(channelId)
-                if (listener !== undefined) feed?.listeners.delete(listener)
-                detach(channelId)
-              })
-          ).pipe(Effect.catchAll((error) => Effect.sync(() => emit.fail(error))))
+      Stream.unwrapScoped(Effect.gen(function*() {
+        const mailbox = yield* Mailbox.make<Message, Failure>({ capacity: options.streamBuffer })
+        const push = (messages: ReadonlyArray<Message>) => {
+          const rejected = mailbox.unsafeOfferAll(messages)
+          if (Chunk.isNonEmpty(rejected)) {
+            mailbox.unsafeDone(Exit.fail(new ChannelUnavailable({ channelId, reason: "subscriber too slow; resubscribe from the last seq" })))
+          }
+        }
+        let listener: Listener | undefined
+        let attached = false
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            if (listener !== undefined) feeds.get(channelId)?.listeners.delete(listener)
+            if (attached) detach(channelId)
+          })
+        )
+        yield* attach(channelId, readerId, lastSeq, {
+          deliver: push,
+          follow: () => {
+            listener = {
+              readerId,
+              push,
+              revoke: () => mailbox.unsafeDone(Exit.fail(new NotAMember({ channelId, userId: readerId })))
+            }
+            feeds.get(channelId)?.listeners.add(listener)
+          }
         })
-      )
+        attached = true
+        return Mailbox.toStream(mailbox)
+      }))
 
     return ChannelHub.of({ attach, detach, stream, feeds: () => feeds.size, closeAll })
   })
 
   static readonly layer = (options: HubOptions) => Layer.scoped(ChannelHub, ChannelHub.make(options))
 }
-

@@ -37,35 +37,41 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
     const complete = (batch: ReadonlyArray<Pending>, exit: Exit.Exit<void, SqlError>) =>
       Effect.forEach(batch, (p) => Deferred.done(p.done, exit), { discard: true })
 
-    // A request that would push a batch past `maxBatchRows` waits here for the next batch.
-    let carried: Pending | undefined
+    /** One flusher: takes what is queued, writes it as one INSERT, acknowledges. */
+    const flusher = Effect.suspend(() => {
+      // A request that would push a batch past `maxBatchRows` waits here for
+      // this flusher's next batch (each flusher has its own).
+      let carried: Pending | undefined
 
-    const flushOnce = Effect.gen(function*() {
-      const first = carried ?? (yield* Queue.take(queue))
-      carried = undefined
-      const batch: Array<Pending> = [first]
-      let rows = first.rows.length
-      while (rows < options.maxBatchRows) {
-        const next = yield* Queue.poll(queue)
-        if (next._tag === "None") break
-        if (rows + next.value.rows.length > options.maxBatchRows) {
-          carried = next.value
-          break
+      const flushOnce = Effect.gen(function*() {
+        const first = carried ?? (yield* Queue.take(queue))
+        carried = undefined
+        const batch: Array<Pending> = [first]
+        let rows = first.rows.length
+        while (rows < options.maxBatchRows) {
+          const next = yield* Queue.poll(queue)
+          if (next._tag === "None") break
+          if (rows + next.value.rows.length > options.maxBatchRows) {
+            carried = next.value
+            break
+          }
+          batch.push(next.value)
+          rows += next.value.rows.length
         }
-        batch.push(next.value)
-        rows += next.value.rows.length
-      }
-      const all = batch.length === 1 ? first.rows : batch.flatMap((p) => p.rows)
-      const exit = yield* Effect.exit(store.insertMessages(all))
-      if (Exit.isSuccess(exit) || batch.length === 1) return yield* complete(batch, exit)
-      // Isolate the failure: every request commits or fails on its own.
-      yield* Effect.forEach(batch, (p) =>
-        Effect.exit(store.insertMessages(p.rows)).pipe(
-          Effect.flatMap((own) => Deferred.done(p.done, own))
-        ), { discard: true })
+        const all = batch.length === 1 ? first.rows : batch.flatMap((p) => p.rows)
+        const exit = yield* Effect.exit(store.insertMessages(all))
+        if (Exit.isSuccess(exit) || batch.length === 1) return yield* complete(batch, exit)
+        // Isolate the failure: every request commits or fails on its own.
+        yield* Effect.forEach(batch, (p) =>
+          Effect.exit(store.insertMessages(p.rows)).pipe(
+            Effect.flatMap((own) => Deferred.done(p.done, own))
+          ), { discard: true })
+      })
+
+      return Effect.forever(flushOnce)
     })
 
-    yield* Effect.replicateEffect(Effect.forkScoped(Effect.forever(flushOnce)), options.flushers)
+    yield* Effect.replicateEffect(Effect.forkScoped(flusher), options.flushers)
 
     return GroupCommitWriter.of({
       write: (rows) =>

@@ -14,6 +14,13 @@ import type { ChannelId } from "../../domain/Ids.ts"
 
 export type PostFailure = ChannelNotFound | ChannelUnavailable
 
+export interface PostOutboxOptions {
+  /** Posts sent to a channel in one call at most. */
+  readonly maxBatch: number
+  /** Posts waiting for one channel at most; past it posts fail at once with `ChannelUnavailable`. */
+  readonly maxQueue: number
+}
+
 interface Waiting {
   readonly item: PostItem
   readonly done: (exit: Exit.Exit<PostOutcome, PostFailure>) => void
@@ -27,7 +34,7 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
    */
   readonly submit: (channelId: ChannelId, item: PostItem, done: (exit: Exit.Exit<PostOutcome, PostFailure>) => void) => void
 }>() {
-  static readonly make = Effect.fnUntraced(function*(options: { readonly maxBatch: number }) {
+  static readonly make = Effect.fnUntraced(function*(options: PostOutboxOptions) {
     const makeClient = yield* ChannelEntity.client
     const run = yield* FiberSet.makeRuntime<never>()
     const queues = new Map<ChannelId, Array<Waiting>>()
@@ -55,16 +62,27 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
           Effect.exit,
           Effect.map((exit) => {
             for (let i = 0; i < batch.length; i++) {
-              batch[i]!.done(Exit.isSuccess(exit) ? Exit.succeed(exit.value[i]!) : Exit.failCause(exit.cause))
+              try {
+                batch[i]!.done(Exit.isSuccess(exit) ? Exit.succeed(exit.value[i]!) : Exit.failCause(exit.cause))
+              } catch (error) {
+                // One caller's broken callback must not strand the rest of the batch or the channel's queue.
+                runLog(error)
+              }
             }
           }),
           Effect.zipRight(drain(channelId))
         )
       })
 
+    const runLog = (error: unknown) => run(Effect.logError("post callback threw", error))
+
     const submit = (channelId: ChannelId, item: PostItem, done: Waiting["done"]) => {
       const queue = queues.get(channelId)
       if (queue !== undefined) {
+        // Backpressure: a channel that cannot keep up (e.g. during a failover) refuses rather than queueing without end.
+        if (queue.length >= options.maxQueue) {
+          return done(Exit.fail(new ChannelUnavailable({ channelId, reason: "channel busy; retry with the same clientMsgId" })))
+        }
         queue.push({ item, done })
         return
       }
@@ -78,5 +96,5 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
     })
   })
 
-  static readonly layer = (options: { readonly maxBatch: number }) => Layer.scoped(PostOutbox, PostOutbox.make(options))
+  static readonly layer = (options: PostOutboxOptions) => Layer.scoped(PostOutbox, PostOutbox.make(options))
 }

@@ -83,7 +83,9 @@ describe("docker-compose.cluster.yml", () => {
     const result = spawnSync("docker-compose", ["-f", composeFile, "config"], {
       cwd: repoRoot,
       encoding: "utf8",
-      timeout: 60_000
+      timeout: 60_000,
+      // The compose file refuses to run without a real signing secret.
+      env: { ...process.env, PLEXI_DEV_TOKEN_SECRET: "compose-test-secret" }
     })
     const missing = (result.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT"
     if (missing) {

@@ -252,3 +252,30 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
       }))
   })
 })
+
+/** Two flushers, as on Postgres by default; small batches so that requests overflow them. */
+const TwoFlushers = GroupCommitWriter.layer({ flushers: 2, maxBatchRows: 10 }).pipe(
+  Layer.provideMerge(SpyStore),
+  Layer.provideMerge(migrated(pgliteMemory))
+)
+
+layer(TwoFlushers, { excludeTestServices: true, timeout: "60 seconds" })("GroupCommitWriter with two flushers", (it) => {
+  it.effect("acknowledges every request when several overflow maxBatchRows while both flushers are busy", () =>
+    Effect.gen(function*() {
+      const writer = yield* GroupCommitWriter
+      const sql = yield* SqlClient.SqlClient
+      const channelIds = Array.from({ length: 6 }, freshChannel)
+      const hold = yield* holdFlusher
+      const writes = yield* Effect.forEach(
+        channelIds,
+        (channelId) => Effect.fork(writer.write(Array.from({ length: 8 }, (_, i) => message(channelId, i + 1)))),
+        { concurrency: "unbounded" }
+      )
+      yield* hold.reached
+      yield* Effect.sleep("200 millis")
+      yield* hold.open
+      const exits = yield* Effect.forEach(writes, (fiber) => Fiber.await(fiber).pipe(Effect.timeout("10 seconds")))
+      for (const exit of exits) expect(Exit.isSuccess(exit)).toBe(true)
+      for (const channelId of channelIds) expect(yield* countRows(sql, channelId)).toBe(8)
+    }))
+})
