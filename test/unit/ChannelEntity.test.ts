@@ -12,6 +12,7 @@ import { SqlClient } from "@effect/sql"
 import { Chunk, Deferred, Effect, Fiber, Schedule, Stream } from "effect"
 import type { PostItem } from "../../domain/Channel.ts"
 import { accepted, channelClient, freshChannelId, item, storedMessages, user } from "../fixtures/ChannelHelpers.ts"
+import { MessageStore } from "../../src/messaging/MessageStore.ts"
 import { inMemoryCluster, makeStoreCalls } from "../fixtures/InMemoryCluster.ts"
 
 const alice = user("alice")
@@ -395,8 +396,10 @@ layer(
 
 const CRASH = "crash-me"
 let crashes = 0
+const supervisionCalls = makeStoreCalls()
 layer(
   inMemoryCluster({
+    calls: supervisionCalls,
     hooks: {
       beforePost: (items) => {
         if (crashes === 0 && items.some((i) => i.body === CRASH)) {
@@ -414,6 +417,7 @@ layer(
       const sql = yield* SqlClient.SqlClient
       const { channel, channelId } = yield* publicChannel
       yield* channel.Post({ items: bodies(3, "alice", "s") })
+      const loadsBefore = supervisionCalls.loadChannel
       const error = yield* Effect.flip(
         channel.Post({ items: [item("bob", "boom", CRASH)] }).pipe(Effect.timeout("5 seconds"))
       )
@@ -426,9 +430,42 @@ layer(
       const outcomes = yield* channel.Post({ items: [item("bob", "boom", CRASH), item("alice", "s-1")] }).pipe(
         Effect.timeout("5 seconds")
       )
+      expect(supervisionCalls.loadChannel).toBe(loadsBefore + 1) // the state was rebuilt from Postgres, once
       expect(accepted(outcomes[0]!)).toMatchObject({ duplicate: false, message: { seq: 4, body: CRASH } })
       expect(accepted(outcomes[1]!)).toMatchObject({ duplicate: true, message: { seq: 2 } })
       const stored = yield* storedMessages(sql, channelId)
       expect(stored.map((m) => m.seq)).toEqual([1, 2, 3, 4])
+    }))
+})
+
+layer(inMemoryCluster(), { excludeTestServices: true, timeout: "60 seconds" })("ChannelEntity activation races", (it) => {
+  it.effect("a forked History racing a Join on a freshly activated channel never loses the Join", () =>
+    Effect.gen(function*() {
+      const store = yield* MessageStore
+      const client = yield* channelClient
+      for (let round = 0; round < 10; round++) {
+        // The channel exists in Postgres but its entity has never run: the first requests load it.
+        const channelId = freshChannelId()
+        const created = yield* store.createChannel({
+          id: channelId,
+          name: "race",
+          visibility: "public",
+          createdBy: alice,
+          createdAt: Date.now(),
+          members: [{ userId: alice, role: "owner" }]
+        })
+        expect(created).toBe(true)
+        const channel = client(channelId)
+        const [, joined] = yield* Effect.all([
+          channel.History({ readerId: alice, afterSeq: 0, limit: 10 }),
+          channel.Join({ userId: bob }),
+          channel.History({ readerId: bob, afterSeq: 0, limit: 10 })
+        ], { concurrency: "unbounded" })
+        expect(joined.members.map((m) => m.userId)).toContain(bob)
+        const info = yield* channel.Info({})
+        expect(info.members.map((m) => m.userId).sort()).toEqual([alice, bob].sort())
+        const [posted] = yield* channel.Post({ items: [item("bob", "after-join")] })
+        expect(accepted(posted!).message.seq).toBe(1)
+      }
     }))
 })

@@ -1,0 +1,98 @@
+/**
+ * Private channels on one edge: who may follow them, and what happens when a
+ * member leaves or a subscribe is cancelled while it is still attaching.
+ */
+import { describe, expect, it } from "vitest"
+import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
+import { nodeForSuite } from "../fixtures/NodeProcess.ts"
+
+describe("private channels on an edge", () => {
+  const node = nodeForSuite()
+
+  const setup = async () => {
+    const alice = await devToken(node().url, `alice-${Math.random().toString(36).slice(2, 8)}`)
+    const api = rest(node().url, alice)
+    const channel = await api.createChannel("secret", "private")
+    return { alice, api, channelId: channel.id }
+  }
+
+  it("refuses a non-member's subscribe with a lastSeq even while a member's feed has the messages in the edge's ring", async () => {
+    const { alice, api, channelId } = await setup()
+    const member = await WsClient.connect(node().wsUrl, alice)
+    await member.request({ type: "subscribe", channelId })
+    await api.post(channelId, "s1", "first secret")
+    await api.post(channelId, "s2", "second secret")
+    await member.waitFor((f) => f.type === "message" && f.message.seq === 2)
+
+    const mallory = await WsClient.connect(node().wsUrl, await devToken(node().url, "mallory"))
+    for (const lastSeq of [0, 1, 2]) {
+      const reply = await mallory.request({ type: "subscribe", channelId, lastSeq })
+      expect(reply).toMatchObject({ type: "error", code: "not_a_member" })
+    }
+    await api.post(channelId, "s3", "third secret")
+    await member.waitFor((f) => f.type === "message" && f.message.seq === 3)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(mallory.all((f) => f.type === "message")).toEqual([])
+    member.close()
+    mallory.close()
+  })
+
+  it("stops a member's live feed when they leave a private channel, with an unsubscribed frame", async () => {
+    const { api, channelId } = await setup()
+    const bobToken = await devToken(node().url, "bob-leaver")
+    await api.call("POST", `/channels/${channelId}/members`, { userId: "bob-leaver" })
+    const bob = await WsClient.connect(node().wsUrl, bobToken)
+    await bob.request({ type: "subscribe", channelId })
+    await api.post(channelId, "b1", "before bob leaves")
+    await bob.waitFor((f) => f.type === "message" && f.message.seq === 1)
+
+    const left = await rest(node().url, bobToken).call("POST", `/channels/${channelId}/leave`)
+    expect(left.status).toBe(200)
+    await bob.waitFor((f) => f.type === "unsubscribed" && f.channelId === channelId && f.reason === "not_a_member")
+    await api.post(channelId, "b2", "after bob left")
+    await new Promise((r) => setTimeout(r, 300))
+    expect(bob.messages(channelId).map((m) => m.seq)).toEqual([1])
+    // The socket itself stays usable.
+    expect(await bob.request({ type: "ping" })).toMatchObject({ type: "pong" })
+    bob.close()
+  })
+
+  it("follows from the head when lastSeq is beyond it, without repeating or waiting", async () => {
+    const { alice, api, channelId } = await setup()
+    await api.post(channelId, "h1", "one")
+    const client = await WsClient.connect(node().wsUrl, alice)
+    const subscribed = await client.request({ type: "subscribe", channelId, lastSeq: 99 }, 5000)
+    expect(subscribed).toMatchObject({ type: "subscribed", head: 1 })
+    await api.post(channelId, "h2", "two")
+    await client.waitFor((f) => f.type === "message" && f.message.seq === 2)
+    expect(client.messages(channelId).map((m) => m.seq)).toEqual([2])
+    client.close()
+  })
+
+  it("refuses a second auth frame for another user on an authenticated socket", async () => {
+    const { alice } = await setup()
+    const client = await WsClient.connect(node().wsUrl, alice)
+    const reply = await client.request({ type: "auth", token: await devToken(node().url, "someone-else") })
+    expect(reply).toMatchObject({ type: "error", code: "unauthorized" })
+    expect(await client.request({ type: "ping" })).toMatchObject({ type: "pong" })
+    client.close()
+  })
+
+  it("lets a client cancel a subscribe that is still attaching, and releases the edge's feed", async () => {
+    const { alice, channelId } = await setup()
+    const client = await WsClient.connect(node().wsUrl, alice)
+    client.send({ type: "subscribe", channelId, ref: "sub" })
+    const cancelled = await client.request({ type: "unsubscribe", channelId })
+    expect(cancelled).toMatchObject({ type: "unsubscribed", channelId })
+    // Whatever the attach answers, the socket does not end up following the channel.
+    const deadline = Date.now() + 5000
+    let feeds = -1
+    while (Date.now() < deadline) {
+      feeds = ((await (await fetch(`${node().url}/api/v1/health`)).json()) as { feeds: number }).feeds
+      if (feeds === 0) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(feeds).toBe(0)
+    client.close()
+  })
+})
