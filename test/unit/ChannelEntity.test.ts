@@ -438,7 +438,7 @@ layer(
     }))
 })
 
-layer(inMemoryCluster(), { excludeTestServices: true, timeout: "60 seconds" })("ChannelEntity activation races", (it) => {
+layer(inMemoryCluster({ slowFirstLoadMs: 100 }), { excludeTestServices: true, timeout: "60 seconds" })("ChannelEntity activation races", (it) => {
   it.effect("a forked History racing a Join on a freshly activated channel never loses the Join", () =>
     Effect.gen(function*() {
       const store = yield* MessageStore
