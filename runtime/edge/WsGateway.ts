@@ -272,6 +272,8 @@ export const makeGateway = (deps: {
         Effect.sync(() => {
           if (!current()) return
           c.subs.delete(channelId)
+          // `follow` may already have joined the topic before the attach failed.
+          ws.unsubscribe(topicOf(channelId))
           if (c.subs.size === 0) unwatch(ws)
         })
       ),

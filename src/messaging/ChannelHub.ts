@@ -19,7 +19,7 @@
  * following in the same JavaScript turn in which the last catch-up message
  * was handed over, so nothing is missed or repeated in between.
  */
-import { Cause, Chunk, Context, Data, Deferred, Effect, Exit, Fiber, Layer, Mailbox, Runtime, Schedule, Stream } from "effect"
+import { Cause, Chunk, Context, Data, Deferred, Effect, Exit, Fiber, Layer, Mailbox, Option, Runtime, Schedule, Stream } from "effect"
 import { ChannelEntity, type Message } from "../../domain/Channel.ts"
 import { type ChannelNotFound, ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
@@ -69,6 +69,8 @@ interface Feed {
   readonly listeners: Set<Listener>
   /** Attaches waiting for `lastSeq` to reach a seq. */
   readonly waiters: Set<{ readonly seq: number; readonly wake: () => void }>
+  /** Attaches in progress, so that a member leaving meanwhile is not missed. */
+  readonly attaching: Set<{ readonly readerId: UserId; revoked: boolean }>
   fiber: Fiber.RuntimeFiber<void> | undefined
 }
 
@@ -132,6 +134,7 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
     const revoke = (channelId: ChannelId, feed: Feed, left: ReadonlyArray<UserId>) => {
       fanOut.revoke(channelId, left)
       for (const listener of feed.listeners) if (left.includes(listener.readerId)) listener.revoke()
+      for (const attempt of feed.attaching) if (left.includes(attempt.readerId)) attempt.revoked = true
     }
 
     const run = (channelId: ChannelId, feed: Feed) =>
@@ -187,6 +190,7 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
             ready,
             listeners: new Set(),
             waiters: new Set(),
+            attaching: new Set(),
             fiber: undefined
           }
           feeds.set(channelId, feed)
@@ -250,8 +254,10 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
       })
 
     const attach = (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined, follower: Follower) =>
-      Effect.flatMap(acquire(channelId), (feed) =>
-        Effect.gen(function*() {
+      Effect.flatMap(acquire(channelId), (feed) => {
+        const attempt = { readerId, revoked: false }
+        feed.attaching.add(attempt)
+        return Effect.gen(function*() {
           yield* Deferred.await(feed.ready).pipe(
             Effect.timeoutFail({ duration: options.attachTimeoutMs, onTimeout: timedOut(channelId, "channel feed did not open") })
           )
@@ -259,18 +265,20 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
           // may already sit in this edge's ring for another reader.
           const { head } = yield* makeClient(channelId).CheckReader({ readerId }).pipe(channelTransport(channelId))
           // A lastSeq beyond the channel's head is the client's mistake: treat it as the head.
-          return yield* catchUp(channelId, readerId, feed, lastSeq === undefined ? undefined : Math.min(lastSeq, head), follower)
-        }).pipe(Effect.onError(() => Effect.sync(() => detach(channelId)))))
+          const attached = yield* catchUp(channelId, readerId, feed, lastSeq === undefined ? undefined : Math.min(lastSeq, head), follower)
+          // The reader left the (private) channel after its check: it does not get to follow it.
+          if (attempt.revoked) return yield* new NotAMember({ channelId, userId: readerId })
+          return attached
+        }).pipe(
+          Effect.ensuring(Effect.sync(() => feed.attaching.delete(attempt))),
+          Effect.onError(() => Effect.sync(() => detach(channelId)))
+        )
+      })
 
-    const stream = (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined) =>
+    /** Live messages after `lastSeq`, through `attach`; the consumer may fall `streamBuffer` messages behind. */
+    const follow = (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined) =>
       Stream.unwrapScoped(Effect.gen(function*() {
-        const mailbox = yield* Mailbox.make<Message, Failure>({ capacity: options.streamBuffer })
-        const push = (messages: ReadonlyArray<Message>) => {
-          const rejected = mailbox.unsafeOfferAll(messages)
-          if (Chunk.isNonEmpty(rejected)) {
-            mailbox.unsafeDone(Exit.fail(new ChannelUnavailable({ channelId, reason: "subscriber too slow; resubscribe from the last seq" })))
-          }
-        }
+        const mailbox = yield* Mailbox.make<Message, Failure>()
         let listener: Listener | undefined
         let attached = false
         yield* Effect.addFinalizer(() =>
@@ -280,11 +288,19 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
           })
         )
         yield* attach(channelId, readerId, lastSeq, {
-          deliver: push,
+          // The catch-up here is short (the pages before `follow` did the rest), so it is not limited.
+          deliver: (messages) => void mailbox.unsafeOfferAll(messages),
           follow: () => {
             listener = {
               readerId,
-              push,
+              push: (messages) => {
+                if ((mailbox.unsafeSize().pipe(Option.getOrElse(() => 0))) + messages.length > options.streamBuffer) {
+                  return void mailbox.unsafeDone(
+                    Exit.fail(new ChannelUnavailable({ channelId, reason: "subscriber too slow; resubscribe from the last seq" }))
+                  )
+                }
+                mailbox.unsafeOfferAll(messages)
+              },
               revoke: () => mailbox.unsafeDone(Exit.fail(new NotAMember({ channelId, userId: readerId })))
             }
             feeds.get(channelId)?.listeners.add(listener)
@@ -293,6 +309,25 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
         attached = true
         return Mailbox.toStream(mailbox)
       }))
+
+    /**
+     * For RPC subscribers: the backlog after `lastSeq` in History pages, read
+     * as the consumer pulls them, then `follow` from the last one.
+     */
+    const stream = (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined): Stream.Stream<Message, Failure> => {
+      if (lastSeq === undefined) return follow(channelId, readerId, undefined)
+      let last = lastSeq
+      const pageSize = 1000
+      const backlog = Stream.paginateChunkEffect(lastSeq, (after) =>
+        makeClient(channelId).History({ readerId, afterSeq: after, limit: pageSize }).pipe(
+          channelTransport(channelId),
+          Effect.map((page) => {
+            if (page.length > 0) last = page[page.length - 1]!.seq
+            return [Chunk.unsafeFromArray(page), page.length < pageSize ? Option.none() : Option.some(last)] as const
+          })
+        ))
+      return Stream.concat(backlog, Stream.suspend(() => follow(channelId, readerId, last)))
+    }
 
     return ChannelHub.of({ attach, detach, stream, feeds: () => feeds.size, closeAll })
   })

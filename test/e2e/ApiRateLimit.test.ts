@@ -6,7 +6,7 @@ import { Effect, Either } from "effect"
 import { PlexiClient } from "plexichat/client"
 import { describe, expect, it } from "vitest"
 import { devToken, rest } from "../fixtures/Clients.ts"
-import { nodeForSuite } from "../fixtures/NodeProcess.ts"
+import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 
 describe("per-user request rate limit", () => {
   const node = nodeForSuite({ env: { PLEXI_API_RATE_LIMIT: "2", PLEXI_API_RATE_BURST: "6" } })

@@ -2,7 +2,7 @@
  * PLEXI_DEV_AUTH=false turns the temporary development sign-in off.
  */
 import { describe, expect, it } from "vitest"
-import { nodeForSuite } from "../fixtures/NodeProcess.ts"
+import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 
 describe("development sign-in switch", () => {
   const node = nodeForSuite({ env: { PLEXI_DEV_AUTH: "false" } })

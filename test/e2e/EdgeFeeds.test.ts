@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from "vitest"
 import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
-import { type NodeProcess, nodeForSuite } from "../fixtures/NodeProcess.ts"
+import type { NodeProcess } from "../fixtures/NodeProcess.ts"
+import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 
 const feedsOf = async (node: NodeProcess) =>
   ((await (await fetch(`${node.url}/api/v1/health`)).json()) as { feeds: number }).feeds

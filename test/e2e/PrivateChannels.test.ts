@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
-import { nodeForSuite } from "../fixtures/NodeProcess.ts"
+import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 
 describe("private channels on an edge", () => {
   const node = nodeForSuite()

@@ -6,15 +6,16 @@ import { execFile } from "node:child_process"
 import { resolve } from "node:path"
 import { promisify } from "node:util"
 import { Chunk, Effect, Either, Fiber, Stream } from "effect"
-import { PlexiClient } from "plexichat/client"
+import { ChannelId, PlexiClient } from "plexichat/client"
 import { describe, expect, it } from "vitest"
-import { devToken } from "../fixtures/Clients.ts"
-import { nodeForSuite } from "../fixtures/NodeProcess.ts"
+import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
+import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 
 const root = resolve(import.meta.dirname, "../..")
 
 describe("typed client", () => {
-  const node = nodeForSuite()
+  // A high WebSocket rate limit lets one test load a long backlog quickly.
+  const node = nodeForSuite({ env: { PLEXI_WS_RATE_LIMIT: "1000000", PLEXI_WS_RATE_BURST: "1000000" } })
 
   it("examples/typed-client.ts connects, creates a channel, posts, reads history and follows the live stream", async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "examples/typed-client.ts", node().url, "example-user"], {
@@ -71,4 +72,28 @@ describe("typed client", () => {
     expect(messages.map((m) => m.seq)).toEqual([3, 4, 5, 6, 7, 8])
     expect(messages.map((m) => m.body)).toEqual(["backlog 3", "backlog 4", "backlog 5", "live 1", "live 2", "live 3"])
   }, 30_000)
+
+  it("Subscribe replays a backlog longer than the stream buffer, in pages, then goes live", async () => {
+    const token = await devToken(node().url, "backlog")
+    const channelId = ChannelId.make((await rest(node().url, token).createChannel("long backlog")).id)
+    const total = 4600
+    const ws = await WsClient.connect(node().wsUrl, token)
+    for (let i = 1; i <= total; i++) ws.send({ type: "post", channelId, clientMsgId: `b${i}`, body: `backlog ${i}` })
+    await ws.waitFor((f) => f.type === "ack" && f.clientMsgId === `b${total}`, 60_000)
+    ws.close()
+    const program = Effect.gen(function*() {
+      const client = yield* PlexiClient
+      const follower = yield* client.Subscribe({ channelId, afterSeq: 0 }).pipe(
+        Stream.take(total + 1),
+        Stream.runCollect,
+        Effect.fork
+      )
+      yield* Effect.sleep("500 millis")
+      yield* client.PostMessage({ channelId, clientMsgId: "live", body: "live" })
+      return Chunk.toReadonlyArray(yield* Fiber.join(follower).pipe(Effect.timeout("30 seconds")))
+    }).pipe(Effect.provide(PlexiClient.layer({ url: node().url, token })))
+    const messages = await Effect.runPromise(program)
+    expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: total + 1 }, (_, i) => i + 1))
+    expect(messages.at(-1)!.body).toBe("live")
+  }, 90_000)
 })
