@@ -288,7 +288,9 @@ const latency = async () => {
   await db1.drop()
 
   const db2 = await makeTestDatabase()
-  const pair = await Promise.all(["lat-a", "lat-b"].map((name) => startNode({ name, databaseUrl: db2.url, env: benchEnv })))
+  const pair = await Promise.all(
+    ["lat-a", "lat-b"].map((name) => startNode({ name, databaseUrl: db2.url, env: benchEnv, nodeArgs: profileArgs(name) }))
+  )
   await sleep(3000)
   const cross = await measureNodes(pair)
   await Promise.all(pair.map((n) => n.stop()))
