@@ -232,24 +232,31 @@ const ingest = async () => {
 const RATE = Number(process.env.BENCH_RATE ?? 2000)
 const LAT_SECONDS = 5
 
-const paced = async (send: (i: number, sentAt: number) => void) => {
-  const total = RATE * LAT_SECONDS
+/** Seconds at the target rate before measuring: a fresh node's first second is JIT warm-up, not steady state. */
+const WARM_UP_SECONDS = 1
+
+const paced = async (seconds: number, first: number, send: (i: number, sentAt: number) => void) => {
+  const total = RATE * seconds
   const start = performance.now()
   let i = 0
   while (i < total) {
     const due = Math.floor(((performance.now() - start) / 1000) * RATE)
-    while (i < Math.min(due, total)) send(i++, performance.now())
+    while (i < Math.min(due, total)) send(first + i++, performance.now())
     await sleep(1)
   }
 }
 
 const latencyOf = async (subscriber: WebSocket, send: (i: number, sentAt: number) => void) => {
   const samples: Array<number> = []
+  let measuring = false
   subscriber.on("message", (data) => {
     const m = /"body":"t(\d+(?:\.\d+)?)"/.exec(data.toString())
-    if (m) samples.push(performance.now() - Number(m[1]))
+    if (m && measuring) samples.push(performance.now() - Number(m[1]))
   })
-  await paced(send)
+  await paced(WARM_UP_SECONDS, 0, send)
+  await sleep(200)
+  measuring = true
+  await paced(LAT_SECONDS, RATE * WARM_UP_SECONDS, send)
   await sleep(1000)
   samples.sort((a, b) => a - b)
   return { p50: percentile(samples, 50), p99: percentile(samples, 99), n: samples.length }
