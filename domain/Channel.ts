@@ -73,12 +73,15 @@ export type PostOutcome = typeof PostOutcome.Type
  * One element of a channel feed. `head` is the channel's last committed seq
  * once `messages` are applied, so a follower always knows where it stands,
  * even from a keep-alive chunk with no messages. `left` names members who
- * left a private channel: edges stop their live feeds.
+ * left a private channel: edges stop their live feeds. `members`, on the
+ * first chunk of a private channel's feed, lists who may read it, so that an
+ * edge (re)opening its feed also drops readers whose `left` it missed.
  */
 export const FeedChunk = Schema.Struct({
   head: Seq,
   messages: Schema.Array(Message),
-  left: Schema.optional(Schema.Array(UserId))
+  left: Schema.optional(Schema.Array(UserId)),
+  members: Schema.optional(Schema.Array(UserId))
 })
 export type FeedChunk = typeof FeedChunk.Type
 

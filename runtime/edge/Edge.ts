@@ -32,13 +32,16 @@ export class UwsApp extends Context.Tag("plexichat/UwsApp")<UwsApp, {
   readonly app: TemplatedApp
   readonly connections: { count: number }
   readonly published: { count: number }
-  readonly revocations: { handler: (channelId: ChannelId, userIds: ReadonlyArray<UserId>) => void }
+  readonly revocations: {
+    revoke: (channelId: ChannelId, userIds: ReadonlyArray<UserId>) => void
+    retain: (channelId: ChannelId, members: ReadonlySet<UserId>) => void
+  }
 }>() {
   static readonly layer = Layer.sync(UwsApp, () => ({
     app: uws.App(),
     connections: { count: 0 },
     published: { count: 0 },
-    revocations: { handler: () => {} }
+    revocations: { revoke: () => {}, retain: () => {} }
   }))
 }
 
@@ -50,7 +53,8 @@ export const FanOutLive = Layer.effect(FanOut, Effect.map(UwsApp, ({ app, publis
       for (const m of messages) app.publish(topic, messageFrame(m))
       published.count++
     },
-    revoke: (channelId, userIds) => revocations.handler(channelId, userIds)
+    revoke: (channelId, userIds) => revocations.revoke(channelId, userIds),
+    retain: (channelId, members) => revocations.retain(channelId, members)
   })))
 
 /** The node's identity as shown in health and `hello`. */
@@ -103,7 +107,8 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
       connections.count += delta
     }
   })
-  revocations.handler = gateway.revoke
+  revocations.revoke = gateway.revoke
+  revocations.retain = gateway.retain
   app.ws("/ws", gateway.behavior)
   const bridgeOptions = { maxBodyBytes: MAX_HTTP_BODY }
   app.any("/rpc", bridge(rpc.handler, bridgeOptions))

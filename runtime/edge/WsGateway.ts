@@ -17,7 +17,7 @@ import { uws } from "./Uws.ts"
 
 export interface Connection {
   userId: UserId | undefined
-  /** Channels this socket follows, or is being attached to (`active: false`). */
+  /** Channels this socket follows, or is being attached to (no `release` yet). */
   readonly subs: Map<ChannelId, Subscription>
   closed: boolean
   tokens: number
@@ -30,7 +30,8 @@ export interface Connection {
 
 /** One subscribe of a socket to a channel; identity tells a superseded attempt from the current one. */
 interface Subscription {
-  active: boolean
+  /** Set once the attach succeeded: gives the edge feed's reference back. */
+  release: (() => void) | undefined
 }
 
 export interface GatewayOptions {
@@ -85,6 +86,8 @@ export interface Gateway {
   readonly behavior: WebSocketBehavior<Connection>
   /** Stops these users' live feeds of a channel (they left it); they get an `unsubscribed` frame. */
   readonly revoke: (channelId: ChannelId, userIds: ReadonlyArray<UserId>) => void
+  /** Stops the live feeds of a channel for every user not in `members`. */
+  readonly retain: (channelId: ChannelId, members: ReadonlySet<UserId>) => void
   /** Closes every open socket with `code` (shutdown: 1001, going away). */
   readonly closeAll: (code: number, reason: string) => void
 }
@@ -230,8 +233,8 @@ export const makeGateway = (deps: {
     if (sub === undefined) return false
     c.subs.delete(channelId)
     ws.unsubscribe(topicOf(channelId))
-    // A pending attach releases its own reference when it completes.
-    if (sub.active) hub.detach(channelId)
+    // A pending attach sees it is no longer wanted, stops its catch-up and releases its own reference.
+    sub.release?.()
     if (c.subs.size === 0) unwatch(ws)
     return true
   }
@@ -240,15 +243,16 @@ export const makeGateway = (deps: {
     const c = ws.getUserData()
     const existing = c.subs.get(channelId)
     if (existing !== undefined) {
-      if (!existing.active) return sendError(ws, "invalid_frame", "subscribe already in progress", ref)
+      if (existing.release === undefined) return sendError(ws, "invalid_frame", "subscribe already in progress", ref)
       // A fresh subscribe on a followed channel restarts it from the new lastSeq.
       dropSubscription(ws, channelId)
     }
-    const sub: Subscription = { active: false }
+    const sub: Subscription = { release: undefined }
     c.subs.set(channelId, sub)
     watch(ws)
     const current = () => !c.closed && c.subs.get(channelId) === sub
     run(ws, ref, hub.attach(channelId, userId, lastSeq, {
+      wanted: current,
       deliver: (messages) => {
         if (!current()) return
         ws.cork(() => {
@@ -260,24 +264,24 @@ export const makeGateway = (deps: {
         if (current()) ws.subscribe(topicOf(channelId))
       }
     }).pipe(
-      Effect.tap(({ head }) =>
+      Effect.tap(({ head, release }) =>
         Effect.sync(() => {
           // Closed, unsubscribed or revoked while attaching: give the reference back.
-          if (!current()) return hub.detach(channelId)
-          sub.active = true
+          if (!current()) return release()
+          sub.release = release
           send(ws, { type: "subscribed", channelId, head, ...(ref === undefined ? {} : { ref }) })
         })
       ),
-      Effect.tapError(() =>
-        Effect.sync(() => {
-          if (!current()) return
-          c.subs.delete(channelId)
-          // `follow` may already have joined the topic before the attach failed.
-          ws.unsubscribe(topicOf(channelId))
-          if (c.subs.size === 0) unwatch(ws)
-        })
-      ),
-      Effect.asVoid
+      Effect.asVoid,
+      Effect.catchAll((error) => {
+        // A subscription dropped meanwhile has been answered already (unsubscribed, or the socket is gone).
+        if (!current()) return Effect.void
+        c.subs.delete(channelId)
+        // `follow` may already have joined the topic before the attach failed.
+        ws.unsubscribe(topicOf(channelId))
+        if (c.subs.size === 0) unwatch(ws)
+        return Effect.fail(error)
+      })
     ))
   }
 
@@ -295,12 +299,27 @@ export const makeGateway = (deps: {
     if (set.size === 0) byUser.delete(userId)
   }
 
-  const revoke = (channelId: ChannelId, userIds: ReadonlyArray<UserId>) => {
-    for (const userId of userIds) {
-      for (const ws of byUser.get(userId) ?? []) {
-        if (dropSubscription(ws, channelId)) send(ws, { type: "unsubscribed", channelId, reason: "not_a_member" })
-      }
+  /**
+   * Ends a socket's live feed of a channel its user may no longer read. Only
+   * subscriptions that are following: an attach in progress is stopped by the
+   * hub, and its subscribe is answered with `not_a_member`.
+   */
+  const expel = (ws: WebSocket<Connection>, channelId: ChannelId) => {
+    if (ws.getUserData().subs.get(channelId)?.release === undefined) return
+    dropSubscription(ws, channelId)
+    send(ws, { type: "unsubscribed", channelId, reason: "not_a_member" })
+  }
+
+  /** Drops every subscription to `channelId` whose user is not in `members` (an edge feed reopened on a private channel). */
+  const retain = (channelId: ChannelId, members: ReadonlySet<UserId>) => {
+    for (const ws of sockets) {
+      const userId = ws.getUserData().userId
+      if (userId !== undefined && !members.has(userId)) expel(ws, channelId)
     }
+  }
+
+  const revoke = (channelId: ChannelId, userIds: ReadonlyArray<UserId>) => {
+    for (const userId of userIds) for (const ws of byUser.get(userId) ?? []) expel(ws, channelId)
   }
 
   const handle = (ws: WebSocket<Connection>, frame: ClientFrame) => {
@@ -443,10 +462,8 @@ export const makeGateway = (deps: {
       pending.delete(ws)
       unwatch(ws)
       if (c.userId !== undefined) unindexUser(ws, c.userId)
-      for (const [channelId, sub] of c.subs) {
-        // A pending attach releases its reference when it completes (it sees `closed`).
-        if (sub.active) hub.detach(channelId)
-      }
+      // A pending attach sees the socket closed, stops its catch-up and releases its own reference.
+      for (const sub of c.subs.values()) sub.release?.()
       c.subs.clear()
     }
   }
@@ -454,6 +471,7 @@ export const makeGateway = (deps: {
   return {
     behavior,
     revoke,
+    retain,
     closeAll: (code, reason) => {
       for (const ws of Array.from(sockets)) {
         const c = ws.getUserData()

@@ -128,12 +128,19 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
    * time share one load, so a slow load can never overwrite newer state.
    */
   let state: State = { _tag: "Unloaded" }
+  /**
+   * The head as followers know it: set after each publish (and on load), so a
+   * keep-alive never announces a seq whose chunk is not out yet.
+   */
+  let publishedHead = 0
   let rebuildRequested = false
   let loading: Deferred.Deferred<Live | Absent, ChannelUnavailable> | undefined
 
-  const current: Effect.Effect<Live | Absent, ChannelUnavailable> = Effect.suspend(() => {
+  // Uninterruptible from the moment `loading` is set until it is completed, so
+  // that an interrupted caller can never leave the others waiting for good.
+  const current: Effect.Effect<Live | Absent, ChannelUnavailable> = Effect.uninterruptibleMask((restore) => {
     if (state._tag !== "Unloaded") return Effect.succeed(state)
-    if (loading !== undefined) return Deferred.await(loading)
+    if (loading !== undefined) return restore(Deferred.await(loading))
     const done = Deferred.unsafeMake<Live | Absent, ChannelUnavailable>(FiberId.none)
     loading = done
     return load.pipe(
@@ -141,10 +148,12 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
       Effect.exit,
       Effect.flatMap((exit) => {
         loading = undefined
-        if (Exit.isSuccess(exit)) state = exit.value
+        if (Exit.isSuccess(exit)) {
+          state = exit.value
+          if (exit.value._tag === "Live") publishedHead = exit.value.head
+        }
         return Effect.zipRight(Deferred.done(done, exit), exit)
-      }),
-      Effect.uninterruptible
+      })
     )
   })
 
@@ -279,6 +288,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
       s.head += fresh.length
       remember(s, fresh)
       yield* PubSub.publish(feed, { head: s.head, messages: fresh })
+      publishedHead = s.head
     }
     // Resolve duplicates (marked with -seq) to the original message.
     for (let i = 0; i < outcomes.length; i++) {
@@ -295,7 +305,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
 
   // Keep-alives go through the same PubSub as commits, so they are ordered with them.
   yield* Effect.suspend(() =>
-    followers > 0 && state._tag === "Live" ? PubSub.publish(feed, { head: state.head, messages: [] }) : Effect.void
+    followers > 0 && state._tag === "Live" ? PubSub.publish(feed, { head: publishedHead, messages: [] }) : Effect.void
   ).pipe(Effect.repeat(Schedule.spaced(settings.keepAliveMs)), Effect.forkScoped)
 
   return ChannelEntity.of({
@@ -357,13 +367,18 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
     Leave: ({ payload }) =>
       supervised(Effect.gen(function*() {
         const s = yield* liveSerial
-        if (!s.members.has(payload.userId)) return yield* new NotAMember({ channelId, userId: payload.userId })
+        // Only members read a private channel: tell the edges to stop the leaver's live feeds. Also when the
+        // user is already out, so that a retried Leave (whose first answer was lost) repairs a missed notice.
+        const announce = s.channel.visibility === "private"
+          ? PubSub.publish(feed, { head: publishedHead, messages: [], left: [payload.userId] })
+          : Effect.void
+        if (!s.members.has(payload.userId)) {
+          yield* announce
+          return yield* new NotAMember({ channelId, userId: payload.userId })
+        }
         yield* persistMembership(store.removeMember(channelId, payload.userId))
         s.members.delete(payload.userId)
-        // Only members read a private channel: tell the edges to stop the leaver's live feed.
-        if (s.channel.visibility === "private") {
-          yield* PubSub.publish(feed, { head: s.head, messages: [], left: [payload.userId] })
-        }
+        yield* announce
         return publicView(s)
       })),
 
@@ -392,19 +407,27 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
         // Everything committed up to `head` comes from history; everything
         // after it is already queued in `subscription`.
         const head = s.head
+        // The first chunk tells where the follower stands and, for a private
+        // channel, who may read it: an edge (re)opening its feed drops local
+        // readers who left while it was not listening.
+        const header: FeedChunk = {
+          head: payload.afterSeq === undefined ? head : Math.min(payload.afterSeq, head),
+          messages: [],
+          ...(s.channel.visibility === "private" ? { members: Array.from(s.members.keys()) } : {})
+        }
         const backlog = payload.afterSeq === undefined || payload.afterSeq >= head
-          ? Stream.make<Array<FeedChunk>>({ head, messages: [] })
-          : Stream.paginateChunkEffect(payload.afterSeq, (after) =>
+          ? Stream.make(header)
+          : Stream.concat(Stream.make(header), Stream.paginateChunkEffect(payload.afterSeq, (after) =>
             between(s, after, head, 1000).pipe(Effect.map((messages) => {
               const last = messages.length > 0 ? messages[messages.length - 1]!.seq : head
               const chunk: FeedChunk = { head: last, messages }
               return [Chunk.of(chunk), last >= head ? Option.none() : Option.some(last)] as const
             }))
-          )
+          ))
         const liveChunks = Stream.fromQueue(subscription).pipe(
           Stream.map((chunk): FeedChunk =>
             chunk.messages.length > 0 && chunk.messages[0]!.seq <= head
-              ? { head: chunk.head, messages: chunk.messages.filter((m) => m.seq > head) }
+              ? { ...chunk, messages: chunk.messages.filter((m) => m.seq > head) }
               : chunk
           )
         )

@@ -30,6 +30,8 @@ export class FanOut extends Context.Tag("plexichat/FanOut")<FanOut, {
   readonly publish: (channelId: ChannelId, messages: ReadonlyArray<Message>) => void
   /** Stops the live feed of these users on this channel: they left a private channel. */
   readonly revoke: (channelId: ChannelId, userIds: ReadonlyArray<UserId>) => void
+  /** Stops the live feed of everyone on this channel who is not in `members` (a private channel's readers). */
+  readonly retain: (channelId: ChannelId, members: ReadonlySet<UserId>) => void
 }>() {}
 
 /** A local subscriber being attached. */
@@ -38,6 +40,14 @@ export interface Follower {
   readonly deliver: (messages: ReadonlyArray<Message>) => void
   /** Start receiving live messages (called synchronously after the last catch-up delivery). */
   readonly follow: () => void
+  /** False once the subscriber is gone (socket closed, unsubscribed): the catch-up stops early. */
+  readonly wanted: () => boolean
+}
+
+/** A successful attach: where the feed stood, and how to give the subscriber's reference back (idempotent). */
+export interface Attached {
+  readonly head: number
+  readonly release: () => void
 }
 
 export interface HubOptions {
@@ -83,16 +93,15 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
    * Attaches a subscriber that has seen everything up to `lastSeq` (or, when
    * omitted, wants only what comes next). Fails when the channel does not
    * exist or the reader may not read it. On success the caller owns one
-   * reference and releases it with `detach`.
+   * reference to the channel's feed and gives it back with `release`; the
+   * last one closes the feed.
    */
   readonly attach: (
     channelId: ChannelId,
     readerId: UserId,
     lastSeq: number | undefined,
     follower: Follower
-  ) => Effect.Effect<{ readonly head: number }, Failure>
-  /** Releases one subscriber; the last one closes the channel's feed. */
-  readonly detach: (channelId: ChannelId) => void
+  ) => Effect.Effect<Attached, Failure>
   /** A live stream of messages after `lastSeq`, for RPC subscribers. */
   readonly stream: (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined) => Stream.Stream<Message, Failure>
   /** Channels with an open feed on this edge. */
@@ -108,7 +117,7 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
     const closeAll = Effect.suspend(() => {
       const open = Array.from(feeds.values())
       feeds.clear()
-      return Effect.forEach(open, (feed) => feed.fiber ? Fiber.interrupt(feed.fiber) : Effect.void, { discard: true })
+      return Fiber.interruptAll(open.flatMap((feed) => feed.fiber === undefined ? [] : [feed.fiber]))
     })
     yield* Effect.addFinalizer(() => closeAll)
 
@@ -137,15 +146,24 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
       for (const attempt of feed.attaching) if (left.includes(attempt.readerId)) attempt.revoked = true
     }
 
+    const retain = (channelId: ChannelId, feed: Feed, members: ReadonlySet<UserId>) => {
+      fanOut.retain(channelId, members)
+      for (const listener of feed.listeners) if (!members.has(listener.readerId)) listener.revoke()
+      for (const attempt of feed.attaching) if (!members.has(attempt.readerId)) attempt.revoked = true
+    }
+
     const run = (channelId: ChannelId, feed: Feed) =>
       Effect.suspend(() =>
         makeClient(channelId).Subscribe(feed.lastSeq === undefined ? {} : { afterSeq: feed.lastSeq }).pipe(
           Stream.timeoutFail(() => new FeedStalled(), options.stallMs),
           Stream.runForEach((chunk) => {
+            // Revocations first: stopping a reader early is always safe, and a chunk that also shows a gap must
+            // not lose them (the reopened feed would not carry them again).
+            if (chunk.left !== undefined) revoke(channelId, feed, chunk.left)
+            if (chunk.members !== undefined) retain(channelId, feed, new Set(chunk.members))
             if (feed.lastSeq === undefined) feed.lastSeq = chunk.head - chunk.messages.length
             if (!deliver(channelId, feed, chunk.messages)) return Effect.fail(new FeedGap())
             if (chunk.messages.length === 0 && chunk.head > feed.lastSeq!) return Effect.fail(new FeedGap())
-            if (chunk.left !== undefined) revoke(channelId, feed, chunk.left)
             return Deferred.succeed(feed.ready, void 0)
           })
         )
@@ -199,12 +217,16 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
         })
       })
 
-    const detach = (channelId: ChannelId) => {
-      const feed = feeds.get(channelId)
-      if (feed === undefined) return
-      if (--feed.refs > 0) return
-      feeds.delete(channelId)
-      if (feed.fiber !== undefined) runFork(Fiber.interrupt(feed.fiber))
+    /** Gives one reference to `feed` back; the last one closes it. Bound to the feed, not the channel id. */
+    const releaseOf = (channelId: ChannelId, feed: Feed) => {
+      let released = false
+      return () => {
+        if (released) return
+        released = true
+        if (--feed.refs > 0) return
+        if (feeds.get(channelId) === feed) feeds.delete(channelId)
+        if (feed.fiber !== undefined) runFork(Fiber.interrupt(feed.fiber))
+      }
     }
 
     const timedOut = (channelId: ChannelId, reason: string) => () => new ChannelUnavailable({ channelId, reason })
@@ -213,7 +235,13 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
     const reach = (feed: Feed, seq: number) =>
       Effect.async<void>((resume) => {
         if (feed.lastSeq !== undefined && feed.lastSeq >= seq) return resume(Effect.void)
-        const waiter = { seq, wake: () => resume(Effect.void) }
+        const waiter = {
+          seq,
+          wake: () => {
+            feed.waiters.delete(waiter)
+            resume(Effect.void)
+          }
+        }
         feed.waiters.add(waiter)
         return Effect.sync(() => feed.waiters.delete(waiter))
       })
@@ -222,6 +250,7 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
       Effect.gen(function*() {
         let after = lastSeq
         while (true) {
+          if (!follower.wanted()) return yield* new ChannelUnavailable({ channelId, reason: "subscription cancelled" })
           const head = feed.lastSeq!
           if (after === undefined || after === head) {
             follower.follow()
@@ -254,10 +283,12 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
       })
 
     const attach = (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined, follower: Follower) =>
-      Effect.flatMap(acquire(channelId), (feed) => {
+      // Uninterruptible between taking the reference and installing its release, so no interruption leaks it.
+      Effect.uninterruptibleMask((restore) => Effect.flatMap(acquire(channelId), (feed) => {
+        const release = releaseOf(channelId, feed)
         const attempt = { readerId, revoked: false }
         feed.attaching.add(attempt)
-        return Effect.gen(function*() {
+        return restore(Effect.gen(function*() {
           yield* Deferred.await(feed.ready).pipe(
             Effect.timeoutFail({ duration: options.attachTimeoutMs, onTimeout: timedOut(channelId, "channel feed did not open") })
           )
@@ -265,33 +296,38 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
           // may already sit in this edge's ring for another reader.
           const { head } = yield* makeClient(channelId).CheckReader({ readerId }).pipe(channelTransport(channelId))
           // A lastSeq beyond the channel's head is the client's mistake: treat it as the head.
-          const attached = yield* catchUp(channelId, readerId, feed, lastSeq === undefined ? undefined : Math.min(lastSeq, head), follower)
+          const caughtUp = yield* catchUp(channelId, readerId, feed, lastSeq === undefined ? undefined : Math.min(lastSeq, head), follower)
           // The reader left the (private) channel after its check: it does not get to follow it.
           if (attempt.revoked) return yield* new NotAMember({ channelId, userId: readerId })
-          return attached
-        }).pipe(
+          return { head: caughtUp.head, release }
+        })).pipe(
           Effect.ensuring(Effect.sync(() => feed.attaching.delete(attempt))),
-          Effect.onError(() => Effect.sync(() => detach(channelId)))
+          Effect.onError(() => Effect.sync(release))
         )
-      })
+      }))
 
     /** Live messages after `lastSeq`, through `attach`; the consumer may fall `streamBuffer` messages behind. */
     const follow = (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined) =>
       Stream.unwrapScoped(Effect.gen(function*() {
         const mailbox = yield* Mailbox.make<Message, Failure>()
-        let listener: Listener | undefined
-        let attached = false
+        let listening: { readonly feed: Feed; readonly listener: Listener } | undefined
+        let release: (() => void) | undefined
         yield* Effect.addFinalizer(() =>
           Effect.sync(() => {
-            if (listener !== undefined) feeds.get(channelId)?.listeners.delete(listener)
-            if (attached) detach(channelId)
+            listening?.feed.listeners.delete(listening.listener)
+            release?.()
           })
         )
-        yield* attach(channelId, readerId, lastSeq, {
+        // The attach may be interrupted (the consumer went away); once it succeeded, `release` is recorded in
+        // the same uninterruptible step, so the finalizer always gives the reference back.
+        const attached = yield* Effect.uninterruptibleMask((restore) => restore(attach(channelId, readerId, lastSeq, {
+          wanted: () => true,
           // The catch-up here is short (the pages before `follow` did the rest), so it is not limited.
           deliver: (messages) => void mailbox.unsafeOfferAll(messages),
           follow: () => {
-            listener = {
+            const feed = feeds.get(channelId)
+            if (feed === undefined) return
+            const listener: Listener = {
               readerId,
               push: (messages) => {
                 if ((mailbox.unsafeSize().pipe(Option.getOrElse(() => 0))) + messages.length > options.streamBuffer) {
@@ -303,10 +339,13 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
               },
               revoke: () => mailbox.unsafeDone(Exit.fail(new NotAMember({ channelId, userId: readerId })))
             }
-            feeds.get(channelId)?.listeners.add(listener)
+            feed.listeners.add(listener)
+            listening = { feed, listener }
           }
-        })
-        attached = true
+        })).pipe(Effect.tap((attached) => Effect.sync(() => {
+          release = attached.release
+        }))))
+        void attached
         return Mailbox.toStream(mailbox)
       }))
 
@@ -329,7 +368,7 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
       return Stream.concat(backlog, Stream.suspend(() => follow(channelId, readerId, last)))
     }
 
-    return ChannelHub.of({ attach, detach, stream, feeds: () => feeds.size, closeAll })
+    return ChannelHub.of({ attach, stream, feeds: () => feeds.size, closeAll })
   })
 
   static readonly layer = (options: HubOptions) => Layer.scoped(ChannelHub, ChannelHub.make(options))
