@@ -103,6 +103,19 @@ describe("cluster of 3 node processes", () => {
     resumer.send({ type: "subscribe", channelId: channel.id, lastSeq: 0 })
     await resumer.waitFor((f) => f.type === "subscribed")
 
+    // A private channel on the same doomed owner, followed on another node by a member who leaves during the
+    // failover: whether that node's feed gets the leave live or reopens after it, her feed must stop.
+    const api = rest(nodes[0]!.url, token)
+    let secret = await api.createChannel("secret", "private")
+    for (let i = 0; i < 40 && (await ownerOf(nodes, secret.id)) !== owner; i++) secret = await api.createChannel("secret", "private")
+    expect(await ownerOf(nodes, secret.id)).toBe(owner)
+    await api.call("POST", `/channels/${secret.id}/members`, { userId: "dora" })
+    const doraToken = await devToken(subscriberNode!.url, "dora")
+    const dora = await WsClient.connect(subscriberNode!.wsUrl, doraToken)
+    await dora.request({ type: "subscribe", channelId: secret.id })
+    await api.post(secret.id, "before", "before the failover")
+    await dora.waitFor((f) => f.type === "message" && f.message.channelId === secret.id)
+
     const posting = await WsClient.connect(posterNode!.wsUrl, token)
     const load = poster(posting, channel.id)
     await sleep(1500)
@@ -115,6 +128,7 @@ describe("cluster of 3 node processes", () => {
     const killedAt = Date.now()
     await owner!.kill9()
     nodes = nodes.filter((n) => n !== owner)
+    const doraLeaves = rest(posterNode!.url, doraToken).call("POST", `/channels/${secret.id}/leave`)
 
     // Wait for the first acknowledgement of a post made after the kill.
     const deadline = killedAt + 20_000
@@ -151,8 +165,14 @@ describe("cluster of 3 node processes", () => {
     expect(resumer.messages(channel.id).map((m) => m.seq)).toEqual(
       Array.from({ length: live.seq - resumeFrom }, (_, i) => resumeFrom + i + 1)
     )
+    expect((await doraLeaves).status).toBe(200)
+    await dora.waitFor((f) => f.type === "unsubscribed" && f.channelId === secret.id && f.reason === "not_a_member", 15_000)
+    const afterLeave = await rest(posterNode!.url, token).post(secret.id, "after", "after dora left")
+    await sleep(1500)
+    expect(dora.messages(secret.id).map((m) => m.seq)).not.toContain(afterLeave.seq)
     follower.close()
     resumer.close()
+    dora.close()
   }, 90_000)
 
   it("a graceful SIGTERM of the owner hands its busy channel over and the connected follower misses nothing", async () => {
