@@ -177,6 +177,10 @@ export const makeGateway = (deps: {
   const sendError = (ws: WebSocket<Connection>, code: ErrorCode, message: string, ref?: string, extra?: object) =>
     send(ws, { type: "error", code, message, ...(ref === undefined ? {} : { ref }), ...extra })
 
+  /** A typed failure as an error frame: its protocol code, a readable message and the error itself. */
+  const sendFailure = (ws: WebSocket<Connection>, error: { readonly _tag: string }, ref: string | undefined) =>
+    sendError(ws, errorCodes[error._tag] ?? "internal", describe(error), ref, { error })
+
   /** Runs a request's effect; a typed failure becomes an error frame, a defect an `internal` one. */
   const run = <E extends { readonly _tag: string }>(
     ws: WebSocket<Connection>,
@@ -185,7 +189,7 @@ export const makeGateway = (deps: {
   ) =>
     runFork(effect.pipe(
       Effect.catchAll((error) =>
-        Effect.sync(() => sendError(ws, errorCodes[error._tag] ?? "internal", describe(error), ref, { error }))
+        Effect.sync(() => sendFailure(ws, error, ref))
       ),
       Effect.catchAllDefect((defect) =>
         Effect.zipRight(
@@ -352,7 +356,7 @@ export const makeGateway = (deps: {
         // The hot path: no fiber per message, the outbox calls back once committed.
         return chat.submit(userId, frame.channelId, frame.clientMsgId, frame.body, (result) => {
           if (Either.isLeft(result)) {
-            return sendError(ws, errorCodes[result.left._tag] ?? "internal", describe(result.left), ref, { error: result.left })
+            return sendFailure(ws, result.left, ref)
           }
           const m = result.right
           send(ws, {

@@ -34,6 +34,7 @@ const make = Effect.gen(function*() {
     users(userId).Upsert(Option.match(displayName, { onNone: () => ({}), onSome: (name) => ({ displayName: name }) }))
       .pipe(serviceTransport)
 
+  /** The caller's profile; `Get` creates the user on first sight. */
   const me = (userId: UserId) => users(userId).Get({}).pipe(serviceTransport)
 
   const createChannel = (userId: UserId, name: string, visibility: Visibility) => {
@@ -78,10 +79,8 @@ const make = Effect.gen(function*() {
     })
 
   const post = (userId: UserId, channelId: ChannelId, clientMsgId: string, body: string) =>
-    outbox.post(channelId, { authorId: userId, clientMsgId, body }).pipe(
-      Effect.flatMap((outcome) =>
-        outcome._tag === "Accepted" ? Effect.succeed(outcome.message) : Effect.fail(outcome.error)
-      )
+    Effect.async<Message, PostFailure | NotAMember>((resume) =>
+      submit(userId, channelId, clientMsgId, body, (result) => resume(result))
     )
 
   const history = (userId: UserId, channelId: ChannelId, afterSeq: number, limit: number) => channels(channelId).History({ readerId: userId, afterSeq, limit }).pipe(channelTransport(channelId))

@@ -66,7 +66,7 @@ const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =
         Effect.flatMap(caller, (userId) => chat.post(userId, path.channelId, payload.clientMsgId, payload.body)))
       .handle("history", ({ path, urlParams }) =>
         Effect.flatMap(caller, (userId) => chat.history(userId, path.channelId, urlParams.afterSeq ?? 0, urlParams.limit ?? 100)))
-      .handle("me", () => Effect.flatMap(caller, (userId) => Effect.zipRight(chat.ensureUser(userId, Option.none()), chat.me(userId))))
+      .handle("me", () => Effect.flatMap(caller, (userId) => chat.me(userId)))
   }))
 
 /** The REST API with every group implemented. */

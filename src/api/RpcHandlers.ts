@@ -1,7 +1,7 @@
 /**
  * Handlers of the public typed RPC group (`/rpc`), on top of ChatService.
  */
-import { Effect, Layer, Option, Stream } from "effect"
+import { Effect, Layer, Stream } from "effect"
 import { ChatRpcs, CurrentUser, RpcAuthentication } from "../../domain/Api.ts"
 import { DevTokens } from "../auth/DevTokens.ts"
 import { ChannelHub } from "../messaging/ChannelHub.ts"
@@ -38,6 +38,6 @@ export const ChatRpcsLive = ChatRpcs.toLayer(Effect.gen(function*() {
       Effect.flatMap(caller, (userId) => chat.history(userId, channelId, afterSeq, limit)),
     Subscribe: ({ afterSeq, channelId }) =>
       Stream.unwrap(Effect.map(caller, (userId) => hub.stream(channelId, userId, afterSeq))),
-    Me: () => Effect.flatMap(caller, (userId) => Effect.zipRight(chat.ensureUser(userId, Option.none()), chat.me(userId)))
+    Me: () => Effect.flatMap(caller, (userId) => chat.me(userId))
   })
 }))

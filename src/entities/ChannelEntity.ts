@@ -100,8 +100,9 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
   const load = Effect.gen(function*() {
     const found = yield* store.loadChannel(channelId)
     if (Option.isNone(found)) return { _tag: "Absent" } satisfies Absent as Live | Absent
-    const head = yield* store.head(channelId)
-    const recent = head === 0 ? [] : yield* store.recent(channelId, Math.max(settings.windowSize, settings.dedupeLoad))
+    // The newest messages also give the head (seqs are gap-free, so the last one is the max).
+    const recent = yield* store.recent(channelId, Math.max(settings.windowSize, settings.dedupeLoad))
+    const head = recent.length > 0 ? recent[recent.length - 1]!.seq : 0
     const dedupe = new Map<string, number>()
     for (const m of recent) dedupe.set(dedupeKey(m.authorId, m.clientMsgId), m.seq)
     const live: Live = {

@@ -88,12 +88,6 @@ export class MessageStore extends Effect.Service<MessageStore>()("plexichat/Mess
         Effect.asVoid
       )
 
-    const head = (channelId: ChannelId) =>
-      sql<{ head: string | number | null }>`
-        SELECT max(seq) AS head FROM plexi_messages WHERE channel_id = ${channelId}`.pipe(
-        Effect.map((rows) => Number(rows[0]?.head ?? 0))
-      )
-
     /** The last `limit` messages, oldest first. */
     const recent = (channelId: ChannelId, limit: number) =>
       sql.unsafe<MessageRow>(
@@ -168,7 +162,6 @@ export class MessageStore extends Effect.Service<MessageStore>()("plexichat/Mess
       createChannel,
       upsertMember,
       removeMember,
-      head,
       recent,
       range,
       findByClientIds,

@@ -27,7 +27,6 @@ interface Waiting {
 }
 
 export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, {
-  readonly post: (channelId: ChannelId, item: PostItem) => Effect.Effect<PostOutcome, PostFailure>
   /**
    * The same as `post` for callers outside Effect (the WebSocket gateway):
    * no fiber per message, `done` is called once with the outcome.
@@ -92,7 +91,6 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
 
     return PostOutbox.of({
       submit,
-      post: (channelId, item) => Effect.async((resume) => submit(channelId, item, resume))
     })
   })
 
