@@ -10,6 +10,7 @@ import { Rpc } from "@effect/rpc"
 import { Schema } from "effect"
 import { ChannelAlreadyExists, ChannelNotFound, ChannelUnavailable, Forbidden, NotAMember } from "./Errors.ts"
 import { ChannelId, MessageId, Seq, UserId } from "./Ids.ts"
+import { StorableText } from "./Text.ts"
 
 export const Visibility = Schema.Literal("public", "private")
 export type Visibility = typeof Visibility.Type
@@ -20,7 +21,7 @@ export type Role = typeof Role.Type
 export const Member = Schema.Struct({ userId: UserId, role: Role })
 export type Member = typeof Member.Type
 
-export const ChannelName = Schema.String.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(80))
+export const ChannelName = StorableText.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(80))
 
 /** A channel and its members. */
 export const Channel = Schema.Struct({
@@ -33,11 +34,11 @@ export const Channel = Schema.Struct({
 })
 export type Channel = typeof Channel.Type
 
-/** Message bodies are non-empty text of at most 4,000 characters. */
-export const MessageBody = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(4000))
+/** Message bodies are non-empty text of at most 4,000 characters, without NUL or unpaired surrogates. */
+export const MessageBody = StorableText.pipe(Schema.minLength(1), Schema.maxLength(4000))
 
 /** A client-chosen idempotency key: retrying a post with the same key never creates a second message. */
-export const ClientMsgId = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64))
+export const ClientMsgId = StorableText.pipe(Schema.minLength(1), Schema.maxLength(64))
 
 /**
  * A committed chat message. `createdAt` is milliseconds since the epoch; a

@@ -8,8 +8,9 @@ import { Rpc } from "@effect/rpc"
 import { Schema } from "effect"
 import { ServiceUnavailable } from "./Errors.ts"
 import { ChannelId, UserId } from "./Ids.ts"
+import { StorableText } from "./Text.ts"
 
-export const DisplayName = Schema.String.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(80))
+export const DisplayName = StorableText.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(80))
 
 export const User = Schema.Struct({
   id: UserId,
