@@ -1,0 +1,73 @@
+/**
+ * A node with a bad setting refuses to start: it exits non-zero before it
+ * listens, and its output names the variable. Real node processes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { defaultDevTokenSecret } from "../../runtime/Config.ts"
+import { type NodeProcess, type StartOptions, startNode } from "../fixtures/NodeProcess.ts"
+import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
+
+/** Starts a node that must not come up; returns the fixture's report (exit code and output). */
+const refusedStart = async (options: StartOptions): Promise<string> => {
+  let node: NodeProcess | undefined
+  try {
+    node = await startNode(options)
+  } catch (error) {
+    return String(error)
+  } finally {
+    await node?.stop()
+  }
+  return expect.fail(`the node started with ${JSON.stringify(options.env)}`)
+}
+
+const exitedNonZero = /exited with [1-9]\d* before listening/
+
+describe("node start-up configuration", () => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await makeTestDatabase()
+  })
+  afterAll(async () => {
+    await db?.drop()
+  })
+
+  it("refuses the public dev-token secret when DATABASE_URL is set, saying why", async () => {
+    const report = await refusedStart({ databaseUrl: db.url, env: { PLEXI_DEV_TOKEN_SECRET: defaultDevTokenSecret } })
+    expect(report).toMatch(exitedNonZero)
+    expect(report).toMatch(/PLEXI_DEV_TOKEN_SECRET is the public default/)
+    expect(report).not.toContain("listening on http://")
+  }, 60_000)
+
+  it("accepts the public dev-token secret on a single node on the embedded store", async () => {
+    const node = await startNode({ env: { PLEXI_DEV_TOKEN_SECRET: defaultDevTokenSecret } })
+    try {
+      const res = await fetch(`${node.url}/api/v1/health`)
+      expect(res.status).toBe(200)
+    } finally {
+      await node.stop()
+    }
+  }, 60_000)
+
+  it("refuses an unknown PLEXI_LOG_LEVEL with a start-up error naming the variable", async () => {
+    const report = await refusedStart({ env: { PLEXI_LOG_LEVEL: "loud" } })
+    expect(report).toMatch(exitedNonZero)
+    expect(report).toMatch(/PLEXI_LOG_LEVEL/)
+  }, 60_000)
+
+  // A rate of 0 or a negative size is a start-up error naming the variable (issue 5: validated config modules).
+  it.each([
+    ["PLEXI_WS_RATE_LIMIT", "0"],
+    ["PLEXI_WS_RATE_BURST", "-1"],
+    ["PLEXI_API_RATE_LIMIT", "0"],
+    ["PLEXI_API_RATE_BURST", "-5"],
+    ["PLEXI_WS_MAX_FRAME_BYTES", "-1"],
+    ["PLEXI_WS_MAX_BACKPRESSURE_BYTES", "0"],
+    ["PLEXI_WS_IDLE_TIMEOUT_SECONDS", "-1"],
+    ["PLEXI_COMMIT_FLUSHERS", "0"],
+    ["PLEXI_SHARDS_PER_GROUP", "0"]
+  ])("refuses %s=%s with a start-up error naming the variable", async (name, value) => {
+    const report = await refusedStart({ env: { [name]: value } })
+    expect(report).toMatch(exitedNonZero)
+    expect(report).toContain(name)
+  }, 60_000)
+})
