@@ -125,6 +125,20 @@ describe("oxlint (.oxlintrc.json)", () => {
     expect(at(findings, "domain/Builtins.ts", restricted)).toEqual(lines.map((_, i) => i + 1))
   })
 
+  it("no-restricted-globals keeps Node globals (process, Buffer, require, __dirname) out of domain/", () => {
+    const source = [
+      `export const exit = () => process.exit(1)`,
+      `export const bytes = Buffer.from("x")`,
+      `export const here = __dirname`,
+      `export const load = () => require("x")`,
+      `export const fine = new TextEncoder().encode("x")`,
+      ``
+    ].join("\n")
+    const findings = lintTree({ "domain/Globals.ts": source, "src/Globals.ts": source })
+    expect(at(findings, "domain/Globals.ts", "eslint(no-restricted-globals)")).toEqual([1, 2, 3, 4])
+    expect(at(findings, "src/Globals.ts", "eslint(no-restricted-globals)")).toEqual([])
+  })
+
   it("node/no-process-env refuses process.env outside the config modules", () => {
     const reads = `export const port = process.env.PORT\n`
     const findings = lintTree({
