@@ -20,7 +20,8 @@ export const HttpAuthenticationLive = Layer.effect(
       bearer: (token) =>
         tokens.verify(Redacted.value(token)).pipe(
           Effect.tap(limiter.take),
-          Effect.map((userId) => ({ userId }))
+          Effect.map((userId) => ({ userId })),
+          Effect.tapError((error) => Effect.logDebug("REST request refused", error._tag))
         )
     })
   })
