@@ -115,8 +115,9 @@ export class ChannelsApi extends HttpApiGroup.make("channels")
   .add(
     HttpApiEndpoint.get("history")`/channels/${channelId}/messages`
       .setUrlParams(Schema.Struct({
-        afterSeq: Schema.optional(AfterSeqParam),
-        limit: Schema.optional(LimitParam)
+        // exact: a refused value gets one issue, not a second "Expected undefined" clause.
+        afterSeq: Schema.optionalWith(AfterSeqParam, { exact: true }),
+        limit: Schema.optionalWith(LimitParam, { exact: true })
       }))
       .addSuccess(Schema.Array(Message))
       .addError(NotAMember)

@@ -95,12 +95,14 @@ const checkMessage = (message: unknown): string | undefined => {
 export const checkRpcBody = (text: string): string | undefined => {
   if (text.length > 0 && !text.endsWith("\n")) return "every NDJSON message must end with a newline"
   const lines = text.split("\n")
+  let messages = 0
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
     if (line.trim().length === 0) continue
+    messages++
     const parsed = parseJson(line)
     const problem = Either.isLeft(parsed) ? "the line is not valid JSON" : checkMessage(parsed.right)
     if (problem !== undefined) return `line ${i + 1}: ${problem}`
   }
-  return undefined
+  return messages === 0 ? "the body holds no RPC message" : undefined
 }

@@ -137,10 +137,22 @@ describe("hostile HTTP requests", () => {
     const unterminated = await json(await rpc(node(), token, `{"_tag":"Request","id":"1","tag":"Me","payload":{},"headers":[]}`))
     expect(unterminated).toMatchObject({ status: 400, body: { _tag: "InvalidRequest", message: expect.stringContaining("newline") } })
 
+    const empty = await json(await rpc(node(), token, ""))
+    expect(empty).toMatchObject({ status: 400, body: { _tag: "InvalidRequest", message: expect.stringContaining("no RPC message") } })
+
     // A well-formed call on the same door still works.
     const ok = await rpc(node(), token, `{"_tag":"Request","id":"7","tag":"Me","payload":{},"headers":[]}\n`)
     expect(ok.status).toBe(200)
     expect(await ok.text()).toContain(`"requestId":"7"`)
+  })
+
+  it("answers one readable issue to an out-of-range REST limit", async () => {
+    const token = await devToken(node().url, "limits")
+    const res = await json(await fetch(`${node().url}/api/v1/channels/c_none/messages?limit=0`, {
+      headers: { authorization: `Bearer ${token}` }
+    }))
+    expect(res).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError" } })
+    expect(res.body.issues).toEqual([expect.objectContaining({ path: ["limit"], message: expect.stringContaining("between 1 and 1000") })])
   })
 
   it("answers 405 MethodNotAllowed with Allow: POST to GET /rpc", async () => {
