@@ -24,7 +24,7 @@ import { PlexiHttpApi } from "../../domain/Http.ts"
 import { HttpGroupsLive } from "../../src/api/HttpHandlers.ts"
 import { ChatRpcsLive, RpcAuthenticationLive } from "../../src/api/RpcHandlers.ts"
 import { HttpConfig, type HttpSettings } from "./HttpConfig.ts"
-import { checkRpcBody, nestedDeeperThan, parseJson } from "./RequestChecks.ts"
+import { checkRpcBody, clip, nestedDeeperThan, parseJson } from "./RequestChecks.ts"
 import type { WebHandler } from "./HttpBridge.ts"
 
 export const openApiPath = "/api/v1/openapi.json"
@@ -116,6 +116,34 @@ const answerCause = (request: HttpServerRequest.HttpServerRequest) => (cause: Ca
   )
 }
 
+const decoder = new TextDecoder()
+
+interface Issue {
+  readonly _tag: unknown
+  readonly path: ReadonlyArray<unknown>
+  readonly message: string
+}
+
+/**
+ * REST's `HttpApiDecodeError` (400) carries a schema tree dump as `message`
+ * and echoes refused values whole: keep at most 10 issues, clip each, and
+ * make `message` the issues as `path: problem` sentences.
+ */
+const tidyDecodeError = (response: HttpServerResponse.HttpServerResponse) => {
+  if (response.status !== 400 || response.body._tag !== "Uint8Array") return response
+  const parsed = parseJson(decoder.decode(response.body.body))
+  if (Either.isLeft(parsed)) return response
+  const body = parsed.right as { _tag?: unknown; issues?: unknown }
+  if (body._tag !== "HttpApiDecodeError" || !Array.isArray(body.issues)) return response
+  const issues: Array<Issue> = body.issues.slice(0, 10).map((issue: { _tag?: unknown; path?: unknown; message?: unknown }) => ({
+    _tag: issue._tag,
+    path: Array.isArray(issue.path) ? issue.path.slice(0, 10) : [],
+    message: clip(String(issue.message))
+  }))
+  const message = issues.map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ")
+  return HttpServerResponse.unsafeJson({ _tag: "HttpApiDecodeError", issues, message }, { status: 400 })
+}
+
 /** The router behind the guard: a malformed request never reaches a decoder. */
 export const guarded = <E, R>(
   router: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
@@ -134,7 +162,7 @@ export const guarded = <E, R>(
       const allow: Record<string, string> = refused.value._tag === "MethodNotAllowed" ? { allow: "POST" } : {}
       return refusalResponse(refused.value, allow)
     }
-    return yield* Effect.catchAllCause(router, answerCause(request))
+    return tidyDecodeError(yield* Effect.catchAllCause(router, answerCause(request)))
   }) as Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest>
 
 /**

@@ -37,7 +37,7 @@ export const parseJson = (text: string): Either.Either<unknown, string> => {
   }
 }
 
-const clip = (text: string, max = 200) => (text.length > max ? `${text.slice(0, max)}…` : text)
+export const clip = (text: string, max = 200) => (text.length > max ? `${text.slice(0, max)}…` : text)
 
 /** The first problem a schema finds, as `path: message`, clipped so that a huge value is never echoed whole. */
 export const firstIssue = (error: ParseResult.ParseError): string => {

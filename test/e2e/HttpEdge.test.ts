@@ -153,6 +153,19 @@ describe("hostile HTTP requests", () => {
     }))
     expect(res).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError" } })
     expect(res.body.issues).toEqual([expect.objectContaining({ path: ["limit"], message: expect.stringContaining("between 1 and 1000") })])
+    expect(res.body.message).toBe("limit: Expected a number between 1 and 1000, actual 0")
+  })
+
+  it("answers a refused REST field with a short readable message that does not echo the value whole", async () => {
+    const token = await devToken(node().url, "long-name")
+    const res = await json(await fetch(`${node().url}/api/v1/channels`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "x".repeat(100_000) })
+    }))
+    expect(res).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError", message: expect.stringMatching(/^name: /) } })
+    expect(JSON.stringify(res.body).length).toBeLessThan(2_000)
+    expect(String(res.body.message)).not.toContain("└─")
   })
 
   it("answers 405 MethodNotAllowed with Allow: POST to GET /rpc", async () => {
