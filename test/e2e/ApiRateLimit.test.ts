@@ -12,16 +12,21 @@ describe("per-user request rate limit", () => {
   const node = nodeForSuite({ env: { PLEXI_API_RATE_LIMIT: "2", PLEXI_API_RATE_BURST: "6" } })
 
   it("answers 429 RateLimited with retryAfterMs once the burst is spent, and stores none of the refused posts", async () => {
+    const started = performance.now()
     const token = await devToken(node().url, "hasty")
     const api = rest(node().url, token)
     const channel = await api.createChannel("hasty")
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
       api.call("POST", `/channels/${channel.id}/messages`, { clientMsgId: `h${i}`, body: `post ${i}` })))
+    const elapsedSeconds = (performance.now() - started) / 1000
     const accepted = results.filter((r) => r.status === 201)
     const refused = results.filter((r) => r.status === 429)
     expect(accepted.length + refused.length).toBe(12)
+    // The burst of 6 minus the dev token and the channel (same bucket), plus what 2/s refilled meanwhile
+    // (a loaded machine can take seconds for these requests).
     expect(accepted.length).toBeGreaterThanOrEqual(4)
-    expect(accepted.length).toBeLessThanOrEqual(6)
+    expect(accepted.length).toBeLessThanOrEqual(Math.floor(4 + 2 * elapsedSeconds))
+    expect(refused.length).toBeGreaterThan(0)
     for (const r of refused) {
       expect(r.body).toMatchObject({ _tag: "RateLimited" })
       expect(r.body.retryAfterMs).toBeGreaterThan(0)
