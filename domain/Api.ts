@@ -2,6 +2,13 @@
  * The public typed RPC contract (`/rpc`). Programs build a client from this
  * group (see `plexichat/client`); every RPC needs a bearer token in the
  * `authorization` header and fails with `Unauthorized` otherwise.
+ *
+ * Over HTTP (`POST /rpc`, NDJSON), a body the server cannot take never
+ * reaches an RPC: a malformed call (bad id, unknown tag, a payload the RPC's
+ * schema refuses, a line that is not JSON or lacks its newline, nesting past
+ * `PLEXI_HTTP_MAX_JSON_DEPTH`) answers 400 `InvalidRequest`, another method
+ * 405 `MethodNotAllowed`, an oversized body 413 `PayloadTooLarge`
+ * (`domain/HttpErrors.ts`; README "HTTP errors").
  */
 import { Rpc, RpcGroup, RpcMiddleware } from "@effect/rpc"
 import { Context, Schema } from "effect"

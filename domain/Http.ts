@@ -18,7 +18,8 @@ import {
   ServiceUnavailable,
   Unauthorized
 } from "./Errors.ts"
-import { ChannelId, UserId } from "./Ids.ts"
+import { InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
+import { ChannelId, Seq, UserId } from "./Ids.ts"
 import { DisplayName, User } from "./User.ts"
 
 /** Bearer-token authentication for REST endpoints, with the caller's request rate limit. */
@@ -29,6 +30,22 @@ export class HttpAuthentication extends HttpApiMiddleware.Tag<HttpAuthentication
 }) {}
 
 const channelId = HttpApiSchema.param("channelId", ChannelId)
+
+/**
+ * A query integer: a decimal string on the wire, decoded into `target`; the
+ * OpenAPI document shows it as an integer with the bounds of `target`.
+ */
+const queryInteger = (target: Schema.Schema<number>, bounds: { minimum: number; maximum?: number; default: number }, description: string) =>
+  Schema.compose(Schema.NumberFromString, target).annotations({
+    description,
+    jsonSchema: { type: "integer", ...bounds, description }
+  })
+
+/** `afterSeq`: messages with a greater seq; 0 (the default) reads from the start. */
+export const AfterSeqParam = queryInteger(Seq, { minimum: 0, default: 0 }, "Only messages with a seq greater than this (default 0).")
+
+/** `limit`: at most this many messages, 1 to 1000 (default 100). */
+export const LimitParam = queryInteger(HistoryLimit, { minimum: 1, maximum: 1000, default: 100 }, "At most this many messages, 1 to 1000 (default 100).")
 
 export const Health = Schema.Struct({
   status: Schema.Literal("ok"),
@@ -98,8 +115,9 @@ export class ChannelsApi extends HttpApiGroup.make("channels")
   .add(
     HttpApiEndpoint.get("history")`/channels/${channelId}/messages`
       .setUrlParams(Schema.Struct({
-        afterSeq: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.nonNegative())),
-        limit: Schema.optional(Schema.compose(Schema.NumberFromString, HistoryLimit))
+        // exact: a refused value gets one issue, not a second "Expected undefined" clause.
+        afterSeq: Schema.optionalWith(AfterSeqParam, { exact: true }),
+        limit: Schema.optionalWith(LimitParam, { exact: true })
       }))
       .addSuccess(Schema.Array(Message))
       .addError(NotAMember)
@@ -114,6 +132,18 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(SystemApi)
   .add(DevAuthApi)
   .add(ChannelsApi)
+  // Every endpoint: a malformed or too deeply nested JSON body (400), a body over PLEXI_HTTP_MAX_BODY_BYTES (413),
+  // a body that is not application/json (415), a failure of the node (500, logged).
+  .addError(InvalidRequest)
+  .addError(PayloadTooLarge)
+  .addError(UnsupportedMediaType)
+  .addError(InternalError)
   .prefix("/api/v1")
   .annotate(OpenApi.Title, "PlexiChat API")
+  .annotate(
+    OpenApi.Description,
+    "Request bodies are JSON (content-type: application/json), at most PLEXI_HTTP_MAX_BODY_BYTES (default 1 MiB) and " +
+      "nested at most PLEXI_HTTP_MAX_JSON_DEPTH (default 32) deep. Every error is a JSON body with a `_tag`; " +
+      "an unknown path answers 404 `NotFound`."
+  )
 {}

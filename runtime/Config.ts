@@ -31,8 +31,6 @@ export interface PlexiConfigShape {
   readonly wsRateLimit: number
   readonly wsRateBurst: number
   readonly wsIdleTimeoutSeconds: number
-  readonly apiRateLimit: number
-  readonly apiRateBurst: number
   readonly feedKeepAlive: Duration.Duration
   readonly commitFlushers: number
   readonly logLevel: LogLevel.LogLevel
@@ -70,11 +68,6 @@ export const config: Config.Config<PlexiConfigShape> = Config.all({
   wsRateLimit: Config.number("PLEXI_WS_RATE_LIMIT").pipe(Config.withDefault(200)),
   wsRateBurst: Config.number("PLEXI_WS_RATE_BURST").pipe(Config.withDefault(400)),
   wsIdleTimeoutSeconds: Config.integer("PLEXI_WS_IDLE_TIMEOUT_SECONDS").pipe(Config.withDefault(120)),
-  apiRateLimit: Config.number("PLEXI_API_RATE_LIMIT").pipe(
-    Config.withDefault(50),
-    Config.withDescription("REST and typed-RPC requests per second per user on one node (sustained).")
-  ),
-  apiRateBurst: Config.number("PLEXI_API_RATE_BURST").pipe(Config.withDefault(200)),
   feedKeepAlive: Config.duration("PLEXI_FEED_KEEPALIVE").pipe(Config.withDefault(Duration.seconds(1))),
   commitFlushers: Config.integer("PLEXI_COMMIT_FLUSHERS").pipe(Config.withDefault(2)),
   logLevel: Config.logLevel("PLEXI_LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))

@@ -18,6 +18,7 @@ import { PostOutbox } from "../src/messaging/PostOutbox.ts"
 import * as Cluster from "./cluster/Cluster.ts"
 import { PlexiConfig } from "./Config.ts"
 import { EdgeLive, FanOutLive, NodeId, UwsApp } from "./edge/Edge.ts"
+import { HttpConfig, layerFromEnv as HttpConfigFromEnv } from "./edge/HttpConfig.ts"
 import { websocketEngine } from "./edge/Uws.ts"
 import * as Database from "./sql/Database.ts"
 import { migrate } from "./sql/Migrations.ts"
@@ -84,8 +85,8 @@ const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
   Layer.provide([WriterLive, ChannelSettingsLive])
 )
 
-const RateLimiterLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
-  RateLimiter.layer({ rate: config.apiRateLimit, burst: config.apiRateBurst })))
+const RateLimiterLive = Layer.unwrapEffect(Effect.map(HttpConfig, (http) =>
+  RateLimiter.layer({ rate: http.apiRateLimit, burst: http.apiRateBurst })))
 
 const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, DevTokensLive, RateLimiterLive).pipe(
   Layer.provideMerge(HubLive),
@@ -104,5 +105,6 @@ export const NodeLive = EdgeLive.pipe(
   Layer.provideMerge(MessageStore.Default),
   Layer.provideMerge(Cluster.layer),
   Layer.provideMerge(StoreLive),
-  Layer.provideMerge(PlexiConfig.layer)
+  Layer.provideMerge(PlexiConfig.layer),
+  Layer.provideMerge(Layer.orDie(HttpConfigFromEnv))
 )

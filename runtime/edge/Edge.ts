@@ -4,22 +4,17 @@
  * - `/rpc`     typed RPC for `@effect/rpc` clients (NDJSON over HTTP, streamed)
  * - `/api/v1`  REST from the `HttpApi`, with `/api/v1/openapi.json`
  */
-import { HttpApiBuilder, HttpServer } from "@effect/platform"
-import { RpcSerialization, RpcServer } from "@effect/rpc"
-import { Context, Effect, Layer } from "effect"
+import { Cause, Context, Effect, Layer, Runtime } from "effect"
 import type { TemplatedApp, us_listen_socket } from "uWebSockets.js"
-import { ChatRpcs } from "../../domain/Api.ts"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
 import { CloseCode } from "../../domain/Protocol.ts"
 import { ChatService } from "../../src/api/ChatService.ts"
-import { HttpApiLive } from "../../src/api/HttpHandlers.ts"
-import { NodeStatus } from "../../src/api/NodeStatus.ts"
-import { RateLimiter } from "../../src/api/RateLimiter.ts"
-import { ChatRpcsLive, RpcAuthenticationLive } from "../../src/api/RpcHandlers.ts"
 import { DevTokens } from "../../src/auth/DevTokens.ts"
 import { ChannelHub, FanOut } from "../../src/messaging/ChannelHub.ts"
 import { PlexiConfig } from "../Config.ts"
+import { makeWebHandler } from "./HttpApp.ts"
 import { bridge } from "./HttpBridge.ts"
+import { HttpConfig } from "./HttpConfig.ts"
 import { uws, websocketEngine } from "./Uws.ts"
 import { makeGateway, messageFrame, topicOf } from "./WsGateway.ts"
 
@@ -62,8 +57,6 @@ export class NodeId extends Context.Tag("plexichat/NodeId")<NodeId, string>() {}
 
 export class EdgeServer extends Context.Tag("plexichat/EdgeServer")<EdgeServer, { readonly port: number }>() {}
 
-const MAX_HTTP_BODY = 1024 * 1024
-
 export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   const config = yield* PlexiConfig
   const nodeId = yield* NodeId
@@ -71,22 +64,9 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   const chat = yield* ChatService
   const tokens = yield* DevTokens
   const hub = yield* ChannelHub
-  const services = yield* Effect.context<ChatService | DevTokens | ChannelHub | NodeStatus | RateLimiter>()
   const runtime = yield* Effect.runtime<never>()
-  const provided = Layer.succeedContext(services)
-
-  const rest = HttpApiBuilder.toWebHandler(
-    Layer.mergeAll(
-      HttpApiLive,
-      HttpApiBuilder.middlewareOpenApi({ path: "/api/v1/openapi.json" }).pipe(Layer.provide(HttpApiLive)),
-      HttpServer.layerContext
-    ).pipe(Layer.provide(provided))
-  )
-  const rpc = RpcServer.toWebHandler(ChatRpcs, {
-    layer: Layer.mergeAll(ChatRpcsLive, RpcAuthenticationLive, RpcSerialization.layerNdjson, HttpServer.layerContext)
-      .pipe(Layer.provide(provided))
-  })
-  yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all([rest.dispose(), rpc.dispose()])))
+  const http = yield* HttpConfig
+  const handler = yield* makeWebHandler
 
   const gateway = makeGateway({
     options: {
@@ -110,13 +90,9 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   revocations.revoke = gateway.revoke
   revocations.retain = gateway.retain
   app.ws("/ws", gateway.behavior)
-  const bridgeOptions = { maxBodyBytes: MAX_HTTP_BODY }
-  app.any("/rpc", bridge(rpc.handler, bridgeOptions))
-  app.any("/api/*", bridge(rest.handler, bridgeOptions))
-  app.any("/*", (res) => {
-    res.writeStatus("404 Not Found").writeHeader("content-type", "application/json")
-      .end(JSON.stringify({ _tag: "NotFound", message: "see /api/v1/openapi.json, /rpc and /ws" }))
-  })
+  // REST, RPC and every other HTTP path: one Effect HTTP app on this node's runtime (HttpApp.ts).
+  const onDefect = (error: unknown) => Runtime.runFork(runtime)(Effect.logError("HTTP bridge defect", Cause.die(error)))
+  app.any("/*", bridge(handler, { maxBodyBytes: http.maxBodyBytes, onDefect }))
 
   const listenSocket = yield* Effect.async<us_listen_socket, Error>((resume) => {
     app.listen(config.host, config.port, (socket) => {

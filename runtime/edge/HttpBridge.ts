@@ -1,9 +1,14 @@
 /**
- * The one bridge from uWebSockets.js HTTP requests to web-standard handlers
- * (`(Request) => Promise<Response>`), which is what Effect's `HttpApp`,
- * `HttpApiBuilder` and `RpcServer` produce. Request bodies are gathered with
- * `onData` (bounded), response bodies are streamed chunk by chunk with
- * backpressure (`onWritable`), so a never-ending RPC stream works too.
+ * The one bridge from uWebSockets.js HTTP requests to a web-standard handler
+ * (`(Request) => Promise<Response>`), which is what `HttpApp.toWebHandlerRuntime`
+ * produces. Request bodies are gathered with `onData` (bounded), response
+ * bodies are streamed chunk by chunk with backpressure (`onWritable`), so a
+ * never-ending RPC stream works too. Each `Request` carries an `AbortSignal`
+ * that fires when the client goes away, which interrupts its handler fiber.
+ *
+ * Nothing a request contains may throw out of a uWS callback (that kills the
+ * process): every callback is guarded, a header the web `Headers` refuses is
+ * answered 400, and anything unexpected is reported and answered 500.
  */
 import type { HttpRequest, HttpResponse } from "uWebSockets.js"
 
@@ -12,106 +17,171 @@ export type WebHandler = (request: Request) => Promise<Response>
 export interface BridgeOptions {
   /** The most bytes a request body may have; larger bodies get 413. */
   readonly maxBodyBytes: number
+  /** Called with anything that went wrong on the node's side (it is logged there). */
+  readonly onDefect: (error: unknown) => void
 }
 
 const statusText: Record<number, string> = {
   200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-  404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 429: "Too Many Requests",
-  500: "Internal Server Error", 503: "Service Unavailable"
+  404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large",
+  415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"
 }
+
+const statusLine = (status: number) => `${status} ${statusText[status] ?? ""}`.trimEnd()
 
 const skipHeaders = new Set(["content-length", "transfer-encoding", "connection"])
 
-export const bridge = (handler: WebHandler, options: BridgeOptions) => (res: HttpResponse, req: HttpRequest) => {
-  // uWS invalidates `req` when this function returns: read everything now.
+/** One exchange: the uWS response plus whether the client went away or an answer has started. */
+interface Exchange {
+  readonly res: HttpResponse
+  readonly abort: AbortController
+  readonly options: BridgeOptions
+  aborted: boolean
+  answered: boolean
+  reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+}
+
+/** Runs `f`; an exception is reported and, when nothing was sent yet, answered 500. */
+const guarded = (x: Exchange, f: () => void) => {
+  try {
+    f()
+  } catch (error) {
+    x.options.onDefect(error)
+    if (!x.answered) return fail(x, 500, "InternalError", "the node failed to answer this request; it was logged")
+    if (x.aborted) return
+    try {
+      // An answer had started: cut it short rather than leave it hanging.
+      x.res.close()
+    } catch (closeError) {
+      x.options.onDefect(closeError)
+    }
+  }
+}
+
+/** Answers with a typed JSON error body (`{ _tag, message, ...extra }`) unless an answer has started. */
+const fail = (x: Exchange, status: number, tag: string, message: string, extra: Record<string, unknown> = {}) => {
+  if (x.aborted || x.answered) return
+  x.answered = true
+  try {
+    x.res.cork(() => {
+      x.res.writeStatus(statusLine(status))
+      x.res.writeHeader("content-type", "application/json")
+      x.res.end(JSON.stringify({ _tag: tag, message, ...extra }))
+    })
+  } catch (error) {
+    x.options.onDefect(error)
+  }
+}
+
+const pump = (x: Exchange): void => {
+  x.reader!.read().then(({ done, value }) =>
+    guarded(x, () => {
+      if (x.aborted) return
+      if (done) return void x.res.cork(() => x.res.end())
+      let ok = true
+      x.res.cork(() => {
+        ok = x.res.write(value)
+      })
+      if (ok) return pump(x)
+      x.res.onWritable(() => {
+        guarded(x, () => pump(x))
+        return true
+      })
+    }), (error) =>
+    guarded(x, () => {
+      if (x.aborted) return
+      // The status line went out already: cut the response short rather than pretend it is complete.
+      throw error
+    }))
+}
+
+const respond = (x: Exchange, response: Response) => {
+  if (x.aborted || x.answered) return void response.body?.cancel().catch(() => {})
+  x.answered = true
+  x.res.cork(() => {
+    x.res.writeStatus(statusLine(response.status))
+    response.headers.forEach((value, key) => {
+      if (!skipHeaders.has(key)) x.res.writeHeader(key, value)
+    })
+    if (response.body === null) x.res.end()
+  })
+  if (response.body === null) return
+  x.reader = response.body.getReader()
+  pump(x)
+}
+
+/** Reads what the web `Request` needs from `req`, which uWS invalidates when the route callback returns. */
+const readRequest = (req: HttpRequest) => {
   const method = req.getMethod().toUpperCase()
   const query = req.getQuery()
-  const url = `http://${req.getHeader("host") || "localhost"}${req.getUrl()}${query ? `?${query}` : ""}`
+  const url = `http://localhost${req.getUrl()}${query ? `?${query}` : ""}`
   const headers = new Headers()
-  req.forEach((key, value) => headers.append(key, value))
-
-  let aborted = false
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
-  res.onAborted(() => {
-    aborted = true
-    void reader?.cancel().catch(() => {})
-  })
-
-  const respond = (response: Response) => {
-    if (aborted) return void response.body?.cancel().catch(() => {})
-    res.cork(() => {
-      res.writeStatus(`${response.status} ${statusText[response.status] ?? ""}`.trimEnd())
-      response.headers.forEach((value, key) => {
-        if (!skipHeaders.has(key)) res.writeHeader(key, value)
-      })
-    })
-    if (response.body === null) {
-      res.cork(() => res.end())
-      return
-    }
-    reader = response.body.getReader()
-    const pump = (): void => {
-      reader!.read().then(({ done, value }) => {
-        if (aborted) return
-        if (done) return void res.cork(() => res.end())
-        let ok = true
-        res.cork(() => {
-          ok = res.write(value)
-        })
-        if (ok) return pump()
-        res.onWritable(() => {
-          pump()
-          return true
-        })
-      }, () => {
-        if (!aborted) res.cork(() => res.end())
-      })
-    }
-    pump()
-  }
-
-  const fail = (status: number, message: string) => {
-    if (aborted) return
-    res.cork(() => {
-      res.writeStatus(`${status} ${statusText[status] ?? ""}`.trimEnd())
-      res.writeHeader("content-type", "application/json")
-      res.end(JSON.stringify({ _tag: status === 413 ? "PayloadTooLarge" : "InternalError", message }))
-    })
-  }
-
-  const dispatch = (body: Uint8Array<ArrayBuffer> | undefined) => {
-    let request: Request
+  let badHeader = false
+  req.forEach((key, value) => {
     try {
-      request = new Request(url, { method, headers, ...(body === undefined ? {} : { body }) })
-    } catch (error) {
-      return fail(400, String(error))
+      headers.append(key, value)
+    } catch {
+      badHeader = true
     }
-    handler(request).then(respond, (error) => fail(500, String(error)))
-  }
+  })
+  return { method, url, headers, badHeader }
+}
 
-  if (method === "GET" || method === "HEAD") return dispatch(undefined)
-
-  const declared = Number(headers.get("content-length") ?? "0")
-  if (declared > options.maxBodyBytes) return fail(413, `request body over ${options.maxBodyBytes} bytes`)
+const gatherBody = (x: Exchange, declared: number, dispatch: (body: Uint8Array<ArrayBuffer>) => void) => {
+  const max = x.options.maxBodyBytes
+  const tooLarge = () => fail(x, 413, "PayloadTooLarge", `the request body is over ${max} bytes`, { maxBytes: max })
+  if (declared > max) return tooLarge()
   const chunks: Array<Uint8Array> = []
   let size = 0
-  let tooLarge = false
-  res.onData((chunk, isLast) => {
-    if (tooLarge) return
-    size += chunk.byteLength
-    if (size > options.maxBodyBytes) {
-      tooLarge = true
-      return fail(413, `request body over ${options.maxBodyBytes} bytes`)
+  x.res.onData((chunk, isLast) =>
+    guarded(x, () => {
+      if (x.answered) return
+      size += chunk.byteLength
+      if (size > max) return tooLarge()
+      // The ArrayBuffer is only valid during this callback: copy it.
+      chunks.push(new Uint8Array(chunk.slice(0)))
+      if (!isLast) return
+      const body = new Uint8Array(size)
+      let offset = 0
+      for (const c of chunks) {
+        body.set(c, offset)
+        offset += c.byteLength
+      }
+      dispatch(body)
+    }))
+}
+
+export const bridge = (handler: WebHandler, options: BridgeOptions) => (res: HttpResponse, req: HttpRequest) => {
+  const x: Exchange = { res, abort: new AbortController(), options, aborted: false, answered: false, reader: undefined }
+  res.onAborted(() => {
+    x.aborted = true
+    try {
+      x.abort.abort()
+    } catch (error) {
+      options.onDefect(error)
     }
-    // The ArrayBuffer is only valid during this callback: copy it.
-    chunks.push(new Uint8Array(chunk.slice(0)))
-    if (!isLast) return
-    const body = new Uint8Array(size)
-    let offset = 0
-    for (const c of chunks) {
-      body.set(c, offset)
-      offset += c.byteLength
+    void x.reader?.cancel().catch(() => {})
+  })
+  guarded(x, () => {
+    const { badHeader, headers, method, url } = readRequest(req)
+    if (badHeader) {
+      return fail(x, 400, "InvalidRequest", "a request header has a name or value that is not valid (bytes outside visible Latin-1)")
     }
-    dispatch(body)
+    const dispatch = (body: Uint8Array<ArrayBuffer> | undefined) =>
+      guarded(x, () => {
+        let request: Request
+        try {
+          request = new Request(url, { method, headers, signal: x.abort.signal, ...(body === undefined ? {} : { body }) })
+        } catch {
+          return fail(x, 400, "InvalidRequest", `the request could not be read (method ${method.slice(0, 16)})`)
+        }
+        handler(request).then((response) => guarded(x, () => respond(x, response)), (error) => {
+          options.onDefect(error)
+          fail(x, 500, "InternalError", "the node failed to answer this request; it was logged")
+        })
+      })
+    if (method === "GET" || method === "HEAD") return dispatch(undefined)
+    const declared = Number(headers.get("content-length") ?? "0")
+    gatherBody(x, Number.isFinite(declared) ? declared : 0, dispatch)
   })
 }

@@ -20,7 +20,8 @@ export const HttpAuthenticationLive = Layer.effect(
       bearer: (token) =>
         tokens.verify(Redacted.value(token)).pipe(
           Effect.tap(limiter.take),
-          Effect.map((userId) => ({ userId }))
+          Effect.map((userId) => ({ userId })),
+          Effect.tapError((error) => Effect.logDebug("REST request refused", error._tag))
         )
     })
   })
@@ -69,8 +70,7 @@ const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =
       .handle("me", () => Effect.flatMap(caller, (userId) => chat.me(userId)))
   }))
 
-/** The REST API with every group implemented. */
-export const HttpApiLive = HttpApiBuilder.api(PlexiHttpApi).pipe(
-  Layer.provide([SystemLive, DevAuthLive, ChannelsLive]),
-  Layer.provide(HttpAuthenticationLive)
+/** Every group of the REST API implemented, with its authentication middleware (for `HttpLayerRouter.addHttpApi`). */
+export const HttpGroupsLive = Layer.mergeAll(SystemLive, DevAuthLive, ChannelsLive).pipe(
+  Layer.provideMerge(HttpAuthenticationLive)
 )

@@ -17,7 +17,8 @@ export const RpcAuthenticationLive = Layer.effect(
     return RpcAuthentication.of(({ headers }) =>
       tokens.verifyHeader(headers["authorization"]).pipe(
         Effect.tap(limiter.take),
-        Effect.map((userId) => ({ userId }))
+        Effect.map((userId) => ({ userId })),
+        Effect.tapError((error) => Effect.logDebug("RPC call refused", error._tag))
       )
     )
   })

@@ -4,7 +4,7 @@
  */
 import { Effect, Either } from "effect"
 import { PlexiClient } from "plexichat/client"
-import { describe, expect, it } from "vitest"
+import { describe, expect, it, vi } from "vitest"
 import { devToken, rest } from "../fixtures/Clients.ts"
 import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 
@@ -12,22 +12,31 @@ describe("per-user request rate limit", () => {
   const node = nodeForSuite({ env: { PLEXI_API_RATE_LIMIT: "2", PLEXI_API_RATE_BURST: "6" } })
 
   it("answers 429 RateLimited with retryAfterMs once the burst is spent, and stores none of the refused posts", async () => {
+    const started = performance.now()
     const token = await devToken(node().url, "hasty")
     const api = rest(node().url, token)
     const channel = await api.createChannel("hasty")
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
       api.call("POST", `/channels/${channel.id}/messages`, { clientMsgId: `h${i}`, body: `post ${i}` })))
+    const elapsedSeconds = (performance.now() - started) / 1000
     const accepted = results.filter((r) => r.status === 201)
     const refused = results.filter((r) => r.status === 429)
     expect(accepted.length + refused.length).toBe(12)
+    // The burst of 6 minus the dev token and the channel (same bucket), plus what 2/s refilled meanwhile
+    // (a loaded machine can take seconds for these requests).
     expect(accepted.length).toBeGreaterThanOrEqual(4)
-    expect(accepted.length).toBeLessThanOrEqual(6)
+    expect(accepted.length).toBeLessThanOrEqual(Math.floor(4 + 2 * elapsedSeconds))
+    expect(refused.length).toBeGreaterThan(0)
     for (const r of refused) {
       expect(r.body).toMatchObject({ _tag: "RateLimited" })
       expect(r.body.retryAfterMs).toBeGreaterThan(0)
     }
-    await new Promise((r) => setTimeout(r, 1500))
-    const history = await api.history(channel.id)
+    // The burst is spent: read history once the bucket has refilled (a refused read takes no token).
+    const history = await vi.waitFor(async () => {
+      const read = await api.call("GET", `/channels/${channel.id}/messages?afterSeq=0&limit=1000`)
+      expect(read.status).toBe(200)
+      return read.body as Array<{ seq: number; body: string }>
+    }, { timeout: 10_000, interval: 100 })
     expect(history.map((m) => m.seq)).toEqual(accepted.map((_, i) => i + 1))
     expect(new Set(history.map((m) => m.body))).toEqual(new Set(accepted.map((r) => r.body.body)))
   }, 30_000)

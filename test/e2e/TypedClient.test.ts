@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process"
 import { resolve } from "node:path"
 import { promisify } from "node:util"
-import { Chunk, Effect, Either, Fiber, Stream } from "effect"
+import { Chunk, Deferred, Effect, Either, Fiber, Stream } from "effect"
 import { ChannelId, PlexiClient } from "plexichat/client"
 import { describe, expect, it } from "vitest"
 import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
@@ -57,12 +57,15 @@ describe("typed client", () => {
       for (let i = 1; i <= 5; i++) {
         yield* client.PostMessage({ channelId: channel.id, clientMsgId: `b${i}`, body: `backlog ${i}` })
       }
+      // Post the live messages once the backlog has arrived, so that they take the live path.
+      const caughtUp = yield* Deferred.make<void>()
       const follower = yield* client.Subscribe({ channelId: channel.id, afterSeq: 2 }).pipe(
+        Stream.tap((m) => m.seq === 5 ? Deferred.succeed(caughtUp, undefined) : Effect.void),
         Stream.take(6),
         Stream.runCollect,
         Effect.fork
       )
-      yield* Effect.sleep("300 millis")
+      yield* Deferred.await(caughtUp).pipe(Effect.timeout("10 seconds"))
       for (let i = 1; i <= 3; i++) {
         yield* client.PostMessage({ channelId: channel.id, clientMsgId: `l${i}`, body: `live ${i}` })
       }
@@ -83,12 +86,14 @@ describe("typed client", () => {
     ws.close()
     const program = Effect.gen(function*() {
       const client = yield* PlexiClient
+      const caughtUp = yield* Deferred.make<void>()
       const follower = yield* client.Subscribe({ channelId, afterSeq: 0 }).pipe(
+        Stream.tap((m) => m.seq === total ? Deferred.succeed(caughtUp, undefined) : Effect.void),
         Stream.take(total + 1),
         Stream.runCollect,
         Effect.fork
       )
-      yield* Effect.sleep("500 millis")
+      yield* Deferred.await(caughtUp).pipe(Effect.timeout("30 seconds"))
       yield* client.PostMessage({ channelId, clientMsgId: "live", body: "live" })
       return Chunk.toReadonlyArray(yield* Fiber.join(follower).pipe(Effect.timeout("30 seconds")))
     }).pipe(Effect.provide(PlexiClient.layer({ url: node().url, token })))

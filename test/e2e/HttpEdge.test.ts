@@ -1,0 +1,207 @@
+/**
+ * Hostile and malformed HTTP requests against a real node process: each gets
+ * a typed 4xx JSON error (docs: README "HTTP errors", the OpenAPI document),
+ * and the node is still the same process, answering health, afterwards.
+ */
+import { connect } from "node:net"
+import { describe, expect, it } from "vitest"
+import { devToken } from "../fixtures/Clients.ts"
+import type { NodeProcess } from "../fixtures/NodeProcess.ts"
+import { nodeForSuite } from "../fixtures/NodeSuite.ts"
+
+interface RawResponse {
+  readonly status: number
+  readonly headers: string
+  readonly body: string
+}
+
+/** Sends raw bytes on a fresh TCP socket and reads one HTTP/1.1 response (`Connection: close`). */
+const rawRequest = (node: NodeProcess, head: Buffer, body: Buffer = Buffer.alloc(0)): Promise<RawResponse> =>
+  new Promise((resolve, reject) => {
+    const socket = connect(node.port, "127.0.0.1")
+    const chunks: Array<Buffer> = []
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error(`no response in 10 s: ${Buffer.concat(chunks).toString("latin1")}`))
+    }, 10_000)
+    socket.on("data", (chunk) => chunks.push(chunk))
+    socket.on("error", reject)
+    socket.on("close", () => {
+      clearTimeout(timer)
+      const text = Buffer.concat(chunks).toString("utf8")
+      const split = text.indexOf("\r\n\r\n")
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)
+      const headers = split < 0 ? text : text.slice(0, split)
+      let rest = split < 0 ? "" : text.slice(split + 4)
+      if (/transfer-encoding: chunked/i.test(headers)) {
+        let decoded = ""
+        while (rest.length > 0) {
+          const lineEnd = rest.indexOf("\r\n")
+          const size = parseInt(rest.slice(0, lineEnd), 16)
+          if (!(size > 0)) break
+          decoded += rest.slice(lineEnd + 2, lineEnd + 2 + size)
+          rest = rest.slice(lineEnd + 2 + size + 2)
+        }
+        rest = decoded
+      }
+      resolve({ status, headers, body: rest })
+    })
+    socket.write(Buffer.concat([head, body]))
+  })
+
+const json = async (res: Response) => ({ status: res.status, body: JSON.parse(await res.text()) as Record<string, unknown> })
+
+const rpc = (node: NodeProcess, token: string, body: string) =>
+  fetch(`${node.url}/rpc`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/ndjson" },
+    body
+  })
+
+const deep = (depth: number) => "[".repeat(depth) + "]".repeat(depth)
+
+describe("hostile HTTP requests", () => {
+  const node = nodeForSuite()
+
+  const stillServing = async () => {
+    expect(node().child.exitCode).toBeNull()
+    expect((await fetch(`${node().url}/api/v1/health`)).status).toBe(200)
+  }
+
+  it.each(["/api/v1/health", "/rpc"])("answers 400 InvalidRequest to an invalid UTF-8 byte in a header of %s and keeps running", async (path) => {
+    const head = Buffer.concat([
+      Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-A: a`, "latin1"),
+      Buffer.from([0xe9]),
+      Buffer.from("b\r\n\r\n", "latin1")
+    ])
+    const res = await rawRequest(node(), head)
+    expect(res.status).toBe(400)
+    expect(JSON.parse(res.body)).toMatchObject({ _tag: "InvalidRequest", message: expect.stringContaining("header") })
+    await stillServing()
+  })
+
+  it("answers 415 UnsupportedMediaType to a multipart REST body", async () => {
+    const token = await devToken(node().url, "multipart")
+    const form = new FormData()
+    form.set("name", "x")
+    const res = await json(await fetch(`${node().url}/api/v1/channels`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: form
+    }))
+    expect(res).toMatchObject({ status: 415, body: { _tag: "UnsupportedMediaType" } })
+    await stillServing()
+  })
+
+  it("answers 400 InvalidRequest to a REST body that is not JSON", async () => {
+    const token = await devToken(node().url, "not-json")
+    const res = await json(await fetch(`${node().url}/api/v1/channels`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: "{\"name\":"
+    }))
+    expect(res).toMatchObject({ status: 400, body: { _tag: "InvalidRequest" } })
+  })
+
+  it("answers 400 InvalidRequest to a 3,000-deep JSON body, on REST and on RPC, and keeps running", async () => {
+    const token = await devToken(node().url, "deep")
+    const restDeep = await json(await fetch(`${node().url}/api/v1/channels`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: `{"name":${deep(3000)}}`
+    }))
+    expect(restDeep).toMatchObject({ status: 400, body: { _tag: "InvalidRequest", message: expect.stringContaining("deep") } })
+    const rpcDeep = await json(await rpc(node(), token,
+      `{"_tag":"Request","id":"1","tag":"Me","payload":${deep(3000)},"headers":[]}\n`))
+    expect(rpcDeep).toMatchObject({ status: 400, body: { _tag: "InvalidRequest", message: expect.stringContaining("deep") } })
+    await stillServing()
+  })
+
+  it("answers 400 InvalidRequest with a readable sentence to a bad RPC id, payload, tag or line", async () => {
+    const token = await devToken(node().url, "bad-rpc")
+    const badId = await json(await rpc(node(), token, `{"_tag":"Request","id":"abc","tag":"Me","payload":{},"headers":[]}\n`))
+    expect(badId).toMatchObject({ status: 400, body: { _tag: "InvalidRequest", message: expect.stringContaining("id") } })
+    expect(String(badId.body.message)).not.toContain("BigInt")
+
+    const badPayload = await json(await rpc(node(), token,
+      `{"_tag":"Request","id":"1","tag":"History","payload":{"channelId":5},"headers":[]}\n`))
+    expect(badPayload).toMatchObject({ status: 400, body: { _tag: "InvalidRequest", message: expect.stringContaining("channelId") } })
+    expect(String(badPayload.body.message)).not.toContain("└─")
+
+    const badTag = await json(await rpc(node(), token, `{"_tag":"Request","id":"1","tag":"Nope","payload":{},"headers":[]}\n`))
+    expect(badTag).toMatchObject({ status: 400, body: { _tag: "InvalidRequest", message: expect.stringContaining("Nope") } })
+
+    const garbage = await json(await rpc(node(), token, "garbage\n"))
+    expect(garbage).toMatchObject({ status: 400, body: { _tag: "InvalidRequest" } })
+
+    const unterminated = await json(await rpc(node(), token, `{"_tag":"Request","id":"1","tag":"Me","payload":{},"headers":[]}`))
+    expect(unterminated).toMatchObject({ status: 400, body: { _tag: "InvalidRequest", message: expect.stringContaining("newline") } })
+
+    const empty = await json(await rpc(node(), token, ""))
+    expect(empty).toMatchObject({ status: 400, body: { _tag: "InvalidRequest", message: expect.stringContaining("no RPC message") } })
+
+    // A well-formed call on the same door still works.
+    const ok = await rpc(node(), token, `{"_tag":"Request","id":"7","tag":"Me","payload":{},"headers":[]}\n`)
+    expect(ok.status).toBe(200)
+    expect(await ok.text()).toContain(`"requestId":"7"`)
+  })
+
+  it("answers one readable issue to an out-of-range REST limit", async () => {
+    const token = await devToken(node().url, "limits")
+    const res = await json(await fetch(`${node().url}/api/v1/channels/c_none/messages?limit=0`, {
+      headers: { authorization: `Bearer ${token}` }
+    }))
+    expect(res).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError" } })
+    expect(res.body.issues).toEqual([expect.objectContaining({ path: ["limit"], message: expect.stringContaining("between 1 and 1000") })])
+    expect(res.body.message).toBe("limit: Expected a number between 1 and 1000, actual 0")
+  })
+
+  it("answers a refused REST field with a short readable message that does not echo the value whole", async () => {
+    const token = await devToken(node().url, "long-name")
+    const res = await json(await fetch(`${node().url}/api/v1/channels`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "x".repeat(100_000) })
+    }))
+    expect(res).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError", message: expect.stringMatching(/^name: /) } })
+    expect(JSON.stringify(res.body).length).toBeLessThan(2_000)
+    expect(String(res.body.message)).not.toContain("└─")
+  })
+
+  it("answers 405 MethodNotAllowed with Allow: POST to GET /rpc", async () => {
+    const res = await fetch(`${node().url}/rpc`)
+    expect(res.status).toBe(405)
+    expect(res.headers.get("allow")).toBe("POST")
+    expect(await res.json()).toMatchObject({ _tag: "MethodNotAllowed" })
+  })
+
+  it("answers 404 NotFound with a typed body to an unknown path, inside and outside /api/v1", async () => {
+    for (const path of ["/api/v1/nope", "/nope"]) {
+      const res = await json(await fetch(`${node().url}${path}`))
+      expect(res, path).toMatchObject({ status: 404, body: { _tag: "NotFound" } })
+    }
+  })
+
+  it("answers 413 PayloadTooLarge to a body over the limit", async () => {
+    const res = await json(await fetch(`${node().url}/api/v1/dev/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ userId: "x".repeat(2 * 1024 * 1024) })
+    }))
+    expect(res).toMatchObject({ status: 413, body: { _tag: "PayloadTooLarge" } })
+  })
+
+  it("documents the history limit bounds and the request errors in the OpenAPI document", async () => {
+    const doc = await (await fetch(`${node().url}/api/v1/openapi.json`)).json() as {
+      paths: Record<string, Record<string, { parameters?: Array<{ name: string; schema: Record<string, unknown> }>; responses: Record<string, unknown> }>>
+    }
+    const history = doc.paths["/api/v1/channels/{channelId}/messages"]!.get!
+    const limit = history.parameters!.find((p) => p.name === "limit")!
+    expect(JSON.stringify(limit.schema)).toMatch(/"minimum":1\b/)
+    expect(JSON.stringify(limit.schema)).toMatch(/"maximum":1000\b/)
+    const afterSeq = history.parameters!.find((p) => p.name === "afterSeq")!
+    expect(JSON.stringify(afterSeq.schema)).toMatch(/"minimum":0\b/)
+    const post = doc.paths["/api/v1/channels/{channelId}/messages"]!.post!
+    expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(["400", "413", "415"]))
+  })
+})

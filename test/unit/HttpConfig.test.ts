@@ -1,0 +1,36 @@
+import { ConfigProvider, Effect, Either } from "effect"
+import { describe, expect, it } from "vitest"
+import { config, defaults } from "../../runtime/edge/HttpConfig.ts"
+
+const read = (env: Record<string, string>) =>
+  Effect.runSync(Effect.either(Effect.withConfigProvider(config, ConfigProvider.fromMap(new Map(Object.entries(env))))))
+
+describe("HttpConfig", () => {
+  it("takes the documented defaults when nothing is set", () => {
+    expect(read({})).toEqual(Either.right(defaults))
+    expect(defaults).toEqual({ maxBodyBytes: 1024 * 1024, maxJsonDepth: 32, apiRateLimit: 50, apiRateBurst: 200 })
+  })
+
+  it("reads every variable", () => {
+    expect(read({
+      PLEXI_HTTP_MAX_BODY_BYTES: "2048",
+      PLEXI_HTTP_MAX_JSON_DEPTH: "8",
+      PLEXI_API_RATE_LIMIT: "2.5",
+      PLEXI_API_RATE_BURST: "6"
+    })).toEqual(Either.right({ maxBodyBytes: 2048, maxJsonDepth: 8, apiRateLimit: 2.5, apiRateBurst: 6 }))
+  })
+
+  it.each([
+    ["PLEXI_API_RATE_LIMIT", "0"],
+    ["PLEXI_API_RATE_BURST", "-1"],
+    ["PLEXI_HTTP_MAX_BODY_BYTES", "-5"],
+    ["PLEXI_HTTP_MAX_BODY_BYTES", "0"],
+    ["PLEXI_HTTP_MAX_JSON_DEPTH", "0"],
+    ["PLEXI_HTTP_MAX_JSON_DEPTH", "1.5"],
+    ["PLEXI_API_RATE_LIMIT", "abc"]
+  ])("refuses %s=%s at start-up with an error naming the variable", (name, value) => {
+    const result = read({ [name]: value })
+    expect(Either.isLeft(result)).toBe(true)
+    expect(String(Either.isLeft(result) ? result.left : "")).toContain(name)
+  })
+})
