@@ -2,7 +2,7 @@
  * `npm run cluster:local -- --nodes 3 [--base-port 8080]`: starts N nodes
  * on loopback against one Postgres (`DATABASE_URL`, default
  * postgres://postgres@127.0.0.1:5432/plexichat, created when missing), on
- * public ports base, base+1, … and runner ports 34431, 34432, …
+ * public ports base, base+1, … and runner ports 24431, 24432, …
  * Ctrl-C stops them all gracefully.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -15,7 +15,7 @@ const { values } = parseArgs({
   options: {
     nodes: { type: "string", default: "3" },
     "base-port": { type: "string", default: "8080" },
-    "runner-base-port": { type: "string", default: "34431" }
+    "runner-base-port": { type: "string", default: "24431" }
   }
 })
 const count = Number(values.nodes)
