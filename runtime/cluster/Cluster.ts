@@ -14,8 +14,9 @@
  * public `PORT`/`HOST` from the environment. The advertised runner port is
  * the one the runner socket really got (RunnerSocket.ts).
  *
- * The socket transport is `NodeClusterSocket`'s, with one change: runner
- * sockets set TCP_NODELAY. A cross-node `Subscribe` stream acknowledges every
+ * The socket transport is `NodeClusterSocket`'s, with two changes: runner
+ * sockets set TCP_NODELAY, and outgoing connections to a runner that left the
+ * cluster are cut (RunnerConnections.ts). A cross-node `Subscribe` stream acknowledges every
  * chunk with a small message, and under Nagle's algorithm plus delayed ACKs
  * each of those round trips took ~40 ms, so live messages crossed nodes
  * ~90 ms late (measured; see docs/BENCHMARKS.md).
@@ -29,12 +30,12 @@ import {
   SocketRunner,
   SqlMessageStorage
 } from "@effect/cluster"
-import { Socket, SocketServer } from "@effect/platform"
-import { NodeSocket } from "@effect/platform-node"
-import { RpcClient, RpcSerialization } from "@effect/rpc"
+import { SocketServer } from "@effect/platform"
+import { RpcSerialization } from "@effect/rpc"
 import { Effect, Layer, Option } from "effect"
 import { ClusterConfig, type ClusterConfigShape } from "./ClusterConfig.ts"
 import * as FencedRunnerStorage from "./FencedRunnerStorage.ts"
+import * as RunnerConnections from "./RunnerConnections.ts"
 import * as RunnerReaper from "./RunnerReaper.ts"
 import { RunnerSocket } from "./RunnerSocket.ts"
 
@@ -60,38 +61,21 @@ export const shardingConfig = (
   }
 }
 
-/** Outgoing runner connections, with TCP_NODELAY. */
-const ClientProtocolNoDelay = Layer.effect(
-  Runners.RpcClientProtocol,
-  Effect.map(RpcSerialization.RpcSerialization, (serialization) =>
-    Effect.fnUntraced(function*(address: RunnerAddress.RunnerAddress) {
-      const socket = yield* NodeSocket.makeNet({
-        openTimeout: 1000,
-        timeout: 5500,
-        host: address.host,
-        port: address.port,
-        noDelay: true
-      })
-      return yield* RpcClient.makeProtocolSocket().pipe(
-        Effect.provideService(Socket.Socket, socket),
-        Effect.provideService(RpcSerialization.RpcSerialization, serialization)
-      )
-    }, Effect.orDie))
-)
-
 /** `NodeClusterSocket.layer({ storage: "sql" })` on the bound socket, with the no-delay transport and our storage. */
 const socketRunner = (server: SocketServer.SocketServer["Type"], config: Partial<ShardingConfig.ShardingConfig["Type"]>) =>
   Layer.merge(
     SocketRunner.layer.pipe(
-      Layer.provide([Layer.succeed(SocketServer.SocketServer, server), ClientProtocolNoDelay]),
-      Layer.provide(RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(ClientProtocolNoDelay))),
+      Layer.provide([Layer.succeed(SocketServer.SocketServer, server), RunnerConnections.layerClientProtocol]),
+      Layer.provide(
+        RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(RunnerConnections.layerClientProtocol))
+      ),
       Layer.provideMerge(Layer.orDie(SqlMessageStorage.layer)),
       Layer.provide(FencedRunnerStorage.layer),
       Layer.provide(ShardingConfig.layer(config)),
       Layer.provide(RpcSerialization.layerMsgPack)
     ),
     RunnerReaper.layer
-  )
+  ).pipe(Layer.provide(RunnerConnections.layer))
 
 export const layer = Layer.unwrapEffect(Effect.map(Effect.zip(ClusterConfig, RunnerSocket), ([config, socket]) =>
   Option.match(socket, {

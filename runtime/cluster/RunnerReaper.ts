@@ -17,6 +17,10 @@
  *   deletes the row. When it wakes, its lock session is gone and
  *   FencedRunnerStorage drops all its shards before it re-takes any.
  *
+ * Each round also cuts this node's outgoing connections to runners that are
+ * no longer live (RunnerConnections.ts), so that requests stuck on a stalled
+ * runner fail and go to the new owner.
+ *
  * Every runner runs this (it is idempotent), but only while its own heartbeat
  * is fresh: a runner that is itself late, or a database too slow for anyone's
  * heartbeat, fences nobody.
@@ -24,11 +28,13 @@
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Layer, Option, Schedule } from "effect"
 import { ClusterConfig } from "./ClusterConfig.ts"
+import { RunnerConnections } from "./RunnerConnections.ts"
 import { applicationNamePrefix, RunnerSocket } from "./RunnerSocket.ts"
 
 const reapOnce = (self: string, expirationSeconds: number) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const connections = yield* RunnerConnections
     const rows = yield* sql<{ kind: string; address: string }>`
       WITH me AS (
         SELECT 1 FROM cluster_runners
@@ -54,8 +60,16 @@ const reapOnce = (self: string, expirationSeconds: number) =>
       )
       SELECT DISTINCT 'stalled' AS kind, address FROM stalled WHERE ended
       UNION ALL
-      SELECT 'dead' AS kind, address FROM dead`
+      SELECT 'dead' AS kind, address FROM dead
+      UNION ALL
+      SELECT 'live' AS kind, r.address FROM cluster_runners r
+      WHERE r.last_heartbeat > NOW() - make_interval(secs => ${expirationSeconds})
+        AND r.address NOT IN (SELECT address FROM dead)`
+    const live = new Set(rows.filter((r) => r.kind === "live").map((r) => r.address))
+    const cut = yield* connections.cutAllBut(live)
+    if (cut.length > 0) yield* Effect.logInfo(`Cut the connections to runners no longer live: ${cut.join(", ")}`)
     for (const row of rows) {
+      if (row.kind === "live") continue
       yield* row.kind === "dead"
         ? Effect.logInfo(`Runner ${row.address} has no database session left: removed from the cluster`)
         : Effect.logWarning(
