@@ -4,7 +4,8 @@
 import { spawn } from "node:child_process"
 import { resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { freePort, makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
+import { freeConsecutivePorts, waitUntil } from "../fixtures/ClusterHelpers.ts"
+import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
 
 const root = resolve(import.meta.dirname, "../..")
 
@@ -15,11 +16,11 @@ describe("npm run cluster:local", () => {
   })
   afterAll(async () => {
     await db?.drop()
-  })
+  }, 30_000)
 
   it("starts 2 nodes on consecutive ports that share the shards, and stops them on SIGTERM", async () => {
-    const basePort = await freePort()
-    const runnerBase = await freePort()
+    const basePort = await freeConsecutivePorts(2)
+    const runnerBase = await freeConsecutivePorts(2)
     const child = spawn("npm", ["run", "cluster:local", "--", "--nodes", "2", "--base-port", String(basePort), "--runner-base-port", String(runnerBase)], {
       cwd: root,
       env: { ...process.env, DATABASE_URL: db.url, PLEXI_HOST: "127.0.0.1" },
@@ -30,10 +31,8 @@ describe("npm run cluster:local", () => {
     child.stdout.on("data", (c: Buffer) => (output += c.toString()))
     child.stderr.on("data", (c: Buffer) => (output += c.toString()))
     try {
-      const deadline = Date.now() + 60_000
-      let shards: Array<number> = []
-      while (Date.now() < deadline) {
-        shards = await Promise.all([0, 1].map(async (i) => {
+      const shards = await waitUntil("both nodes to share the 100 shards", async () => {
+        const now = await Promise.all([0, 1].map(async (i) => {
           try {
             const res = await fetch(`http://127.0.0.1:${basePort + i}/api/v1/health`)
             return ((await res.json()) as { shards: number }).shards
@@ -41,9 +40,10 @@ describe("npm run cluster:local", () => {
             return 0
           }
         }))
-        if (shards[0]! > 0 && shards[1]! > 0 && shards[0]! + shards[1]! === 100) break
-        await new Promise((r) => setTimeout(r, 500))
-      }
+        return now[0]! > 0 && now[1]! > 0 && now[0]! + now[1]! === 100 ? now : undefined
+      }, 60_000, 200).catch((error) => {
+        throw new Error(`${error}\n${output}`)
+      })
       expect(shards[0]! + shards[1]!, output).toBe(100)
       expect(output).toContain("[node-1]")
       expect(output).toContain("[node-2]")
