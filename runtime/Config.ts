@@ -2,9 +2,10 @@
  * Every setting of a PlexiChat node, read through Effect `Config` from the
  * environment. The README's configuration table lists the same names.
  *
- * The cluster library reads `HOST`/`PORT` itself when left to its own
- * devices; we pass it every address explicitly, so the public `PORT` never
- * leaks into the runner's port.
+ * The cluster's settings (PLEXI_RUNNER_*, PLEXI_SHARD_*, …) are in
+ * runtime/cluster/ClusterConfig.ts. The cluster library reads `HOST`/`PORT`
+ * itself when left to its own devices; we pass it every address explicitly,
+ * so the public `PORT` never leaks into the runner's port.
  */
 import { Config, Context, Duration, Effect, Layer, LogLevel, Option, Redacted } from "effect"
 
@@ -15,14 +16,6 @@ export interface PlexiConfigShape {
   readonly host: string
   readonly port: number
   readonly nodeId: Option.Option<string>
-  readonly runnerHost: string
-  readonly runnerListenHost: string
-  readonly runnerPort: number
-  readonly shardsPerGroup: number
-  readonly shardLockExpiration: Duration.Duration
-  readonly shardLockRefresh: Duration.Duration
-  readonly assignmentRefresh: Duration.Duration
-  readonly entityTerminationTimeout: Duration.Duration
   readonly devAuth: boolean
   readonly devTokenSecret: Redacted.Redacted<string>
   readonly devTokenTtl: Duration.Duration
@@ -45,19 +38,11 @@ export const config: Config.Config<PlexiConfigShape> = Config.all({
   ),
   dataDir: Config.string("PLEXI_DATA_DIR").pipe(Config.withDefault("./data")),
   host: Config.string("PLEXI_HOST").pipe(Config.withDefault("0.0.0.0")),
-  port: Config.port("PORT").pipe(Config.withDefault(8080)),
-  nodeId: Config.option(Config.string("PLEXI_NODE_ID")),
-  runnerHost: Config.string("PLEXI_RUNNER_HOST").pipe(Config.withDefault("127.0.0.1")),
-  runnerListenHost: Config.string("PLEXI_RUNNER_LISTEN_HOST").pipe(Config.withDefault("0.0.0.0")),
-  runnerPort: Config.port("PLEXI_RUNNER_PORT").pipe(Config.withDefault(34431)),
-  shardsPerGroup: Config.integer("PLEXI_SHARDS_PER_GROUP").pipe(Config.withDefault(100)),
-  shardLockExpiration: Config.duration("PLEXI_SHARD_LOCK_EXPIRATION").pipe(Config.withDefault(Duration.seconds(6))),
-  shardLockRefresh: Config.duration("PLEXI_SHARD_LOCK_REFRESH").pipe(Config.withDefault(Duration.seconds(2))),
-  assignmentRefresh: Config.duration("PLEXI_ASSIGNMENT_REFRESH").pipe(Config.withDefault(Duration.seconds(1))),
-  entityTerminationTimeout: Config.duration("PLEXI_ENTITY_TERMINATION_TIMEOUT").pipe(
-    Config.withDefault(Duration.seconds(3)),
-    Config.withDescription("How long a stopping entity waits for its open requests (e.g. follower streams) before they are cut.")
+  port: Config.integer("PORT").pipe(
+    Config.withDefault(8080),
+    Config.validate({ message: "PORT must be a TCP port from 0 to 65535 (0: the OS chooses)", validation: (n) => n >= 0 && n <= 65535 })
   ),
+  nodeId: Config.option(Config.string("PLEXI_NODE_ID")),
   devAuth: Config.boolean("PLEXI_DEV_AUTH").pipe(Config.withDefault(true)),
   devTokenSecret: Config.redacted("PLEXI_DEV_TOKEN_SECRET").pipe(
     Config.withDefault(Redacted.make(defaultDevTokenSecret))

@@ -16,6 +16,9 @@ import { GroupCommitWriter } from "../src/messaging/GroupCommitWriter.ts"
 import { MessageStore } from "../src/messaging/MessageStore.ts"
 import { PostOutbox } from "../src/messaging/PostOutbox.ts"
 import * as Cluster from "./cluster/Cluster.ts"
+import * as ClusterConfig from "./cluster/ClusterConfig.ts"
+import * as PortFile from "./cluster/PortFile.ts"
+import * as RunnerSocket from "./cluster/RunnerSocket.ts"
 import { PlexiConfig } from "./Config.ts"
 import { EdgeLive, FanOutLive, NodeId, UwsApp } from "./edge/Edge.ts"
 import { HttpConfig, layerFromEnv as HttpConfigFromEnv } from "./edge/HttpConfig.ts"
@@ -24,10 +27,10 @@ import * as Database from "./sql/Database.ts"
 import { migrate } from "./sql/Migrations.ts"
 
 /** The store, migrated (one node at a time) before anything else uses it. */
-const StoreLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) => {
+const StoreLive = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, ClusterConfig.ClusterConfig), ([config, cluster]) => {
   const postgres = Option.isSome(config.databaseUrl)
   return Layer.effectDiscard(migrate({ runnerTables: postgres, lock: postgres })).pipe(
-    Layer.provide(ShardingConfig.layer(Cluster.shardingConfig(config))),
+    Layer.provide(ShardingConfig.layer(Cluster.shardingConfig(cluster))),
     Layer.provideMerge(Database.layer)
   )
 }))
@@ -53,6 +56,7 @@ const HubLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) => {
 
 const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
   const config = yield* PlexiConfig
+  const { shardsPerGroup } = yield* ClusterConfig.ClusterConfig
   const nodeId = yield* NodeId
   const sharding = yield* Sharding.Sharding
   const db = yield* Database.Database
@@ -61,7 +65,7 @@ const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
   return NodeStatus.of({
     health: Effect.sync(() => {
       let shards = 0
-      for (let i = 1; i <= config.shardsPerGroup; i++) if (sharding.hasShardId(ShardId.make("default", i))) shards++
+      for (let i = 1; i <= shardsPerGroup; i++) if (sharding.hasShardId(ShardId.make("default", i))) shards++
       return {
         status: "ok" as const,
         nodeId,
@@ -98,13 +102,15 @@ const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, DevTo
  * entities and so released before them: on shutdown it first closes its
  * sockets (1001) and channel feeds, and only then do entities stop.
  */
-export const NodeLive = EdgeLive.pipe(
+export const NodeLive = PortFile.layer.pipe(
+  Layer.provideMerge(EdgeLive),
   Layer.provide(EdgeServicesLive),
   Layer.provideMerge(EntitiesLive),
   Layer.provideMerge(Layer.mergeAll(UwsApp.layer, NodeIdLive)),
   Layer.provideMerge(MessageStore.Default),
   Layer.provideMerge(Cluster.layer),
   Layer.provideMerge(StoreLive),
-  Layer.provideMerge(PlexiConfig.layer),
+  Layer.provideMerge(RunnerSocket.layer),
+  Layer.provideMerge(Layer.merge(PlexiConfig.layer, ClusterConfig.layerFromEnv)),
   Layer.provideMerge(Layer.orDie(HttpConfigFromEnv))
 )

@@ -18,6 +18,7 @@ import { Command } from "@effect/platform"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Config, ConfigProvider, Console, Effect, Option, Redacted, Stream } from "effect"
 import pg from "pg"
+import { config as clusterConfig } from "../runtime/cluster/ClusterConfig.ts"
 import { config as nodeConfig, defaultDevTokenSecret } from "../runtime/Config.ts"
 
 const root = resolve(import.meta.dirname, "..")
@@ -85,7 +86,7 @@ const runNode = (name: string, env: Record<string, string>) =>
 const program = Effect.gen(function*() {
   const { basePort, nodes: count, runnerBasePort } = yield* cli
   // The node's own Config (environment): DATABASE_URL, PORT, PLEXI_RUNNER_PORT, PLEXI_DEV_TOKEN_SECRET, ….
-  const settings = yield* nodeConfig
+  const settings = { ...(yield* nodeConfig), ...(yield* clusterConfig) }
   const node = {
     ...settings,
     port: Option.getOrElse(basePort, () => settings.port),

@@ -3,15 +3,20 @@
  *
  * - With Postgres: a socket runner with SQL runner and message storage in the
  *   same database, shard locks tuned so that a killed node's shards move
- *   within seconds (see docs/OPERATIONS.md).
+ *   within seconds, a reaper that takes dead and stalled runners out of the
+ *   ring from their database sessions (RunnerReaper.ts) and a runner storage
+ *   that drops every shard when its lock session was lost
+ *   (FencedRunnerStorage.ts). See docs/OPERATIONS.md.
  * - Embedded (PGlite): a single runner with in-memory runner storage, so no
  *   advisory-lock connection is needed.
  *
  * Every address is passed explicitly: the library would otherwise read the
- * public `PORT`/`HOST` from the environment.
+ * public `PORT`/`HOST` from the environment. The advertised runner port is
+ * the one the runner socket really got (RunnerSocket.ts).
  *
- * The socket transport is `NodeClusterSocket`'s, with one change: runner
- * sockets set TCP_NODELAY. A cross-node `Subscribe` stream acknowledges every
+ * The socket transport is `NodeClusterSocket`'s, with two changes: runner
+ * sockets set TCP_NODELAY, and outgoing connections to a runner that left the
+ * cluster are cut (RunnerConnections.ts). A cross-node `Subscribe` stream acknowledges every
  * chunk with a small message, and under Nagle's algorithm plus delayed ACKs
  * each of those round trips took ~40 ms, so live messages crossed nodes
  * ~90 ms late (measured; see docs/BENCHMARKS.md).
@@ -23,68 +28,58 @@ import {
   ShardingConfig,
   SingleRunner,
   SocketRunner,
-  SqlMessageStorage,
-  SqlRunnerStorage
+  SqlMessageStorage
 } from "@effect/cluster"
-import { Socket } from "@effect/platform"
-import { NodeSocket, NodeSocketServer } from "@effect/platform-node"
-import { RpcClient, RpcSerialization } from "@effect/rpc"
+import { SocketServer } from "@effect/platform"
+import { RpcSerialization } from "@effect/rpc"
 import { Effect, Layer, Option } from "effect"
-import { PlexiConfig, type PlexiConfigShape } from "../Config.ts"
+import { ClusterConfig, type ClusterConfigShape } from "./ClusterConfig.ts"
+import * as FencedRunnerStorage from "./FencedRunnerStorage.ts"
+import * as RunnerConnections from "./RunnerConnections.ts"
+import * as RunnerReaper from "./RunnerReaper.ts"
+import { RunnerSocket } from "./RunnerSocket.ts"
 
-export const shardingConfig = (config: PlexiConfigShape): Partial<ShardingConfig.ShardingConfig["Type"]> => ({
-  runnerAddress: Option.some(RunnerAddress.make(config.runnerHost, config.runnerPort)),
-  runnerListenAddress: Option.some(RunnerAddress.make(config.runnerListenHost, config.runnerPort)),
-  shardsPerGroup: config.shardsPerGroup,
-  shardLockExpiration: config.shardLockExpiration,
-  shardLockRefreshInterval: config.shardLockRefresh,
-  refreshAssignmentsInterval: config.assignmentRefresh,
-  entityTerminationTimeout: config.entityTerminationTimeout,
-  availableShardGroups: ["default"],
-  assignedShardGroups: ["default"],
-  // Calls to entities on this node skip the encode/decode round trip (measured: ~7% less CPU per ingested
-  // message). Calls between nodes are serialized as always, and the unit tests keep the simulation on.
-  simulateRemoteSerialization: false
-})
+/** The library's settings from ours; `advertised` is the bound runner address (none: the configured one). */
+export const shardingConfig = (
+  config: ClusterConfigShape,
+  advertised: Option.Option<RunnerAddress.RunnerAddress> = Option.none()
+): Partial<ShardingConfig.ShardingConfig["Type"]> => {
+  const address = Option.getOrElse(advertised, () => RunnerAddress.make(config.runnerHost, config.runnerPort))
+  return {
+    runnerAddress: Option.some(address),
+    runnerListenAddress: Option.some(RunnerAddress.make(config.runnerListenHost, address.port)),
+    shardsPerGroup: config.shardsPerGroup,
+    shardLockExpiration: config.shardLockExpiration,
+    shardLockRefreshInterval: config.shardLockRefresh,
+    refreshAssignmentsInterval: config.assignmentRefresh,
+    entityTerminationTimeout: config.entityTerminationTimeout,
+    availableShardGroups: ["default"],
+    assignedShardGroups: ["default"],
+    // Calls to entities on this node skip the encode/decode round trip (measured: ~7% less CPU per ingested
+    // message). Calls between nodes are serialized as always, and the unit tests keep the simulation on.
+    simulateRemoteSerialization: false
+  }
+}
 
-/** Outgoing runner connections, with TCP_NODELAY. */
-const ClientProtocolNoDelay = Layer.effect(
-  Runners.RpcClientProtocol,
-  Effect.map(RpcSerialization.RpcSerialization, (serialization) =>
-    Effect.fnUntraced(function*(address: RunnerAddress.RunnerAddress) {
-      const socket = yield* NodeSocket.makeNet({
-        openTimeout: 1000,
-        timeout: 5500,
-        host: address.host,
-        port: address.port,
-        noDelay: true
-      })
-      return yield* RpcClient.makeProtocolSocket().pipe(
-        Effect.provideService(Socket.Socket, socket),
-        Effect.provideService(RpcSerialization.RpcSerialization, serialization)
-      )
-    }, Effect.orDie))
-)
+/** `NodeClusterSocket.layer({ storage: "sql" })` on the bound socket, with the no-delay transport and our storage. */
+const socketRunner = (server: SocketServer.SocketServer["Type"], config: Partial<ShardingConfig.ShardingConfig["Type"]>) =>
+  Layer.merge(
+    SocketRunner.layer.pipe(
+      Layer.provide([Layer.succeed(SocketServer.SocketServer, server), RunnerConnections.layerClientProtocol]),
+      Layer.provide(
+        RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(RunnerConnections.layerClientProtocol))
+      ),
+      Layer.provideMerge(Layer.orDie(SqlMessageStorage.layer)),
+      Layer.provide(FencedRunnerStorage.layer),
+      Layer.provide(ShardingConfig.layer(config)),
+      Layer.provide(RpcSerialization.layerMsgPack)
+    ),
+    RunnerReaper.layer
+  ).pipe(Layer.provide(RunnerConnections.layer))
 
-/** The runner's listening socket, with TCP_NODELAY on accepted connections. */
-const SocketServerNoDelay = Layer.unwrapEffect(Effect.map(ShardingConfig.ShardingConfig, (config) => {
-  const address = Option.getOrThrow(Option.orElse(config.runnerListenAddress, () => config.runnerAddress))
-  return NodeSocketServer.layer({ host: address.host, port: address.port, noDelay: true })
-}))
-
-/** `NodeClusterSocket.layer({ storage: "sql" })`, with the no-delay transport. */
-const socketRunner = (config: Partial<ShardingConfig.ShardingConfig["Type"]>) =>
-  SocketRunner.layer.pipe(
-    Layer.provide([SocketServerNoDelay, ClientProtocolNoDelay]),
-    Layer.provide(RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(ClientProtocolNoDelay))),
-    Layer.provideMerge(Layer.orDie(SqlMessageStorage.layer)),
-    Layer.provide(Layer.orDie(SqlRunnerStorage.layer)),
-    Layer.provide(ShardingConfig.layer(config)),
-    Layer.provide(RpcSerialization.layerMsgPack)
-  )
-
-export const layer = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
-  Option.isSome(config.databaseUrl)
-    ? Layer.orDie(socketRunner(shardingConfig(config)))
-    : Layer.orDie(SingleRunner.layer({ runnerStorage: "memory", shardingConfig: shardingConfig(config) }))
+export const layer = Layer.unwrapEffect(Effect.map(Effect.zip(ClusterConfig, RunnerSocket), ([config, socket]) =>
+  Option.match(socket, {
+    onSome: ({ address, server }) => Layer.orDie(socketRunner(server, shardingConfig(config, Option.some(address)))),
+    onNone: () => Layer.orDie(SingleRunner.layer({ runnerStorage: "memory", shardingConfig: shardingConfig(config) }))
+  })
 ))

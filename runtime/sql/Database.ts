@@ -11,16 +11,24 @@ import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer, Option, type Redacted } from "effect"
+import { applicationName, RunnerSocket } from "../cluster/RunnerSocket.ts"
 import { PlexiConfig } from "../Config.ts"
 
 export type DatabaseKind = "postgres" | "pglite"
 
 export class Database extends Context.Tag("plexichat/Database")<Database, { readonly kind: DatabaseKind }>() {}
 
-/** Postgres at `url`. */
-export const layerPostgres = (url: Redacted.Redacted<string>, options?: { readonly maxConnections?: number }) =>
+/** Postgres at `url`; `applicationName` names every session (a runner's sessions carry its address). */
+export const layerPostgres = (
+  url: Redacted.Redacted<string>,
+  options?: { readonly maxConnections?: number; readonly applicationName?: string }
+) =>
   Layer.merge(
-    PgClient.layer({ url, maxConnections: options?.maxConnections ?? 10, applicationName: "plexichat" }),
+    PgClient.layer({
+      url,
+      maxConnections: options?.maxConnections ?? 10,
+      applicationName: options?.applicationName ?? "plexichat"
+    }),
     Layer.succeed(Database, { kind: "postgres" })
   )
 
@@ -61,10 +69,11 @@ export const layerPgliteClient = (dataDir?: string) =>
 export const layerPglite = (dataDir: string) =>
   Layer.merge(layerPgliteClient(dataDir), Layer.succeed(Database, { kind: "pglite" }))
 
-/** Chooses the store from the node's configuration. */
-export const layer = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
+/** Chooses the store from the node's configuration; a runner's sessions are named after its address. */
+export const layer = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, RunnerSocket), ([config, socket]) =>
   Option.match(config.databaseUrl, {
     onNone: () => layerPglite(config.dataDir),
-    onSome: (url) => layerPostgres(url)
+    onSome: (url) =>
+      layerPostgres(url, Option.match(socket, { onNone: () => ({}), onSome: (s) => ({ applicationName: applicationName(s.address) }) }))
   })
 ))

@@ -39,5 +39,6 @@ app.listen("127.0.0.1", port, (socket) => {
     console.error(`cannot listen on ${port}`)
     process.exit(1)
   }
-  console.log(`raw uWS listening on http://127.0.0.1:${port} (${websocketEngine})`)
+  // Port 0 lets the OS choose; the line tells the bench which port it got.
+  console.log(`raw uWS listening on http://127.0.0.1:${uws.us_socket_local_port(socket as never)} (${websocketEngine})`)
 })

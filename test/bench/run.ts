@@ -20,7 +20,7 @@ import pg from "pg"
 import WebSocket from "ws"
 import { devToken, rest } from "../fixtures/Clients.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
-import { freePort, makeTestDatabase } from "../fixtures/TestDatabase.ts"
+import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
 
 const root = resolve(import.meta.dirname, "../..")
 const only = new Set((process.env.BENCH_ONLY ?? "fanout,ingest,latency,connections").split(","))
@@ -46,14 +46,50 @@ const rssOf = (pid: number) => {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024
 }
 
+/** A fresh database for `use`, dropped whatever happens. */
+const withDatabase = async <A>(use: (db: TestDatabase) => Promise<A>): Promise<A> => {
+  const db = await makeTestDatabase()
+  try {
+    return await use(db)
+  } finally {
+    await db.drop()
+  }
+}
+
+/** Nodes started for `use` (all or none), stopped whatever happens. */
+const withNodes = async <A>(starts: ReadonlyArray<() => Promise<NodeProcess>>, use: (nodes: Array<NodeProcess>) => Promise<A>) => {
+  const settled = await Promise.allSettled(starts.map((start) => start()))
+  const nodes = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []))
+  try {
+    const failed = settled.find((s) => s.status === "rejected")
+    if (failed) throw failed.reason
+    return await use(nodes)
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()))
+  }
+}
+
+/** Waits until the nodes together own every shard (the assignment has settled). */
+const settled = async (nodes: ReadonlyArray<NodeProcess>) => {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    const shards = await Promise.all(nodes.map(async (n) => ((await (await fetch(`${n.url}/api/v1/health`)).json()) as { shards: number }).shards))
+    if (shards.reduce((a, b) => a + b, 0) === 100 && shards.every((s) => s > 0)) return
+    await sleep(100)
+  }
+  throw new Error("the shard assignment did not settle in 30 s")
+}
+
 const startRaw = async (): Promise<{ port: number; child: ChildProcess; stop: () => Promise<void> }> => {
-  const port = await freePort()
-  const child = spawn(process.execPath, ["--import", "tsx", "test/bench/RawUwsServer.ts", String(port)], {
+  const child = spawn(process.execPath, ["--import", "tsx", "test/bench/RawUwsServer.ts", "0"], {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"]
   })
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (c: Buffer) => c.toString().includes("listening") && resolve())
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on("data", (c: Buffer) => {
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(c.toString())
+      if (m) resolve(Number(m[1]))
+    })
     child.once("exit", () => reject(new Error("raw server exited")))
   })
   return {
@@ -63,6 +99,16 @@ const startRaw = async (): Promise<{ port: number; child: ChildProcess; stop: ()
       child.kill("SIGTERM")
       await new Promise((r) => child.once("exit", r))
     }
+  }
+}
+
+/** The raw uWS baseline server for `use`, stopped whatever happens. */
+const withRaw = async <A>(use: (raw: Awaited<ReturnType<typeof startRaw>>) => Promise<A>): Promise<A> => {
+  const raw = await startRaw()
+  try {
+    return await use(raw)
+  } finally {
+    await raw.stop()
   }
 }
 
@@ -122,34 +168,34 @@ const fanOut = async () => {
     return total / ((end - start) / 1000)
   }
 
-  const raw = await startRaw()
+  const rawRate = await withRaw(async (raw) => {
   const rawSubs = await openMany(`ws://127.0.0.1:${raw.port}/ws`, SUBS)
   // The publisher connects to /ws (subscribed, its own copies ignored): uWS batches that far better than a
   // publish-only route (~2M vs ~0.2M deliveries/s measured here), and the baseline should be raw uWS at its best.
   const rawPub = await open(`ws://127.0.0.1:${raw.port}/ws`)
   rawPub.on("message", () => {})
-  const rawRate = await measure(rawSubs, (i) => rawPub.send(`{"type":"message","message":{"seq":${i},"body":"${body}"}}`))
+  const rate = await measure(rawSubs, (i) => rawPub.send(`{"type":"message","message":{"seq":${i},"body":"${body}"}}`))
   for (const ws of [...rawSubs, rawPub]) ws.terminate()
-  await raw.stop()
+  return rate
+  })
 
-  const db = await makeTestDatabase()
-  const node = await startNode({ databaseUrl: db.url, env: benchEnv })
-  const token = await devToken(node.url, "bench")
-  const channel = await rest(node.url, token).createChannel("fanout")
-  const subs = await openMany(`${node.wsUrl}?token=${token}`, SUBS)
+  const rate = await withDatabase((db) => withNodes([() => startNode({ databaseUrl: db.url, env: benchEnv })], async ([node]) => {
+  const token = await devToken(node!.url, "bench")
+  const channel = await rest(node!.url, token).createChannel("fanout")
+  const subs = await openMany(`${node!.wsUrl}?token=${token}`, SUBS)
   await Promise.all(subs.map((ws) => {
     const subscribed = waitFrame(ws, (f) => f.type === "subscribed")
     ws.send(JSON.stringify({ type: "subscribe", channelId: channel.id }))
     return subscribed
   }))
   for (const ws of subs) ws.removeAllListeners("message")
-  const poster = await open(`${node.wsUrl}?token=${token}`)
+  const poster = await open(`${node!.wsUrl}?token=${token}`)
   poster.on("message", () => {})
   const rate = await measure(subs, (i) =>
     poster.send(JSON.stringify({ type: "post", channelId: channel.id, clientMsgId: `f${i}`, body })))
   for (const ws of [...subs, poster]) ws.terminate()
-  await node.stop()
-  await db.drop()
+  return rate
+  }))
 
   results.push({
     scenario: `fan-out: ${SUBS} subscribers × ${MESSAGES} messages (deliveries/s)`,
@@ -167,7 +213,7 @@ const ingest = async () => {
   const CONNECTIONS = 8
   const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 400)
   const SECONDS = 6
-  const db = await makeTestDatabase()
+  await withDatabase(async (db) => {
 
   // Baseline: 500-row multi-row INSERTs on one connection.
   const client = new pg.Client({ connectionString: db.url })
@@ -188,7 +234,8 @@ const ingest = async () => {
   const baseRate = rows / ((performance.now() - baseStart) / 1000)
   await client.end()
 
-  const node = await startNode({ databaseUrl: db.url, env: benchEnv, nodeArgs: profileArgs("ingest") })
+  await withNodes([() => startNode({ databaseUrl: db.url, env: benchEnv, nodeArgs: profileArgs("ingest") })], async ([node]) => {
+  if (node === undefined) throw new Error("no ingest node")
   const token = await devToken(node.url, "bench")
   const api = rest(node.url, token)
   const channels = await Promise.all(Array.from({ length: CHANNELS }, (_, i) => api.createChannel(`ingest-${i}`)))
@@ -226,8 +273,6 @@ const ingest = async () => {
   // Throughput swings with the shared machine; the node's CPU per message does not.
   const cpuPerMessageUs = ((cpuMsOf(node.child.pid!) - cpuBefore) * 1000) / acked
   for (const ws of sockets) ws.terminate()
-  await node.stop()
-  await db.drop()
   results.push({
     scenario: `durable ingest: ${CHANNELS} channels, acked after commit (msg/s)${errors > 0 ? `, ${errors} errors` : ""}`,
     plexi: `${rate.toFixed(0)} (node CPU ${cpuPerMessageUs.toFixed(1)} µs/msg)`,
@@ -235,6 +280,8 @@ const ingest = async () => {
     ratio: (rate / baseRate).toFixed(2),
     target: "≥ 20,000 msg/s",
     met: rate >= 20_000
+  })
+  })
   })
 }
 
@@ -273,13 +320,14 @@ const latencyOf = async (subscriber: WebSocket, send: (i: number, sentAt: number
 }
 
 const latency = async () => {
-  const raw = await startRaw()
-  const rawSub = await open(`ws://127.0.0.1:${raw.port}/ws`)
-  const rawPub = await open(`ws://127.0.0.1:${raw.port}/pub`)
-  const rawLat = await latencyOf(rawSub, (_i, t) => rawPub.send(`{"type":"message","message":{"body":"t${t}"}}`))
-  rawSub.terminate()
-  rawPub.terminate()
-  await raw.stop()
+  const rawLat = await withRaw(async (raw) => {
+    const rawSub = await open(`ws://127.0.0.1:${raw.port}/ws`)
+    const rawPub = await open(`ws://127.0.0.1:${raw.port}/pub`)
+    const lat = await latencyOf(rawSub, (_i, t) => rawPub.send(`{"type":"message","message":{"body":"t${t}"}}`))
+    rawSub.terminate()
+    rawPub.terminate()
+    return lat
+  })
 
   const measureNodes = async (nodes: Array<NodeProcess>) => {
     const [pubNode, subNode] = [nodes[0]!, nodes[nodes.length - 1]!]
@@ -298,20 +346,15 @@ const latency = async () => {
     return result
   }
 
-  const db1 = await makeTestDatabase()
-  const single = await startNode({ databaseUrl: db1.url, env: benchEnv })
-  const one = await measureNodes([single])
-  await single.stop()
-  await db1.drop()
-
-  const db2 = await makeTestDatabase()
-  const pair = await Promise.all(
-    ["lat-a", "lat-b"].map((name) => startNode({ name, databaseUrl: db2.url, env: benchEnv, nodeArgs: profileArgs(name) }))
-  )
-  await sleep(3000)
-  const cross = await measureNodes(pair)
-  await Promise.all(pair.map((n) => n.stop()))
-  await db2.drop()
+  const one = await withDatabase((db) => withNodes([() => startNode({ databaseUrl: db.url, env: benchEnv })], measureNodes))
+  const cross = await withDatabase((db) =>
+    withNodes(
+      ["lat-a", "lat-b"].map((name) => () => startNode({ name, databaseUrl: db.url, env: benchEnv, nodeArgs: profileArgs(name) })),
+      async (pair) => {
+        await settled(pair)
+        return measureNodes(pair)
+      }
+    ))
 
   const fmt = (l: { p50: number; p99: number }) => `p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms`
   results.push({
@@ -344,17 +387,15 @@ const connections = async () => {
     for (const ws of sockets) ws.terminate()
     return (after - before) / N
   }
-  const raw = await startRaw()
-  const rawBytes = await perConnection(raw.child.pid!, `ws://127.0.0.1:${raw.port}/ws`)
-  await raw.stop()
+  const rawBytes = await withRaw((raw) => perConnection(raw.child.pid!, `ws://127.0.0.1:${raw.port}/ws`))
 
-  const node = await startNode({ env: benchEnv })
-  const token = await devToken(node.url, "bench")
-  // Warm up the code paths once so that JIT and first-use allocations are not counted.
-  const warm = await openMany(`${node.wsUrl}?token=${token}`, 200)
-  for (const ws of warm) ws.terminate()
-  const bytes = await perConnection(node.child.pid!, `${node.wsUrl}?token=${token}`)
-  await node.stop()
+  const bytes = await withNodes([() => startNode({ env: benchEnv })], async ([node]) => {
+    const token = await devToken(node!.url, "bench")
+    // Warm up the code paths once so that JIT and first-use allocations are not counted.
+    const warm = await openMany(`${node!.wsUrl}?token=${token}`, 200)
+    for (const ws of warm) ws.terminate()
+    return perConnection(node!.child.pid!, `${node!.wsUrl}?token=${token}`)
+  })
   results.push({
     scenario: `memory per idle WebSocket, ${N} connections (bytes)`,
     plexi: bytes.toFixed(0),

@@ -1,75 +1,40 @@
 /**
- * Three real node processes on loopback against one Postgres database.
+ * Three real node processes on loopback against one Postgres database: shard
+ * spread, cross-node delivery, kill -9 failover, graceful hand-over (with 1001
+ * for the stopping node's clients) and nodes joining a running cluster. Every
+ * wait is on a condition.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
+import { ownerOf, poster, settledShards, shardsOf, waitUntil } from "../fixtures/ClusterHelpers.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
 import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-const ownerOf = async (nodes: ReadonlyArray<NodeProcess>, channelId: string) => {
-  for (const node of nodes) {
-    if (node.child.exitCode !== null || node.child.signalCode !== null) continue
-    const res = await fetch(`${node.url}/api/v1/cluster/channels/${channelId}`)
-    const body = await res.json() as { ownedHere: boolean }
-    if (body.ownedHere) return node
-  }
-  return undefined
-}
-
-/** Posts over a WebSocket, one at a time, retrying the same clientMsgId until acknowledged. */
-const poster = (client: WsClient, channelId: string) => {
-  const acked = new Map<string, number>()
-  const ackTimes: Array<number> = []
-  let stopped = false
-  let n = 0
-  const done = (async () => {
-    while (!stopped) {
-      const clientMsgId = `m${++n}`
-      while (!stopped) {
-        const from = client.frames.length
-        client.send({ type: "post", channelId, clientMsgId, body: `msg ${n}`, ref: clientMsgId })
-        const reply = await client.waitFor((f) => f.ref === clientMsgId && (f.type === "ack" || f.type === "error"), 15_000, from)
-          .catch(() => undefined)
-        if (reply?.type === "ack") {
-          acked.set(clientMsgId, reply.seq)
-          ackTimes.push(Date.now())
-          break
-        }
-        await sleep(50)
-      }
-      await sleep(10)
-    }
-  })()
-  return {
-    acked,
-    ackTimes,
-    stop: async () => {
-      stopped = true
-      await done
-    }
-  }
-}
 
 describe("cluster of 3 node processes", () => {
   let db: TestDatabase
   let nodes: Array<NodeProcess> = []
 
+  const all: Array<NodeProcess> = []
+
   beforeAll(async () => {
     db = await makeTestDatabase()
-    nodes = await Promise.all(["a", "b", "c"].map((name) => startNode({ name, databaseUrl: db.url })))
-    // Let the runners see each other and settle the shard assignment.
-    await sleep(3000)
+    const started = await Promise.allSettled(["a", "b", "c"].map((name) => startNode({ name, databaseUrl: db.url })))
+    nodes = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []))
+    all.push(...nodes)
+    for (const s of started) if (s.status === "rejected") throw s.reason
+    await settledShards(nodes)
   }, 90_000)
 
   afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.stop().catch(() => {})))
-    await db?.drop()
+    try {
+      await Promise.all(all.map((n) => n.stop().catch(() => {})))
+    } finally {
+      await db?.drop()
+    }
   }, 60_000)
 
   it("spreads the shards over all three nodes", async () => {
-    const shards = await Promise.all(nodes.map(async (n) => ((await (await fetch(`${n.url}/api/v1/health`)).json()) as { shards: number }).shards))
+    const shards = await Promise.all(nodes.map(shardsOf))
     expect(shards.reduce((a, b) => a + b, 0)).toBe(100)
     for (const s of shards) expect(s).toBeGreaterThan(0)
   })
@@ -87,7 +52,7 @@ describe("cluster of 3 node processes", () => {
     ws.close()
   })
 
-  it("after kill -9 of the node owning a busy channel, posting resumes within 10 s and every acknowledged message is delivered exactly once", async () => {
+  it("after kill -9 of the node owning a busy channel, posting resumes within 5 s and every acknowledged message is delivered exactly once", async () => {
     const token = await devToken(nodes[0]!.url, "bob")
     const channel = await rest(nodes[0]!.url, token).createChannel("busy")
     const owner = await ownerOf(nodes, channel.id)
@@ -118,7 +83,7 @@ describe("cluster of 3 node processes", () => {
 
     const posting = await WsClient.connect(posterNode!.wsUrl, token)
     const load = poster(posting, channel.id)
-    await sleep(1500)
+    await waitUntil("posts acknowledged before the kill", () => load.acked.size > 10)
     resumer.close()
     const resumerSeen = resumer.messages(channel.id).map((m) => m.seq)
     const resumeFrom = resumerSeen.length > 0 ? resumerSeen[resumerSeen.length - 1]! : 0
@@ -130,16 +95,14 @@ describe("cluster of 3 node processes", () => {
     nodes = nodes.filter((n) => n !== owner)
     const doraLeaves = rest(posterNode!.url, doraToken).call("POST", `/channels/${secret.id}/leave`)
 
-    // Wait for the first acknowledgement of a post made after the kill.
-    const deadline = killedAt + 20_000
-    while (Date.now() < deadline && !load.ackTimes.some((t) => t > killedAt + 50)) await sleep(50)
-    const firstAckAfterKill = load.ackTimes.find((t) => t > killedAt + 50)
-    expect(firstAckAfterKill).toBeDefined()
-    const failoverMs = firstAckAfterKill! - killedAt
+    // The first acknowledgement of a post sent after the kill.
+    const firstAckAfterKill = await waitUntil("a post sent after the kill acknowledged", () => load.firstAckSentAfter(killedAt), 20_000, 10)
+    const failoverMs = firstAckAfterKill - killedAt
     console.log(`failover: first post acknowledged ${failoverMs} ms after kill -9`)
-    expect(failoverMs).toBeLessThan(10_000)
+    expect(failoverMs).toBeLessThan(5_000)
 
-    await sleep(1500)
+    const afterKill = load.acked.size
+    await waitUntil("more posts after the failover", () => load.acked.size >= afterKill + 10)
     await load.stop()
     posting.close()
 
@@ -167,15 +130,19 @@ describe("cluster of 3 node processes", () => {
     )
     expect((await doraLeaves).status).toBe(200)
     await dora.waitFor((f) => f.type === "unsubscribed" && f.channelId === secret.id && f.reason === "not_a_member", 15_000)
+    // Bob follows the private channel on dora's node: once his feed there has the next message, dora's would too.
+    const bob = await WsClient.connect(subscriberNode!.wsUrl, token)
+    await bob.request({ type: "subscribe", channelId: secret.id })
     const afterLeave = await rest(posterNode!.url, token).post(secret.id, "after", "after dora left")
-    await sleep(1500)
+    await bob.waitFor((f) => f.type === "message" && f.message.channelId === secret.id && f.message.seq === afterLeave.seq, 15_000)
     expect(dora.messages(secret.id).map((m) => m.seq)).not.toContain(afterLeave.seq)
+    bob.close()
     follower.close()
     resumer.close()
     dora.close()
   }, 90_000)
 
-  it("a graceful SIGTERM of the owner hands its busy channel over and the connected follower misses nothing", async () => {
+  it("a graceful SIGTERM of the owner hands its busy channel over, the connected follower misses nothing, and the owner's clients get 1001", async () => {
     expect(nodes.length).toBe(2)
     const token = await devToken(nodes[0]!.url, "carol")
     const channel = await rest(nodes[0]!.url, token).createChannel("handover")
@@ -188,25 +155,67 @@ describe("cluster of 3 node processes", () => {
     await follower.waitFor((f) => f.type === "subscribed")
     const posting = await WsClient.connect(survivor.wsUrl, token)
     const load = poster(posting, channel.id)
-    await sleep(1000)
+    // A subscriber on the stopping node itself: it gets 1001, reconnects elsewhere and resumes from its last seq.
+    const local = await WsClient.connect(owner!.wsUrl, token)
+    await local.request({ type: "subscribe", channelId: channel.id, lastSeq: 0 })
+    await waitUntil("posts acknowledged before the stop", () => load.acked.size >= 10)
 
     const stoppedAt = Date.now()
     await owner!.stop()
     const stopMs = Date.now() - stoppedAt
     nodes = nodes.filter((n) => n !== owner)
-    while (Date.now() < stoppedAt + 20_000 && !load.ackTimes.some((t) => t > stoppedAt + 50)) await sleep(50)
-    const firstAck = load.ackTimes.find((t) => t > stoppedAt + 50)
-    expect(firstAck).toBeDefined()
-    console.log(`graceful hand-over: owner exited after ${stopMs} ms, first post acknowledged ${firstAck! - stoppedAt} ms after SIGTERM`)
-    expect(firstAck! - stoppedAt).toBeLessThan(10_000)
+    const firstAck = await waitUntil("a post sent after the SIGTERM acknowledged", () => load.firstAckSentAfter(stoppedAt), 20_000, 10)
+    console.log(`graceful hand-over: owner exited after ${stopMs} ms, first post acknowledged ${firstAck - stoppedAt} ms after SIGTERM`)
+    expect(firstAck - stoppedAt).toBeLessThan(10_000)
+    // Going Away: the stopping node closed its own clients' sockets with 1001.
+    await waitUntil("the stopping node's client closed", () => local.closeCode !== undefined, 5_000)
+    expect(local.closeCode).toBe(1001)
 
-    await sleep(1000)
+    const localSeen = local.messages(channel.id).map((m) => m.seq)
+    const resumeFrom = localSeen.length > 0 ? localSeen[localSeen.length - 1]! : 0
+    const resumed = await WsClient.connect(survivor.wsUrl, token)
+    await resumed.request({ type: "subscribe", channelId: channel.id, lastSeq: resumeFrom })
+
+    const afterStop = load.acked.size
+    await waitUntil("more posts after the hand-over", () => load.acked.size >= afterStop + 10)
     await load.stop()
     const ackedSeqs = [...load.acked.values()].sort((x, y) => x - y)
     expect(ackedSeqs).toEqual(Array.from({ length: ackedSeqs.length }, (_, i) => i + 1))
+    // The resumed subscriber got exactly the messages after its last seq, each once.
+    await resumed.waitFor((f) => f.type === "message" && f.message.seq === ackedSeqs.length, 15_000)
+    expect(resumed.messages(channel.id).map((m) => m.seq)).toEqual(
+      Array.from({ length: ackedSeqs.length - resumeFrom }, (_, i) => resumeFrom + i + 1)
+    )
+    resumed.close()
     await follower.waitFor((f) => f.type === "message" && f.message.seq === ackedSeqs.length, 15_000)
     expect(follower.messages(channel.id).map((m) => m.seq)).toEqual(ackedSeqs)
     follower.close()
     posting.close()
+  }, 90_000)
+
+  it("nodes joining a running cluster take their share of the shards, and a busy channel moving back stalls only briefly", async () => {
+    expect(nodes.length).toBe(1)
+    const token = await devToken(nodes[0]!.url, "erin")
+    const channel = await rest(nodes[0]!.url, token).createChannel("rebalance")
+    const posting = await WsClient.connect(nodes[0]!.wsUrl, token)
+    const load = poster(posting, channel.id, { retryAfterMs: 2000 })
+    await waitUntil("posts on the lone node", () => load.acked.size >= 10)
+    expect(await shardsOf(nodes[0]!)).toBe(100)
+
+    const joined = await Promise.all(["d", "e"].map((name) => startNode({ name, databaseUrl: db.url })))
+    all.push(...joined)
+    nodes.push(...joined)
+    const shares = await settledShards(nodes)
+    // Each of three nodes holds a real share of the 100 shards (the hash ring is weighted, not exact).
+    for (const share of shares) expect(share).toBeGreaterThanOrEqual(10)
+    const owner = await waitUntil("an owner", () => ownerOf(nodes, channel.id))
+    const count = load.acked.size
+    await waitUntil("posts after the rebalance", () => load.acked.size >= count + 10)
+    await load.stop()
+    posting.close()
+    const gaps = load.acks.slice(1).map((a, i) => a.ackAt - load.acks[i]!.ackAt)
+    console.log(`join: shares ${shares.join("/")}, channel now on ${owner.name}, longest gap between acks ${Math.max(...gaps)} ms`)
+    const acked = [...load.acked.values()].sort((x, y) => x - y)
+    expect(acked).toEqual(Array.from({ length: acked.length }, (_, i) => i + 1))
   }, 90_000)
 })

@@ -1,0 +1,57 @@
+/**
+ * `SqlRunnerStorage`, with two changes that keep a shard with one owner:
+ *
+ * - **One lock operation at a time.** The library runs `acquire` (shard
+ *   acquisition loop) and `refresh` (heartbeat loop) concurrently on its one
+ *   reserved lock connection; node-postgres queues the second query and warns
+ *   ("Calling client.query() when the client is already executing a query is
+ *   deprecated"). A semaphore serializes them. (An operation that outlives
+ *   the library's own deadline finishes detached and may still overlap.)
+ * - **A lost lock session drops every shard.** The library rebuilds its lock
+ *   connection on any error and its next refresh re-takes the advisory locks
+ *   on the new session: a runner whose session was ended (by the reaper of a
+ *   stalled runner, by a network cut, by an operator) would re-lock its
+ *   shards and carry on with entity state from before the gap, in which
+ *   another runner may have owned them. So after any failed lock operation
+ *   this storage fails every refresh that holds shards: after its retries
+ *   the runner marks its shard locks unhealthy, force-stops all its entities
+ *   and releases every lock. Only its probe (a refresh holding nothing)
+ *   clears the fence; shards are then acquired afresh and entities reload
+ *   their state from Postgres.
+ */
+import { ClusterError, RunnerStorage, SqlRunnerStorage } from "@effect/cluster"
+import { Effect, Layer } from "effect"
+
+export const make = Effect.gen(function*() {
+  const storage = yield* SqlRunnerStorage.make({})
+  const serial = yield* Effect.makeSemaphore(1)
+  let fenced = false
+  const one = serial.withPermits(1)
+  const fenceOnFailure = <A, E, R>(operation: Effect.Effect<A, E, R>) =>
+    Effect.tapErrorCause(operation, (cause) =>
+      Effect.suspend(() => {
+        if (fenced) return Effect.void
+        fenced = true
+        return Effect.logWarning("Shard lock session failed: dropping every shard of this runner until its locks are re-taken", cause)
+      }))
+  return RunnerStorage.RunnerStorage.of({
+    ...storage,
+    acquire: (address, shardIds) => fenceOnFailure(one(storage.acquire(address, shardIds))),
+    refresh: (address, shardIds) =>
+      Effect.suspend(() => {
+        const held = Array.from(shardIds)
+        if (held.length === 0) {
+          // The unhealthy runner's probe: it holds nothing, so a session that works again is safe to use.
+          return one(storage.refresh(address, held)).pipe(Effect.tap(() => Effect.sync(() => { fenced = false })))
+        }
+        if (fenced) {
+          return Effect.fail(new ClusterError.PersistenceError({ cause: new Error("the shard lock session was lost; shards are being dropped") }))
+        }
+        return fenceOnFailure(one(storage.refresh(address, held)))
+      }),
+    release: (address, shardId) => fenceOnFailure(one(storage.release(address, shardId))),
+    releaseAll: (address) => one(storage.releaseAll(address))
+  })
+})
+
+export const layer = Layer.scoped(RunnerStorage.RunnerStorage, Effect.orDie(make))
