@@ -1,6 +1,7 @@
 /**
  * Every setting of a PlexiChat node, read through Effect `Config` from the
- * environment. The README's configuration table lists the same names.
+ * environment; the WebSocket gateway's (`PLEXI_WS_*`) are in
+ * runtime/edge/WsConfig.ts. The README's configuration table lists the same names.
  *
  * The cluster library reads `HOST`/`PORT` itself when left to its own
  * devices; we pass it every address explicitly, so the public `PORT` never
@@ -26,11 +27,6 @@ export interface PlexiConfigShape {
   readonly devAuth: boolean
   readonly devTokenSecret: Redacted.Redacted<string>
   readonly devTokenTtl: Duration.Duration
-  readonly wsMaxFrameBytes: number
-  readonly wsMaxBackpressureBytes: number
-  readonly wsRateLimit: number
-  readonly wsRateBurst: number
-  readonly wsIdleTimeoutSeconds: number
   readonly apiRateLimit: number
   readonly apiRateBurst: number
   readonly feedKeepAlive: Duration.Duration
@@ -65,11 +61,6 @@ export const config: Config.Config<PlexiConfigShape> = Config.all({
     Config.withDefault(Redacted.make(defaultDevTokenSecret))
   ),
   devTokenTtl: Config.duration("PLEXI_DEV_TOKEN_TTL").pipe(Config.withDefault(Duration.hours(12))),
-  wsMaxFrameBytes: Config.integer("PLEXI_WS_MAX_FRAME_BYTES").pipe(Config.withDefault(64 * 1024)),
-  wsMaxBackpressureBytes: Config.integer("PLEXI_WS_MAX_BACKPRESSURE_BYTES").pipe(Config.withDefault(1024 * 1024)),
-  wsRateLimit: Config.number("PLEXI_WS_RATE_LIMIT").pipe(Config.withDefault(200)),
-  wsRateBurst: Config.number("PLEXI_WS_RATE_BURST").pipe(Config.withDefault(400)),
-  wsIdleTimeoutSeconds: Config.integer("PLEXI_WS_IDLE_TIMEOUT_SECONDS").pipe(Config.withDefault(120)),
   apiRateLimit: Config.number("PLEXI_API_RATE_LIMIT").pipe(
     Config.withDefault(50),
     Config.withDescription("REST and typed-RPC requests per second per user on one node (sustained).")

@@ -18,6 +18,7 @@ import { PostOutbox } from "../src/messaging/PostOutbox.ts"
 import * as Cluster from "./cluster/Cluster.ts"
 import { PlexiConfig } from "./Config.ts"
 import { EdgeLive, FanOutLive, NodeId, UwsApp } from "./edge/Edge.ts"
+import { WsConfig } from "./edge/WsConfig.ts"
 import { websocketEngine } from "./edge/Uws.ts"
 import * as Database from "./sql/Database.ts"
 import { migrate } from "./sql/Migrations.ts"
@@ -55,7 +56,7 @@ const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
   const nodeId = yield* NodeId
   const sharding = yield* Sharding.Sharding
   const db = yield* Database.Database
-  const { connections } = yield* UwsApp
+  const { subscriptions } = yield* UwsApp
   const hub = yield* ChannelHub
   return NodeStatus.of({
     health: Effect.sync(() => {
@@ -66,7 +67,7 @@ const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
         nodeId,
         websocketEngine,
         shards,
-        connections: connections.count,
+        connections: subscriptions.sessionCount(),
         feeds: hub.feeds(),
         database: db.kind,
         cluster: Option.isSome(config.databaseUrl) ? "multi" as const : "single" as const
@@ -104,5 +105,5 @@ export const NodeLive = EdgeLive.pipe(
   Layer.provideMerge(MessageStore.Default),
   Layer.provideMerge(Cluster.layer),
   Layer.provideMerge(StoreLive),
-  Layer.provideMerge(PlexiConfig.layer)
+  Layer.provideMerge(Layer.merge(PlexiConfig.layer, WsConfig.layerFromEnv))
 )

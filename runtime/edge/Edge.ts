@@ -9,7 +9,6 @@ import { RpcSerialization, RpcServer } from "@effect/rpc"
 import { Context, Effect, Layer } from "effect"
 import type { TemplatedApp, us_listen_socket } from "uWebSockets.js"
 import { ChatRpcs } from "../../domain/Api.ts"
-import type { ChannelId, UserId } from "../../domain/Ids.ts"
 import { CloseCode } from "../../domain/Protocol.ts"
 import { ChatService } from "../../src/api/ChatService.ts"
 import { HttpApiLive } from "../../src/api/HttpHandlers.ts"
@@ -21,40 +20,33 @@ import { ChannelHub, FanOut } from "../../src/messaging/ChannelHub.ts"
 import { PlexiConfig } from "../Config.ts"
 import { bridge } from "./HttpBridge.ts"
 import { uws, websocketEngine } from "./Uws.ts"
-import { makeGateway, messageFrame, topicOf } from "./WsGateway.ts"
+import { encodeMessageFrame, topicOf } from "../../src/gateway/ServerFrames.ts"
+import { Subscriptions } from "../../src/gateway/Subscriptions.ts"
+import { makeGateway } from "./WsGateway.ts"
+import { WsConfig } from "./WsConfig.ts"
 
 /**
- * The uWS app of this node, its live WebSocket count, how many fan-out
- * batches it has published, and where revocations go (the gateway registers
- * itself there once it exists; the hub that sends them is built before it).
+ * The uWS app of this node and its WebSocket subscription index. Both exist
+ * before the hub (whose `FanOut.revoke/retain` land in the index) and before
+ * the gateway (which registers its sessions there).
  */
 export class UwsApp extends Context.Tag("plexichat/UwsApp")<UwsApp, {
   readonly app: TemplatedApp
-  readonly connections: { count: number }
-  readonly published: { count: number }
-  readonly revocations: {
-    revoke: (channelId: ChannelId, userIds: ReadonlyArray<UserId>) => void
-    retain: (channelId: ChannelId, members: ReadonlySet<UserId>) => void
-  }
+  readonly subscriptions: Subscriptions
 }>() {
-  static readonly layer = Layer.sync(UwsApp, () => ({
-    app: uws.App(),
-    connections: { count: 0 },
-    published: { count: 0 },
-    revocations: { revoke: () => {}, retain: () => {} }
-  }))
+  static readonly layer = Layer.sync(UwsApp, () => ({ app: uws.App(), subscriptions: new Subscriptions() }))
 }
 
 /** Live fan-out: one uWS `publish` per message and edge; uWS writes to every subscribed socket natively. */
-export const FanOutLive = Layer.effect(FanOut, Effect.map(UwsApp, ({ app, published, revocations }) =>
+export const FanOutLive = Layer.effect(FanOut, Effect.map(UwsApp, ({ app, subscriptions }) =>
   FanOut.of({
     publish: (channelId, messages) => {
       const topic = topicOf(channelId)
-      for (const m of messages) app.publish(topic, messageFrame(m))
-      published.count++
+      for (const m of messages) app.publish(topic, encodeMessageFrame(m))
+      subscriptions.notePublished()
     },
-    revoke: (channelId, userIds) => revocations.revoke(channelId, userIds),
-    retain: (channelId, members) => revocations.retain(channelId, members)
+    revoke: (channelId, userIds) => subscriptions.revoke(channelId, userIds),
+    retain: (channelId, members) => subscriptions.retain(channelId, members)
   })))
 
 /** The node's identity as shown in health and `hello`. */
@@ -67,7 +59,8 @@ const MAX_HTTP_BODY = 1024 * 1024
 export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   const config = yield* PlexiConfig
   const nodeId = yield* NodeId
-  const { app, connections, published, revocations } = yield* UwsApp
+  const wsConfig = yield* WsConfig
+  const { app, subscriptions } = yield* UwsApp
   const chat = yield* ChatService
   const tokens = yield* DevTokens
   const hub = yield* ChannelHub
@@ -89,26 +82,13 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all([rest.dispose(), rpc.dispose()])))
 
   const gateway = makeGateway({
-    options: {
-      maxFrameBytes: config.wsMaxFrameBytes,
-      maxBackpressureBytes: config.wsMaxBackpressureBytes,
-      rateLimit: config.wsRateLimit,
-      rateBurst: config.wsRateBurst,
-      idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
-      nodeId,
-      engine: websocketEngine
-    },
+    options: { ...wsConfig, nodeId, engine: websocketEngine },
     runtime,
-    published,
+    subscriptions,
     chat,
     tokens,
-    hub,
-    onCount: (delta) => {
-      connections.count += delta
-    }
+    hub
   })
-  revocations.revoke = gateway.revoke
-  revocations.retain = gateway.retain
   app.ws("/ws", gateway.behavior)
   const bridgeOptions = { maxBodyBytes: MAX_HTTP_BODY }
   app.any("/rpc", bridge(rpc.handler, bridgeOptions))
