@@ -1,21 +1,19 @@
 /**
- * The `/ws` endpoint on uWS: a thin adapter. It enforces the per-address
- * limits at upgrade, checks a query token, and forwards each socket's events
- * to its `Session` (src/gateway/Session.ts), which does everything else.
- * Every handler is guarded: an unexpected exception is logged and never
- * leaves a uWS callback (it would kill the process). Live messages never pass
- * through here: the ChannelHub hands them to uWS `publish`.
+ * The `/ws` endpoint on uWS: a thin adapter over `Gateway`
+ * (src/gateway/Gateway.ts). It applies the per-address limits and checks a
+ * query token at upgrade, then forwards each socket's events to its
+ * `Session`. Every handler is guarded: an unexpected exception is logged and
+ * never leaves a uWS callback (it would kill the process). Live messages
+ * never pass through here: the ChannelHub hands them to uWS `publish`.
  */
-import { Duration, Effect, Either, Runtime } from "effect"
+import { Duration, Effect, Either, type Runtime } from "effect"
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from "uWebSockets.js"
 import type { ChatService } from "../../src/api/ChatService.ts"
 import type { DevTokens, TokenClaims } from "../../src/auth/DevTokens.ts"
-import { BackpressureSweep } from "../../src/gateway/BackpressureSweep.ts"
-import { ConnectionLimits, type LimitKind } from "../../src/gateway/ConnectionLimits.ts"
-import { makeFrameDecoder } from "../../src/gateway/FrameDecoder.ts"
-import type { GatewayContext, SessionSocket } from "../../src/gateway/GatewayContext.ts"
-import { ReplyBatcher } from "../../src/gateway/ReplyBatcher.ts"
-import { Session } from "../../src/gateway/Session.ts"
+import type { LimitKind } from "../../src/gateway/ConnectionLimits.ts"
+import { Gateway } from "../../src/gateway/Gateway.ts"
+import type { SessionSocket } from "../../src/gateway/GatewayContext.ts"
+import type { Session } from "../../src/gateway/Session.ts"
 import type { Subscriptions } from "../../src/gateway/Subscriptions.ts"
 import type { ChannelHub } from "../../src/messaging/ChannelHub.ts"
 import { uws, type WebsocketEngine } from "./Uws.ts"
@@ -26,14 +24,6 @@ export interface SocketData {
   readonly ip: string
   readonly claims: TokenClaims | undefined
   session: Session | undefined
-  /** Counted against `PLEXI_WS_MAX_UNAUTHENTICATED_PER_IP`. */
-  unauthenticated: boolean
-}
-
-export interface Gateway {
-  readonly behavior: WebSocketBehavior<SocketData>
-  /** Closes every open socket with `code` (shutdown: 1001, going away). */
-  readonly closeAll: (code: number, reason: string) => void
 }
 
 const socketOf = (ws: WebSocket<SocketData>): SessionSocket => ({
@@ -48,6 +38,7 @@ const socketOf = (ws: WebSocket<SocketData>): SessionSocket => ({
 const answer = (res: HttpResponse, status: string, body: object) =>
   res.cork(() => res.writeStatus(status).writeHeader("content-type", "application/json").end(JSON.stringify(body)))
 
+/** HTTP 429 for an upgrade over a per-address limit (docs/PROTOCOL.md#limits). */
 const tooMany = (res: HttpResponse, kind: LimitKind) =>
   answer(res, "429 Too Many Requests", {
     _tag: "TooManyConnections",
@@ -57,6 +48,36 @@ const tooMany = (res: HttpResponse, kind: LimitKind) =>
       : "too many unauthenticated WebSocket connections from this address; authenticate with ?token="
   })
 
+const upgradeWith = (gateway: Gateway, tokens: DevTokens["Type"]) =>
+(res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
+  // uWS invalidates `req` after this handler returns: read everything first.
+  const key = req.getHeader("sec-websocket-key")
+  const protocol = req.getHeader("sec-websocket-protocol")
+  const extensions = req.getHeader("sec-websocket-extensions")
+  const token = new URLSearchParams(req.getQuery() ?? "").get("token")
+  const ip = Buffer.from(res.getRemoteAddressAsText()).toString()
+  if (token === null) {
+    const over = gateway.admit(ip, false)
+    if (over !== undefined) return tooMany(res, over)
+    return void res.upgrade<SocketData>({ ip, claims: undefined, session: undefined }, key, protocol, extensions, context)
+  }
+  let aborted = false
+  res.onAborted(() => {
+    aborted = true
+  })
+  gateway.fork(Effect.either(tokens.verifyClaims(token)).pipe(
+    Effect.map((result) => {
+      if (aborted) return
+      if (Either.isLeft(result)) return answer(res, "401 Unauthorized", { _tag: "Unauthorized", message: result.left.message })
+      const over = gateway.admit(ip, true)
+      if (over !== undefined) return tooMany(res, over)
+      const data: SocketData = { ip, claims: result.right, session: undefined }
+      res.cork(() => res.upgrade(data, key, protocol, extensions, context))
+    }),
+    Effect.catchAllDefect((defect) => Effect.sync(() => gateway.logError("ws upgrade failed", defect)))
+  ))
+}
+
 export const makeGateway = (deps: {
   readonly options: WsConfigShape & { readonly nodeId: string; readonly engine: WebsocketEngine }
   readonly runtime: Runtime.Runtime<never>
@@ -64,101 +85,31 @@ export const makeGateway = (deps: {
   readonly chat: ChatService["Type"]
   readonly tokens: DevTokens["Type"]
   readonly hub: ChannelHub["Type"]
-}): Gateway => {
-  const { options, subscriptions } = deps
-  const runFork = Runtime.runFork(deps.runtime)
-  const clock = Runtime.runSync(deps.runtime)(Effect.clock)
-  const now = () => clock.unsafeCurrentTimeMillis()
-  const logError = (message: string, cause: unknown) => void runFork(Effect.logError(message, cause))
-  const limits = new ConnectionLimits({
-    maxPerIp: options.maxConnectionsPerIp,
-    maxUnauthenticatedPerIp: options.maxUnauthenticatedPerIp,
-    logIntervalMs: Duration.toMillis(options.limitLogInterval)
-  }, (message) => void runFork(Effect.logWarning(message)))
-  const sweep = new BackpressureSweep(
-    Duration.toMillis(options.backpressureSweepInterval),
-    () => subscriptions.publishedCount(),
-    (error) => logError("ws backpressure check failed", error)
-  )
-  const sessions = new Map<Session, SocketData>()
-  const ctx: GatewayContext = {
-    options: { ...options, floodWindowMs: Duration.toMillis(options.floodWindow), authTimeoutMs: Duration.toMillis(options.authTimeout) },
-    chat: deps.chat,
-    hub: deps.hub,
-    tokens: deps.tokens,
-    subscriptions,
-    replies: new ReplyBatcher(),
-    decode: makeFrameDecoder(options),
-    runFork: (effect) => void runFork(effect),
-    now,
-    logError,
-    watch: (session) => sweep.watch(session),
-    unwatch: (session) => sweep.unwatch(session),
-    onAuthenticated: (session) => {
-      const data = sessions.get(session)
-      if (data === undefined || !data.unauthenticated) return
-      data.unauthenticated = false
-      limits.authenticated(data.ip)
+}) => {
+  const { options } = deps
+  const gateway = new Gateway({
+    ...deps,
+    options: {
+      ...options,
+      floodWindowMs: Duration.toMillis(options.floodWindow),
+      authTimeoutMs: Duration.toMillis(options.authTimeout),
+      backpressureSweepMs: Duration.toMillis(options.backpressureSweepInterval),
+      limits: {
+        maxPerIp: options.maxConnectionsPerIp,
+        maxUnauthenticatedPerIp: options.maxUnauthenticatedPerIp,
+        logIntervalMs: Duration.toMillis(options.limitLogInterval)
+      }
     }
-  }
+  })
+  const upgrade = upgradeWith(gateway, deps.tokens)
 
   /** Runs a uWS callback; an exception is logged, never thrown back into uWS. */
   const guarded = <A extends Array<any>>(name: string, f: (...args: A) => void) => (...args: A) => {
     try {
       f(...args)
     } catch (error) {
-      logError(`ws ${name} handler failed`, error)
+      gateway.logError(`ws ${name} handler failed`, error)
     }
-  }
-
-  const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
-    const key = req.getHeader("sec-websocket-key")
-    const protocol = req.getHeader("sec-websocket-protocol")
-    const extensions = req.getHeader("sec-websocket-extensions")
-    const token = new URLSearchParams(req.getQuery() ?? "").get("token")
-    const ip = Buffer.from(res.getRemoteAddressAsText()).toString()
-    if (token === null) {
-      const over = limits.check(ip, false, now())
-      if (over !== undefined) return tooMany(res, over)
-      const data: SocketData = { ip, claims: undefined, session: undefined, unauthenticated: true }
-      return void res.upgrade(data, key, protocol, extensions, context)
-    }
-    let aborted = false
-    res.onAborted(() => {
-      aborted = true
-    })
-    runFork(Effect.either(deps.tokens.verifyClaims(token)).pipe(Effect.map((result) => {
-      if (aborted) return
-      if (Either.isLeft(result)) return answer(res, "401 Unauthorized", { _tag: "Unauthorized", message: result.left.message })
-      const over = limits.check(ip, true, now())
-      if (over !== undefined) return tooMany(res, over)
-      const data: SocketData = { ip, claims: result.right, session: undefined, unauthenticated: false }
-      res.cork(() => res.upgrade(data, key, protocol, extensions, context))
-    }), Effect.catchAllDefect((defect) => Effect.sync(() => logError("ws upgrade failed", defect)))))
-  }
-
-  const open = (ws: WebSocket<SocketData>) => {
-    const data = ws.getUserData()
-    limits.opened(data.ip, !data.unauthenticated)
-    const session = new Session(ctx, socketOf(ws), data.claims)
-    data.session = session
-    sessions.set(session, data)
-    session.send({
-      type: "hello",
-      nodeId: options.nodeId,
-      engine: options.engine,
-      ...(data.claims === undefined ? {} : { userId: data.claims.userId }),
-      maxFrameBytes: options.maxFrameBytes
-    })
-  }
-
-  const close = (ws: WebSocket<SocketData>) => {
-    const data = ws.getUserData()
-    limits.closed(data.ip, !data.unauthenticated)
-    const session = data.session
-    if (session === undefined) return
-    sessions.delete(session)
-    session.onClose()
   }
 
   const behavior: WebSocketBehavior<SocketData> = {
@@ -177,24 +128,28 @@ export const makeGateway = (deps: {
       try {
         upgrade(res, req, context)
       } catch (error) {
-        logError("ws upgrade handler failed", error)
-        answer(res, "500 Internal Server Error", { _tag: "Internal", message: "internal error; it was logged on the server" })
+        gateway.logError("ws upgrade handler failed", error)
+        try {
+          answer(res, "500 Internal Server Error", { _tag: "Internal", message: "internal error; it was logged on the server" })
+        } catch {
+          // The request is gone (aborted or already answered).
+        }
       }
     },
-    open: guarded("open", open),
+    open: guarded("open", (ws: WebSocket<SocketData>) => {
+      const data = ws.getUserData()
+      data.session = gateway.open(socketOf(ws), data.ip, data.claims)
+    }),
     message: guarded("message", (ws: WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean) => {
       const session = ws.getUserData().session
       if (session !== undefined) session.guard(() => session.onMessage(message, isBinary))
     }),
     drain: guarded("drain", (ws: WebSocket<SocketData>) => ws.getUserData().session?.onDrain()),
-    close: guarded("close", close)
+    close: guarded("close", (ws: WebSocket<SocketData>) => {
+      const session = ws.getUserData().session
+      if (session !== undefined) gateway.close(session)
+    })
   }
 
-  return {
-    behavior,
-    closeAll: (code, reason) => {
-      for (const session of Array.from(sessions.keys())) session.end(code, reason)
-      sweep.stop()
-    }
-  }
+  return { behavior, closeAll: (code: number, reason: string) => gateway.closeAll(code, reason) }
 }

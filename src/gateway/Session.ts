@@ -38,14 +38,18 @@ export class Session {
     this.send({ type: "unsubscribed", channelId, reason: "not_a_member" })
   }
 
-  constructor(readonly ctx: GatewayContext, readonly socket: SessionSocket, claims: TokenClaims | undefined) {
+  constructor(readonly ctx: GatewayContext, readonly socket: SessionSocket, claims?: TokenClaims) {
     this.admission = new Admission(ctx.options, ctx.now())
     ctx.subscriptions.open(this)
-    if (claims !== undefined) this.authenticate(claims)
-    else {
-      this.authTimer = setTimeout(() => this.guard(() => this.authDeadline()), ctx.options.authTimeoutMs)
-      this.authTimer.unref?.()
-    }
+    if (claims !== undefined) this.start(claims)
+  }
+
+  /** Authenticated by the upgrade's token, or else starts the authentication deadline. */
+  start(claims: TokenClaims | undefined) {
+    if (claims !== undefined) return this.authenticate(claims)
+    clearTimeout(this.authTimer)
+    this.authTimer = setTimeout(() => this.guard(() => this.authDeadline()), this.ctx.options.authTimeoutMs)
+    this.authTimer.unref?.()
   }
 
   /** Runs `f`; an unexpected exception is logged and never leaves a uWS callback. */
