@@ -5,8 +5,18 @@
  * `DomainError`: a new domain error without a code or a sentence fails type
  * checking.
  */
+import type * as Errors from "../../domain/Errors.ts"
 import type { DomainError } from "../../domain/Errors.ts"
 import type { ErrorCode, ErrorFrame } from "../../domain/Protocol.ts"
+
+/** Every error class domain/Errors.ts exports. */
+type Exported = {
+  [K in keyof typeof Errors]: (typeof Errors)[K] extends abstract new(...args: any) => infer I ? I : never
+}[keyof typeof Errors]
+/** Fails to compile when domain/Errors.ts exports an error that `DomainError` (and so the records below) lacks. */
+type Missing = Exclude<Exported, DomainError>
+const complete: [Missing] extends [never] ? true : { readonly missing: Missing } = true
+void complete
 
 type Tag = DomainError["_tag"]
 type Of<T extends Tag> = Extract<DomainError, { readonly _tag: T }>

@@ -6,11 +6,14 @@ import { fc, test } from "@fast-check/vitest"
 import { Effect, Either, Redacted, Runtime, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
-import { ServerFrame } from "../../domain/Protocol.ts"
+import { Message } from "../../domain/Channel.ts"
+import { MessageFrame, ServerFrame } from "../../domain/Protocol.ts"
+import { isStorableText } from "../../domain/Text.ts"
 import type { ChatService } from "../../src/api/ChatService.ts"
 import { DevTokens } from "../../src/auth/DevTokens.ts"
 import { Gateway } from "../../src/gateway/Gateway.ts"
 import type { SessionSocket } from "../../src/gateway/GatewayContext.ts"
+import { encodeMessageFrame } from "../../src/gateway/ServerFrames.ts"
 import { Subscriptions } from "../../src/gateway/Subscriptions.ts"
 import type { ChannelHub } from "../../src/messaging/ChannelHub.ts"
 
@@ -169,6 +172,35 @@ describe("gateway session (fake socket)", () => {
       gateway.close(session)
     }
   )
+})
+
+describe("frame encoding and decoding", () => {
+  test.prop([
+    fc.record({
+      seq: fc.nat(),
+      authorId: fc.stringMatching(/^[a-z]{1,8}$/),
+      body: fc.string({ minLength: 1, maxLength: 50, unit: "grapheme" }).filter(isStorableText),
+      clientMsgId: fc.string({ minLength: 1, maxLength: 16 }),
+      createdAt: fc.nat()
+    })
+  ], { numRuns: 200 })("the prebuilt message frame encoder yields exactly what MessageFrame encodes", (m) => {
+    const message = Schema.decodeUnknownSync(Message)({ ...m, id: `c1:${m.seq}`, channelId: "c1" })
+    const fast = JSON.parse(encodeMessageFrame(message))
+    expect(fast).toEqual(Schema.encodeSync(MessageFrame)({ type: "message", message }))
+    expect(Schema.is(MessageFrame)(fast)).toBe(true)
+  })
+
+  it("closes with 1007 on a text frame that is not UTF-8 (where uWS delivers it) and refuses deep nesting", async () => {
+    const { gateway } = makeGateway()
+    const socket = new FakeSocket()
+    const session = gateway.open(socket, "10.0.0.5", undefined)
+    session.onMessage(text(`{"type":"ping","x":${"[".repeat(9)}${"]".repeat(9)}}`), false)
+    await tick()
+    expect(socket.sent.at(-1)).toMatchObject({ code: "invalid_frame", message: expect.stringContaining("deeper than 8") })
+    session.onMessage(new Uint8Array([0x7b, 0xe9, 0x7d]).buffer, false)
+    expect(socket.ended).toEqual({ code: 1007, reason: "invalid UTF-8" })
+    gateway.close(session)
+  })
 })
 
 describe("subscription index", () => {
