@@ -79,6 +79,23 @@ const refOf = (json: object): string | undefined => {
   return isRef(ref) ? ref : undefined
 }
 
+/**
+ * Only the `ref` of a frame refused by the rate limit (no schema decode: a
+ * flood must cost little). Undefined when the frame has no valid ref or
+ * would be refused anyway.
+ */
+export const makeRefReader = (options: FrameDecoderOptions) => (data: ArrayBuffer, isBinary: boolean): string | undefined => {
+  if (isBinary || data.byteLength > options.maxFrameBytes) return undefined
+  try {
+    const text = utf8.decode(data)
+    if (nestingExceeds(text, options.maxNestingDepth)) return undefined
+    const json: unknown = JSON.parse(text)
+    return typeof json === "object" && json !== null && !Array.isArray(json) ? refOf(json) : undefined
+  } catch {
+    return undefined
+  }
+}
+
 export const makeFrameDecoder = (options: FrameDecoderOptions) => (data: ArrayBuffer, isBinary: boolean): Decoded => {
   if (data.byteLength > options.maxFrameBytes) {
     return refused("frame_too_large", `frames are limited to ${options.maxFrameBytes} bytes`)

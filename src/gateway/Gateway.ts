@@ -11,7 +11,7 @@ import type { DevTokens, TokenClaims } from "../auth/DevTokens.ts"
 import type { ChannelHub } from "../messaging/ChannelHub.ts"
 import { BackpressureSweep } from "./BackpressureSweep.ts"
 import { type ConnectionLimitOptions, ConnectionLimits, type LimitKind } from "./ConnectionLimits.ts"
-import { makeFrameDecoder } from "./FrameDecoder.ts"
+import { makeFrameDecoder, makeRefReader } from "./FrameDecoder.ts"
 import type { GatewayContext, SessionOptions, SessionSocket } from "./GatewayContext.ts"
 import { ReplyBatcher } from "./ReplyBatcher.ts"
 import { Session } from "./Session.ts"
@@ -66,6 +66,7 @@ export class Gateway {
       subscriptions,
       replies: new ReplyBatcher(),
       decode: makeFrameDecoder(options),
+      readRef: makeRefReader(options),
       runFork: (effect) => void this.runFork(effect),
       now: () => clock.unsafeCurrentTimeMillis(),
       logError,

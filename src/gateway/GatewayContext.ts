@@ -36,6 +36,8 @@ export interface GatewayContext {
   readonly subscriptions: Subscriptions
   readonly replies: ReplyBatcher
   readonly decode: (data: ArrayBuffer, isBinary: boolean) => Decoded
+  /** The valid `ref` of a frame, without decoding it (a frame refused by the rate limit). */
+  readonly readRef: (data: ArrayBuffer, isBinary: boolean) => string | undefined
   readonly runFork: <A, E>(effect: Effect.Effect<A, E>) => void
   /** Milliseconds from the runtime's `Clock`. */
   readonly now: () => number

@@ -126,8 +126,7 @@ export class Session {
 
   /** A frame refused by the rate limit: answered with its ref when it had one, else at most every 100 ms. */
   private refuse(data: ArrayBuffer, isBinary: boolean, retryAfterMs: number, answer: boolean) {
-    const decoded = this.ctx.decode(data, isBinary)
-    const ref = decoded._tag === "Frame" ? decoded.frame.ref : decoded._tag === "Refused" ? decoded.ref : undefined
+    const ref = this.ctx.readRef(data, isBinary)
     if (ref === undefined && !answer) return
     this.sendError("rate_limited", `too many frames; this one was dropped, retry in ${retryAfterMs} ms`, ref, { retryAfterMs })
   }
