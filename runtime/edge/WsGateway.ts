@@ -26,14 +26,28 @@ export interface SocketData {
   session: Session | undefined
 }
 
-const socketOf = (ws: WebSocket<SocketData>): SessionSocket => ({
-  send: (text) => void ws.send(text),
-  cork: (f) => void ws.cork(f),
-  end: (code, reason) => ws.end(code, reason),
-  subscribe: (topic) => void ws.subscribe(topic),
-  unsubscribe: (topic) => void ws.unsubscribe(topic),
-  bufferedAmount: () => ws.getBufferedAmount()
-})
+/** The session's view of a uWS socket: one small object per socket, methods on the prototype. */
+class UwsSocket implements SessionSocket {
+  constructor(private readonly ws: WebSocket<SocketData>) {}
+  send(text: string) {
+    this.ws.send(text)
+  }
+  cork(f: () => void) {
+    this.ws.cork(f)
+  }
+  end(code: number, reason: string) {
+    this.ws.end(code, reason)
+  }
+  subscribe(topic: string) {
+    this.ws.subscribe(topic)
+  }
+  unsubscribe(topic: string) {
+    this.ws.unsubscribe(topic)
+  }
+  bufferedAmount() {
+    return this.ws.getBufferedAmount()
+  }
+}
 
 const answer = (res: HttpResponse, status: string, body: object) =>
   res.cork(() => res.writeStatus(status).writeHeader("content-type", "application/json").end(JSON.stringify(body)))
@@ -138,7 +152,7 @@ export const makeGateway = (deps: {
     },
     open: guarded("open", (ws: WebSocket<SocketData>) => {
       const data = ws.getUserData()
-      data.session = gateway.open(socketOf(ws), data.ip, data.claims)
+      data.session = gateway.open(new UwsSocket(ws), data.ip, data.claims)
     }),
     message: guarded("message", (ws: WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean) => {
       const session = ws.getUserData().session

@@ -4,11 +4,10 @@
  * "in a row": a client flooding at full speed still gets a token now and
  * then, which must not reset the count.
  */
-import { fullBucket, take, type TokenBucket } from "../api/TokenBucket.ts"
+import { take, type TokenBucket, type TokenBucketOptions } from "../api/TokenBucket.ts"
 
 export interface AdmissionOptions {
-  readonly rateLimit: number
-  readonly rateBurst: number
+  readonly bucket: TokenBucketOptions
   /** Refused frames within `floodWindowMs` after which the session is closed (4029). */
   readonly floodCloseAfter: number
   readonly floodWindowMs: number
@@ -26,20 +25,21 @@ export type Verdict =
 const admitted: Verdict = { _tag: "Admitted" }
 const flood: Verdict = { _tag: "Flood" }
 
-export class Admission {
-  private readonly bucket: TokenBucket
-  private readonly rate: { readonly rate: number; readonly burst: number }
+/** The session's own bucket (it is a `TokenBucket`: no extra object per socket). */
+export class Admission implements TokenBucket {
+  tokens: number
+  refilledAt: number
   private refused = 0
   private refusedSince = 0
   private lastAnsweredAt = Number.NEGATIVE_INFINITY
 
   constructor(private readonly options: AdmissionOptions, now: number) {
-    this.rate = { rate: options.rateLimit, burst: options.rateBurst }
-    this.bucket = fullBucket(this.rate, now)
+    this.tokens = options.bucket.burst
+    this.refilledAt = now
   }
 
   admit(now: number): Verdict {
-    const waitMs = take(this.bucket, this.rate, now)
+    const waitMs = take(this, this.options.bucket, now)
     if (waitMs === 0) return admitted
     if (now - this.refusedSince > this.options.floodWindowMs) {
       this.refusedSince = now

@@ -46,6 +46,7 @@ export class Gateway {
   private readonly limits: ConnectionLimits
   private readonly sweep: BackpressureSweep
   private readonly runFork: ReturnType<typeof Runtime.runFork<never>>
+  private deadlines: ReturnType<typeof setInterval> | undefined
 
   constructor(private readonly deps: GatewayDeps) {
     const { options, subscriptions } = deps
@@ -60,6 +61,11 @@ export class Gateway {
     )
     this.ctx = {
       options,
+      admission: {
+        bucket: { rate: options.rateLimit, burst: options.rateBurst },
+        floodCloseAfter: options.floodCloseAfter,
+        floodWindowMs: options.floodWindowMs
+      },
       chat: deps.chat,
       hub: deps.hub,
       tokens: deps.tokens,
@@ -89,13 +95,34 @@ export class Gateway {
   /** A socket opened (authenticated when `claims` came with its upgrade); it is greeted with `hello`. */
   open(socket: SessionSocket, ip: string, claims: TokenClaims | undefined): Session {
     this.limits.opened(ip, claims !== undefined)
-    const session = new Session(this.ctx, socket, undefined)
+    const session = new Session(this.ctx, socket, claims)
     this.origins.set(session, { ip, unauthenticated: claims === undefined })
     const { engine, maxFrameBytes, nodeId } = this.deps.options
     const userId: { userId?: UserId } = claims === undefined ? {} : { userId: claims.userId }
     session.send({ type: "hello", nodeId, engine, ...userId, maxFrameBytes })
-    session.start(claims)
+    this.startDeadlines()
     return session
+  }
+
+  /**
+   * One timer for every session's authentication deadline and token expiry
+   * (instead of one or two per socket): each session is looked at once per
+   * round, so a deadline is kept to within one round.
+   */
+  private startDeadlines() {
+    if (this.deadlines !== undefined) return
+    const roundMs = Math.min(1000, Math.max(50, this.deps.options.authTimeoutMs / 4))
+    this.deadlines = setInterval(() => {
+      const now = this.ctx.now()
+      for (const session of Array.from(this.origins.keys())) session.guard(() => session.tick(now))
+      if (this.origins.size === 0) this.stopDeadlines()
+    }, roundMs)
+    this.deadlines.unref?.()
+  }
+
+  private stopDeadlines() {
+    if (this.deadlines !== undefined) clearInterval(this.deadlines)
+    this.deadlines = undefined
   }
 
   close(session: Session) {
@@ -109,6 +136,7 @@ export class Gateway {
   closeAll(code: number, reason: string) {
     for (const session of Array.from(this.origins.keys())) session.end(code, reason)
     this.sweep.stop()
+    this.stopDeadlines()
   }
 
   /** Logs a failure in an adapter callback (never thrown back into uWS). */

@@ -23,13 +23,19 @@ export interface SessionSocket {
   readonly bufferedAmount: () => number
 }
 
-export interface SessionOptions extends AdmissionOptions, FrameDecoderOptions {
+export interface SessionOptions extends FrameDecoderOptions {
   readonly maxBackpressureBytes: number
   readonly authTimeoutMs: number
+  readonly rateLimit: number
+  readonly rateBurst: number
+  readonly floodCloseAfter: number
+  readonly floodWindowMs: number
 }
 
 export interface GatewayContext {
   readonly options: SessionOptions
+  /** The sessions' admission settings, built once from `options`. */
+  readonly admission: AdmissionOptions
   readonly chat: ChatService["Type"]
   readonly hub: ChannelHub["Type"]
   readonly tokens: DevTokens["Type"]

@@ -16,40 +16,47 @@ import type { GatewayContext, SessionSocket } from "./GatewayContext.ts"
 import { encodeFrame, type ServerFrame, topicOf } from "./ServerFrames.ts"
 import { dropSubscription, subscribe } from "./SessionSubscribe.ts"
 
-/** Timers may not exceed this (Node's setTimeout limit); a later expiry re-arms. */
-const MAX_TIMER_MS = 2 ** 31 - 1
-
 const withRef = <F extends object>(frame: F, ref: string | undefined): F => ref === undefined ? frame : { ...frame, ref }
 
+/**
+ * Per-socket state is kept small (an idle socket costs a few hundred bytes):
+ * no closures or timers per session; the gateway's deadline sweep calls
+ * `tick` for the authentication deadline and token expiry.
+ */
 export class Session {
   userId: UserId | undefined
   /** No more writes: closed, or a slow consumer waiting for its backlog to drain before its close frame. */
   closed = false
   private draining = false
   private expiresAt: number | undefined
-  private authTimer: ReturnType<typeof setTimeout> | undefined
-  private expiryTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly openedAt: number
   private readonly admission: Admission
-  readonly writable = () => !this.closed
-  readonly expel = (channelId: ChannelId) => {
+
+  constructor(readonly ctx: GatewayContext, readonly socket: SessionSocket, claims?: TokenClaims) {
+    this.openedAt = ctx.now()
+    this.admission = new Admission(ctx.admission, this.openedAt)
+    ctx.subscriptions.open(this)
+    if (claims !== undefined) this.authenticate(claims)
+  }
+
+  writable() {
+    return !this.closed
+  }
+
+  /** Ends this session's live feed of `channelId` (its user may no longer read it). */
+  expel(channelId: ChannelId) {
     // Only subscriptions that are following: an attach in progress is stopped by the hub (not_a_member).
     if (this.ctx.subscriptions.get(this, channelId)?.release === undefined) return
     dropSubscription(this, channelId)
     this.send({ type: "unsubscribed", channelId, reason: "not_a_member" })
   }
 
-  constructor(readonly ctx: GatewayContext, readonly socket: SessionSocket, claims?: TokenClaims) {
-    this.admission = new Admission(ctx.options, ctx.now())
-    ctx.subscriptions.open(this)
-    if (claims !== undefined) this.start(claims)
-  }
-
-  /** Authenticated by the upgrade's token, or else starts the authentication deadline. */
-  start(claims: TokenClaims | undefined) {
-    if (claims !== undefined) return this.authenticate(claims)
-    clearTimeout(this.authTimer)
-    this.authTimer = setTimeout(() => this.guard(() => this.authDeadline()), this.ctx.options.authTimeoutMs)
-    this.authTimer.unref?.()
+  /** Called by the gateway's deadline sweep: the authentication deadline and the token's expiry. */
+  tick(now: number) {
+    if (this.closed) return
+    if (this.userId === undefined) {
+      if (now - this.openedAt >= this.ctx.options.authTimeoutMs) this.end(CloseCode.authTimeout, "authentication timeout")
+    } else if (this.expiresAt !== undefined && now >= this.expiresAt) this.expire()
   }
 
   /** Runs `f`; an unexpected exception is logged and never leaves a uWS callback. */
@@ -186,22 +193,10 @@ export class Session {
       this.ctx.subscriptions.setUser(this, claims.userId)
       this.ctx.onAuthenticated(this)
     }
-    clearTimeout(this.authTimer)
-    this.authTimer = undefined
     this.expiresAt = claims.expiresAt
-    this.armExpiry()
-  }
-
-  private armExpiry() {
-    clearTimeout(this.expiryTimer)
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, (this.expiresAt ?? 0) - this.ctx.now()))
-    this.expiryTimer = setTimeout(() => this.guard(() => this.expire()), delay)
-    this.expiryTimer.unref?.()
   }
 
   private expire() {
-    if (this.closed || this.expiresAt === undefined) return
-    if (this.ctx.now() < this.expiresAt) return this.armExpiry()
     // Written at once, ahead of the close frame (a queued reply would come after it).
     this.write([encodeFrame(protocolErrorFrame(
       "unauthorized",
@@ -210,10 +205,6 @@ export class Session {
       { reason: "token_expired" }
     ))])
     this.end(CloseCode.tokenExpired, "token expired")
-  }
-
-  private authDeadline() {
-    if (this.userId === undefined) this.end(CloseCode.authTimeout, "authentication timeout")
   }
 
   /** Past `maxBackpressureBytes`: stop writing, drop the feeds, and close once the backlog has drained. */
@@ -241,8 +232,6 @@ export class Session {
   private release(): Array<ChannelId> {
     this.ctx.replies.forget(this)
     this.ctx.unwatch(this)
-    clearTimeout(this.authTimer)
-    clearTimeout(this.expiryTimer)
     const subs = this.ctx.subscriptions.close(this)
     for (const [, sub] of subs) sub.release?.()
     return subs.map(([channelId]) => channelId)

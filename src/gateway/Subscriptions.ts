@@ -39,7 +39,8 @@ const removeFrom = <K, V>(map: Map<K, Set<V>>, key: K, value: V) => {
 }
 
 export class Subscriptions {
-  private readonly bySession = new Map<Member, Map<ChannelId, Subscription>>()
+  /** A session's subscriptions; created on its first subscribe (an idle socket costs no Map). */
+  private readonly bySession = new Map<Member, Map<ChannelId, Subscription> | undefined>()
   private readonly byChannel = new Map<ChannelId, Set<Member>>()
   private readonly byUser = new Map<UserId, Set<Member>>()
   private readonly userOf = new Map<Member, UserId>()
@@ -50,14 +51,14 @@ export class Subscriptions {
   readonly published = Metric.counter("plexichat_ws_published_batches", { description: "uWS publish batches" })
 
   open(session: Member) {
-    this.bySession.set(session, new Map())
+    this.bySession.set(session, undefined)
     this.connections.unsafeUpdate(this.bySession.size, this.tags)
   }
 
   /** Forgets the session; returns its subscriptions so their references can be released. */
   close(session: Member): Array<[ChannelId, Subscription]> {
-    const subs = this.bySession.get(session)
-    if (subs === undefined) return []
+    if (!this.bySession.has(session)) return []
+    const subs = this.bySession.get(session) ?? new Map<ChannelId, Subscription>()
     this.bySession.delete(session)
     for (const channelId of subs.keys()) removeFrom(this.byChannel, channelId, session)
     const userId = this.userOf.get(session)
@@ -79,7 +80,13 @@ export class Subscriptions {
 
   add(session: Member, channelId: ChannelId): Subscription {
     const sub: Subscription = { release: undefined }
-    this.bySession.get(session)?.set(channelId, sub)
+    if (!this.bySession.has(session)) return sub
+    let subs = this.bySession.get(session)
+    if (subs === undefined) {
+      subs = new Map()
+      this.bySession.set(session, subs)
+    }
+    subs.set(channelId, sub)
     addTo(this.byChannel, channelId, session)
     return sub
   }

@@ -174,6 +174,45 @@ describe("gateway session (fake socket)", () => {
   )
 })
 
+describe("session deadlines (driven by the gateway's deadline sweep)", () => {
+  it("closes an unauthenticated session with 4002 at the auth deadline, never an authenticated one", () => {
+    const { gateway } = makeGateway()
+    const idle = new FakeSocket()
+    const authed = new FakeSocket()
+    const now = gateway.ctx.now()
+    const a = gateway.open(idle, "10.0.1.1", undefined)
+    const b = gateway.open(authed, "10.0.1.1", { userId: "dan" as UserId, expiresAt: now + 10 * 60_000 })
+    a.tick(now + 59_000)
+    expect(idle.ended).toBeUndefined()
+    a.tick(now + 60_000)
+    b.tick(now + 60_000)
+    expect(idle.ended).toEqual({ code: 4002, reason: "authentication timeout" })
+    expect(authed.ended).toBeUndefined()
+    gateway.close(a)
+    gateway.close(b)
+  })
+
+  it("at token expiry sends unauthorized/token_expired then closes 4001, unless a fresh auth frame came first", async () => {
+    const { gateway } = makeGateway()
+    const now = gateway.ctx.now()
+    const expiring = new FakeSocket()
+    const renewed = new FakeSocket()
+    const first = gateway.open(expiring, "10.0.1.2", { userId: "alice" as UserId, expiresAt: now + 1000 })
+    const second = gateway.open(renewed, "10.0.1.2", { userId: "alice" as UserId, expiresAt: now + 1000 })
+    const { token } = Effect.runSync(tokens.issue("alice" as UserId))
+    second.onMessage(text(JSON.stringify({ type: "auth", token, ref: "re" })), false)
+    await tick()
+    expect(renewed.sent.find((f) => f.ref === "re")).toMatchObject({ type: "authenticated", userId: "alice" })
+    first.tick(now + 1000)
+    second.tick(now + 1000)
+    expect(expiring.sent.at(-1)).toMatchObject({ type: "error", code: "unauthorized", reason: "token_expired" })
+    expect(expiring.ended).toEqual({ code: 4001, reason: "token expired" })
+    expect(renewed.ended).toBeUndefined()
+    gateway.close(first)
+    gateway.close(second)
+  })
+})
+
 describe("frame encoding and decoding", () => {
   test.prop([
     fc.record({
