@@ -19,10 +19,12 @@ import type { ChannelHub } from "../../src/messaging/ChannelHub.ts"
 import { uws, type WebsocketEngine } from "./Uws.ts"
 import type { WsConfigShape } from "./WsConfig.ts"
 
-/** What uWS keeps per socket. */
+/** What uWS keeps per socket; it is also the session's `Origin`. */
 export interface SocketData {
   readonly ip: string
-  readonly claims: TokenClaims | undefined
+  unauthenticated: boolean
+  /** The query token's claims, until the socket opens. */
+  claims: TokenClaims | undefined
   session: Session | undefined
 }
 
@@ -73,7 +75,7 @@ const upgradeWith = (gateway: Gateway, tokens: DevTokens["Type"]) =>
   if (token === null) {
     const over = gateway.admit(ip, false)
     if (over !== undefined) return tooMany(res, over)
-    return void res.upgrade<SocketData>({ ip, claims: undefined, session: undefined }, key, protocol, extensions, context)
+    return void res.upgrade<SocketData>({ ip, unauthenticated: true, claims: undefined, session: undefined }, key, protocol, extensions, context)
   }
   let aborted = false
   res.onAborted(() => {
@@ -85,7 +87,7 @@ const upgradeWith = (gateway: Gateway, tokens: DevTokens["Type"]) =>
       if (Either.isLeft(result)) return answer(res, "401 Unauthorized", { _tag: "Unauthorized", message: result.left.message })
       const over = gateway.admit(ip, true)
       if (over !== undefined) return tooMany(res, over)
-      const data: SocketData = { ip, claims: result.right, session: undefined }
+      const data: SocketData = { ip, unauthenticated: false, claims: result.right, session: undefined }
       res.cork(() => res.upgrade(data, key, protocol, extensions, context))
     }),
     Effect.catchAllDefect((defect) => Effect.sync(() => gateway.logError("ws upgrade failed", defect)))
@@ -152,7 +154,8 @@ export const makeGateway = (deps: {
     },
     open: guarded("open", (ws: WebSocket<SocketData>) => {
       const data = ws.getUserData()
-      data.session = gateway.open(new UwsSocket(ws), data.ip, data.claims)
+      data.session = gateway.open(new UwsSocket(ws), data, data.claims)
+      data.claims = undefined
     }),
     message: guarded("message", (ws: WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean) => {
       const session = ws.getUserData().session

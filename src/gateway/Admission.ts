@@ -25,29 +25,30 @@ export type Verdict =
 const admitted: Verdict = { _tag: "Admitted" }
 const flood: Verdict = { _tag: "Flood" }
 
-/** The session's own bucket (it is a `TokenBucket`: no extra object per socket). */
-export class Admission implements TokenBucket {
-  tokens: number
-  refilledAt: number
-  private refused = 0
-  private refusedSince = 0
-  private lastAnsweredAt = Number.NEGATIVE_INFINITY
+/** What admission keeps per session; the session holds these fields itself (no extra object per socket). */
+export interface AdmissionState extends TokenBucket {
+  refused: number
+  refusedSince: number
+  lastAnsweredAt: number
+}
 
-  constructor(private readonly options: AdmissionOptions, now: number) {
-    this.tokens = options.bucket.burst
-    this.refilledAt = now
-  }
+export const initialAdmission = (options: AdmissionOptions, now: number): AdmissionState => ({
+  tokens: options.bucket.burst,
+  refilledAt: now,
+  refused: 0,
+  refusedSince: 0,
+  lastAnsweredAt: Number.NEGATIVE_INFINITY
+})
 
-  admit(now: number): Verdict {
-    const waitMs = take(this, this.options.bucket, now)
-    if (waitMs === 0) return admitted
-    if (now - this.refusedSince > this.options.floodWindowMs) {
-      this.refusedSince = now
-      this.refused = 0
-    }
-    if (++this.refused >= this.options.floodCloseAfter) return flood
-    const answer = now - this.lastAnsweredAt >= UNREFERENCED_ERROR_INTERVAL_MS
-    if (answer) this.lastAnsweredAt = now
-    return { _tag: "Refused", retryAfterMs: waitMs, answer }
+export const admit = (state: AdmissionState, options: AdmissionOptions, now: number): Verdict => {
+  const waitMs = take(state, options.bucket, now)
+  if (waitMs === 0) return admitted
+  if (now - state.refusedSince > options.floodWindowMs) {
+    state.refusedSince = now
+    state.refused = 0
   }
+  if (++state.refused >= options.floodCloseAfter) return flood
+  const answer = now - state.lastAnsweredAt >= UNREFERENCED_ERROR_INTERVAL_MS
+  if (answer) state.lastAnsweredAt = now
+  return { _tag: "Refused", retryAfterMs: waitMs, answer }
 }

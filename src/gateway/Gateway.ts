@@ -34,15 +34,15 @@ export interface GatewayDeps {
   readonly hub: ChannelHub["Type"]
 }
 
-/** Where a session comes from, for the per-address accounting. */
-interface Origin {
+/** Where a session comes from, for the per-address accounting (the adapter's per-socket data serves). */
+export interface Origin {
   readonly ip: string
   unauthenticated: boolean
 }
 
 export class Gateway {
   readonly ctx: GatewayContext
-  private readonly origins = new Map<Session, Origin>()
+  private readonly sessions = new Set<Session>()
   private readonly limits: ConnectionLimits
   private readonly sweep: BackpressureSweep
   private readonly runFork: ReturnType<typeof Runtime.runFork<never>>
@@ -79,8 +79,8 @@ export class Gateway {
       watch: (session) => this.sweep.watch(session),
       unwatch: (session) => this.sweep.unwatch(session),
       onAuthenticated: (session) => {
-        const origin = this.origins.get(session)
-        if (origin === undefined || !origin.unauthenticated) return
+        const origin = session.origin
+        if (!this.sessions.has(session) || !origin.unauthenticated) return
         origin.unauthenticated = false
         this.limits.authenticated(origin.ip)
       }
@@ -93,10 +93,11 @@ export class Gateway {
   }
 
   /** A socket opened (authenticated when `claims` came with its upgrade); it is greeted with `hello`. */
-  open(socket: SessionSocket, ip: string, claims: TokenClaims | undefined): Session {
-    this.limits.opened(ip, claims !== undefined)
-    const session = new Session(this.ctx, socket, claims)
-    this.origins.set(session, { ip, unauthenticated: claims === undefined })
+  open(socket: SessionSocket, origin: Origin, claims: TokenClaims | undefined): Session {
+    origin.unauthenticated = claims === undefined
+    this.limits.opened(origin.ip, claims !== undefined)
+    const session = new Session(this.ctx, socket, claims, origin)
+    this.sessions.add(session)
     const { engine, maxFrameBytes, nodeId } = this.deps.options
     const userId: { userId?: UserId } = claims === undefined ? {} : { userId: claims.userId }
     session.send({ type: "hello", nodeId, engine, ...userId, maxFrameBytes })
@@ -114,8 +115,8 @@ export class Gateway {
     const roundMs = Math.min(1000, Math.max(50, this.deps.options.authTimeoutMs / 4))
     this.deadlines = setInterval(() => {
       const now = this.ctx.now()
-      for (const session of Array.from(this.origins.keys())) session.guard(() => session.tick(now))
-      if (this.origins.size === 0) this.stopDeadlines()
+      for (const session of Array.from(this.sessions)) session.guard(() => session.tick(now))
+      if (this.sessions.size === 0) this.stopDeadlines()
     }, roundMs)
     this.deadlines.unref?.()
   }
@@ -126,15 +127,14 @@ export class Gateway {
   }
 
   close(session: Session) {
-    const origin = this.origins.get(session)
-    this.origins.delete(session)
-    if (origin !== undefined) this.limits.closed(origin.ip, !origin.unauthenticated)
+    if (!this.sessions.delete(session)) return
+    this.limits.closed(session.origin.ip, !session.origin.unauthenticated)
     session.onClose()
   }
 
   /** Closes every open socket with `code` (shutdown: 1001, going away). */
   closeAll(code: number, reason: string) {
-    for (const session of Array.from(this.origins.keys())) session.end(code, reason)
+    for (const session of Array.from(this.sessions)) session.end(code, reason)
     this.sweep.stop()
     this.stopDeadlines()
   }

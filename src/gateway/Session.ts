@@ -10,7 +10,7 @@ import { Unauthorized } from "../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
 import { type ClientFrame, CloseCode, type ErrorCode } from "../../domain/Protocol.ts"
 import type { TokenClaims } from "../auth/DevTokens.ts"
-import { Admission } from "./Admission.ts"
+import { admit, type AdmissionState } from "./Admission.ts"
 import { domainErrorFrame, protocolErrorFrame } from "./ErrorFrames.ts"
 import type { GatewayContext, SessionSocket } from "./GatewayContext.ts"
 import { encodeFrame, type ServerFrame, topicOf } from "./ServerFrames.ts"
@@ -23,18 +23,30 @@ const withRef = <F extends object>(frame: F, ref: string | undefined): F => ref 
  * no closures or timers per session; the gateway's deadline sweep calls
  * `tick` for the authentication deadline and token expiry.
  */
-export class Session {
+export class Session implements AdmissionState {
   userId: UserId | undefined
   /** No more writes: closed, or a slow consumer waiting for its backlog to drain before its close frame. */
   closed = false
   private draining = false
   private expiresAt: number | undefined
   private readonly openedAt: number
-  private readonly admission: Admission
+  // AdmissionState: the token bucket and flood counters.
+  tokens: number
+  refilledAt: number
+  refused = 0
+  refusedSince = 0
+  lastAnsweredAt = Number.NEGATIVE_INFINITY
 
-  constructor(readonly ctx: GatewayContext, readonly socket: SessionSocket, claims?: TokenClaims) {
+  constructor(
+    readonly ctx: GatewayContext,
+    readonly socket: SessionSocket,
+    claims?: TokenClaims,
+    /** Where the socket comes from (the gateway's per-address accounting). */
+    readonly origin: { readonly ip: string; unauthenticated: boolean } = { ip: "", unauthenticated: claims === undefined }
+  ) {
     this.openedAt = ctx.now()
-    this.admission = new Admission(ctx.admission, this.openedAt)
+    this.tokens = ctx.admission.bucket.burst
+    this.refilledAt = this.openedAt
     ctx.subscriptions.open(this)
     if (claims !== undefined) this.authenticate(claims)
   }
@@ -122,7 +134,7 @@ export class Session {
 
   onMessage(data: ArrayBuffer, isBinary: boolean) {
     if (this.closed) return
-    const verdict = this.admission.admit(this.ctx.now())
+    const verdict = admit(this, this.ctx.admission, this.ctx.now())
     if (verdict._tag === "Flood") return this.end(CloseCode.flood, "rate limit exceeded")
     if (verdict._tag === "Refused") return this.refuse(data, isBinary, verdict.retryAfterMs, verdict.answer)
     const decoded = this.ctx.decode(data, isBinary)

@@ -13,6 +13,8 @@ import type { ChannelId, UserId } from "../../domain/Ids.ts"
 
 /** What the index needs from a session. */
 export interface Member {
+  /** The session's user, once authenticated. */
+  readonly userId: UserId | undefined
   /** Ends this session's live feed of `channelId` (its user may no longer read it). */
   readonly expel: (channelId: ChannelId) => void
 }
@@ -43,7 +45,6 @@ export class Subscriptions {
   private readonly bySession = new Map<Member, Map<ChannelId, Subscription> | undefined>()
   private readonly byChannel = new Map<ChannelId, Set<Member>>()
   private readonly byUser = new Map<UserId, Set<Member>>()
-  private readonly userOf = new Map<Member, UserId>()
   private readonly tags = [MetricLabel.make("edge", String(++edges))]
   /** Open sessions on this edge (health's `connections`). */
   readonly connections = Metric.gauge("plexichat_ws_connections", { description: "Open WebSocket sessions" })
@@ -61,17 +62,14 @@ export class Subscriptions {
     const subs = this.bySession.get(session) ?? new Map<ChannelId, Subscription>()
     this.bySession.delete(session)
     for (const channelId of subs.keys()) removeFrom(this.byChannel, channelId, session)
-    const userId = this.userOf.get(session)
-    if (userId !== undefined) removeFrom(this.byUser, userId, session)
-    this.userOf.delete(session)
+    if (session.userId !== undefined) removeFrom(this.byUser, session.userId, session)
     this.connections.unsafeUpdate(this.bySession.size, this.tags)
     return Array.from(subs)
   }
 
+  /** Indexes the session under its user, once: a session never changes user. */
   setUser(session: Member, userId: UserId) {
-    if (!this.bySession.has(session) || this.userOf.has(session)) return
-    this.userOf.set(session, userId)
-    addTo(this.byUser, userId, session)
+    if (this.bySession.has(session)) addTo(this.byUser, userId, session)
   }
 
   get(session: Member, channelId: ChannelId): Subscription | undefined {
@@ -130,7 +128,7 @@ export class Subscriptions {
   /** Stops the live feeds of the channel for every session whose user is not in `members`. */
   retain(channelId: ChannelId, members: ReadonlySet<UserId>) {
     for (const session of Array.from(this.byChannel.get(channelId) ?? [])) {
-      const userId = this.userOf.get(session)
+      const userId = session.userId
       if (userId !== undefined && !members.has(userId)) session.expel(channelId)
     }
   }

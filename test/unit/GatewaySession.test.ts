@@ -79,7 +79,7 @@ describe("gateway session (fake socket)", () => {
   it("greets with hello, answers ping, refuses frames before auth, and every frame it sends matches ServerFrame", async () => {
     const { gateway } = makeGateway()
     const socket = new FakeSocket()
-    const session = gateway.open(socket, "10.0.0.1", undefined)
+    const session = gateway.open(socket, { ip: "10.0.0.1", unauthenticated: true }, undefined)
     session.onMessage(text(`{"type":"ping","ref":"a"}`), false)
     session.onMessage(text(`{"type":"history","channelId":"c1","ref":"b"}`), false)
     session.onMessage(text(`{"type":{"toString":1}}`), false)
@@ -100,7 +100,7 @@ describe("gateway session (fake socket)", () => {
     const socket = new FakeSocket()
     const { token } = Effect.runSync(tokens.issue("alice" as UserId))
     const claims = Effect.runSync(tokens.verifyClaims(token))
-    const session = gateway.open(socket, "10.0.0.1", claims)
+    const session = gateway.open(socket, { ip: "10.0.0.1", unauthenticated: true }, claims)
     expect(() => session.onMessage(text(`{"type":"post","channelId":"c1","clientMsgId":"k","body":"b","ref":"p"}`), false))
       .not.toThrow()
     session.onMessage(text(`{"type":"ping","ref":"after"}`), false)
@@ -118,7 +118,7 @@ describe("gateway session (fake socket)", () => {
     })
     const socket = new FakeSocket()
     const claims = Effect.runSync(tokens.verifyClaims(Effect.runSync(tokens.issue("bob" as UserId)).token))
-    const session = gateway.open(socket, "10.0.0.2", claims)
+    const session = gateway.open(socket, { ip: "10.0.0.2", unauthenticated: true }, claims)
     session.onMessage(text(`{"type":"post","channelId":"c1","clientMsgId":"k","body":"b","ref":"p"}`), false)
     await tick()
     expect(socket.sent.find((f) => f.ref === "p")).toEqual({
@@ -143,7 +143,7 @@ describe("gateway session (fake socket)", () => {
     })
     const socket = new FakeSocket()
     const claims = Effect.runSync(tokens.verifyClaims(Effect.runSync(tokens.issue("carol" as UserId)).token))
-    const session = gateway.open(socket, "10.0.0.3", claims)
+    const session = gateway.open(socket, { ip: "10.0.0.3", unauthenticated: true }, claims)
     session.onMessage(text(`{"type":"subscribe","channelId":"c1","ref":"s"}`), false)
     await tick()
     expect(socket.topics.has("c/c1")).toBe(true)
@@ -163,7 +163,7 @@ describe("gateway session (fake socket)", () => {
     async (json, raw) => {
       const { gateway } = makeGateway()
       const socket = new FakeSocket()
-      const session = gateway.open(socket, "10.0.0.4", undefined)
+      const session = gateway.open(socket, { ip: "10.0.0.4", unauthenticated: true }, undefined)
       for (const t of [json, raw, `{"type":${json},"ref":${json}}`, `{"type":"post","channelId":${json}}`]) {
         expect(() => session.onMessage(text(t), false)).not.toThrow()
       }
@@ -180,8 +180,8 @@ describe("session deadlines (driven by the gateway's deadline sweep)", () => {
     const idle = new FakeSocket()
     const authed = new FakeSocket()
     const now = gateway.ctx.now()
-    const a = gateway.open(idle, "10.0.1.1", undefined)
-    const b = gateway.open(authed, "10.0.1.1", { userId: "dan" as UserId, expiresAt: now + 10 * 60_000 })
+    const a = gateway.open(idle, { ip: "10.0.1.1", unauthenticated: true }, undefined)
+    const b = gateway.open(authed, { ip: "10.0.1.1", unauthenticated: true }, { userId: "dan" as UserId, expiresAt: now + 10 * 60_000 })
     a.tick(now + 59_000)
     expect(idle.ended).toBeUndefined()
     a.tick(now + 60_000)
@@ -197,8 +197,8 @@ describe("session deadlines (driven by the gateway's deadline sweep)", () => {
     const now = gateway.ctx.now()
     const expiring = new FakeSocket()
     const renewed = new FakeSocket()
-    const first = gateway.open(expiring, "10.0.1.2", { userId: "alice" as UserId, expiresAt: now + 1000 })
-    const second = gateway.open(renewed, "10.0.1.2", { userId: "alice" as UserId, expiresAt: now + 1000 })
+    const first = gateway.open(expiring, { ip: "10.0.1.2", unauthenticated: true }, { userId: "alice" as UserId, expiresAt: now + 1000 })
+    const second = gateway.open(renewed, { ip: "10.0.1.2", unauthenticated: true }, { userId: "alice" as UserId, expiresAt: now + 1000 })
     const { token } = Effect.runSync(tokens.issue("alice" as UserId))
     second.onMessage(text(JSON.stringify({ type: "auth", token, ref: "re" })), false)
     await tick()
@@ -232,7 +232,7 @@ describe("frame encoding and decoding", () => {
   it("closes with 1007 on a text frame that is not UTF-8 (where uWS delivers it) and refuses deep nesting", async () => {
     const { gateway } = makeGateway()
     const socket = new FakeSocket()
-    const session = gateway.open(socket, "10.0.0.5", undefined)
+    const session = gateway.open(socket, { ip: "10.0.0.5", unauthenticated: true }, undefined)
     session.onMessage(text(`{"type":"ping","x":${"[".repeat(9)}${"]".repeat(9)}}`), false)
     await tick()
     expect(socket.sent.at(-1)).toMatchObject({ code: "invalid_frame", message: expect.stringContaining("deeper than 8") })
@@ -247,7 +247,7 @@ describe("subscription index", () => {
     const index = new Subscriptions()
     const expelled: Array<string> = []
     const member = (name: string, userId: string, channels: Array<string>) => {
-      const m = { expel: (channelId: ChannelId) => void expelled.push(`${name}:${channelId}`) }
+      const m = { userId: userId as UserId, expel: (channelId: ChannelId) => void expelled.push(`${name}:${channelId}`) }
       index.open(m)
       index.setUser(m, userId as UserId)
       for (const c of channels) index.add(m, c as ChannelId).release = () => {}
@@ -259,6 +259,7 @@ describe("subscription index", () => {
     // Sessions on another channel are never asked.
     for (let i = 0; i < 100; i++) {
       const m = {
+        userId: "alice" as UserId,
         expel: () => {
           throw new Error("an unaffected session was touched")
         }
