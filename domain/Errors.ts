@@ -75,3 +75,15 @@ export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()
   { reason: Schema.String },
   HttpApiSchema.annotations({ status: 503 })
 ) {}
+
+/** Every domain error a client can be answered with; the WebSocket error-code mapping is a total record over it. */
+export type DomainError =
+  | Unauthorized
+  | ChannelNotFound
+  | ChannelAlreadyExists
+  | NotAMember
+  | Forbidden
+  | InvalidRequest
+  | RateLimited
+  | ChannelUnavailable
+  | ServiceUnavailable

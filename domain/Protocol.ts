@@ -1,37 +1,41 @@
 /**
  * The WebSocket wire protocol (`/ws`), frame by frame; docs/PROTOCOL.md is
- * the prose version. Every frame is a JSON text message with a `type`.
- * Requests may carry a client-chosen `ref`, echoed in the reply or error.
+ * the prose version, and test/unit/ProtocolDoc.test.ts checks that it lists
+ * every frame below with the same fields. Every frame is a JSON text message
+ * with a `type`. Requests may carry a client-chosen `ref`, echoed in the
+ * reply or error (only when it is a valid ref: a string of at most 64
+ * characters).
  */
 import { Schema } from "effect"
-import { ClientMsgId, HistoryLimit, MessageBody } from "./Channel.ts"
-import { ChannelId, Seq } from "./Ids.ts"
+import { ClientMsgId, HistoryLimit, Message, MessageBody } from "./Channel.ts"
+import { ChannelId, MessageId, Seq, UserId } from "./Ids.ts"
 
-const Ref = Schema.optional(Schema.String.pipe(Schema.maxLength(64)))
+/** A client-chosen correlation id; a ref that breaks this rule is never echoed. */
+export const Ref = Schema.String.pipe(Schema.maxLength(64))
+const OptionalRef = Schema.optional(Ref)
 
 const frame = <const T extends string, Fields extends Schema.Struct.Fields>(type: T, fields: Fields) =>
   Schema.Struct({ type: Schema.Literal(type), ...fields })
 
-export const AuthFrame = frame("auth", { token: Schema.String, ref: Ref })
-export const SubscribeFrame = frame("subscribe", { channelId: ChannelId, lastSeq: Schema.optional(Seq), ref: Ref })
-export const UnsubscribeFrame = frame("unsubscribe", { channelId: ChannelId, ref: Ref })
-export const PostFrame = frame("post", {
-  channelId: ChannelId,
-  clientMsgId: ClientMsgId,
-  body: MessageBody,
-  ref: Ref
-})
+// ---- Client frames -------------------------------------------------------
+
+export const AuthFrame = frame("auth", { token: Schema.String, ref: OptionalRef })
+export const SubscribeFrame = frame("subscribe", { channelId: ChannelId, lastSeq: Schema.optional(Seq), ref: OptionalRef })
+export const UnsubscribeFrame = frame("unsubscribe", { channelId: ChannelId, ref: OptionalRef })
+export const PostFrame = frame("post", { channelId: ChannelId, clientMsgId: ClientMsgId, body: MessageBody, ref: OptionalRef })
 export const HistoryFrame = frame("history", {
   channelId: ChannelId,
   afterSeq: Schema.optionalWith(Seq, { default: () => 0 }),
   limit: Schema.optionalWith(HistoryLimit, { default: () => 100 }),
-  ref: Ref
+  ref: OptionalRef
 })
-export const PingFrame = frame("ping", { ref: Ref })
+export const PingFrame = frame("ping", { ref: OptionalRef })
 
 /** Frames a client may send. */
 export const ClientFrame = Schema.Union(AuthFrame, SubscribeFrame, UnsubscribeFrame, PostFrame, HistoryFrame, PingFrame)
 export type ClientFrame = typeof ClientFrame.Type
+
+// ---- Error codes and close codes ------------------------------------------
 
 /** Error codes of `{"type":"error"}` frames. */
 export const ErrorCode = Schema.Literal(
@@ -45,18 +49,83 @@ export const ErrorCode = Schema.Literal(
   "not_a_member",
   "not_subscribed",
   "channel_not_found",
+  "channel_already_exists",
   "forbidden",
   "channel_unavailable",
   "internal"
 )
 export type ErrorCode = typeof ErrorCode.Type
 
-/** WebSocket close codes the server uses. */
+/** WebSocket close codes the server uses (see docs/PROTOCOL.md#close-codes). */
 export const CloseCode = {
+  /** The token the socket authenticated with expired and no fresh `auth` frame came before. */
+  tokenExpired: 4001,
+  /** The socket did not authenticate within `PLEXI_WS_AUTH_TIMEOUT`. */
+  authTimeout: 4002,
   /** The client could not keep up: its send buffer passed `PLEXI_WS_MAX_BACKPRESSURE_BYTES`. */
   slowConsumer: 4008,
   /** The client kept flooding after being told it was rate limited. */
   flood: 4029,
   /** The server is shutting down; reconnect to another node and resume. */
-  goingAway: 1001
+  goingAway: 1001,
+  /** A text frame that is not valid UTF-8 (RFC 6455 §8.1); native uWS drops the TCP connection instead (1006). */
+  invalidPayload: 1007
 } as const
+
+/** Why the server ended a subscription or answered `unauthorized` without a request. */
+export const Reason = Schema.Literal("not_a_member", "token_expired")
+
+// ---- Server frames --------------------------------------------------------
+
+export const HelloFrame = frame("hello", {
+  nodeId: Schema.String,
+  engine: Schema.Literal("uws-native", "ws-fallback"),
+  userId: Schema.optional(UserId),
+  maxFrameBytes: Schema.Int
+})
+export const AuthenticatedFrame = frame("authenticated", { userId: UserId, expiresAt: Schema.Number, ref: OptionalRef })
+export const SubscribedFrame = frame("subscribed", { channelId: ChannelId, head: Seq, ref: OptionalRef })
+export const UnsubscribedFrame = frame("unsubscribed", {
+  channelId: ChannelId,
+  reason: Schema.optional(Schema.Literal("not_a_member")),
+  ref: OptionalRef
+})
+export const MessageFrame = frame("message", { message: Message })
+export const AckFrame = frame("ack", {
+  channelId: ChannelId,
+  clientMsgId: Schema.String,
+  id: MessageId,
+  seq: Seq,
+  createdAt: Schema.Number,
+  ref: OptionalRef
+})
+export const HistoryReplyFrame = frame("history", { channelId: ChannelId, messages: Schema.Array(Message), ref: OptionalRef })
+export const PongFrame = frame("pong", { ref: OptionalRef })
+/**
+ * A refused or failed request. `message` is a sentence for people; the other
+ * fields are for programs and present when they apply.
+ */
+export const ErrorFrame = frame("error", {
+  code: ErrorCode,
+  message: Schema.String,
+  ref: OptionalRef,
+  channelId: Schema.optional(ChannelId),
+  userId: Schema.optional(UserId),
+  reason: Schema.optional(Schema.String),
+  retryAfterMs: Schema.optional(Schema.Int)
+})
+
+/** Frames the server sends. */
+export const ServerFrame = Schema.Union(
+  HelloFrame,
+  AuthenticatedFrame,
+  SubscribedFrame,
+  UnsubscribedFrame,
+  MessageFrame,
+  AckFrame,
+  HistoryReplyFrame,
+  PongFrame,
+  ErrorFrame
+)
+export type ServerFrame = typeof ServerFrame.Type
+export type ErrorFrame = typeof ErrorFrame.Type

@@ -1,6 +1,7 @@
 /**
  * Every setting of a PlexiChat node, read through Effect `Config` from the
- * environment. The README's configuration table lists the same names.
+ * environment; the WebSocket gateway's (`PLEXI_WS_*`) are in
+ * runtime/edge/WsConfig.ts. The README's configuration table lists the same names.
  *
  * The cluster's settings (PLEXI_RUNNER_*, PLEXI_SHARD_*, …) are in
  * runtime/cluster/ClusterConfig.ts. The cluster library reads `HOST`/`PORT`
@@ -19,11 +20,6 @@ export interface PlexiConfigShape {
   readonly devAuth: boolean
   readonly devTokenSecret: Redacted.Redacted<string>
   readonly devTokenTtl: Duration.Duration
-  readonly wsMaxFrameBytes: number
-  readonly wsMaxBackpressureBytes: number
-  readonly wsRateLimit: number
-  readonly wsRateBurst: number
-  readonly wsIdleTimeoutSeconds: number
   readonly feedKeepAlive: Duration.Duration
   readonly commitFlushers: number
   readonly logLevel: LogLevel.LogLevel
@@ -48,11 +44,7 @@ export const config: Config.Config<PlexiConfigShape> = Config.all({
     Config.withDefault(Redacted.make(defaultDevTokenSecret))
   ),
   devTokenTtl: Config.duration("PLEXI_DEV_TOKEN_TTL").pipe(Config.withDefault(Duration.hours(12))),
-  wsMaxFrameBytes: Config.integer("PLEXI_WS_MAX_FRAME_BYTES").pipe(Config.withDefault(64 * 1024)),
-  wsMaxBackpressureBytes: Config.integer("PLEXI_WS_MAX_BACKPRESSURE_BYTES").pipe(Config.withDefault(1024 * 1024)),
-  wsRateLimit: Config.number("PLEXI_WS_RATE_LIMIT").pipe(Config.withDefault(200)),
-  wsRateBurst: Config.number("PLEXI_WS_RATE_BURST").pipe(Config.withDefault(400)),
-  wsIdleTimeoutSeconds: Config.integer("PLEXI_WS_IDLE_TIMEOUT_SECONDS").pipe(Config.withDefault(120)),
+
   feedKeepAlive: Config.duration("PLEXI_FEED_KEEPALIVE").pipe(Config.withDefault(Duration.seconds(1))),
   commitFlushers: Config.integer("PLEXI_COMMIT_FLUSHERS").pipe(Config.withDefault(2)),
   logLevel: Config.logLevel("PLEXI_LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))

@@ -22,6 +22,7 @@ import * as RunnerSocket from "./cluster/RunnerSocket.ts"
 import { PlexiConfig } from "./Config.ts"
 import { EdgeLive, FanOutLive, NodeId, UwsApp } from "./edge/Edge.ts"
 import { HttpConfig, layerFromEnv as HttpConfigFromEnv } from "./edge/HttpConfig.ts"
+import { WsConfig } from "./edge/WsConfig.ts"
 import { websocketEngine } from "./edge/Uws.ts"
 import * as Database from "./sql/Database.ts"
 import { migrate } from "./sql/Migrations.ts"
@@ -60,7 +61,7 @@ const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
   const nodeId = yield* NodeId
   const sharding = yield* Sharding.Sharding
   const db = yield* Database.Database
-  const { connections } = yield* UwsApp
+  const { subscriptions } = yield* UwsApp
   const hub = yield* ChannelHub
   return NodeStatus.of({
     health: Effect.sync(() => {
@@ -71,7 +72,7 @@ const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
         nodeId,
         websocketEngine,
         shards,
-        connections: connections.count,
+        connections: subscriptions.sessionCount(),
         feeds: hub.feeds(),
         database: db.kind,
         cluster: Option.isSome(config.databaseUrl) ? "multi" as const : "single" as const
@@ -111,6 +112,6 @@ export const NodeLive = PortFile.layer.pipe(
   Layer.provideMerge(Cluster.layer),
   Layer.provideMerge(StoreLive),
   Layer.provideMerge(RunnerSocket.layer),
-  Layer.provideMerge(Layer.merge(PlexiConfig.layer, ClusterConfig.layerFromEnv)),
+  Layer.provideMerge(Layer.mergeAll(PlexiConfig.layer, ClusterConfig.layerFromEnv, WsConfig.layerFromEnv)),
   Layer.provideMerge(Layer.orDie(HttpConfigFromEnv))
 )

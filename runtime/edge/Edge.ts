@@ -6,7 +6,6 @@
  */
 import { Cause, Context, Effect, Layer, Runtime } from "effect"
 import type { TemplatedApp, us_listen_socket } from "uWebSockets.js"
-import type { ChannelId, UserId } from "../../domain/Ids.ts"
 import { CloseCode } from "../../domain/Protocol.ts"
 import { ChatService } from "../../src/api/ChatService.ts"
 import { DevTokens } from "../../src/auth/DevTokens.ts"
@@ -16,40 +15,33 @@ import { makeWebHandler } from "./HttpApp.ts"
 import { bridge } from "./HttpBridge.ts"
 import { HttpConfig } from "./HttpConfig.ts"
 import { uws, websocketEngine } from "./Uws.ts"
-import { makeGateway, messageFrame, topicOf } from "./WsGateway.ts"
+import { encodeMessageFrame, topicOf } from "../../src/gateway/ServerFrames.ts"
+import { Subscriptions } from "../../src/gateway/Subscriptions.ts"
+import { makeGateway } from "./WsGateway.ts"
+import { WsConfig } from "./WsConfig.ts"
 
 /**
- * The uWS app of this node, its live WebSocket count, how many fan-out
- * batches it has published, and where revocations go (the gateway registers
- * itself there once it exists; the hub that sends them is built before it).
+ * The uWS app of this node and its WebSocket subscription index. Both exist
+ * before the hub (whose `FanOut.revoke/retain` land in the index) and before
+ * the gateway (which registers its sessions there).
  */
 export class UwsApp extends Context.Tag("plexichat/UwsApp")<UwsApp, {
   readonly app: TemplatedApp
-  readonly connections: { count: number }
-  readonly published: { count: number }
-  readonly revocations: {
-    revoke: (channelId: ChannelId, userIds: ReadonlyArray<UserId>) => void
-    retain: (channelId: ChannelId, members: ReadonlySet<UserId>) => void
-  }
+  readonly subscriptions: Subscriptions
 }>() {
-  static readonly layer = Layer.sync(UwsApp, () => ({
-    app: uws.App(),
-    connections: { count: 0 },
-    published: { count: 0 },
-    revocations: { revoke: () => {}, retain: () => {} }
-  }))
+  static readonly layer = Layer.sync(UwsApp, () => ({ app: uws.App(), subscriptions: new Subscriptions() }))
 }
 
 /** Live fan-out: one uWS `publish` per message and edge; uWS writes to every subscribed socket natively. */
-export const FanOutLive = Layer.effect(FanOut, Effect.map(UwsApp, ({ app, published, revocations }) =>
+export const FanOutLive = Layer.effect(FanOut, Effect.map(UwsApp, ({ app, subscriptions }) =>
   FanOut.of({
     publish: (channelId, messages) => {
       const topic = topicOf(channelId)
-      for (const m of messages) app.publish(topic, messageFrame(m))
-      published.count++
+      for (const m of messages) app.publish(topic, encodeMessageFrame(m))
+      subscriptions.notePublished()
     },
-    revoke: (channelId, userIds) => revocations.revoke(channelId, userIds),
-    retain: (channelId, members) => revocations.retain(channelId, members)
+    revoke: (channelId, userIds) => subscriptions.revoke(channelId, userIds),
+    retain: (channelId, members) => subscriptions.retain(channelId, members)
   })))
 
 /** The node's identity as shown in health and `hello`. */
@@ -60,7 +52,8 @@ export class EdgeServer extends Context.Tag("plexichat/EdgeServer")<EdgeServer, 
 export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   const config = yield* PlexiConfig
   const nodeId = yield* NodeId
-  const { app, connections, published, revocations } = yield* UwsApp
+  const wsConfig = yield* WsConfig
+  const { app, subscriptions } = yield* UwsApp
   const chat = yield* ChatService
   const tokens = yield* DevTokens
   const hub = yield* ChannelHub
@@ -69,26 +62,13 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   const handler = yield* makeWebHandler
 
   const gateway = makeGateway({
-    options: {
-      maxFrameBytes: config.wsMaxFrameBytes,
-      maxBackpressureBytes: config.wsMaxBackpressureBytes,
-      rateLimit: config.wsRateLimit,
-      rateBurst: config.wsRateBurst,
-      idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
-      nodeId,
-      engine: websocketEngine
-    },
+    options: { ...wsConfig, nodeId, engine: websocketEngine },
     runtime,
-    published,
+    subscriptions,
     chat,
     tokens,
-    hub,
-    onCount: (delta) => {
-      connections.count += delta
-    }
+    hub
   })
-  revocations.revoke = gateway.revoke
-  revocations.retain = gateway.retain
   app.ws("/ws", gateway.behavior)
   // REST, RPC and every other HTTP path: one Effect HTTP app on this node's runtime (HttpApp.ts).
   const onDefect = (error: unknown) => Runtime.runFork(runtime)(Effect.logError("HTTP bridge defect", Cause.die(error)))

@@ -47,7 +47,8 @@ const DevAuthLive = HttpApiBuilder.group(PlexiHttpApi, "devAuth", (handlers) =>
       tokens.issuing
         ? limiter.take(payload.userId).pipe(
           Effect.zipRight(chat.ensureUser(payload.userId, Option.fromNullable(payload.displayName))),
-          Effect.map(() => ({ ...tokens.issue(payload.userId), userId: payload.userId }))
+          Effect.zipRight(tokens.issue(payload.userId)),
+          Effect.map((issued) => ({ ...issued, userId: payload.userId }))
         )
         : Effect.fail(new Forbidden({ message: "development sign-in is disabled (PLEXI_DEV_AUTH=false)" })))
   }))

@@ -1,50 +1,43 @@
 /**
  * Per-user token buckets for the request/response front doors (REST and
- * typed RPC). WebSocket connections have their own per-connection bucket in
- * the gateway. Buckets live on the node that serves the request, so a user
- * spreading requests over N nodes gets up to N times the rate.
+ * typed RPC); the WebSocket gateway uses the same bucket per connection
+ * (`src/api/TokenBucket.ts`). Buckets live on the node that serves the
+ * request, so a user spreading requests over N nodes gets up to N times the
+ * rate. Time comes from `Clock`.
  */
-import { Context, Effect, Layer } from "effect"
+import { Clock, Context, Effect, Layer } from "effect"
 import { RateLimited } from "../../domain/Errors.ts"
 import type { UserId } from "../../domain/Ids.ts"
+import { fullBucket, isFullAt, take, type TokenBucket, type TokenBucketOptions } from "./TokenBucket.ts"
 
-export interface RateLimitOptions {
-  /** Requests per second, sustained. */
-  readonly rate: number
-  /** Requests allowed in a burst. */
-  readonly burst: number
-}
+export type RateLimitOptions = TokenBucketOptions
 
-interface Bucket {
-  tokens: number
-  refilledAt: number
-}
+/** How often buckets of idle users are forgotten. */
+const SWEEP_MS = 60_000
 
 export class RateLimiter extends Context.Tag("plexichat/RateLimiter")<RateLimiter, {
   /** Takes one token for `userId`, or fails with `RateLimited` and how long to wait. */
   readonly take: (userId: UserId) => Effect.Effect<void, RateLimited>
 }>() {
   static readonly make = (options: RateLimitOptions): RateLimiter["Type"] => {
-    const buckets = new Map<UserId, Bucket>()
-    let sweptAt = Date.now()
+    const buckets = new Map<UserId, TokenBucket>()
+    let sweptAt: number | undefined
     return {
       take: (userId) =>
-        Effect.suspend(() => {
-          const now = Date.now()
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          sweptAt ??= now
           // Forget idle users (their bucket would be full again anyway).
-          if (now - sweptAt > 60_000) {
+          if (now - sweptAt > SWEEP_MS) {
             sweptAt = now
-            for (const [id, b] of buckets) if ((now - b.refilledAt) / 1000 * options.rate >= options.burst) buckets.delete(id)
+            for (const [id, b] of buckets) if (isFullAt(b, options, now)) buckets.delete(id)
           }
-          const bucket = buckets.get(userId) ?? { tokens: options.burst, refilledAt: now }
-          bucket.tokens = Math.min(options.burst, bucket.tokens + ((now - bucket.refilledAt) / 1000) * options.rate)
-          bucket.refilledAt = now
-          buckets.set(userId, bucket)
-          if (bucket.tokens >= 1) {
-            bucket.tokens -= 1
-            return Effect.void
+          let bucket = buckets.get(userId)
+          if (bucket === undefined) {
+            bucket = fullBucket(options, now)
+            buckets.set(userId, bucket)
           }
-          return Effect.fail(new RateLimited({ retryAfterMs: Math.ceil(((1 - bucket.tokens) / options.rate) * 1000) }))
+          const waitMs = take(bucket, options, now)
+          return waitMs === 0 ? Effect.void : Effect.fail(new RateLimited({ retryAfterMs: waitMs }))
         })
     }
   }

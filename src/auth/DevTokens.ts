@@ -8,7 +8,7 @@
  * sessions.
  */
 import { createHmac, timingSafeEqual } from "node:crypto"
-import { Context, Effect, Layer, Redacted, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Redacted, Schema } from "effect"
 import { Unauthorized } from "../../domain/Errors.ts"
 import { UserId } from "../../domain/Ids.ts"
 
@@ -21,10 +21,19 @@ export interface DevTokenOptions {
   readonly issuing: boolean
 }
 
+/** A verified token: whose it is and when it stops being valid (milliseconds since the epoch). */
+export interface TokenClaims {
+  readonly userId: UserId
+  readonly expiresAt: number
+}
+
+/** Time comes from `Clock`, so tests move it with `TestClock`. */
 export class DevTokens extends Context.Tag("plexichat/DevTokens")<DevTokens, {
-  readonly issue: (userId: UserId) => { readonly token: string; readonly expiresAt: number }
+  readonly issue: (userId: UserId) => Effect.Effect<{ readonly token: string; readonly expiresAt: number }>
   readonly issuing: boolean
   readonly verify: (token: string) => Effect.Effect<UserId, Unauthorized>
+  /** Like `verify`, with the expiry: a WebSocket closes at it unless the client re-authenticates. */
+  readonly verifyClaims: (token: string) => Effect.Effect<TokenClaims, Unauthorized>
   /** Accepts `Bearer <token>` or a bare token. */
   readonly verifyHeader: (header: string | undefined) => Effect.Effect<UserId, Unauthorized>
 }>() {
@@ -32,7 +41,8 @@ export class DevTokens extends Context.Tag("plexichat/DevTokens")<DevTokens, {
     const sign = (payload: string) =>
       createHmac("sha256", Redacted.value(options.secret)).update(payload).digest("base64url")
 
-    const verify = (token: string): Effect.Effect<UserId, Unauthorized> => Effect.suspend(() => {
+    const verifyClaims = (token: string): Effect.Effect<TokenClaims, Unauthorized> => Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      if (typeof token !== "string") return Effect.fail(new Unauthorized({ message: "malformed token" }))
       const parts = token.split(".")
       if (parts.length !== 3 || parts[0] !== "dev") return Effect.fail(new Unauthorized({ message: "malformed token" }))
       const expected = Buffer.from(sign(parts[1]!))
@@ -46,25 +56,28 @@ export class DevTokens extends Context.Tag("plexichat/DevTokens")<DevTokens, {
       } catch {
         return Effect.fail(new Unauthorized({ message: "malformed token" }))
       }
-      if (typeof claims.exp !== "number" || claims.exp <= Date.now()) {
+      if (typeof claims.exp !== "number" || claims.exp <= now) {
         return Effect.fail(new Unauthorized({ message: "token expired" }))
       }
       if (!isUserId(claims.sub)) {
         return Effect.fail(new Unauthorized({ message: "malformed token" }))
       }
-      return Effect.succeed(claims.sub)
+      return Effect.succeed({ userId: claims.sub, expiresAt: claims.exp })
     })
+    const verify = (token: string) => Effect.map(verifyClaims(token), (claims) => claims.userId)
 
     return {
       issuing: options.issuing,
-      issue: (userId) => {
-        const expiresAt = Date.now() + options.ttlMs
-        const payload = Buffer.from(JSON.stringify({ sub: userId, exp: expiresAt })).toString("base64url")
-        return { token: `dev.${payload}.${sign(payload)}`, expiresAt }
-      },
+      issue: (userId) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          const expiresAt = now + options.ttlMs
+          const payload = Buffer.from(JSON.stringify({ sub: userId, exp: expiresAt })).toString("base64url")
+          return { token: `dev.${payload}.${sign(payload)}`, expiresAt }
+        }),
       verify,
+      verifyClaims,
       verifyHeader: (header) => {
-        if (header === undefined || header.length === 0) return Effect.fail(new Unauthorized({ message: "missing token" }))
+        if (typeof header !== "string" || header.length === 0) return Effect.fail(new Unauthorized({ message: "missing token" }))
         return verify(header.startsWith("Bearer ") ? header.slice(7) : header)
       }
     }

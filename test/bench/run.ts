@@ -31,6 +31,8 @@ const benchEnv = {
   PLEXI_WS_RATE_LIMIT: "1000000",
   PLEXI_WS_RATE_BURST: "1000000",
   PLEXI_WS_MAX_BACKPRESSURE_BYTES: String(64 * 1024 * 1024),
+  // The connections scenario opens 10,000 sockets from one address.
+  PLEXI_WS_MAX_CONNECTIONS_PER_IP: "100000",
   PLEXI_API_RATE_BURST: "100000",
   ...(process.env.BENCH_FLUSHERS ? { PLEXI_COMMIT_FLUSHERS: process.env.BENCH_FLUSHERS } : {})
 }

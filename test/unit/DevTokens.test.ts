@@ -5,11 +5,13 @@
 import { createHmac } from "node:crypto"
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Redacted } from "effect"
+import { Effect, Either, Redacted, TestClock } from "effect"
 import { UserId } from "../../domain/Ids.ts"
 import { DevTokens } from "../../src/auth/DevTokens.ts"
 
 const secret = "test-secret-for-dev-tokens"
+/** Issues at the real time (tests of expiry use TestClock below). */
+const issueSync = (t: DevTokens["Type"], userId: UserId) => Effect.runSync(t.issue(userId))
 const tokens = DevTokens.make({ secret: Redacted.make(secret), ttlMs: 60_000, issuing: true })
 const alice = UserId.make("alice")
 
@@ -29,7 +31,7 @@ describe("DevTokens", () => {
   it.effect("issue then verify returns the user id", () =>
     Effect.gen(function*() {
       const before = Date.now()
-      const { expiresAt, token } = tokens.issue(alice)
+      const { expiresAt, token } = issueSync(tokens, alice)
       expect(expiresAt).toBeGreaterThanOrEqual(before + 60_000)
       expect(token.startsWith("dev.")).toBe(true)
       expect(yield* tokens.verify(token)).toBe(alice)
@@ -40,23 +42,41 @@ describe("DevTokens", () => {
   it.effect("a token signed with another secret is refused", () =>
     Effect.gen(function*() {
       const other = DevTokens.make({ secret: Redacted.make("another secret"), ttlMs: 60_000, issuing: true })
-      const error = yield* Effect.flip(tokens.verify(other.issue(alice).token))
+      const error = yield* Effect.flip(tokens.verify(issueSync(other, alice).token))
       expect(error._tag).toBe("Unauthorized")
       expect(error.message).toBe("bad token signature")
     }))
 
-  it.effect("an expired token is refused", () =>
+  it.live("an expired token is refused", () =>
     Effect.gen(function*() {
       const expired = DevTokens.make({ secret: Redacted.make(secret), ttlMs: -1, issuing: true })
-      const error = yield* Effect.flip(tokens.verify(expired.issue(alice).token))
+      const error = yield* Effect.flip(tokens.verify(issueSync(expired, alice).token))
       expect(error.message).toBe("token expired")
       expect(verdict(signed(JSON.stringify({ sub: "alice", exp: Date.now() - 1000 })))).toBe("token expired")
       expect(verdict(signed(JSON.stringify({ sub: "alice" })))).toBe("token expired")
       expect(verdict(signed(JSON.stringify({ sub: "alice", exp: String(Date.now() + 60_000) })))).toBe("token expired")
     }))
 
+  it.effect("a token expires at issue time + ttl on the Clock, and verifyClaims tells when", () =>
+    Effect.gen(function*() {
+      const short = DevTokens.make({ secret: Redacted.make(secret), ttlMs: 1000, issuing: true })
+      const { expiresAt, token } = yield* short.issue(alice)
+      expect(expiresAt).toBe(1000)
+      expect(yield* short.verifyClaims(token)).toEqual({ userId: alice, expiresAt: 1000 })
+      yield* TestClock.adjust("999 millis")
+      expect(yield* short.verify(token)).toBe(alice)
+      yield* TestClock.adjust("1 millis")
+      expect((yield* Effect.flip(short.verify(token))).message).toBe("token expired")
+    }))
+
+  it.effect("a token or header of the wrong type is refused, not thrown", () =>
+    Effect.gen(function*() {
+      expect((yield* Effect.flip(tokens.verify({ toString: 1 } as never))).message).toBe("malformed token")
+      expect((yield* Effect.flip(tokens.verifyHeader(42 as never))).message).toBe("missing token")
+    }))
+
   it("malformed tokens are refused", () => {
-    const { token } = tokens.issue(alice)
+    const { token } = issueSync(tokens, alice)
     const [, payload, signature] = token.split(".")
     for (
       const bad of [
@@ -124,13 +144,13 @@ const applyTamper = (token: string, edit: Tamper): string => {
 
 describe("DevTokens properties", () => {
   test.prop([userIdArb], { numRuns: 200 })("every issued token verifies to its user id", (id) => {
-    expect(verdict(tokens.issue(UserId.make(id)).token)).toBe(`ok:${id}`)
+    expect(verdict(issueSync(tokens, UserId.make(id)).token)).toBe(`ok:${id}`)
   })
 
   test.prop([userIdArb, fc.array(tamperArb, { minLength: 1, maxLength: 3 })], { numRuns: 1000 })(
     "any tampering of a valid token is rejected",
     (id, edits) => {
-      const { token } = tokens.issue(UserId.make(id))
+      const { token } = issueSync(tokens, UserId.make(id))
       const tampered = edits.reduce(applyTamper, token)
       fc.pre(tampered !== token)
       expect(verdict(tampered)).not.toMatch(/^ok:/)
@@ -141,8 +161,8 @@ describe("DevTokens properties", () => {
     "a signature moved onto another payload is rejected",
     (a, b) => {
       fc.pre(a !== b)
-      const [, payloadA] = tokens.issue(UserId.make(a)).token.split(".")
-      const [, , signatureB] = tokens.issue(UserId.make(b)).token.split(".")
+      const [, payloadA] = issueSync(tokens, UserId.make(a)).token.split(".")
+      const [, , signatureB] = issueSync(tokens, UserId.make(b)).token.split(".")
       expect(verdict(`dev.${payloadA}.${signatureB}`)).toBe("bad token signature")
     }
   )

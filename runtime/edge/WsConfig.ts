@@ -1,0 +1,98 @@
+/**
+ * The settings of the WebSocket gateway (`/ws`), in the `ShardingConfig`
+ * style: a Tag, `config` read from `PLEXI_WS_*`, `layer(options)` and
+ * `layerFromEnv`. Every value is validated at start-up: a rate of 0 or a
+ * negative size fails with the variable's name. README's configuration table
+ * lists the same names.
+ */
+import { Config, ConfigError, Context, Duration, Effect, Either, Layer } from "effect"
+
+export interface WsConfigShape {
+  readonly maxFrameBytes: number
+  readonly maxBackpressureBytes: number
+  readonly rateLimit: number
+  readonly rateBurst: number
+  readonly idleTimeoutSeconds: number
+  readonly authTimeout: Duration.Duration
+  readonly maxConnectionsPerIp: number
+  readonly maxUnauthenticatedPerIp: number
+  readonly maxNestingDepth: number
+  readonly floodCloseAfter: number
+  readonly floodWindow: Duration.Duration
+  readonly backpressureSweepInterval: Duration.Duration
+  readonly limitLogInterval: Duration.Duration
+}
+
+export const defaults: WsConfigShape = {
+  maxFrameBytes: 64 * 1024,
+  maxBackpressureBytes: 1024 * 1024,
+  rateLimit: 200,
+  rateBurst: 400,
+  idleTimeoutSeconds: 120,
+  authTimeout: Duration.seconds(10),
+  maxConnectionsPerIp: 1000,
+  maxUnauthenticatedPerIp: 100,
+  maxNestingDepth: 32,
+  floodCloseAfter: 2000,
+  floodWindow: Duration.seconds(10),
+  backpressureSweepInterval: Duration.millis(50),
+  limitLogInterval: Duration.seconds(10)
+}
+
+const positive = <A extends number>(name: string, c: Config.Config<A>) =>
+  Config.mapOrFail(c, (n) =>
+    n > 0 && Number.isFinite(n) ? Either.right(n) : Either.left(ConfigError.InvalidData([name], `${name} must be > 0, got ${n}`)))
+
+const positiveDuration = (name: string, c: Config.Config<Duration.Duration>) =>
+  Config.mapOrFail(c, (d) =>
+    Duration.toMillis(d) > 0 ? Either.right(d) : Either.left(ConfigError.InvalidData([name], `${name} must be > 0`)))
+
+const int = (name: string, fallback: number, description: string) =>
+  positive(name, Config.integer(name).pipe(Config.withDefault(fallback), Config.withDescription(description)))
+
+const rate = (name: string, fallback: number, description: string) =>
+  positive(name, Config.number(name).pipe(Config.withDefault(fallback), Config.withDescription(description)))
+
+const duration = (name: string, fallback: Duration.Duration, description: string) =>
+  positiveDuration(name, Config.duration(name).pipe(Config.withDefault(fallback), Config.withDescription(description)))
+
+export const config: Config.Config<WsConfigShape> = Config.all({
+  maxFrameBytes: int("PLEXI_WS_MAX_FRAME_BYTES", defaults.maxFrameBytes, "Largest client frame served; above it frame_too_large."),
+  maxBackpressureBytes: int(
+    "PLEXI_WS_MAX_BACKPRESSURE_BYTES",
+    defaults.maxBackpressureBytes,
+    "Send buffer per socket before a slow consumer is closed with 4008."
+  ),
+  rateLimit: rate("PLEXI_WS_RATE_LIMIT", defaults.rateLimit, "Frames per second per connection (token bucket refill)."),
+  rateBurst: rate("PLEXI_WS_RATE_BURST", defaults.rateBurst, "Token bucket size per connection."),
+  idleTimeoutSeconds: int("PLEXI_WS_IDLE_TIMEOUT_SECONDS", defaults.idleTimeoutSeconds, "uWS idle timeout (server pings)."),
+  authTimeout: duration("PLEXI_WS_AUTH_TIMEOUT", defaults.authTimeout, "Time to authenticate before close 4002."),
+  maxConnectionsPerIp: int(
+    "PLEXI_WS_MAX_CONNECTIONS_PER_IP",
+    defaults.maxConnectionsPerIp,
+    "Open WebSockets per client address; more upgrades get HTTP 429."
+  ),
+  maxUnauthenticatedPerIp: int(
+    "PLEXI_WS_MAX_UNAUTHENTICATED_PER_IP",
+    defaults.maxUnauthenticatedPerIp,
+    "Open unauthenticated WebSockets per client address; more upgrades without a token get HTTP 429."
+  ),
+  maxNestingDepth: int("PLEXI_WS_MAX_NESTING_DEPTH", defaults.maxNestingDepth, "Deepest JSON nesting in a frame."),
+  floodCloseAfter: int("PLEXI_WS_FLOOD_CLOSE_AFTER", defaults.floodCloseAfter, "Refused frames per window before close 4029."),
+  floodWindow: duration("PLEXI_WS_FLOOD_WINDOW", defaults.floodWindow, "Window in which refused frames are counted."),
+  backpressureSweepInterval: duration(
+    "PLEXI_WS_BACKPRESSURE_SWEEP_INTERVAL",
+    defaults.backpressureSweepInterval,
+    "How often subscribed sockets' send buffers are checked."
+  ),
+  limitLogInterval: duration(
+    "PLEXI_WS_LIMIT_LOG_INTERVAL",
+    defaults.limitLogInterval,
+    "At most one log line per address and limit in this interval."
+  )
+})
+
+export class WsConfig extends Context.Tag("plexichat/WsConfig")<WsConfig, WsConfigShape>() {
+  static readonly layer = (options: Partial<WsConfigShape> = {}) => Layer.succeed(WsConfig, { ...defaults, ...options })
+  static readonly layerFromEnv = Layer.effect(WsConfig, Effect.orDie(config))
+}

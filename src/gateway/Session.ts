@@ -1,0 +1,261 @@
+/**
+ * One WebSocket session, free of uWS: frame admission and decoding, frame
+ * routing, authentication (deadline and token expiry), the slow-consumer
+ * close, and the session's replies. The uWS adapter (runtime/edge/WsGateway.ts)
+ * only forwards events; tests drive a session with a fake socket.
+ */
+import { Effect, Either } from "effect"
+import type { DomainError } from "../../domain/Errors.ts"
+import { Unauthorized } from "../../domain/Errors.ts"
+import type { ChannelId, UserId } from "../../domain/Ids.ts"
+import { type ClientFrame, CloseCode, type ErrorCode } from "../../domain/Protocol.ts"
+import type { TokenClaims } from "../auth/DevTokens.ts"
+import { admit, type AdmissionState } from "./Admission.ts"
+import { domainErrorFrame, protocolErrorFrame } from "./ErrorFrames.ts"
+import type { GatewayContext, SessionSocket } from "./GatewayContext.ts"
+import { encodeFrame, type ServerFrame, topicOf } from "./ServerFrames.ts"
+import { dropSubscription, subscribe } from "./SessionSubscribe.ts"
+
+const withRef = <F extends object>(frame: F, ref: string | undefined): F => ref === undefined ? frame : { ...frame, ref }
+
+/**
+ * Per-socket state is kept small (an idle socket costs a few hundred bytes):
+ * no closures or timers per session; the gateway's deadline sweep calls
+ * `tick` for the authentication deadline and token expiry.
+ */
+export class Session implements AdmissionState {
+  userId: UserId | undefined
+  /** No more writes: closed, or a slow consumer waiting for its backlog to drain before its close frame. */
+  closed = false
+  private draining = false
+  private expiresAt: number | undefined
+  private readonly openedAt: number
+  // AdmissionState: the token bucket and flood counters.
+  tokens: number
+  refilledAt: number
+  refused = 0
+  refusedSince = 0
+  lastAnsweredAt = Number.NEGATIVE_INFINITY
+
+  constructor(
+    readonly ctx: GatewayContext,
+    readonly socket: SessionSocket,
+    claims?: TokenClaims,
+    /** Where the socket comes from (the gateway's per-address accounting). */
+    readonly origin: { readonly ip: string; unauthenticated: boolean } = { ip: "", unauthenticated: claims === undefined }
+  ) {
+    this.openedAt = ctx.now()
+    this.tokens = ctx.admission.bucket.burst
+    this.refilledAt = this.openedAt
+    ctx.subscriptions.open(this)
+    if (claims !== undefined) this.authenticate(claims)
+  }
+
+  writable() {
+    return !this.closed
+  }
+
+  /** Ends this session's live feed of `channelId` (its user may no longer read it). */
+  expel(channelId: ChannelId) {
+    // Only subscriptions that are following: an attach in progress is stopped by the hub (not_a_member).
+    if (this.ctx.subscriptions.get(this, channelId)?.release === undefined) return
+    dropSubscription(this, channelId)
+    this.send({ type: "unsubscribed", channelId, reason: "not_a_member" })
+  }
+
+  /** Called by the gateway's deadline sweep: the authentication deadline and the token's expiry. */
+  tick(now: number) {
+    if (this.closed) return
+    if (this.userId === undefined) {
+      if (now - this.openedAt >= this.ctx.options.authTimeoutMs) this.end(CloseCode.authTimeout, "authentication timeout")
+    } else if (this.expiresAt !== undefined && now >= this.expiresAt) this.expire()
+  }
+
+  /** Runs `f`; an unexpected exception is logged and never leaves a uWS callback. */
+  guard(f: () => void, ref?: string) {
+    try {
+      f()
+    } catch (error) {
+      this.ctx.logError("ws handler failed", error)
+      try {
+        this.sendError("internal", "internal error; it was logged on the server", ref)
+      } catch {
+        // The socket is gone; nothing left to tell.
+      }
+    }
+  }
+
+  write(frames: ReadonlyArray<string>) {
+    if (this.closed) return
+    try {
+      this.socket.cork(() => {
+        for (const frame of frames) this.socket.send(frame)
+      })
+      this.checkBackpressure()
+    } catch (error) {
+      // A socket that cannot be written to is gone; never answer a failed write with another write.
+      this.closed = true
+      this.ctx.logError("ws write failed", error)
+    }
+  }
+
+  /** Queues a reply for the end of this turn. */
+  send(frame: ServerFrame) {
+    if (!this.closed) this.ctx.replies.push(this, encodeFrame(frame))
+  }
+
+  sendError(code: ErrorCode, message: string, ref: string | undefined, fields?: Parameters<typeof protocolErrorFrame>[3]) {
+    this.send(protocolErrorFrame(code, message, ref, fields))
+  }
+
+  sendFailure(error: DomainError, ref: string | undefined) {
+    this.send(domainErrorFrame(error, ref))
+  }
+
+  /** Ends the socket with a close frame; no more writes. */
+  end(code: number, reason: string) {
+    if (this.closed) return
+    this.closed = true
+    this.socket.end(code, reason)
+  }
+
+  /** Runs a request's effect; a typed failure becomes an error frame, a defect an `internal` one. */
+  run<E extends DomainError>(ref: string | undefined, effect: Effect.Effect<void, E>) {
+    this.ctx.runFork(effect.pipe(
+      Effect.catchAll((error) => Effect.sync(() => this.sendFailure(error, ref))),
+      Effect.catchAllDefect((defect) =>
+        Effect.sync(() => {
+          this.ctx.logError("ws request died", defect)
+          this.sendError("internal", "internal error; it was logged on the server", ref)
+        })
+      )
+    ))
+  }
+
+  onMessage(data: ArrayBuffer, isBinary: boolean) {
+    if (this.closed) return
+    const verdict = admit(this, this.ctx.admission, this.ctx.now())
+    if (verdict._tag === "Flood") return this.end(CloseCode.flood, "rate limit exceeded")
+    if (verdict._tag === "Refused") return this.refuse(data, isBinary, verdict.retryAfterMs, verdict.answer)
+    const decoded = this.ctx.decode(data, isBinary)
+    if (decoded._tag === "InvalidUtf8") return this.end(CloseCode.invalidPayload, "invalid UTF-8")
+    if (decoded._tag === "Refused") return this.sendError(decoded.code, decoded.message, decoded.ref)
+    this.guard(() => this.handle(decoded.frame), decoded.frame.ref)
+  }
+
+  /** A frame refused by the rate limit: answered with its ref when it had one, else at most every 100 ms. */
+  private refuse(data: ArrayBuffer, isBinary: boolean, retryAfterMs: number, answer: boolean) {
+    const ref = this.ctx.readRef(data, isBinary)
+    if (ref === undefined && !answer) return
+    this.sendError("rate_limited", `too many frames; this one was dropped, retry in ${retryAfterMs} ms`, ref, { retryAfterMs })
+  }
+
+  private handle(frame: ClientFrame) {
+    const ref = frame.ref
+    if (frame.type === "ping") return this.send(withRef({ type: "pong" as const }, ref))
+    if (frame.type === "auth") return this.onAuth(frame.token, ref)
+    const userId = this.userId
+    if (userId === undefined) return this.sendError("unauthorized", "send an auth frame first", ref)
+    switch (frame.type) {
+      case "subscribe":
+        return subscribe(this, userId, frame.channelId, frame.lastSeq, ref)
+      case "unsubscribe": {
+        // Also cancels a subscribe still in progress.
+        if (!dropSubscription(this, frame.channelId)) {
+          return this.sendError("not_subscribed", `not subscribed to channel ${frame.channelId}`, ref, { channelId: frame.channelId })
+        }
+        return this.send(withRef({ type: "unsubscribed" as const, channelId: frame.channelId }, ref))
+      }
+      case "post":
+        // The hot path: no fiber per message, the outbox calls back once committed.
+        return this.ctx.chat.submit(userId, frame.channelId, frame.clientMsgId, frame.body, (result) => {
+          if (Either.isLeft(result)) return this.sendFailure(result.left, ref)
+          const m = result.right
+          this.send(withRef({
+            type: "ack" as const,
+            channelId: m.channelId,
+            clientMsgId: frame.clientMsgId,
+            id: m.id,
+            seq: m.seq,
+            createdAt: m.createdAt
+          }, ref))
+        })
+      case "history":
+        return this.run(ref, Effect.map(this.ctx.chat.history(userId, frame.channelId, frame.afterSeq, frame.limit), (messages) =>
+          this.send(withRef({ type: "history" as const, channelId: frame.channelId, messages }, ref))))
+    }
+  }
+
+  private onAuth(token: string, ref: string | undefined) {
+    this.run(ref, Effect.flatMap(this.ctx.tokens.verifyClaims(token), (claims) => {
+      // A socket is one user's: a fresh token for the same user is fine, another user needs another socket.
+      if (this.userId !== undefined && this.userId !== claims.userId) {
+        return Effect.fail(new Unauthorized({ message: `this connection is authenticated as ${this.userId}` }))
+      }
+      if (this.closed) return Effect.void
+      this.authenticate(claims)
+      this.send(withRef({ type: "authenticated" as const, userId: claims.userId, expiresAt: claims.expiresAt }, ref))
+      return Effect.void
+    }))
+  }
+
+  private authenticate(claims: TokenClaims) {
+    if (this.userId === undefined) {
+      this.userId = claims.userId
+      this.ctx.subscriptions.setUser(this, claims.userId)
+      this.ctx.onAuthenticated(this)
+    }
+    this.expiresAt = claims.expiresAt
+  }
+
+  private expire() {
+    // Written at once, ahead of the close frame (a queued reply would come after it).
+    this.write([encodeFrame(protocolErrorFrame(
+      "unauthorized",
+      "the token expired; reconnect with a fresh token, or send a fresh auth frame before expiresAt to stay connected",
+      undefined,
+      { reason: "token_expired" }
+    ))])
+    this.end(CloseCode.tokenExpired, "token expired")
+  }
+
+  /** Past `maxBackpressureBytes`: stop writing, drop the feeds, and close once the backlog has drained. */
+  checkBackpressure() {
+    if (this.closed || this.socket.bufferedAmount() <= this.ctx.options.maxBackpressureBytes) return
+    this.closed = true
+    this.draining = true
+    for (const channelId of this.release()) this.socket.unsubscribe(topicOf(channelId))
+    this.onDrain()
+  }
+
+  /**
+   * uWS calls this as the send buffer drains. The slow consumer's close frame
+   * is sent only once its backlog is (nearly) gone: sent behind the backlog,
+   * uWS would cut the connection (1006) when the client stalls for longer
+   * than its close timeout (16 s at the default idle timeout).
+   */
+  onDrain() {
+    if (!this.draining || this.socket.bufferedAmount() > DRAINED_BYTES) return
+    this.draining = false
+    this.socket.end(CloseCode.slowConsumer, "slow consumer")
+  }
+
+  /** Forgets every subscription and timer (the socket may stay open, draining); returns the channels it followed. */
+  private release(): Array<ChannelId> {
+    this.ctx.replies.forget(this)
+    this.ctx.unwatch(this)
+    const subs = this.ctx.subscriptions.close(this)
+    for (const [, sub] of subs) sub.release?.()
+    return subs.map(([channelId]) => channelId)
+  }
+
+  onClose() {
+    this.closed = true
+    this.draining = false
+    // A pending attach sees the socket closed, stops its catch-up and releases its own reference.
+    this.release()
+  }
+}
+
+/** A slow consumer's backlog counts as drained below this. */
+const DRAINED_BYTES = 16 * 1024
