@@ -19,11 +19,12 @@
  * following in the same JavaScript turn in which the last catch-up message
  * was handed over, so nothing is missed or repeated in between.
  */
-import { Cause, Chunk, Context, Data, Deferred, Effect, Exit, Fiber, Layer, Mailbox, Option, Runtime, Schedule, Stream } from "effect"
+import { Cause, Chunk, Context, Data, Deferred, Effect, Exit, Fiber, identity, Layer, Mailbox, Option, Runtime, Schedule, Stream } from "effect"
 import { ChannelEntity, type Message } from "../../domain/Channel.ts"
 import { type ChannelNotFound, ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
 import { channelTransport } from "./ClusterTransport.ts"
+import { HubHooks } from "./HubHooks.ts"
 
 /** Where the hub delivers live messages for a channel (the uWS edge implements it with `publish`). */
 export class FanOut extends Context.Tag("plexichat/FanOut")<FanOut, {
@@ -111,6 +112,7 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
 }>() {
   static readonly make = Effect.fnUntraced(function*(options: HubOptions) {
     const fanOut = yield* FanOut
+    const { beforeChunk } = yield* HubHooks
     const makeClient = yield* ChannelEntity.client
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const feeds = new Map<ChannelId, Feed>()
@@ -156,6 +158,7 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
       Effect.suspend(() =>
         makeClient(channelId).Subscribe(feed.lastSeq === undefined ? {} : { afterSeq: feed.lastSeq }).pipe(
           Stream.timeoutFail(() => new FeedStalled(), options.stallMs),
+          beforeChunk === undefined ? identity : Stream.tap((chunk) => beforeChunk(channelId, chunk)),
           Stream.runForEach((chunk) => {
             // Revocations first: stopping a reader early is always safe, and a chunk that also shows a gap must
             // not lose them (the reopened feed would not carry them again).
