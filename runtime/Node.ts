@@ -89,7 +89,7 @@ const RateLimiterLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
 
 const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, DevTokensLive, RateLimiterLive).pipe(
   Layer.provideMerge(HubLive),
-  Layer.provide([PostOutbox.layer({ maxBatch: 1000, maxQueue: 20_000 }), FanOutLive])
+  Layer.provide([PostOutbox.layer({ maxBatch: 1000, maxQueue: 20_000, postTimeoutMs: 10_000 }), FanOutLive])
 )
 
 /**

@@ -6,37 +6,103 @@
  * returns. An idle channel therefore sees one-message batches (lowest
  * latency), and a busy one sees batches that grow with the load, because an
  * entity call costs the same CPU whatever its size.
+ *
+ * Every post is answered exactly once, within `postTimeoutMs`: with its
+ * outcome, or with `ChannelUnavailable` when the channel gave no answer in
+ * time (the call may still commit later; a retry with the same clientMsgId is
+ * safe and returns the original message), when too many posts already wait
+ * for the channel, or when the edge shuts down.
  */
-import { Context, Effect, Exit, FiberSet, Layer } from "effect"
+import { Cause, Context, Effect, Either, Exit, Fiber, FiberId, FiberSet, Layer, Option } from "effect"
 import { ChannelEntity, type PostItem, type PostOutcome } from "../../domain/Channel.ts"
-import { ChannelNotFound, ChannelUnavailable } from "../../domain/Errors.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
+import { channelTransport } from "./ClusterTransport.ts"
+import { channelBusy, fromCallFailure, fromOutcome, noAnswer, type PostFailure, type PostResult } from "./PostResult.ts"
 
-export type PostFailure = ChannelNotFound | ChannelUnavailable
+export type { PostFailure, PostResult } from "./PostResult.ts"
 
 export interface PostOutboxOptions {
   /** Posts sent to a channel in one call at most. */
   readonly maxBatch: number
   /** Posts waiting for one channel at most; past it posts fail at once with `ChannelUnavailable`. */
   readonly maxQueue: number
+  /** A post whose outcome is not known by then is answered with `ChannelUnavailable`. */
+  readonly postTimeoutMs: number
 }
 
 interface Waiting {
   readonly item: PostItem
-  readonly done: (exit: Exit.Exit<PostOutcome, PostFailure>) => void
+  readonly done: (result: PostResult) => void
+  /** Clock time (ms) by which the post gets an answer. */
+  readonly deadline: number
+  answered: boolean
 }
 
 export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, {
   /**
-   * The same as `post` for callers outside Effect (the WebSocket gateway):
-   * no fiber per message, `done` is called once with the outcome.
+   * Queues a post for its channel; `done` is called exactly once with the
+   * result. For callers outside Effect (the WebSocket gateway): no fiber per message.
    */
-  readonly submit: (channelId: ChannelId, item: PostItem, done: (exit: Exit.Exit<PostOutcome, PostFailure>) => void) => void
+  readonly submit: (channelId: ChannelId, item: PostItem, done: (result: PostResult) => void) => void
 }>() {
   static readonly make = Effect.fnUntraced(function*(options: PostOutboxOptions) {
     const makeClient = yield* ChannelEntity.client
+    const clock = yield* Effect.clock
     const run = yield* FiberSet.makeRuntime<never>()
     const queues = new Map<ChannelId, Array<Waiting>>()
+
+    const answer = (waiting: Waiting, result: PostResult) => {
+      if (waiting.answered) return
+      waiting.answered = true
+      try {
+        waiting.done(result)
+      } catch (error) {
+        // One caller's broken callback must not strand the rest of the batch or the channel's queue.
+        run(Effect.logError("post callback threw", error))
+      }
+    }
+
+    /** Answers, with "no answer", every waiting post whose deadline has passed. */
+    const expire = (channelId: ChannelId, batch: ReadonlyArray<Waiting>, queue: Array<Waiting>) => {
+      const now = clock.unsafeCurrentTimeMillis()
+      const late = noAnswer(channelId, options.postTimeoutMs)
+      for (const waiting of batch) if (waiting.deadline <= now) answer(waiting, Either.left(late))
+      // Never sent, so never committed: dropped from the queue.
+      while (queue.length > 0 && queue[0]!.deadline <= now) answer(queue.shift()!, Either.left(late))
+    }
+
+    /** Waits for the call, answering posts whose deadline passes meanwhile; then answers the batch. */
+    const settle = (
+      channelId: ChannelId,
+      batch: ReadonlyArray<Waiting>,
+      queue: Array<Waiting>,
+      call: Fiber.Fiber<ReadonlyArray<PostOutcome>, PostFailure>
+    ): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        // Queued posts came after the batch, so the next deadline is the first unanswered one of either.
+        const next = batch.find((w) => !w.answered)?.deadline ?? queue[0]?.deadline
+        const wait = next === undefined ? Effect.map(Fiber.await(call), Option.some) : Effect.timeoutOption(
+          Fiber.await(call),
+          Math.max(0, next - clock.unsafeCurrentTimeMillis())
+        )
+        return Effect.flatMap(wait, (exit) => {
+          if (Option.isNone(exit)) {
+            expire(channelId, batch, queue)
+            return settle(channelId, batch, queue, call)
+          }
+          const result = exit.value
+          for (let i = 0; i < batch.length; i++) {
+            const outcome = Exit.isSuccess(result) ? result.value[i] : undefined
+            answer(
+              batch[i]!,
+              outcome !== undefined
+                ? fromOutcome(outcome)
+                : Either.left(fromCallFailure(channelId, Exit.isFailure(result) ? result.cause : Cause.die("no outcome")))
+            )
+          }
+          return Effect.void
+        })
+      })
 
     const drain = (channelId: ChannelId): Effect.Effect<void> =>
       Effect.suspend(() => {
@@ -47,51 +113,34 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
         }
         const batch = queue.splice(0, options.maxBatch)
         return makeClient(channelId).Post({ items: batch.map((w) => w.item) }).pipe(
-          Effect.catchAll((error): Effect.Effect<never, PostFailure> =>
-            error._tag === "ChannelNotFound" || error._tag === "ChannelUnavailable"
-              ? Effect.fail(error)
-              : Effect.fail(new ChannelUnavailable({ channelId, reason: `cluster: ${error._tag}` }))
+          channelTransport(channelId),
+          Effect.fork,
+          Effect.flatMap((call) => settle(channelId, batch, queue, call)),
+          // The edge is shutting down: nothing is left without an answer.
+          Effect.onInterrupt(() =>
+            Effect.sync(() => {
+              const stopped = Either.left(fromCallFailure(channelId, Cause.interrupt(FiberId.none)))
+              for (const waiting of [...batch, ...queue.splice(0)]) answer(waiting, stopped)
+            })
           ),
-          Effect.catchAllDefect((defect) =>
-            Effect.zipRight(
-              Effect.logError("post batch died", defect),
-              Effect.fail(new ChannelUnavailable({ channelId, reason: "channel call failed" }))
-            )
-          ),
-          Effect.exit,
-          Effect.map((exit) => {
-            for (let i = 0; i < batch.length; i++) {
-              try {
-                batch[i]!.done(Exit.isSuccess(exit) ? Exit.succeed(exit.value[i]!) : Exit.failCause(exit.cause))
-              } catch (error) {
-                // One caller's broken callback must not strand the rest of the batch or the channel's queue.
-                runLog(error)
-              }
-            }
-          }),
           Effect.zipRight(drain(channelId))
         )
       })
 
-    const runLog = (error: unknown) => run(Effect.logError("post callback threw", error))
-
     const submit = (channelId: ChannelId, item: PostItem, done: Waiting["done"]) => {
+      const waiting: Waiting = { item, done, deadline: clock.unsafeCurrentTimeMillis() + options.postTimeoutMs, answered: false }
       const queue = queues.get(channelId)
       if (queue !== undefined) {
         // Backpressure: a channel that cannot keep up (e.g. during a failover) refuses rather than queueing without end.
-        if (queue.length >= options.maxQueue) {
-          return done(Exit.fail(new ChannelUnavailable({ channelId, reason: "channel busy; retry with the same clientMsgId" })))
-        }
-        queue.push({ item, done })
+        if (queue.length >= options.maxQueue) return answer(waiting, Either.left(channelBusy(channelId)))
+        queue.push(waiting)
         return
       }
-      queues.set(channelId, [{ item, done }])
+      queues.set(channelId, [waiting])
       run(drain(channelId))
     }
 
-    return PostOutbox.of({
-      submit,
-    })
+    return PostOutbox.of({ submit })
   })
 
   static readonly layer = (options: PostOutboxOptions) => Layer.scoped(PostOutbox, PostOutbox.make(options))

@@ -76,4 +76,40 @@ describe("PostOutbox", () => {
       yield* waitUntil(() => expect(seqOf("p5")).toBe(5))
     }).pipe(Effect.provide(edgeStack({ hooks: gate.hooks, outbox: { maxQueue: 3 } })))
   })
+
+  it.live("a post with no outcome within the post deadline is answered once with ChannelUnavailable \"no answer\"; the late commit is not answered again and a retry returns it", () => {
+    const gate = makeGate()
+    return Effect.gen(function*() {
+      const chat = yield* ChatService
+      const channelId = yield* publicChannel
+      yield* gate.latch.close
+      const results = new Map<string, Array<Result>>()
+      const submit = (id: string) =>
+        chat.submit(alice, channelId, id, `body ${id}`, (r) => void results.set(id, [...(results.get(id) ?? []), r]))
+
+      submit("p1")
+      yield* waitUntil(() => expect(gate.state.held).toBe(1))
+      submit("p2")
+      yield* waitUntil(() => expect(results.size).toBe(2))
+      for (const id of ["p1", "p2"]) {
+        const [answer, ...more] = results.get(id)!
+        expect(more).toEqual([])
+        expect(answer?._tag === "Left" && answer.left._tag).toBe("ChannelUnavailable")
+        expect(answer?._tag === "Left" && answer.left._tag === "ChannelUnavailable" && answer.left.reason).toBe(
+          "no answer within 0.3 s; a retry with the same clientMsgId is safe"
+        )
+      }
+
+      // The held call goes through after its posts were answered: p1 commits, p2 (never sent) does not.
+      yield* gate.latch.open
+      const retried = new Map<string, Result>()
+      for (const id of ["p1", "p2"]) chat.submit(alice, channelId, id, `body ${id}`, (r) => void retried.set(id, r))
+      yield* waitUntil(() => expect(retried.size).toBe(2))
+      const seqOf = (r: Result | undefined) => r?._tag === "Right" ? r.right.seq : undefined
+      expect(seqOf(retried.get("p1"))).toBe(1)
+      expect(seqOf(retried.get("p2"))).toBe(2)
+      // The retries queued behind the late call, so its outcome has come and gone: p1 was answered once.
+      expect(results.get("p1")).toHaveLength(1)
+    }).pipe(Effect.provide(edgeStack({ hooks: gate.hooks, outbox: { postTimeoutMs: 300 } })))
+  })
 })
