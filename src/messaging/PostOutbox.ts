@@ -13,11 +13,12 @@
  * safe and returns the original message), when too many posts already wait
  * for the channel, or when the edge shuts down.
  */
-import { Cause, Context, Effect, Either, Exit, Fiber, FiberId, FiberSet, Layer, Option } from "effect"
-import { ChannelEntity, type PostItem, type PostOutcome } from "../../domain/Channel.ts"
+import { Cause, Context, Effect, Either, FiberId, FiberSet, Layer } from "effect"
+import { ChannelEntity, type PostItem } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { channelTransport } from "./ClusterTransport.ts"
-import { channelBusy, fromCallFailure, fromOutcome, noAnswer, type PostFailure, type PostResult } from "./PostResult.ts"
+import { answerOnce, makeSettle, type Waiting } from "./PostDeadline.ts"
+import { channelBusy, fromCallFailure, type PostResult } from "./PostResult.ts"
 
 export type { PostFailure, PostResult } from "./PostResult.ts"
 
@@ -28,14 +29,6 @@ export interface PostOutboxOptions {
   readonly maxQueue: number
   /** A post whose outcome is not known by then is answered with `ChannelUnavailable`. */
   readonly postTimeoutMs: number
-}
-
-interface Waiting {
-  readonly item: PostItem
-  readonly done: (result: PostResult) => void
-  /** Clock time (ms) by which the post gets an answer. */
-  readonly deadline: number
-  answered: boolean
 }
 
 export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, {
@@ -51,58 +44,11 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
     const run = yield* FiberSet.makeRuntime<never>()
     const queues = new Map<ChannelId, Array<Waiting>>()
 
-    const answer = (waiting: Waiting, result: PostResult) => {
-      if (waiting.answered) return
-      waiting.answered = true
-      try {
-        waiting.done(result)
-      } catch (error) {
-        // One caller's broken callback must not strand the rest of the batch or the channel's queue.
-        run(Effect.logError("post callback threw", error))
-      }
-    }
-
-    /** Answers, with "no answer", every waiting post whose deadline has passed. */
-    const expire = (channelId: ChannelId, batch: ReadonlyArray<Waiting>, queue: Array<Waiting>) => {
-      const now = clock.unsafeCurrentTimeMillis()
-      const late = noAnswer(channelId, options.postTimeoutMs)
-      for (const waiting of batch) if (waiting.deadline <= now) answer(waiting, Either.left(late))
-      // Never sent, so never committed: dropped from the queue.
-      while (queue.length > 0 && queue[0]!.deadline <= now) answer(queue.shift()!, Either.left(late))
-    }
-
-    /** Waits for the call, answering posts whose deadline passes meanwhile; then answers the batch. */
-    const settle = (
-      channelId: ChannelId,
-      batch: ReadonlyArray<Waiting>,
-      queue: Array<Waiting>,
-      call: Fiber.Fiber<ReadonlyArray<PostOutcome>, PostFailure>
-    ): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        // Queued posts came after the batch, so the next deadline is the first unanswered one of either.
-        const next = batch.find((w) => !w.answered)?.deadline ?? queue[0]?.deadline
-        const wait = next === undefined ? Effect.map(Fiber.await(call), Option.some) : Effect.timeoutOption(
-          Fiber.await(call),
-          Math.max(0, next - clock.unsafeCurrentTimeMillis())
-        )
-        return Effect.flatMap(wait, (exit) => {
-          if (Option.isNone(exit)) {
-            expire(channelId, batch, queue)
-            return settle(channelId, batch, queue, call)
-          }
-          const result = exit.value
-          for (let i = 0; i < batch.length; i++) {
-            const outcome = Exit.isSuccess(result) ? result.value[i] : undefined
-            answer(
-              batch[i]!,
-              outcome !== undefined
-                ? fromOutcome(outcome)
-                : Either.left(fromCallFailure(channelId, Exit.isFailure(result) ? result.cause : Cause.die("no outcome")))
-            )
-          }
-          return Effect.void
-        })
-      })
+    const answer = answerOnce((error) => run(Effect.logError("post callback threw", error)))
+    let closed = false
+    // Runs before the FiberSet interrupts the drains (finalizers run in reverse order).
+    yield* Effect.addFinalizer(() => Effect.sync(() => closed = true))
+    const settle = makeSettle(clock, options.postTimeoutMs, answer)
 
     const drain = (channelId: ChannelId): Effect.Effect<void> =>
       Effect.suspend(() => {
@@ -119,6 +65,7 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
           // The edge is shutting down: nothing is left without an answer.
           Effect.onInterrupt(() =>
             Effect.sync(() => {
+              if (queues.get(channelId) === queue) queues.delete(channelId)
               const stopped = Either.left(fromCallFailure(channelId, Cause.interrupt(FiberId.none)))
               for (const waiting of [...batch, ...queue.splice(0)]) answer(waiting, stopped)
             })
@@ -129,6 +76,7 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
 
     const submit = (channelId: ChannelId, item: PostItem, done: Waiting["done"]) => {
       const waiting: Waiting = { item, done, deadline: clock.unsafeCurrentTimeMillis() + options.postTimeoutMs, answered: false }
+      if (closed) return answer(waiting, Either.left(fromCallFailure(channelId, Cause.interrupt(FiberId.none))))
       const queue = queues.get(channelId)
       if (queue !== undefined) {
         // Backpressure: a channel that cannot keep up (e.g. during a failover) refuses rather than queueing without end.
