@@ -13,6 +13,7 @@ import { ChannelEntityLive, ChannelSettings } from "../src/entities/ChannelEntit
 import { UserEntityLive } from "../src/entities/UserEntity.ts"
 import { ChannelHub } from "../src/messaging/ChannelHub.ts"
 import { GroupCommitWriter } from "../src/messaging/GroupCommitWriter.ts"
+import * as HubConfig from "../src/messaging/HubConfig.ts"
 import { MessageStore } from "../src/messaging/MessageStore.ts"
 import { PostOutbox } from "../src/messaging/PostOutbox.ts"
 import * as Cluster from "./cluster/Cluster.ts"
@@ -50,10 +51,10 @@ const DevTokensLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
 const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, Database.Database), ([config, db]) =>
   GroupCommitWriter.layer({ flushers: db.kind === "pglite" ? 1 : config.commitFlushers, maxBatchRows: 4000 })))
 
-const HubLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) => {
-  const keepAliveMs = Duration.toMillis(config.feedKeepAlive)
-  return ChannelHub.layer({ stallMs: keepAliveMs * 3, ringSize: 1024, attachTimeoutMs: 10_000, streamBuffer: 4096 })
-}))
+const HubLive = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, HubConfig.HubConfig), ([config, hub]) =>
+  ChannelHub.layer(HubConfig.hubOptions(hub, config.feedKeepAlive))))
+
+const OutboxLive = Layer.unwrapEffect(Effect.map(HubConfig.HubConfig, (hub) => PostOutbox.layer(HubConfig.outboxOptions(hub))))
 
 const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
   const config = yield* PlexiConfig
@@ -95,7 +96,8 @@ const RateLimiterLive = Layer.unwrapEffect(Effect.map(HttpConfig, (http) =>
 
 const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, DevTokensLive, RateLimiterLive).pipe(
   Layer.provideMerge(HubLive),
-  Layer.provide([PostOutbox.layer({ maxBatch: 1000, maxQueue: 20_000 }), FanOutLive])
+  Layer.provide([OutboxLive, FanOutLive]),
+  Layer.provide(HubConfig.layerFromEnv())
 )
 
 /**

@@ -1,16 +1,17 @@
 /**
  * The operations every front door shares (WebSocket frames, typed RPC and
  * REST): they validate the caller's rights through the entities and map
- * cluster transport failures to `ChannelUnavailable`.
+ * cluster transport failures to `ChannelUnavailable`. Posts go through the
+ * PostOutbox, whose results are mapped in one place (`PostResult.ts`).
  */
 import { randomBytes } from "node:crypto"
-import { Cause, Context, Effect, Either, Exit, Layer, Option } from "effect"
+import { Context, Effect, type Either, Layer, Option } from "effect"
 import { ChannelEntity, type Message, type Role, type Visibility } from "../../domain/Channel.ts"
-import { ChannelUnavailable, type NotAMember, type ServiceUnavailable } from "../../domain/Errors.ts"
+import type { ServiceUnavailable } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
 import { type User, UserEntity } from "../../domain/User.ts"
 import { channelTransport, serviceTransport } from "../messaging/ClusterTransport.ts"
-import { type PostFailure, PostOutbox } from "../messaging/PostOutbox.ts"
+import { PostOutbox, type PostResult } from "../messaging/PostOutbox.ts"
 
 export const newChannelId = (): ChannelId => ChannelId.make(`c_${randomBytes(9).toString("base64url")}`)
 
@@ -58,28 +59,20 @@ const make = Effect.gen(function*() {
     channels(channelId).Leave({ userId }).pipe(channelTransport(channelId), Effect.tap(() => track(userId, channelId, false)))
 
   /**
-   * `post` for callers outside Effect: `done` receives the committed message
-   * (the original one for a retry) or the failure. No fiber per message.
+   * `post` for callers outside Effect: `done` receives, exactly once and
+   * within the outbox's post deadline, the committed message (the original
+   * one for a retry) or why it was not committed. No fiber per message.
    */
   const submit = (
     userId: UserId,
     channelId: ChannelId,
     clientMsgId: string,
     body: string,
-    done: (result: Either.Either<Message, PostFailure | NotAMember>) => void
-  ) =>
-    outbox.submit(channelId, { authorId: userId, clientMsgId, body }, (exit) => {
-      if (Exit.isSuccess(exit)) {
-        done(exit.value._tag === "Accepted" ? Either.right(exit.value.message) : Either.left(exit.value.error))
-      } else {
-        const failure = Cause.failureOption(exit.cause)
-        done(Either.left(Option.getOrElse(failure, () =>
-          new ChannelUnavailable({ channelId, reason: "post interrupted" }))))
-      }
-    })
+    done: (result: PostResult) => void
+  ) => outbox.submit(channelId, { authorId: userId, clientMsgId, body }, done)
 
   const post = (userId: UserId, channelId: ChannelId, clientMsgId: string, body: string) =>
-    Effect.async<Message, PostFailure | NotAMember>((resume) =>
+    Effect.async<Message, Either.Either.Left<PostResult>>((resume) =>
       submit(userId, channelId, clientMsgId, body, (result) => resume(result))
     )
 

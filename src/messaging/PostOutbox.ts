@@ -6,37 +6,49 @@
  * returns. An idle channel therefore sees one-message batches (lowest
  * latency), and a busy one sees batches that grow with the load, because an
  * entity call costs the same CPU whatever its size.
+ *
+ * Every post is answered exactly once, within `postTimeoutMs`: with its
+ * outcome, or with `ChannelUnavailable` when the channel gave no answer in
+ * time (the call may still commit later; a retry with the same clientMsgId is
+ * safe and returns the original message), when too many posts already wait
+ * for the channel, or when the edge shuts down.
  */
-import { Context, Effect, Exit, FiberSet, Layer } from "effect"
-import { ChannelEntity, type PostItem, type PostOutcome } from "../../domain/Channel.ts"
-import { ChannelNotFound, ChannelUnavailable } from "../../domain/Errors.ts"
+import { Cause, Context, Effect, Either, FiberId, FiberSet, Layer } from "effect"
+import { ChannelEntity, type PostItem } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
+import { channelTransport } from "./ClusterTransport.ts"
+import { answerOnce, makeSettle, type Waiting } from "./PostDeadline.ts"
+import { channelBusy, fromCallFailure, type PostResult } from "./PostResult.ts"
 
-export type PostFailure = ChannelNotFound | ChannelUnavailable
+export type { PostFailure, PostResult } from "./PostResult.ts"
 
 export interface PostOutboxOptions {
   /** Posts sent to a channel in one call at most. */
   readonly maxBatch: number
   /** Posts waiting for one channel at most; past it posts fail at once with `ChannelUnavailable`. */
   readonly maxQueue: number
-}
-
-interface Waiting {
-  readonly item: PostItem
-  readonly done: (exit: Exit.Exit<PostOutcome, PostFailure>) => void
+  /** A post whose outcome is not known by then is answered with `ChannelUnavailable`. */
+  readonly postTimeoutMs: number
 }
 
 export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, {
   /**
-   * The same as `post` for callers outside Effect (the WebSocket gateway):
-   * no fiber per message, `done` is called once with the outcome.
+   * Queues a post for its channel; `done` is called exactly once with the
+   * result. For callers outside Effect (the WebSocket gateway): no fiber per message.
    */
-  readonly submit: (channelId: ChannelId, item: PostItem, done: (exit: Exit.Exit<PostOutcome, PostFailure>) => void) => void
+  readonly submit: (channelId: ChannelId, item: PostItem, done: (result: PostResult) => void) => void
 }>() {
   static readonly make = Effect.fnUntraced(function*(options: PostOutboxOptions) {
     const makeClient = yield* ChannelEntity.client
+    const clock = yield* Effect.clock
     const run = yield* FiberSet.makeRuntime<never>()
     const queues = new Map<ChannelId, Array<Waiting>>()
+
+    const answer = answerOnce((error) => run(Effect.logError("post callback threw", error)))
+    let closed = false
+    // Runs before the FiberSet interrupts the drains (finalizers run in reverse order).
+    yield* Effect.addFinalizer(() => Effect.sync(() => closed = true))
+    const settle = makeSettle(clock, options.postTimeoutMs, answer)
 
     const drain = (channelId: ChannelId): Effect.Effect<void> =>
       Effect.suspend(() => {
@@ -47,51 +59,36 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
         }
         const batch = queue.splice(0, options.maxBatch)
         return makeClient(channelId).Post({ items: batch.map((w) => w.item) }).pipe(
-          Effect.catchAll((error): Effect.Effect<never, PostFailure> =>
-            error._tag === "ChannelNotFound" || error._tag === "ChannelUnavailable"
-              ? Effect.fail(error)
-              : Effect.fail(new ChannelUnavailable({ channelId, reason: `cluster: ${error._tag}` }))
+          channelTransport(channelId),
+          Effect.fork,
+          Effect.flatMap((call) => settle(channelId, batch, queue, call)),
+          // The edge is shutting down: nothing is left without an answer.
+          Effect.onInterrupt(() =>
+            Effect.sync(() => {
+              if (queues.get(channelId) === queue) queues.delete(channelId)
+              const stopped = Either.left(fromCallFailure(channelId, Cause.interrupt(FiberId.none)))
+              for (const waiting of [...batch, ...queue.splice(0)]) answer(waiting, stopped)
+            })
           ),
-          Effect.catchAllDefect((defect) =>
-            Effect.zipRight(
-              Effect.logError("post batch died", defect),
-              Effect.fail(new ChannelUnavailable({ channelId, reason: "channel call failed" }))
-            )
-          ),
-          Effect.exit,
-          Effect.map((exit) => {
-            for (let i = 0; i < batch.length; i++) {
-              try {
-                batch[i]!.done(Exit.isSuccess(exit) ? Exit.succeed(exit.value[i]!) : Exit.failCause(exit.cause))
-              } catch (error) {
-                // One caller's broken callback must not strand the rest of the batch or the channel's queue.
-                runLog(error)
-              }
-            }
-          }),
           Effect.zipRight(drain(channelId))
         )
       })
 
-    const runLog = (error: unknown) => run(Effect.logError("post callback threw", error))
-
     const submit = (channelId: ChannelId, item: PostItem, done: Waiting["done"]) => {
+      const waiting: Waiting = { item, done, deadline: clock.unsafeCurrentTimeMillis() + options.postTimeoutMs, answered: false }
+      if (closed) return answer(waiting, Either.left(fromCallFailure(channelId, Cause.interrupt(FiberId.none))))
       const queue = queues.get(channelId)
       if (queue !== undefined) {
         // Backpressure: a channel that cannot keep up (e.g. during a failover) refuses rather than queueing without end.
-        if (queue.length >= options.maxQueue) {
-          return done(Exit.fail(new ChannelUnavailable({ channelId, reason: "channel busy; retry with the same clientMsgId" })))
-        }
-        queue.push({ item, done })
+        if (queue.length >= options.maxQueue) return answer(waiting, Either.left(channelBusy(channelId)))
+        queue.push(waiting)
         return
       }
-      queues.set(channelId, [{ item, done }])
+      queues.set(channelId, [waiting])
       run(drain(channelId))
     }
 
-    return PostOutbox.of({
-      submit,
-    })
+    return PostOutbox.of({ submit })
   })
 
   static readonly layer = (options: PostOutboxOptions) => Layer.scoped(PostOutbox, PostOutbox.make(options))

@@ -10,14 +10,6 @@ import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 const feedsOf = async (node: NodeProcess) =>
   ((await (await fetch(`${node.url}/api/v1/health`)).json()) as { feeds: number }).feeds
 
-const eventually = async (check: () => Promise<boolean>, timeoutMs = 5000) => {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not reached")
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 describe("edge feeds", () => {
   const node = nodeForSuite()
 
@@ -51,7 +43,7 @@ describe("edge feeds", () => {
 
     // The last one leaves: the edge drops its subscription to the channel.
     clients[2]!.close()
-    await eventually(async () => (await feedsOf(node())) === 0)
+    await expect.poll(() => feedsOf(node()), { timeout: 5000, interval: 50 }).toBe(0)
     clients[0]!.close()
   }, 30_000)
 })

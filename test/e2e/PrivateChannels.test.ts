@@ -31,18 +31,21 @@ describe("private channels on an edge", () => {
     }
     await api.post(channelId, "s3", "third secret")
     await member.waitFor((f) => f.type === "message" && f.message.seq === 3)
-    await new Promise((r) => setTimeout(r, 200))
+    // seq 3 was published before this ping reached the node, so a leak to mallory would come before the pong.
+    expect(await mallory.request({ type: "ping" })).toMatchObject({ type: "pong" })
     expect(mallory.all((f) => f.type === "message")).toEqual([])
     member.close()
     mallory.close()
   })
 
   it("stops a member's live feed when they leave a private channel, with an unsubscribed frame", async () => {
-    const { api, channelId } = await setup()
+    const { alice, api, channelId } = await setup()
     const bobToken = await devToken(node().url, "bob-leaver")
     await api.call("POST", `/channels/${channelId}/members`, { userId: "bob-leaver" })
     const bob = await WsClient.connect(node().wsUrl, bobToken)
     await bob.request({ type: "subscribe", channelId })
+    const owner = await WsClient.connect(node().wsUrl, alice)
+    await owner.request({ type: "subscribe", channelId })
     await api.post(channelId, "b1", "before bob leaves")
     await bob.waitFor((f) => f.type === "message" && f.message.seq === 1)
 
@@ -50,11 +53,14 @@ describe("private channels on an edge", () => {
     expect(left.status).toBe(200)
     await bob.waitFor((f) => f.type === "unsubscribed" && f.channelId === channelId && f.reason === "not_a_member")
     await api.post(channelId, "b2", "after bob left")
-    await new Promise((r) => setTimeout(r, 300))
+    // The owner's copy of seq 2 went out with the same publish; bob's pong comes after anything sent to him before.
+    await owner.waitFor((f) => f.type === "message" && f.message.seq === 2)
+    expect(await bob.request({ type: "ping" })).toMatchObject({ type: "pong" })
     expect(bob.messages(channelId).map((m) => m.seq)).toEqual([1])
     // The socket itself stays usable.
     expect(await bob.request({ type: "ping" })).toMatchObject({ type: "pong" })
     bob.close()
+    owner.close()
   })
 
   it("follows from the head when lastSeq is beyond it, without repeating or waiting", async () => {
@@ -85,14 +91,9 @@ describe("private channels on an edge", () => {
     const cancelled = await client.request({ type: "unsubscribe", channelId })
     expect(cancelled).toMatchObject({ type: "unsubscribed", channelId })
     // Whatever the attach answers, the socket does not end up following the channel.
-    const deadline = Date.now() + 5000
-    let feeds = -1
-    while (Date.now() < deadline) {
-      feeds = ((await (await fetch(`${node().url}/api/v1/health`)).json()) as { feeds: number }).feeds
-      if (feeds === 0) break
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    expect(feeds).toBe(0)
+    await expect.poll(async () =>
+      ((await (await fetch(`${node().url}/api/v1/health`)).json()) as { feeds: number }).feeds, { timeout: 5000, interval: 50 }
+    ).toBe(0)
     client.close()
   })
 })
