@@ -5,7 +5,7 @@
  * documented code, or a documented close code), never a dropped connection;
  * a canary posting throughout must get every post acknowledged; the node must
  * stay the same process. Bounded: each property runs `FUZZ_MS_PER_PROPERTY`
- * (4 s by default); the seed is fixed and printed (`FUZZ_SEED` replays).
+ * (3.5 s by default); the seed is fixed and printed (`FUZZ_SEED` replays).
  */
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, it } from "vitest"
