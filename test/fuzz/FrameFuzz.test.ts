@@ -68,7 +68,8 @@ const frames = (name: string, seedOffset: number, arbitrary: (w: FrameWorld) => 
   }, msPerProperty + 90_000)
 
 describe("WebSocket frame fuzzer (from docs/PROTOCOL.md)", () => {
-  beforeAll(() => live.ensure(), 60_000)
+  // Longer than startNode's own 60 s start limit, so that a node that never starts is killed by the fixture, not orphaned.
+  beforeAll(() => live.ensure(), 90_000)
   afterAll(() => live.stop(), 30_000)
 
   frames(

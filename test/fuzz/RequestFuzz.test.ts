@@ -49,7 +49,8 @@ const requests = (name: string, seedOffset: number, arbitrary: (w: RequestWorld)
   }, msPerProperty + 90_000)
 
 describe("HTTP request fuzzer (from the OpenAPI document and the RPC contract)", () => {
-  beforeAll(() => live.ensure(), 60_000)
+  // Longer than startNode's own 60 s start limit, so that a node that never starts is killed by the fixture, not orphaned.
+  beforeAll(() => live.ensure(), 90_000)
   afterAll(() => live.stop(), 30_000)
 
   requests(
