@@ -285,11 +285,13 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
       outcomes[i] = { _tag: "Accepted", message: fresh[fresh.length - 1]!, duplicate: false }
     }
     if (fresh.length > 0) {
-      yield* writer.write(fresh).pipe(Effect.catchAll(writeFailed))
-      s.head += fresh.length
-      remember(s, fresh)
-      yield* PubSub.publish(feed, { head: s.head, messages: fresh })
-      publishedHead = s.head
+      yield* persist(writer.write(fresh), () => {
+        s.head += fresh.length
+        remember(s, fresh)
+        return Effect.zipRight(PubSub.publish(feed, { head: s.head, messages: fresh }), Effect.sync(() => {
+          publishedHead = s.head
+        }))
+      })
     }
     // Resolve duplicates (marked with -seq) to the original message.
     for (let i = 0; i < outcomes.length; i++) {
@@ -302,7 +304,26 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
     return outcomes as ReadonlyArray<PostOutcome>
   })
 
-  const persistMembership = (effect: Effect.Effect<void, SqlError>) => Effect.catchAll(effect, writeFailed)
+  /**
+   * A write and the state change that records it, as one step nothing can
+   * interrupt: once rows are handed to the store they may commit whatever the
+   * caller does (the group-commit flusher goes on), so a handler interrupted
+   * in between (its caller went away, e.g. an edge closing its sockets on
+   * shutdown) would leave this incarnation with a stale head and the next
+   * request would assign a committed seq again. Any outcome other than
+   * success (a failure, a defect, an interruption from below) drops the state.
+   */
+  const persist = <A, B>(
+    write: Effect.Effect<A, SqlError>,
+    apply: (a: A) => Effect.Effect<B>
+  ): Effect.Effect<B, ChannelUnavailable> =>
+    Effect.uninterruptible(
+      write.pipe(
+        Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => { state = { _tag: "Unloaded" } })),
+        Effect.catchAll(writeFailed),
+        Effect.flatMap(apply)
+      )
+    )
 
   // Keep-alives go through the same PubSub as commits, so they are ordered with them.
   yield* Effect.suspend(() =>
@@ -322,20 +343,22 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
           createdAt: Date.now(),
           members: [{ userId: payload.ownerId, role: "owner" }]
         }
-        const created = yield* store.createChannel(channel).pipe(Effect.catchAll(writeFailed))
-        if (!created) {
-          state = { _tag: "Unloaded" }
-          return yield* new ChannelAlreadyExists({ channelId })
-        }
-        state = {
-          _tag: "Live",
-          channel,
-          members: new Map(channel.members.map((m) => [m.userId, m])),
-          head: 0,
-          window: [],
-          dedupe: new Map(),
-          dedupeComplete: true
-        }
+        const created = yield* persist(store.createChannel(channel), (created) =>
+          Effect.sync(() => {
+            state = created
+              ? {
+                _tag: "Live",
+                channel,
+                members: new Map(channel.members.map((m) => [m.userId, m])),
+                head: 0,
+                window: [],
+                dedupe: new Map(),
+                dedupeComplete: true
+              }
+              : { _tag: "Unloaded" }
+            return created
+          }))
+        if (!created) return yield* new ChannelAlreadyExists({ channelId })
         return channel
       })),
 
@@ -346,9 +369,11 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
         if (s.channel.visibility === "private") {
           return yield* new Forbidden({ message: "private channel: ask an owner or admin to add you" })
         }
-        yield* persistMembership(store.upsertMember(channelId, payload.userId, "member"))
-        s.members.set(payload.userId, { userId: payload.userId, role: "member" })
-        return publicView(s)
+        return yield* persist(store.upsertMember(channelId, payload.userId, "member"), () =>
+          Effect.sync(() => {
+            s.members.set(payload.userId, { userId: payload.userId, role: "member" })
+            return publicView(s)
+          }))
       })),
 
     AddMember: ({ payload }) =>
@@ -360,9 +385,11 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
         if (payload.role === "owner" && actor.role !== "owner") {
           return yield* new Forbidden({ message: "only an owner can add an owner" })
         }
-        yield* persistMembership(store.upsertMember(channelId, payload.userId, payload.role))
-        s.members.set(payload.userId, { userId: payload.userId, role: payload.role })
-        return publicView(s)
+        return yield* persist(store.upsertMember(channelId, payload.userId, payload.role), () =>
+          Effect.sync(() => {
+            s.members.set(payload.userId, { userId: payload.userId, role: payload.role })
+            return publicView(s)
+          }))
       })),
 
     Leave: ({ payload }) =>
@@ -377,10 +404,8 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
           yield* announce
           return yield* new NotAMember({ channelId, userId: payload.userId })
         }
-        yield* persistMembership(store.removeMember(channelId, payload.userId))
-        s.members.delete(payload.userId)
-        yield* announce
-        return publicView(s)
+        return yield* persist(store.removeMember(channelId, payload.userId), () =>
+          Effect.sync(() => s.members.delete(payload.userId)).pipe(Effect.zipRight(announce), Effect.map(() => publicView(s))))
       })),
 
     Post: ({ payload }) => supervised(post(payload.items)),
