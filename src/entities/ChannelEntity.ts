@@ -24,7 +24,8 @@ import {
 import { ChannelAlreadyExists, ChannelNotFound, ChannelUnavailable, Forbidden, NotAMember } from "../../domain/Errors.ts"
 import { ChannelId, messageIdOf, type UserId } from "../../domain/Ids.ts"
 import { GroupCommitWriter } from "../messaging/GroupCommitWriter.ts"
-import { MessageStore } from "../messaging/MessageStore.ts"
+import type { ChannelFenced } from "../messaging/ChannelFenced.ts"
+import { CREATED_EPOCH, MessageStore } from "../messaging/MessageStore.ts"
 
 /** Tuning of the Channel entity. */
 export class ChannelSettings extends Context.Reference<ChannelSettings>()("plexichat/ChannelSettings", {
@@ -53,6 +54,8 @@ const dedupeKey = (authorId: string, clientMsgId: string) => `${authorId}\u0000$
 interface Live {
   readonly _tag: "Live"
   channel: Channel
+  /** The fencing token this incarnation holds: every write carries it (see MessageStore.claimChannel). */
+  readonly epoch: number
   members: Map<UserId, Member>
   /** seq of the last committed message. */
   head: number
@@ -89,16 +92,21 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
    * request rebuilds it from Postgres. Only serial handlers write, so no other
    * write is in flight when this runs.
    */
-  const writeFailed = (error: SqlError) => {
+  const writeFailed = (error: SqlError | ChannelFenced) => {
     state = { _tag: "Unloaded" }
-    return Effect.zipRight(
-      Effect.logWarning("channel store write failed", error),
-      Effect.fail(unavailable("store unavailable; a retry with the same clientMsgId is safe"))
-    )
+    return error._tag === "ChannelFenced"
+      ? Effect.zipRight(
+        Effect.logWarning("channel write fenced: a newer owner claimed the channel; state dropped", { epoch: error.epoch }),
+        Effect.fail(unavailable("the channel moved to another owner; a retry with the same clientMsgId is safe"))
+      )
+      : Effect.zipRight(
+        Effect.logWarning("channel store write failed", error),
+        Effect.fail(unavailable("store unavailable; a retry with the same clientMsgId is safe"))
+      )
   }
 
   const load = Effect.gen(function*() {
-    const found = yield* store.loadChannel(channelId)
+    const found = yield* store.claimChannel(channelId)
     if (Option.isNone(found)) return { _tag: "Absent" } satisfies Absent as Live | Absent
     // The newest messages also give the head (seqs are gap-free, so the last one is the max).
     const recent = yield* store.recent(channelId, Math.max(settings.windowSize, settings.dedupeLoad))
@@ -107,8 +115,9 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
     for (const m of recent) dedupe.set(dedupeKey(m.authorId, m.clientMsgId), m.seq)
     const live: Live = {
       _tag: "Live",
-      channel: found.value,
-      members: new Map(found.value.members.map((m) => [m.userId, m])),
+      channel: found.value.channel,
+      epoch: found.value.epoch,
+      members: new Map(found.value.channel.members.map((m) => [m.userId, m])),
       head,
       window: recent.slice(-settings.windowSize),
       dedupe,
@@ -285,7 +294,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
       outcomes[i] = { _tag: "Accepted", message: fresh[fresh.length - 1]!, duplicate: false }
     }
     if (fresh.length > 0) {
-      yield* persist(writer.write(fresh), () => {
+      yield* persist(writer.write(channelId, s.epoch, fresh), () => {
         s.head += fresh.length
         remember(s, fresh)
         return Effect.zipRight(PubSub.publish(feed, { head: s.head, messages: fresh }), Effect.sync(() => {
@@ -314,7 +323,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
    * success (a failure, a defect, an interruption from below) drops the state.
    */
   const persist = <A, B>(
-    write: Effect.Effect<A, SqlError>,
+    write: Effect.Effect<A, SqlError | ChannelFenced>,
     apply: (a: A) => Effect.Effect<B>
   ): Effect.Effect<B, ChannelUnavailable> =>
     Effect.uninterruptible(
@@ -349,6 +358,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
               ? {
                 _tag: "Live",
                 channel,
+                epoch: CREATED_EPOCH,
                 members: new Map(channel.members.map((m) => [m.userId, m])),
                 head: 0,
                 window: [],
@@ -369,7 +379,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
         if (s.channel.visibility === "private") {
           return yield* new Forbidden({ message: "private channel: ask an owner or admin to add you" })
         }
-        return yield* persist(store.upsertMember(channelId, payload.userId, "member"), () =>
+        return yield* persist(store.upsertMember(channelId, s.epoch, payload.userId, "member", Date.now()), () =>
           Effect.sync(() => {
             s.members.set(payload.userId, { userId: payload.userId, role: "member" })
             return publicView(s)
@@ -385,7 +395,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
         if (payload.role === "owner" && actor.role !== "owner") {
           return yield* new Forbidden({ message: "only an owner can add an owner" })
         }
-        return yield* persist(store.upsertMember(channelId, payload.userId, payload.role), () =>
+        return yield* persist(store.upsertMember(channelId, s.epoch, payload.userId, payload.role, Date.now()), () =>
           Effect.sync(() => {
             s.members.set(payload.userId, { userId: payload.userId, role: payload.role })
             return publicView(s)
@@ -404,7 +414,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
           yield* announce
           return yield* new NotAMember({ channelId, userId: payload.userId })
         }
-        return yield* persist(store.removeMember(channelId, payload.userId), () =>
+        return yield* persist(store.removeMember(channelId, s.epoch, payload.userId), () =>
           Effect.sync(() => s.members.delete(payload.userId)).pipe(Effect.zipRight(announce), Effect.map(() => publicView(s))))
       })),
 
