@@ -8,7 +8,7 @@
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import { Schema } from "effect"
-import { ChannelAlreadyExists, ChannelNotFound, ChannelUnavailable, Forbidden, NotAMember } from "./Errors.ts"
+import { ChannelAlreadyExists, ChannelNotFound, ChannelUnavailable, Forbidden, InvalidRequest, NotAMember } from "./Errors.ts"
 import { ChannelId, MessageId, Seq, UserId } from "./Ids.ts"
 import { StorableText } from "./Text.ts"
 
@@ -63,10 +63,16 @@ export const PostItem = Schema.Struct({
 })
 export type PostItem = typeof PostItem.Type
 
-/** The outcome of one item of a batch: the committed message (the original one for a retry) or why it was refused. */
+/**
+ * The outcome of one item of a batch: the committed message (the original
+ * one for a retry) or why it was refused: `NotAMember` (the author is not in
+ * the channel) or `InvalidRequest` (the store refused this item's values;
+ * the other items of the batch are not affected, and a retry of the same
+ * item would be refused again).
+ */
 export const PostOutcome = Schema.Union(
   Schema.TaggedStruct("Accepted", { message: Message, duplicate: Schema.Boolean }),
-  Schema.TaggedStruct("Rejected", { error: NotAMember })
+  Schema.TaggedStruct("Rejected", { error: Schema.Union(NotAMember, InvalidRequest) })
 )
 export type PostOutcome = typeof PostOutcome.Type
 
@@ -119,8 +125,11 @@ export const Leave = Rpc.make("Leave", {
 /**
  * Posts a batch of messages, in order. Each item is checked for membership,
  * deduped on `(authorId, clientMsgId)`, given the next seq and committed;
- * the reply comes only after the commit. The whole batch fails with
- * `ChannelUnavailable` when nothing could be committed.
+ * the reply comes only after the commit. An item the store refuses is
+ * `Rejected` with `InvalidRequest` and the others still commit, gap-free.
+ * The whole batch fails with `ChannelUnavailable` when nothing could be
+ * committed (store down, the channel moved to another owner): a retry with
+ * the same clientMsgIds is safe.
  */
 export const Post = Rpc.make("Post", {
   payload: { items: Schema.Array(PostItem) },

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto"
 import { Cause, Context, Effect, Either, Exit, Layer, Option } from "effect"
 import { ChannelEntity, type Message, type Role, type Visibility } from "../../domain/Channel.ts"
-import { ChannelUnavailable, type NotAMember, type ServiceUnavailable } from "../../domain/Errors.ts"
+import { ChannelUnavailable, type InvalidRequest, type NotAMember, type ServiceUnavailable } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
 import { type User, UserEntity } from "../../domain/User.ts"
 import { channelTransport, serviceTransport } from "../messaging/ClusterTransport.ts"
@@ -66,7 +66,7 @@ const make = Effect.gen(function*() {
     channelId: ChannelId,
     clientMsgId: string,
     body: string,
-    done: (result: Either.Either<Message, PostFailure | NotAMember>) => void
+    done: (result: Either.Either<Message, PostFailure | NotAMember | InvalidRequest>) => void
   ) =>
     outbox.submit(channelId, { authorId: userId, clientMsgId, body }, (exit) => {
       if (Exit.isSuccess(exit)) {
@@ -79,7 +79,7 @@ const make = Effect.gen(function*() {
     })
 
   const post = (userId: UserId, channelId: ChannelId, clientMsgId: string, body: string) =>
-    Effect.async<Message, PostFailure | NotAMember>((resume) =>
+    Effect.async<Message, PostFailure | NotAMember | InvalidRequest>((resume) =>
       submit(userId, channelId, clientMsgId, body, (result) => resume(result))
     )
 

@@ -23,7 +23,7 @@ import { type Channel, ChannelEntity, type Create, type Message, type PostItem }
 import { ChannelAlreadyExists, type ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
 import { GroupCommitWriter } from "../messaging/GroupCommitWriter.ts"
-import { CREATED_EPOCH, MessageStore } from "../messaging/MessageStore.ts"
+import { CREATED_EPOCH, isRowRefused, MessageStore } from "../messaging/MessageStore.ts"
 import { type ChannelFeed, makeFeed } from "./channel/ChannelFeed.ts"
 import { makeGuards, type Guards } from "./channel/ChannelGuards.ts"
 import { created, fromWindow, type Live, publicView } from "./channel/ChannelState.ts"
@@ -154,7 +154,15 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
     liveSerial: cell.liveSerial,
     readFailed: parts.guards.readFailed,
     between,
-    commit: (s, rows, apply) => parts.guards.persist(writer.write(parts.channelId, s.epoch, rows), apply),
+    commit: (s, rows, apply) =>
+      parts.guards.persist(
+        writer.write(parts.channelId, s.epoch, rows).pipe(
+          Effect.as(true),
+          // Refused for its values: nothing was committed, so the state stays as it is.
+          Effect.catchIf((e) => e._tag === "SqlError" && isRowRefused(e), () => Effect.succeed(false))
+        ),
+        (committed) => committed ? Effect.as(apply(), true) : Effect.succeed(false)
+      ),
     published: feed.published
   })
 

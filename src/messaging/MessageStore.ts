@@ -57,6 +57,20 @@ export interface StoredUser {
   readonly channels: ReadonlyArray<ChannelId>
 }
 
+/**
+ * True when Postgres refused the statement because of a value in it (an
+ * invalid character or byte sequence, a value out of range, a CHECK or NOT
+ * NULL constraint, a value too large): the statement did not commit, and
+ * the same rows would be refused again. Uniqueness violations are not among
+ * them (they mean stale state), nor are connection or server failures,
+ * whose outcome is unknown.
+ */
+export const isRowRefused = (error: SqlError): boolean => {
+  const code = (error.cause as { readonly code?: unknown } | null | undefined)?.code
+  if (typeof code !== "string") return false
+  return code.startsWith("22") || code === "23502" || code === "23514" || code.startsWith("54")
+}
+
 const distinctFences = (requests: ReadonlyArray<FencedRows>): ReadonlyArray<FencedRows> => {
   const seen = new Map<string, FencedRows>()
   for (const r of requests) seen.set(`${r.channelId}\u0000${r.epoch}`, r)
