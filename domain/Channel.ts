@@ -108,18 +108,27 @@ export const Join = Rpc.make("Join", {
   error: Schema.Union(ChannelNotFound, Forbidden, ChannelUnavailable)
 })
 
-/** An owner or admin adds a member to the channel (idempotent). */
+/**
+ * An owner or admin adds a member to the channel or sets a member's role
+ * (idempotent). `Forbidden` when the actor is a plain member, when an admin
+ * makes an owner or changes an owner's role, and when the change would leave
+ * the channel without an owner.
+ */
 export const AddMember = Rpc.make("AddMember", {
   payload: { actorId: UserId, userId: UserId, role: Role },
   success: Channel,
   error: Schema.Union(ChannelNotFound, Forbidden, NotAMember, ChannelUnavailable)
 })
 
-/** Leaves the channel. Fails with `NotAMember` when the user was not in it. */
+/**
+ * Leaves the channel. Fails with `NotAMember` when the user was not in it,
+ * and with `Forbidden` when the user is the last owner and other members
+ * remain (another member must be made an owner first).
+ */
 export const Leave = Rpc.make("Leave", {
   payload: { userId: UserId },
   success: Channel,
-  error: Schema.Union(ChannelNotFound, NotAMember, ChannelUnavailable)
+  error: Schema.Union(ChannelNotFound, NotAMember, Forbidden, ChannelUnavailable)
 })
 
 /**

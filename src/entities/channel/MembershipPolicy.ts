@@ -25,7 +25,18 @@ export const join = (s: Live, userId: UserId): Either.Either<Change, Forbidden> 
   return Either.right({ _tag: "Upsert", userId, role: "member" })
 }
 
-/** An owner or admin adds a member or sets a member's role. */
+/** The channel's owners. */
+const owners = (s: Live) => {
+  let n = 0
+  for (const m of s.members.values()) if (m.role === "owner") n++
+  return n
+}
+
+/**
+ * An owner or admin adds a member or sets a member's role (idempotent).
+ * Only an owner makes an owner or changes an owner's role, and a channel
+ * never loses its last owner: demoting the only owner is `Forbidden`.
+ */
 export const addMember = (
   s: Live,
   channelId: ChannelId,
@@ -36,14 +47,30 @@ export const addMember = (
   const actor = s.members.get(actorId)
   if (actor === undefined) return Either.left(new NotAMember({ channelId, userId: actorId }))
   if (actor.role === "member") return Either.left(new Forbidden({ message: "only owners and admins add members" }))
+  const current = s.members.get(userId)?.role
+  if (current === role) return Either.right(unchanged)
   if (role === "owner" && actor.role !== "owner") {
     return Either.left(new Forbidden({ message: "only an owner can add an owner" }))
+  }
+  if (current === "owner") {
+    if (actor.role !== "owner") return Either.left(new Forbidden({ message: "only an owner can change an owner's role" }))
+    if (owners(s) === 1) {
+      return Either.left(new Forbidden({ message: "a channel keeps at least one owner: make another member an owner first" }))
+    }
   }
   return Either.right({ _tag: "Upsert", userId, role })
 }
 
-/** A member leaves. */
-export const leave = (s: Live, channelId: ChannelId, userId: UserId): Either.Either<Change, NotAMember> => {
-  if (!s.members.has(userId)) return Either.left(new NotAMember({ channelId, userId }))
+/**
+ * A member leaves. The last owner cannot (`Forbidden`) while others remain:
+ * it must first make another member an owner. An owner alone in the channel
+ * may leave (the channel is then without members).
+ */
+export const leave = (s: Live, channelId: ChannelId, userId: UserId): Either.Either<Change, NotAMember | Forbidden> => {
+  const member = s.members.get(userId)
+  if (member === undefined) return Either.left(new NotAMember({ channelId, userId }))
+  if (member.role === "owner" && owners(s) === 1 && s.members.size > 1) {
+    return Either.left(new Forbidden({ message: "the last owner cannot leave: make another member an owner first" }))
+  }
   return Either.right({ _tag: "Remove", userId })
 }
