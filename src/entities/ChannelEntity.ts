@@ -48,11 +48,15 @@ export class ChannelSettings extends Context.Reference<ChannelSettings>()("plexi
 }) {}
 
 /**
- * Fault-injection point for supervision tests: runs before each Post batch
- * is handled. The default does nothing.
+ * Fault-injection points for supervision tests: `beforePost` runs before
+ * each Post batch is handled, `beforeRead` at the start of each forked
+ * handler (History, CheckReader, Subscribe). The defaults do nothing.
  */
 export class ChannelHooks extends Context.Reference<ChannelHooks>()("plexichat/ChannelHooks", {
-  defaultValue: () => ({ beforePost: (_items: ReadonlyArray<PostItem>): Effect.Effect<void> => Effect.void })
+  defaultValue: (): {
+    readonly beforePost: (items: ReadonlyArray<PostItem>) => Effect.Effect<void>
+    readonly beforeRead?: (rpc: "History" | "CheckReader" | "Subscribe") => Effect.Effect<void>
+  } => ({ beforePost: () => Effect.void })
 }) {}
 
 interface Parts {
@@ -147,6 +151,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
   const writer = yield* GroupCommitWriter
   const settings = yield* ChannelSettings
   const hooks = yield* ChannelHooks
+  const beforeRead = hooks.beforeRead ?? (() => Effect.void)
   const post = makePost({
     channelId: parts.channelId,
     store: parts.store,
@@ -184,15 +189,21 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
     Post: ({ payload }) => supervised(Effect.zipRight(hooks.beforePost(payload.items), post(payload.items))),
     History: ({ payload }) =>
       Rpc.fork(supervised(
-        Effect.flatMap(readable(parts, payload.readerId), (s) => between(s, payload.afterSeq, s.head, payload.limit)),
+        Effect.zipRight(
+          beforeRead("History"),
+          Effect.flatMap(readable(parts, payload.readerId), (s) => between(s, payload.afterSeq, s.head, payload.limit))
+        ),
         "forked"
       )),
     CheckReader: ({ payload }) =>
-      Rpc.fork(supervised(Effect.map(readable(parts, payload.readerId), (s) => ({ head: s.head })), "forked")),
+      Rpc.fork(supervised(
+        Effect.zipRight(beforeRead("CheckReader"), Effect.map(readable(parts, payload.readerId), (s) => ({ head: s.head }))),
+        "forked"
+      )),
     Info: () => supervised(Effect.map(cell.liveSerial, publicView)),
     Subscribe: ({ payload }) =>
       Rpc.fork(Stream.unwrapScoped(supervised(
-        Effect.flatMap(cell.live, (s) => feed.follow(s, payload.afterSeq, between)),
+        Effect.zipRight(beforeRead("Subscribe"), Effect.flatMap(cell.live, (s) => feed.follow(s, payload.afterSeq, between))),
         "forked"
       )))
   })
