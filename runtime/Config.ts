@@ -34,7 +34,6 @@ export interface PlexiConfigShape {
   readonly apiRateLimit: number
   readonly apiRateBurst: number
   readonly feedKeepAlive: Duration.Duration
-  readonly commitFlushers: number
   readonly logLevel: LogLevel.LogLevel
 }
 
@@ -76,7 +75,6 @@ export const config: Config.Config<PlexiConfigShape> = Config.all({
   ),
   apiRateBurst: Config.number("PLEXI_API_RATE_BURST").pipe(Config.withDefault(200)),
   feedKeepAlive: Config.duration("PLEXI_FEED_KEEPALIVE").pipe(Config.withDefault(Duration.seconds(1))),
-  commitFlushers: Config.integer("PLEXI_COMMIT_FLUSHERS").pipe(Config.withDefault(2)),
   logLevel: Config.logLevel("PLEXI_LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
 })
 

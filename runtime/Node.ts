@@ -9,7 +9,8 @@ import { ChatService } from "../src/api/ChatService.ts"
 import { NodeStatus } from "../src/api/NodeStatus.ts"
 import { RateLimiter } from "../src/api/RateLimiter.ts"
 import { DevTokens } from "../src/auth/DevTokens.ts"
-import { ChannelEntityLive, ChannelSettings } from "../src/entities/ChannelEntity.ts"
+import * as ChannelConfig from "../src/entities/ChannelConfig.ts"
+import { ChannelEntityLive } from "../src/entities/ChannelEntity.ts"
 import { UserEntityLive } from "../src/entities/UserEntity.ts"
 import { ChannelHub } from "../src/messaging/ChannelHub.ts"
 import { GroupCommitWriter } from "../src/messaging/GroupCommitWriter.ts"
@@ -34,16 +35,13 @@ const StoreLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) => {
 const NodeIdLive = Layer.effect(NodeId, Effect.map(PlexiConfig, (config) =>
   Option.getOrElse(config.nodeId, () => `${hostname()}:${config.port}`)))
 
-const ChannelSettingsLive = Layer.effect(ChannelSettings, Effect.map(PlexiConfig, (config) => ({
-  ...ChannelSettings.defaultValue(),
-  keepAliveMs: Duration.toMillis(config.feedKeepAlive)
-})))
+const ChannelConfigLive = ChannelConfig.layerFromEnv()
 
 const DevTokensLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
   DevTokens.layer({ secret: config.devTokenSecret, ttlMs: Duration.toMillis(config.devTokenTtl), issuing: config.devAuth })))
 
-const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, Database.Database), ([config, db]) =>
-  GroupCommitWriter.layer({ flushers: db.kind === "pglite" ? 1 : config.commitFlushers, maxBatchRows: 4000 })))
+const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelConfig, Database.Database), ([config, db]) =>
+  GroupCommitWriter.layer({ flushers: db.kind === "pglite" ? 1 : config.commitFlushers, maxBatchRows: config.maxBatchRows })))
 
 const HubLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) => {
   const keepAliveMs = Duration.toMillis(config.feedKeepAlive)
@@ -81,7 +79,7 @@ const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
 }))
 
 const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
-  Layer.provide([WriterLive, ChannelSettingsLive])
+  Layer.provide([Layer.provide(WriterLive, ChannelConfigLive), ChannelConfigLive])
 )
 
 const RateLimiterLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>

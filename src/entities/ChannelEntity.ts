@@ -18,34 +18,19 @@
  */
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
-import { Clock, Context, Effect, Either, Stream } from "effect"
+import { Clock, Context, Duration, Effect, Either, Stream } from "effect"
 import { type Channel, ChannelEntity, type Create, type Message, type PostItem } from "../../domain/Channel.ts"
 import { ChannelAlreadyExists, type ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
 import { GroupCommitWriter } from "../messaging/GroupCommitWriter.ts"
 import { CREATED_EPOCH, isRowRefused, MessageStore } from "../messaging/MessageStore.ts"
 import { type ChannelFeed, makeFeed } from "./channel/ChannelFeed.ts"
+import { ChannelConfig } from "./ChannelConfig.ts"
 import { makeGuards, type Guards } from "./channel/ChannelGuards.ts"
 import { created, fromWindow, type Live, publicView } from "./channel/ChannelState.ts"
 import { makeStateCell, type StateCell } from "./channel/ChannelStateCell.ts"
 import * as Membership from "./channel/MembershipPolicy.ts"
 import { makePost } from "./channel/PostHandler.ts"
-
-/** Tuning of the Channel entity. */
-export class ChannelSettings extends Context.Reference<ChannelSettings>()("plexichat/ChannelSettings", {
-  defaultValue: () => ({
-    /** Recent messages kept in memory to serve History and catch-ups without a query. */
-    windowSize: 512,
-    /** Idempotency keys loaded on activation; retries older than this are checked in Postgres. */
-    dedupeLoad: 4096,
-    /** Idempotency keys kept in memory at most. */
-    dedupeMax: 100_000,
-    /** How often followers get a keep-alive chunk, so they notice a dead owner. */
-    keepAliveMs: 1000,
-    /** Feed chunks buffered per follower. */
-    feedBuffer: 4096
-  })
-}) {}
 
 /**
  * Fault-injection points for supervision tests: `beforePost` runs before
@@ -130,9 +115,12 @@ const readable = ({ cell, channelId }: Parts, readerId: UserId) =>
 const makeParts = Effect.gen(function*() {
   const channelId = ChannelId.make((yield* Entity.CurrentAddress).entityId)
   const store = yield* MessageStore
-  const settings = yield* ChannelSettings
+  const settings = yield* ChannelConfig
   const guards = makeGuards(channelId, { drop: () => cell.drop(), requestRebuild: () => cell.requestRebuild() })
-  const feed = yield* makeFeed({ bufferSize: settings.feedBuffer, keepAliveMs: settings.keepAliveMs }, () => cell.isLive())
+  const feed = yield* makeFeed(
+    { bufferSize: settings.feedBuffer, keepAliveMs: Duration.toMillis(settings.feedKeepAlive) },
+    () => cell.isLive()
+  )
   const cell = makeStateCell(channelId, store, settings, guards.readFailed, (s) => {
     if (s._tag === "Live") feed.loaded(s.head)
   })
@@ -149,7 +137,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
   const parts = yield* makeParts
   const { cell, feed, guards: { supervised }, between } = parts
   const writer = yield* GroupCommitWriter
-  const settings = yield* ChannelSettings
+  const settings = yield* ChannelConfig
   const hooks = yield* ChannelHooks
   const beforeRead = hooks.beforeRead ?? (() => Effect.void)
   const post = makePost({
