@@ -23,6 +23,8 @@ const calls = makeStoreCalls()
 let crashNext: "History" | "CheckReader" | "Subscribe" | undefined
 /** The next INSERT commits, then fails as if its answer was lost. */
 let loseNextAnswer = false
+/** The next INSERT commits, then the write crashes (a defect). */
+let crashAfterNextInsert = false
 
 const stack = inMemoryCluster({
   // a tiny window, so that History reads Postgres
@@ -39,6 +41,10 @@ const stack = inMemoryCluster({
   },
   afterInsert: () =>
     Effect.suspend(() => {
+      if (crashAfterNextInsert) {
+        crashAfterNextInsert = false
+        return Effect.die(new Error("injected crash after commit"))
+      }
       if (!loseNextAnswer) return Effect.void
       loseNextAnswer = false
       return Effect.fail(new SqlError({ cause: new Error("connection lost after commit"), message: "Connection error" }))
@@ -117,6 +123,20 @@ layer(stack, { excludeTestServices: true, timeout: "60 seconds" })("ChannelEntit
         expect(calls.loadChannel).toBe(loads + 1) // the state was dropped and rebuilt
         expect(accepted(retry!)).toMatchObject({ duplicate: false, message: { seq: 3, clientMsgId: "x" } })
         expect((yield* storedMessages(sql, channelId)).map((m) => m.clientMsgId)).toEqual(["m1", "m2", "x"])
+      }))
+
+    it.effect("a crash during a write that committed drops the state: the next Post neither reuses the seq nor loses it", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { channel, channelId } = yield* channelWithMessages(2)
+        const loads = calls.loadChannel
+        crashAfterNextInsert = true
+        const failed = yield* Effect.flip(channel.Post({ items: [item("alice", "c")] }))
+        expect(failed).toMatchObject({ _tag: "ChannelUnavailable", reason: "restarted after a crash" })
+        const outcomes = yield* channel.Post({ items: [item("alice", "c"), item("alice", "d")] })
+        expect(calls.loadChannel).toBe(loads + 1)
+        expect(outcomes.map((o) => [accepted(o).message.seq, accepted(o).duplicate])).toEqual([[3, true], [4, false]])
+        expect((yield* storedMessages(sql, channelId)).map((m) => m.clientMsgId)).toEqual(["m1", "m2", "c", "d"])
       }))
 
     it.effect("a write that committed but whose answer was lost: the retry returns the original message", () =>
