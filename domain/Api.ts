@@ -66,11 +66,11 @@ export const AddMember = Rpc.make("AddMember", {
   error: Schema.Union(ChannelFailure, Forbidden, NotAMember)
 })
 
-/** Leaves a channel. */
+/** Leaves a channel. Fails with `Forbidden` for its last owner while other members remain. */
 export const LeaveChannel = Rpc.make("LeaveChannel", {
   payload: { channelId: ChannelId },
   success: Channel,
-  error: Schema.Union(ChannelFailure, NotAMember)
+  error: Schema.Union(ChannelFailure, NotAMember, Forbidden)
 })
 
 /** Posts a message; retrying with the same `clientMsgId` returns the original message. */

@@ -8,7 +8,7 @@
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import { Schema } from "effect"
-import { ChannelAlreadyExists, ChannelNotFound, ChannelUnavailable, Forbidden, NotAMember } from "./Errors.ts"
+import { ChannelAlreadyExists, ChannelNotFound, ChannelUnavailable, Forbidden, InvalidRequest, NotAMember } from "./Errors.ts"
 import { ChannelId, MessageId, Seq, UserId } from "./Ids.ts"
 import { StorableText } from "./Text.ts"
 
@@ -63,10 +63,16 @@ export const PostItem = Schema.Struct({
 })
 export type PostItem = typeof PostItem.Type
 
-/** The outcome of one item of a batch: the committed message (the original one for a retry) or why it was refused. */
+/**
+ * The outcome of one item of a batch: the committed message (the original
+ * one for a retry) or why it was refused: `NotAMember` (the author is not in
+ * the channel) or `InvalidRequest` (the store refused this item's values;
+ * the other items of the batch are not affected, and a retry of the same
+ * item would be refused again).
+ */
 export const PostOutcome = Schema.Union(
   Schema.TaggedStruct("Accepted", { message: Message, duplicate: Schema.Boolean }),
-  Schema.TaggedStruct("Rejected", { error: NotAMember })
+  Schema.TaggedStruct("Rejected", { error: Schema.Union(NotAMember, InvalidRequest) })
 )
 export type PostOutcome = typeof PostOutcome.Type
 
@@ -102,25 +108,37 @@ export const Join = Rpc.make("Join", {
   error: Schema.Union(ChannelNotFound, Forbidden, ChannelUnavailable)
 })
 
-/** An owner or admin adds a member to the channel (idempotent). */
+/**
+ * An owner or admin adds a member to the channel or sets a member's role
+ * (idempotent). `Forbidden` when the actor is a plain member, when an admin
+ * makes an owner or changes an owner's role, and when the change would leave
+ * the channel without an owner.
+ */
 export const AddMember = Rpc.make("AddMember", {
   payload: { actorId: UserId, userId: UserId, role: Role },
   success: Channel,
   error: Schema.Union(ChannelNotFound, Forbidden, NotAMember, ChannelUnavailable)
 })
 
-/** Leaves the channel. Fails with `NotAMember` when the user was not in it. */
+/**
+ * Leaves the channel. Fails with `NotAMember` when the user was not in it,
+ * and with `Forbidden` when the user is the last owner and other members
+ * remain (another member must be made an owner first).
+ */
 export const Leave = Rpc.make("Leave", {
   payload: { userId: UserId },
   success: Channel,
-  error: Schema.Union(ChannelNotFound, NotAMember, ChannelUnavailable)
+  error: Schema.Union(ChannelNotFound, NotAMember, Forbidden, ChannelUnavailable)
 })
 
 /**
  * Posts a batch of messages, in order. Each item is checked for membership,
  * deduped on `(authorId, clientMsgId)`, given the next seq and committed;
- * the reply comes only after the commit. The whole batch fails with
- * `ChannelUnavailable` when nothing could be committed.
+ * the reply comes only after the commit. An item the store refuses is
+ * `Rejected` with `InvalidRequest` and the others still commit, gap-free.
+ * The whole batch fails with `ChannelUnavailable` when nothing could be
+ * committed (store down, the channel moved to another owner): a retry with
+ * the same clientMsgIds is safe.
  */
 export const Post = Rpc.make("Post", {
   payload: { items: Schema.Array(PostItem) },

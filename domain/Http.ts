@@ -103,7 +103,7 @@ export class ChannelsApi extends HttpApiGroup.make("channels")
       .addError(Forbidden)
       .addError(NotAMember)
   )
-  .add(HttpApiEndpoint.post("leave")`/channels/${channelId}/leave`.addSuccess(Channel).addError(NotAMember))
+  .add(HttpApiEndpoint.post("leave")`/channels/${channelId}/leave`.addSuccess(Channel).addError(NotAMember).addError(Forbidden))
   .add(
     HttpApiEndpoint.post("post")`/channels/${channelId}/messages`
       .setPayload(Schema.Struct({ clientMsgId: ClientMsgId, body: MessageBody }))

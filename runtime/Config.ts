@@ -20,8 +20,6 @@ export interface PlexiConfigShape {
   readonly devAuth: boolean
   readonly devTokenSecret: Redacted.Redacted<string>
   readonly devTokenTtl: Duration.Duration
-  readonly feedKeepAlive: Duration.Duration
-  readonly commitFlushers: number
   readonly logLevel: LogLevel.LogLevel
 }
 
@@ -45,8 +43,6 @@ export const config: Config.Config<PlexiConfigShape> = Config.all({
   ),
   devTokenTtl: Config.duration("PLEXI_DEV_TOKEN_TTL").pipe(Config.withDefault(Duration.hours(12))),
 
-  feedKeepAlive: Config.duration("PLEXI_FEED_KEEPALIVE").pipe(Config.withDefault(Duration.seconds(1))),
-  commitFlushers: Config.integer("PLEXI_COMMIT_FLUSHERS").pipe(Config.withDefault(2)),
   logLevel: Config.logLevel("PLEXI_LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
 })
 

@@ -9,7 +9,8 @@ import { ChatService } from "../src/api/ChatService.ts"
 import { NodeStatus } from "../src/api/NodeStatus.ts"
 import { RateLimiter } from "../src/api/RateLimiter.ts"
 import { DevTokens } from "../src/auth/DevTokens.ts"
-import { ChannelEntityLive, ChannelSettings } from "../src/entities/ChannelEntity.ts"
+import * as ChannelConfig from "../src/entities/ChannelConfig.ts"
+import { ChannelEntityLive } from "../src/entities/ChannelEntity.ts"
 import { UserEntityLive } from "../src/entities/UserEntity.ts"
 import { ChannelHub } from "../src/messaging/ChannelHub.ts"
 import { GroupCommitWriter } from "../src/messaging/GroupCommitWriter.ts"
@@ -40,19 +41,14 @@ const StoreLive = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, ClusterC
 const NodeIdLive = Layer.effect(NodeId, Effect.map(PlexiConfig, (config) =>
   Option.getOrElse(config.nodeId, () => `${hostname()}:${config.port}`)))
 
-const ChannelSettingsLive = Layer.effect(ChannelSettings, Effect.map(PlexiConfig, (config) => ({
-  ...ChannelSettings.defaultValue(),
-  keepAliveMs: Duration.toMillis(config.feedKeepAlive)
-})))
-
 const DevTokensLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
   DevTokens.layer({ secret: config.devTokenSecret, ttlMs: Duration.toMillis(config.devTokenTtl), issuing: config.devAuth })))
 
-const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, Database.Database), ([config, db]) =>
-  GroupCommitWriter.layer({ flushers: db.kind === "pglite" ? 1 : config.commitFlushers, maxBatchRows: 4000 })))
+const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelConfig, Database.Database), ([config, db]) =>
+  GroupCommitWriter.layer({ flushers: db.kind === "pglite" ? 1 : config.commitFlushers, maxBatchRows: config.maxBatchRows })))
 
-const HubLive = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, HubConfig.HubConfig), ([config, hub]) =>
-  ChannelHub.layer(HubConfig.hubOptions(hub, config.feedKeepAlive))))
+const HubLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelConfig, HubConfig.HubConfig), ([channel, hub]) =>
+  ChannelHub.layer(HubConfig.hubOptions(hub, channel.feedKeepAlive))))
 
 const OutboxLive = Layer.unwrapEffect(Effect.map(HubConfig.HubConfig, (hub) => PostOutbox.layer(HubConfig.outboxOptions(hub))))
 
@@ -88,7 +84,7 @@ const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
 }))
 
 const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
-  Layer.provide([WriterLive, ChannelSettingsLive])
+  Layer.provide(WriterLive)
 )
 
 const RateLimiterLive = Layer.unwrapEffect(Effect.map(HttpConfig, (http) =>
@@ -96,8 +92,17 @@ const RateLimiterLive = Layer.unwrapEffect(Effect.map(HttpConfig, (http) =>
 
 const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, DevTokensLive, RateLimiterLive).pipe(
   Layer.provideMerge(HubLive),
-  Layer.provide([OutboxLive, FanOutLive]),
-  Layer.provide(HubConfig.layerFromEnv())
+  Layer.provide([OutboxLive, FanOutLive])
+)
+
+/** Every unit's settings, read and validated at start: a bad value stops the node naming its variable. */
+const SettingsLive = Layer.mergeAll(
+  PlexiConfig.layer,
+  ClusterConfig.layerFromEnv,
+  WsConfig.layerFromEnv,
+  Layer.orDie(HttpConfigFromEnv),
+  ChannelConfig.layerFromEnv(),
+  HubConfig.layerFromEnv()
 )
 
 /**
@@ -114,6 +119,5 @@ export const NodeLive = PortFile.layer.pipe(
   Layer.provideMerge(Cluster.layer),
   Layer.provideMerge(StoreLive),
   Layer.provideMerge(RunnerSocket.layer),
-  Layer.provideMerge(Layer.mergeAll(PlexiConfig.layer, ClusterConfig.layerFromEnv, WsConfig.layerFromEnv)),
-  Layer.provideMerge(Layer.orDie(HttpConfigFromEnv))
+  Layer.provideMerge(SettingsLive)
 )

@@ -42,6 +42,15 @@ const migrations = {
       PRIMARY KEY (channel_id, seq),
       UNIQUE (channel_id, author_id, client_msg_id)
     )`
+  }),
+  /**
+   * Fencing token of a channel's owner: each new incarnation of a Channel
+   * entity increments it when it loads, and every write it makes carries the
+   * value it got, so a stale owner (stalled, partitioned) cannot write.
+   */
+  "0002_channel_owner_epoch": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`ALTER TABLE plexi_channels ADD COLUMN owner_epoch bigint NOT NULL DEFAULT 0`
   })
 }
 

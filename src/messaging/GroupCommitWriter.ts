@@ -7,12 +7,16 @@
  *
  * A request is acknowledged only after its rows committed. When a combined
  * batch fails, each request in it is retried on its own, so one bad request
- * never fails (or partially writes) another's rows.
+ * never fails (or partially writes) another's rows. A request whose channel
+ * was claimed by a newer owner fails `ChannelFenced` and writes nothing; the
+ * others in its batch are unaffected.
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Deferred, Effect, Exit, Layer, Queue } from "effect"
 import type { Message } from "../../domain/Channel.ts"
-import { MessageStore } from "./MessageStore.ts"
+import type { ChannelId } from "../../domain/Ids.ts"
+import { ChannelFenced } from "./ChannelFenced.ts"
+import { type FencedRows, MessageStore } from "./MessageStore.ts"
 
 export interface GroupCommitOptions {
   /** Flushers running at once; each holds one connection while it writes. */
@@ -21,21 +25,52 @@ export interface GroupCommitOptions {
   readonly maxBatchRows: number
 }
 
-interface Pending {
-  readonly rows: ReadonlyArray<Message>
-  readonly done: Deferred.Deferred<void, SqlError>
+export type WriteError = SqlError | ChannelFenced
+
+interface Pending extends FencedRows {
+  readonly done: Deferred.Deferred<void, WriteError>
 }
 
+const outcome = (p: Pending, written: boolean): Exit.Exit<void, WriteError> =>
+  written ? Exit.void : Exit.fail(new ChannelFenced({ channelId: p.channelId, epoch: p.epoch }))
+
 export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter")<GroupCommitWriter, {
-  /** Commits the rows (one channel's batch); resolves after the commit. */
-  readonly write: (rows: ReadonlyArray<Message>) => Effect.Effect<void, SqlError>
+  /**
+   * Commits the rows of one request (one channel's batch), only while the
+   * channel still has `epoch`; resolves after the commit.
+   */
+  readonly write: (channelId: ChannelId, epoch: number, rows: ReadonlyArray<Message>) => Effect.Effect<void, WriteError>
+  /** Requests waiting for a flusher (not counting those being written). */
+  readonly backlog: Effect.Effect<number>
 }>() {
   static readonly make = Effect.fnUntraced(function*(options: GroupCommitOptions) {
     const store = yield* MessageStore
-    const queue = yield* Effect.acquireRelease(Queue.unbounded<Pending>(), Queue.shutdown)
+    const queue = yield* Queue.unbounded<Pending>()
+    // Requests still queued when the writer stops are failed, never left waiting.
+    yield* Effect.addFinalizer(() =>
+      Effect.flatMap(Queue.takeAll(queue), (left) =>
+        Effect.forEach(left, (p) => Deferred.interrupt(p.done), { discard: true })
+      ).pipe(Effect.zipRight(Queue.shutdown(queue)))
+    )
 
-    const complete = (batch: ReadonlyArray<Pending>, exit: Exit.Exit<void, SqlError>) =>
-      Effect.forEach(batch, (p) => Deferred.done(p.done, exit), { discard: true })
+    /** Writes `batch` as one statement; on failure, each request on its own. */
+    const writeBatch = (batch: ReadonlyArray<Pending>) =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(store.insertMessages(batch))
+        if (Exit.isSuccess(exit)) {
+          for (let i = 0; i < batch.length; i++) yield* Deferred.done(batch[i]!.done, outcome(batch[i]!, exit.value[i]!))
+          return
+        }
+        if (batch.length === 1) return yield* Deferred.done(batch[0]!.done, Exit.asVoid(exit))
+        // Isolate the failure: every request commits or fails on its own.
+        yield* Effect.forEach(batch, (p) =>
+          Effect.exit(store.insertMessages([p])).pipe(
+            Effect.flatMap((own) => Deferred.done(p.done, Exit.isSuccess(own) ? outcome(p, own.value[0]!) : Exit.asVoid(own)))
+          ), { discard: true })
+      }).pipe(
+        // A flusher stopped mid-write still answers its batch (the outcome is then unknown to the caller).
+        Effect.onInterrupt(() => Effect.forEach(batch, (p) => Deferred.interrupt(p.done), { discard: true }))
+      )
 
     /** One flusher: takes what is queued, writes it as one INSERT, acknowledges. */
     const flusher = Effect.suspend(() => {
@@ -58,27 +93,23 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
           batch.push(next.value)
           rows += next.value.rows.length
         }
-        const all = batch.length === 1 ? first.rows : batch.flatMap((p) => p.rows)
-        const exit = yield* Effect.exit(store.insertMessages(all))
-        if (Exit.isSuccess(exit) || batch.length === 1) return yield* complete(batch, exit)
-        // Isolate the failure: every request commits or fails on its own.
-        yield* Effect.forEach(batch, (p) =>
-          Effect.exit(store.insertMessages(p.rows)).pipe(
-            Effect.flatMap((own) => Deferred.done(p.done, own))
-          ), { discard: true })
+        yield* writeBatch(batch)
       })
 
-      return Effect.forever(flushOnce)
+      return Effect.forever(flushOnce).pipe(
+        Effect.onInterrupt(() => carried === undefined ? Effect.void : Deferred.interrupt(carried.done))
+      )
     })
 
     yield* Effect.replicateEffect(Effect.forkScoped(flusher), options.flushers)
 
     return GroupCommitWriter.of({
-      write: (rows) =>
+      write: (channelId, epoch, rows) =>
         rows.length === 0 ? Effect.void : Effect.flatMap(
-          Deferred.make<void, SqlError>(),
-          (done) => Effect.zipRight(Queue.offer(queue, { rows, done }), Deferred.await(done))
-        )
+          Deferred.make<void, WriteError>(),
+          (done) => Effect.zipRight(Queue.offer(queue, { channelId, epoch, rows, done }), Deferred.await(done))
+        ),
+      backlog: Queue.size(queue)
     })
   })
 

@@ -119,7 +119,7 @@ describe("Postgres integration", () => {
       expect(names).toContain("cluster_runners")
       expect(names).toContain("cluster_messages")
       const applied = yield* sql<{ n: string | number }>`SELECT count(*) AS n FROM plexi_migrations`
-      expect(Number(applied[0]!.n)).toBe(1)
+      expect(Number(applied[0]!.n)).toBe(2)
     }), { timeout: 60_000 })
 
   it.scopedLive("a retry older than the in-memory dedupe window is still deduped after a restart", () =>

@@ -7,7 +7,7 @@
  * Cluster timers never fire under TestClock, so every test runs live.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Layer, Logger, LogLevel, Stream } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Stream } from "effect"
 import type { Message } from "../../domain/Channel.ts"
 import { ChannelHub } from "../../src/messaging/ChannelHub.ts"
 import { HubHooks } from "../../src/messaging/HubHooks.ts"
@@ -91,7 +91,7 @@ describe("ChannelHub", () => {
       expect(logs).toContainEqual(["channel feed reopening", { channelId, reason: "FeedGap" }])
       attached.release()
     }).pipe(
-      Effect.provide(edgeStack({ record, hubContext: hooks, settings: { keepAliveMs: 60_000 } })),
+      Effect.provide(edgeStack({ record, hubContext: hooks, settings: { feedKeepAlive: Duration.seconds(60) } })),
       Effect.provide(capture),
       Logger.withMinimumLogLevel(LogLevel.Debug)
     )

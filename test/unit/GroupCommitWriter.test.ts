@@ -1,15 +1,16 @@
 /**
  * The group-commit writer over an in-memory PGlite, with the real
  * MessageStore wrapped so that every INSERT statement is counted (and can be
- * held back with a gate, to line requests up into one batch).
+ * held back with a gate, to line requests up into one batch). Tests wait for
+ * conditions (the writer's backlog, arrivals at the gate), never for time.
  */
 import { describe, expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Deferred, Effect, Exit, Fiber, Layer } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Schedule } from "effect"
 import type { Message } from "../../domain/Channel.ts"
 import { ChannelId, messageIdOf, UserId } from "../../domain/Ids.ts"
 import { GroupCommitWriter } from "../../src/messaging/GroupCommitWriter.ts"
-import { MessageStore } from "../../src/messaging/MessageStore.ts"
+import { CREATED_EPOCH, MessageStore } from "../../src/messaging/MessageStore.ts"
 import { migrated, pgliteMemory } from "../fixtures/InMemoryCluster.ts"
 
 /** Rows carried by each INSERT statement, in order. */
@@ -18,19 +19,22 @@ const statements: Array<number> = []
 let gate: Deferred.Deferred<void> | undefined
 /** Resolved when an INSERT reaches the gate. */
 let reachedGate: Deferred.Deferred<void> | undefined
+/** INSERTs that reached the gate since it was set. */
+let arrivals = 0
 
 const SpyStore = Layer.effect(
   MessageStore,
   Effect.map(MessageStore, (real) =>
     MessageStore.make({
       ...real,
-      insertMessages: (rows) =>
+      insertMessages: (requests) =>
         Effect.suspend(() => {
-          statements.push(rows.length)
+          statements.push(requests.reduce((n, r) => n + r.rows.length, 0))
           const waiting = gate
           if (waiting === undefined) return Effect.void
+          arrivals++
           return Effect.zipRight(reachedGate ? Deferred.succeed(reachedGate, undefined) : Effect.void, Deferred.await(waiting))
-        }).pipe(Effect.zipRight(real.insertMessages(rows)))
+        }).pipe(Effect.zipRight(real.insertMessages(requests)))
     }))
 ).pipe(Layer.provide(MessageStore.Default))
 
@@ -42,7 +46,33 @@ const TestLayer = GroupCommitWriter.layer({ flushers: 1, maxBatchRows: MAX_BATCH
 )
 
 let channels = 0
-const freshChannel = () => ChannelId.make(`gcw_${channels++}`)
+/** A new channel row (the writer only writes to channels that exist, with their epoch). */
+const freshChannel = Effect.fnUntraced(function*() {
+  const store = yield* MessageStore
+  const id = ChannelId.make(`gcw_${channels++}`)
+  yield* store.createChannel({ id, name: "gcw", visibility: "public", createdBy: UserId.make("alice"), createdAt: 0, members: [] })
+  return id
+})
+const freshChannels = (n: number) => Effect.all(Array.from({ length: n }, () => freshChannel()))
+
+/** Writes one request's rows (all of one channel) with the creator's epoch. */
+const write = (rows: ReadonlyArray<Message>) =>
+  Effect.flatMap(GroupCommitWriter, (writer) => writer.write(rows[0]?.channelId ?? ChannelId.make("none"), CREATED_EPOCH, rows))
+
+/** Waits until `n` requests are queued behind the flushers. */
+const backlogReaches = (n: number) =>
+  Effect.flatMap(GroupCommitWriter, (writer) =>
+    writer.backlog.pipe(
+      Effect.repeat({ schedule: Schedule.spaced("2 millis"), until: (size) => size >= n }),
+      Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`backlog never reached ${n}`) })
+    ))
+
+/** Waits until `n` INSERTs are held at the gate. */
+const arrivalsReach = (n: number) =>
+  Effect.sync(() => arrivals).pipe(
+    Effect.repeat({ schedule: Schedule.spaced("2 millis"), until: (count) => count >= n }),
+    Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`${n} INSERTs never reached the gate`) })
+  )
 
 const message = (channelId: ChannelId, seq: number, clientMsgId = `m${seq}`): Message => ({
   id: messageIdOf(channelId, seq),
@@ -68,6 +98,7 @@ const seqsOf = (sql: SqlClient.SqlClient, channelId: ChannelId) =>
 const holdFlusher = Effect.gen(function*() {
   gate = yield* Deferred.make<void>()
   reachedGate = yield* Deferred.make<void>()
+  arrivals = 0
   const reached = reachedGate
   const open = gate
   return {
@@ -83,10 +114,9 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
   describe("batching", () => {
     it.effect("concurrent writes from many callers share INSERT statements", () =>
       Effect.gen(function*() {
-        const writer = yield* GroupCommitWriter
         const sql = yield* SqlClient.SqlClient
         const requests = 200
-        const channelIds = Array.from({ length: 10 }, freshChannel)
+        const channelIds = yield* freshChannels(10)
         const before = statements.length
         // caller i writes seq (i div 10) + 1 of channel (i mod 10): two rows for every third caller
         yield* Effect.forEach(
@@ -94,7 +124,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
           (i) => {
             const channelId = channelIds[i % 10]!
             const base = Math.floor(i / 10) * 2 + 1
-            return writer.write(i % 3 === 0 ? [message(channelId, base), message(channelId, base + 1)] : [message(channelId, base)])
+            return write(i % 3 === 0 ? [message(channelId, base), message(channelId, base + 1)] : [message(channelId, base)])
           },
           { concurrency: "unbounded", discard: true }
         )
@@ -110,21 +140,20 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
 
     it.effect("requests queued behind a running INSERT go out together, up to maxBatchRows", () =>
       Effect.gen(function*() {
-        const writer = yield* GroupCommitWriter
         const sql = yield* SqlClient.SqlClient
-        const channelId = freshChannel()
+        const channelId = yield* freshChannel()
         const hold = yield* holdFlusher
         const before = statements.length
-        const first = yield* Effect.fork(writer.write([message(channelId, 1)]))
+        const first = yield* Effect.fork(write([message(channelId, 1)]))
         yield* hold.reached
         const queued = 120
         const rest = yield* Effect.fork(Effect.forEach(
           Array.from({ length: queued }, (_, i) => i + 2),
-          (seq) => writer.write([message(channelId, seq)]),
+          (seq) => write([message(channelId, seq)]),
           { concurrency: "unbounded", discard: true }
         ))
-        // let every caller enqueue while the flusher is held
-        yield* Effect.sleep("300 millis")
+        // every caller enqueued while the flusher is held
+        yield* backlogReaches(queued)
         yield* hold.open
         yield* Fiber.join(first)
         yield* Fiber.join(rest)
@@ -136,19 +165,18 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
 
     it.effect("a request that would push a batch past maxBatchRows waits for the next INSERT", () =>
       Effect.gen(function*() {
-        const writer = yield* GroupCommitWriter
         const sql = yield* SqlClient.SqlClient
-        const channelA = freshChannel()
-        const channelB = freshChannel()
+        const channelA = yield* freshChannel()
+        const channelB = yield* freshChannel()
         const hold = yield* holdFlusher
         const before = statements.length
-        const first = yield* Effect.fork(writer.write([message(channelA, 1)]))
+        const first = yield* Effect.fork(write([message(channelA, 1)]))
         yield* hold.reached
         const rows = (channelId: ChannelId) => Array.from({ length: 30 }, (_, i) => message(channelId, i + 1))
-        const a = yield* Effect.fork(writer.write(rows(channelB)))
-        yield* Effect.sleep("50 millis")
-        const b = yield* Effect.fork(writer.write(rows(channelA).map((m) => message(channelA, m.seq + 1))))
-        yield* Effect.sleep("200 millis")
+        const a = yield* Effect.fork(write(rows(channelB)))
+        yield* backlogReaches(1)
+        const b = yield* Effect.fork(write(rows(channelA).map((m) => message(channelA, m.seq + 1))))
+        yield* backlogReaches(2)
         yield* hold.open
         yield* Fiber.join(first)
         yield* Fiber.join(a)
@@ -162,9 +190,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
 
     it.effect("an empty write returns at once without a statement", () =>
       Effect.gen(function*() {
-        const writer = yield* GroupCommitWriter
         const before = statements.length
-        yield* writer.write([])
+        yield* write([])
         expect(statements.length).toBe(before)
       }))
   })
@@ -172,13 +199,11 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
   describe("acknowledgement", () => {
     it.effect("a write returns only after its rows committed", () =>
       Effect.gen(function*() {
-        const writer = yield* GroupCommitWriter
         const sql = yield* SqlClient.SqlClient
-        const channelId = freshChannel()
+        const channelId = yield* freshChannel()
         const hold = yield* holdFlusher
-        const fiber = yield* Effect.fork(writer.write([message(channelId, 1), message(channelId, 2)]))
+        const fiber = yield* Effect.fork(write([message(channelId, 1), message(channelId, 2)]))
         yield* hold.reached
-        yield* Effect.sleep("50 millis")
         // the INSERT is held: the caller is still waiting and nothing is visible
         expect(fiber.unsafePoll()).toBeNull()
         expect(yield* countRows(sql, channelId)).toBe(0)
@@ -189,13 +214,12 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
 
     it.effect("every concurrent caller sees its own rows in the database when its write returns", () =>
       Effect.gen(function*() {
-        const writer = yield* GroupCommitWriter
         const sql = yield* SqlClient.SqlClient
-        const channelIds = Array.from({ length: 40 }, freshChannel)
+        const channelIds = yield* freshChannels(40)
         const visible = yield* Effect.forEach(
           channelIds,
           (channelId) =>
-            writer.write([message(channelId, 1), message(channelId, 2), message(channelId, 3)]).pipe(
+            write([message(channelId, 1), message(channelId, 2), message(channelId, 3)]).pipe(
               Effect.zipRight(countRows(sql, channelId))
             ),
           { concurrency: "unbounded" }
@@ -207,21 +231,20 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
   describe("isolation", () => {
     it.effect("a failing request fails only its own caller; the others in its batch commit", () =>
       Effect.gen(function*() {
-        const writer = yield* GroupCommitWriter
         const sql = yield* SqlClient.SqlClient
-        const channelId = freshChannel()
-        yield* writer.write([message(channelId, 1)])
+        const channelId = yield* freshChannel()
+        yield* write([message(channelId, 1)])
 
         const hold = yield* holdFlusher
         const before = statements.length
-        const blocker = yield* Effect.fork(writer.write([message(channelId, 2)]))
+        const blocker = yield* Effect.fork(write([message(channelId, 2)]))
         yield* hold.reached
         // queued behind the held INSERT, so they form one batch:
-        const good1 = yield* Effect.fork(Effect.exit(writer.write([message(channelId, 3), message(channelId, 4)])))
+        const good1 = yield* Effect.fork(Effect.exit(write([message(channelId, 3), message(channelId, 4)])))
         // seq 5 is fine but seq 1 already exists: the whole request must fail, and write neither row
-        const bad = yield* Effect.fork(Effect.exit(writer.write([message(channelId, 5, "fresh"), message(channelId, 1, "dup")])))
-        const good2 = yield* Effect.fork(Effect.exit(writer.write([message(channelId, 6)])))
-        yield* Effect.sleep("300 millis")
+        const bad = yield* Effect.fork(Effect.exit(write([message(channelId, 5, "fresh"), message(channelId, 1, "dup")])))
+        const good2 = yield* Effect.fork(Effect.exit(write([message(channelId, 6)])))
+        yield* backlogReaches(3)
         yield* hold.open
         yield* Fiber.join(blocker)
         const [g1, b, g2] = [yield* Fiber.join(good1), yield* Fiber.join(bad), yield* Fiber.join(good2)]
@@ -235,19 +258,53 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
         expect(yield* seqsOf(sql, channelId)).toEqual([1, 2, 3, 4, 6])
 
         // the writer keeps working after a failure
-        yield* writer.write([message(channelId, 5)])
+        yield* write([message(channelId, 5)])
         expect(yield* seqsOf(sql, channelId)).toEqual([1, 2, 3, 4, 5, 6])
+      }))
+
+    it.effect("a request with a stale epoch fails ChannelFenced and writes nothing; the others in its batch commit", () =>
+      Effect.gen(function*() {
+        const store = yield* MessageStore
+        const sql = yield* SqlClient.SqlClient
+        const [stale, fresh] = yield* freshChannels(2)
+        // a newer incarnation claims `stale`: epoch 1 is no longer its owner's
+        const claimed = yield* store.claimChannel(stale!)
+        expect(claimed._tag === "Some" && claimed.value.epoch).toBe(CREATED_EPOCH + 1)
+
+        const hold = yield* holdFlusher
+        const blocker = yield* Effect.fork(write([message(fresh!, 1)]))
+        yield* hold.reached
+        const refused = yield* Effect.fork(Effect.exit(write([message(stale!, 1), message(stale!, 2)])))
+        const other = yield* Effect.fork(Effect.exit(write([message(fresh!, 2)])))
+        yield* backlogReaches(2)
+        const before = statements.length
+        yield* hold.open
+        yield* Fiber.join(blocker)
+        const [r, o] = [yield* Fiber.join(refused), yield* Fiber.join(other)]
+        expect(Exit.isSuccess(o)).toBe(true)
+        expect(Exit.isFailure(r) && Cause.failureOption(r.cause)).toMatchObject({
+          _tag: "Some",
+          value: { _tag: "ChannelFenced", channelId: stale, epoch: CREATED_EPOCH }
+        })
+        // one statement for both requests: a fenced request is no failure to isolate
+        expect(statements.slice(before)).toEqual([3])
+        expect(yield* countRows(sql, stale!)).toBe(0)
+        expect(yield* seqsOf(sql, fresh!)).toEqual([1, 2])
+
+        // the new epoch writes
+        const writer = yield* GroupCommitWriter
+        yield* writer.write(stale!, CREATED_EPOCH + 1, [message(stale!, 1)])
+        expect(yield* seqsOf(sql, stale!)).toEqual([1])
       }))
 
     it.effect("a request failing on its own fails its caller and nothing else", () =>
       Effect.gen(function*() {
-        const writer = yield* GroupCommitWriter
         const sql = yield* SqlClient.SqlClient
-        const channelId = freshChannel()
-        yield* writer.write([message(channelId, 1)])
-        const again = yield* Effect.exit(writer.write([message(channelId, 1, "other")]))
+        const channelId = yield* freshChannel()
+        yield* write([message(channelId, 1)])
+        const again = yield* Effect.exit(write([message(channelId, 1, "other")]))
         expect(Exit.isFailure(again)).toBe(true)
-        yield* writer.write([message(channelId, 2)])
+        yield* write([message(channelId, 2)])
         expect(yield* seqsOf(sql, channelId)).toEqual([1, 2])
       }))
   })
@@ -262,17 +319,16 @@ const TwoFlushers = GroupCommitWriter.layer({ flushers: 2, maxBatchRows: 10 }).p
 layer(TwoFlushers, { excludeTestServices: true, timeout: "60 seconds" })("GroupCommitWriter with two flushers", (it) => {
   it.effect("acknowledges every request when several overflow maxBatchRows while both flushers are busy", () =>
     Effect.gen(function*() {
-      const writer = yield* GroupCommitWriter
       const sql = yield* SqlClient.SqlClient
-      const channelIds = Array.from({ length: 6 }, freshChannel)
+      const channelIds = yield* freshChannels(6)
       const hold = yield* holdFlusher
       const writes = yield* Effect.forEach(
         channelIds,
-        (channelId) => Effect.fork(writer.write(Array.from({ length: 8 }, (_, i) => message(channelId, i + 1)))),
+        (channelId) => Effect.fork(write(Array.from({ length: 8 }, (_, i) => message(channelId, i + 1)))),
         { concurrency: "unbounded" }
       )
-      yield* hold.reached
-      yield* Effect.sleep("200 millis")
+      // both flushers are inside an INSERT, the other requests wait or are carried
+      yield* arrivalsReach(2)
       yield* hold.open
       const exits = yield* Effect.forEach(writes, (fiber) => Fiber.await(fiber).pipe(Effect.timeout("10 seconds")))
       for (const exit of exits) expect(Exit.isSuccess(exit)).toBe(true)

@@ -7,17 +7,15 @@
  * Cluster timers never fire under TestClock, so every test runs live.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, type Either } from "effect"
-import type { Message } from "../../domain/Channel.ts"
-import type { NotAMember } from "../../domain/Errors.ts"
+import { Effect } from "effect"
 import { ChatService } from "../../src/api/ChatService.ts"
-import type { PostFailure } from "../../src/messaging/PostOutbox.ts"
+import type { PostResult } from "../../src/messaging/PostResult.ts"
 import { channelClient, freshChannelId, user } from "../fixtures/ChannelHelpers.ts"
 import { edgeStack, waitUntil } from "../fixtures/EdgeStack.ts"
 
 const alice = user("alice")
 
-type Result = Either.Either<Message, PostFailure | NotAMember>
+type Result = PostResult
 
 /** A Post gate: while closed, every Post call to the entity waits in `beforePost`. */
 const makeGate = () => {

@@ -1,0 +1,97 @@
+/**
+ * Settings of the channel unit (the Channel entity, its live feed and the
+ * group-commit writer), in the `ShardingConfig` style: a Tag, `defaults`,
+ * a validated `config` read from the environment, `layer(options)` and
+ * `layerFromEnv(options)`. A size or count below 1, or a keep-alive of 0, is
+ * a start-up error naming the variable. README's configuration table lists
+ * the same variables.
+ */
+import { Config, Context, Duration, Effect, Layer } from "effect"
+
+export interface ChannelConfigShape {
+  /** Group-commit flushers, i.e. message INSERTs in flight at once (always 1 on PGlite). */
+  readonly commitFlushers: number
+  /** The most message rows one group-commit INSERT carries. */
+  readonly maxBatchRows: number
+  /** How often followers of a channel get a keep-alive chunk, so they notice a dead owner. */
+  readonly feedKeepAlive: Duration.Duration
+  /** Feed chunks buffered per follower before the oldest are dropped (the follower then sees a gap and reopens). */
+  readonly feedBuffer: number
+  /** Recent messages each active channel keeps in memory to serve History and catch-ups without a query. */
+  readonly windowSize: number
+  /** Idempotency keys loaded on activation; retries older than this are looked up in Postgres. */
+  readonly dedupeLoad: number
+  /** Idempotency keys an active channel keeps in memory at most. */
+  readonly dedupeMax: number
+}
+
+export class ChannelConfig extends Context.Tag("plexichat/ChannelConfig")<ChannelConfig, ChannelConfigShape>() {}
+
+export const defaults: ChannelConfigShape = {
+  commitFlushers: 2,
+  maxBatchRows: 4000,
+  feedKeepAlive: Duration.seconds(1),
+  feedBuffer: 4096,
+  windowSize: 512,
+  dedupeLoad: 4096,
+  dedupeMax: 100_000
+}
+
+const positiveInteger = (name: string, fallback: number, description: string) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({ message: `${name} must be an integer of at least 1`, validation: (n) => n >= 1 }),
+    Config.withDescription(description)
+  )
+
+export const config: Config.Config<ChannelConfigShape> = Config.all({
+  commitFlushers: positiveInteger(
+    "PLEXI_COMMIT_FLUSHERS",
+    defaults.commitFlushers,
+    "Group-commit flushers, i.e. message INSERTs in flight at once. Always 1 on PGlite."
+  ),
+  maxBatchRows: positiveInteger(
+    "PLEXI_COMMIT_MAX_BATCH_ROWS",
+    defaults.maxBatchRows,
+    "The most message rows one group-commit INSERT carries."
+  ),
+  feedKeepAlive: Config.duration("PLEXI_FEED_KEEPALIVE").pipe(
+    Config.withDefault(defaults.feedKeepAlive),
+    Config.validate({
+      message: "PLEXI_FEED_KEEPALIVE must be longer than 0",
+      validation: (d) => Duration.greaterThan(d, Duration.zero)
+    }),
+    Config.withDescription("Keep-alive interval of channel feeds. An edge reopens a feed that stays silent for 3 × this.")
+  ),
+  feedBuffer: positiveInteger(
+    "PLEXI_FEED_BUFFER",
+    defaults.feedBuffer,
+    "Feed chunks buffered per follower of a channel; past it the oldest are dropped and the follower reopens its feed."
+  ),
+  windowSize: positiveInteger(
+    "PLEXI_CHANNEL_WINDOW",
+    defaults.windowSize,
+    "Recent messages each active channel keeps in memory (History and catch-ups within it need no query)."
+  ),
+  dedupeLoad: positiveInteger(
+    "PLEXI_CHANNEL_DEDUPE_LOAD",
+    defaults.dedupeLoad,
+    "Idempotency keys a channel loads on activation; older retries are looked up in Postgres."
+  ),
+  dedupeMax: positiveInteger(
+    "PLEXI_CHANNEL_DEDUPE_MAX",
+    defaults.dedupeMax,
+    "Idempotency keys an active channel keeps in memory at most."
+  )
+})
+
+/** The settings given (defaults for the rest). */
+export const layer = (options?: Partial<ChannelConfigShape>): Layer.Layer<ChannelConfig> =>
+  Layer.succeed(ChannelConfig, { ...defaults, ...options })
+
+/** The settings from the environment (the current `ConfigProvider`), with `options` on top. */
+export const layerFromEnv = (options?: Partial<ChannelConfigShape>): Layer.Layer<ChannelConfig, never> =>
+  Layer.effect(
+    ChannelConfig,
+    Effect.orDie(options ? Effect.map(config, (c) => ({ ...c, ...options })) : config)
+  )

@@ -1,0 +1,104 @@
+/**
+ * Holds a Channel entity's state and loads it: on first use, after it was
+ * dropped (a failed or uncertain write, a crash) and after a rebuild that a
+ * forked handler requested.
+ *
+ * Who may touch the state:
+ * - serial handlers (Create, Join, AddMember, Leave, Post, Info) run one at a
+ *   time and are the only writers; they may drop the state and apply a
+ *   requested rebuild;
+ * - forked handlers (History, Subscribe, CheckReader) run alongside them and
+ *   only read; a crash there *requests* a rebuild, which the next serial
+ *   handler performs, never while a write is in flight.
+ * Loads are single-flight: callers that find the state unloaded at the same
+ * time share one load, so a slow load can never overwrite newer state.
+ */
+import type { SqlError } from "@effect/sql/SqlError"
+import { Deferred, Effect, Exit, FiberId, Option } from "effect"
+import { ChannelNotFound, type ChannelUnavailable } from "../../../domain/Errors.ts"
+import type { ChannelId } from "../../../domain/Ids.ts"
+import type { MessageStore } from "../../messaging/MessageStore.ts"
+import { fromLoad, type Live, type Loaded, type State } from "./ChannelState.ts"
+
+export interface CellOptions {
+  readonly windowSize: number
+  /** Idempotency keys loaded with the state. */
+  readonly dedupeLoad: number
+}
+
+export const makeStateCell = (
+  channelId: ChannelId,
+  store: MessageStore,
+  options: CellOptions,
+  readFailed: (error: SqlError) => Effect.Effect<never, ChannelUnavailable>,
+  onLoaded: (s: Loaded) => void
+) => {
+  let state: State = { _tag: "Unloaded" }
+  let rebuildRequested = false
+  let loading: Deferred.Deferred<Loaded, ChannelUnavailable> | undefined
+
+  /** Claims the channel (a new fencing epoch) and reads it with its newest messages. */
+  const load = Effect.gen(function*() {
+    const found = yield* store.claimChannel(channelId)
+    if (Option.isNone(found)) return { _tag: "Absent" } satisfies Loaded as Loaded
+    const recent = yield* store.recent(channelId, Math.max(options.windowSize, options.dedupeLoad))
+    return fromLoad(found.value, recent, options.windowSize) as Loaded
+  })
+
+  // Uninterruptible from the moment `loading` is set until it is completed, so
+  // that an interrupted caller can never leave the others waiting for good.
+  const current: Effect.Effect<Loaded, ChannelUnavailable> = Effect.uninterruptibleMask((restore) => {
+    if (state._tag !== "Unloaded") return Effect.succeed(state)
+    if (loading !== undefined) return restore(Deferred.await(loading))
+    const done = Deferred.unsafeMake<Loaded, ChannelUnavailable>(FiberId.none)
+    loading = done
+    return load.pipe(
+      Effect.catchAll(readFailed),
+      Effect.exit,
+      Effect.flatMap((exit) => {
+        loading = undefined
+        if (Exit.isSuccess(exit)) {
+          state = exit.value
+          onLoaded(exit.value)
+        }
+        return Effect.zipRight(Deferred.done(done, exit), exit)
+      })
+    )
+  })
+
+  /** The state for a serial handler: a rebuild requested by a forked handler happens here. */
+  const currentSerial = Effect.suspend(() => {
+    if (rebuildRequested && loading === undefined) {
+      rebuildRequested = false
+      state = { _tag: "Unloaded" }
+    }
+    return current
+  })
+
+  const liveOf = (s: Loaded) => s._tag === "Live" ? Effect.succeed(s) : Effect.fail(new ChannelNotFound({ channelId }))
+
+  return {
+    /** The state for a forked (read-only) handler. */
+    current,
+    currentSerial,
+    /** The existing channel's state for a forked handler, or `ChannelNotFound`. */
+    live: Effect.flatMap(current, liveOf),
+    /** The existing channel's state for a serial handler, or `ChannelNotFound`. */
+    liveSerial: Effect.flatMap(currentSerial, liveOf),
+    /** The state is no longer known to match Postgres: the next request reloads it (serial handlers only). */
+    drop: () => {
+      state = { _tag: "Unloaded" }
+    },
+    /** Sets the state (serial handlers only: after Create). */
+    set: (s: Live) => {
+      state = s
+    },
+    /** A forked handler crashed: the next serial request rebuilds the state. */
+    requestRebuild: () => {
+      rebuildRequested = true
+    },
+    isLive: () => state._tag === "Live"
+  } as const
+}
+
+export type StateCell = ReturnType<typeof makeStateCell>
