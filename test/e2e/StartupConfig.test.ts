@@ -20,7 +20,7 @@ const refusedStart = async (options: StartOptions): Promise<string> => {
   return expect.fail(`the node started with ${JSON.stringify(options.env)}`)
 }
 
-const exitedNonZero = /exited with [1-9]\d* before listening/
+const exitedNonZero = /exited with [1-9]\d* before (listening|it was ready)/
 
 describe("node start-up configuration", () => {
   let db: TestDatabase
@@ -64,7 +64,10 @@ describe("node start-up configuration", () => {
     ["PLEXI_WS_MAX_BACKPRESSURE_BYTES", "0"],
     ["PLEXI_WS_IDLE_TIMEOUT_SECONDS", "-1"],
     ["PLEXI_COMMIT_FLUSHERS", "0"],
-    ["PLEXI_SHARDS_PER_GROUP", "0"]
+    ["PLEXI_SHARDS_PER_GROUP", "0"],
+    ["PLEXI_WS_MAX_CONNECTIONS_PER_IP", "0"],
+    ["PLEXI_HUB_RING_SIZE", "0"],
+    ["PLEXI_CHANNEL_WINDOW", "0"]
   ])("refuses %s=%s with a start-up error naming the variable", async (name, value) => {
     const report = await refusedStart({ env: { [name]: value } })
     expect(report).toMatch(exitedNonZero)
