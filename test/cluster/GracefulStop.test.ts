@@ -6,7 +6,8 @@
  * acknowledged post is stored as acknowledged and delivered once to a
  * follower on a surviving node, and the stopping node's clients get 1001.
  *
- * GRACEFUL_RUNS (default 16) sets the number of stops.
+ * GRACEFUL_RUNS (default 8) sets the number of stops. Before the entity fix 9 of
+ * 16 stops reused a seq, so 8 stops miss it with a chance of about 0.1%.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
@@ -14,7 +15,7 @@ import { ownerOf, poster, query, settledShards, duplicateSeqLines, logMarks, ref
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
 import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
 
-const RUNS = Number(process.env.GRACEFUL_RUNS ?? 16)
+const RUNS = Number(process.env.GRACEFUL_RUNS ?? 8)
 
 describe(`SIGTERM of a busy channel's owner under local and remote load, ${RUNS} times`, () => {
   let db: TestDatabase
