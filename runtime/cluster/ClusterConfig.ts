@@ -9,6 +9,7 @@
  * "Failover and stalls", has the measurements and the database cost).
  */
 import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option } from "effect"
+import { port, positiveDuration } from "../../src/config/Settings.ts"
 
 export interface ClusterConfigShape {
   /** The host other runners reach this one on (advertised in `cluster_runners`). */
@@ -29,50 +30,46 @@ export interface ClusterConfigShape {
 /** The default runner port: below Linux's ephemeral range (32768–60999), where outgoing connections take ports. */
 export const defaultRunnerPort = 24431
 
-const port = (name: string, fallback: number) =>
-  Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be a TCP port from 0 to 65535 (0: the OS chooses)`, validation: (n) => n >= 0 && n <= 65535 })
-  )
-
-const positiveDuration = (name: string, fallback: Duration.Duration) =>
-  Config.duration(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be a duration above zero`, validation: (d) => Duration.toMillis(d) > 0 })
-  )
-
 export const config: Config.Config<ClusterConfigShape> = Config.all({
   runnerHost: Config.string("PLEXI_RUNNER_HOST").pipe(
     Config.withDefault("127.0.0.1"),
     Config.withDescription("Host other runners reach this runner on (advertised; in compose, the container's name or IP).")
   ),
   runnerListenHost: Config.string("PLEXI_RUNNER_LISTEN_HOST").pipe(Config.withDefault("0.0.0.0")),
-  runnerPort: port("PLEXI_RUNNER_PORT", defaultRunnerPort).pipe(
-    Config.withDescription("Runner TCP port (node-to-node entity calls); 0 lets the OS choose and advertises the chosen port.")
+  runnerPort: port(
+    "PLEXI_RUNNER_PORT",
+    defaultRunnerPort,
+    "Runner TCP port (node-to-node entity calls); 0 lets the OS choose and advertises the chosen port."
   ),
   shardsPerGroup: Config.integer("PLEXI_SHARDS_PER_GROUP").pipe(
     Config.withDefault(100),
     Config.validate({ message: "PLEXI_SHARDS_PER_GROUP must be a whole number of shards from 1 to 100000", validation: (n) => n >= 1 && n <= 100_000 }),
     Config.withDescription("Shards of the cluster; every node of one cluster must use the same value.")
   ),
-  shardLockExpiration: positiveDuration("PLEXI_SHARD_LOCK_EXPIRATION", Duration.seconds(3)).pipe(
-    Config.withDescription(
-      "A runner whose heartbeat is older than this is taken out of the ring and its database sessions are ended (stall fencing)."
-    )
+  shardLockExpiration: positiveDuration(
+    "PLEXI_SHARD_LOCK_EXPIRATION",
+    Duration.seconds(3),
+    "A runner whose heartbeat is older than this is taken out of the ring and its database sessions are ended (stall fencing)."
   ),
-  shardLockRefresh: positiveDuration("PLEXI_SHARD_LOCK_REFRESH", Duration.seconds(1)).pipe(
-    Config.withDescription("Heartbeat and shard-lock refresh interval (the cluster uses at most a third of the expiration).")
+  shardLockRefresh: positiveDuration(
+    "PLEXI_SHARD_LOCK_REFRESH",
+    Duration.seconds(1),
+    "Heartbeat and shard-lock refresh interval (the cluster uses at most a third of the expiration)."
   ),
-  assignmentRefresh: positiveDuration("PLEXI_ASSIGNMENT_REFRESH", Duration.millis(500)).pipe(
-    Config.withDescription("How often a runner re-reads the runner list and recomputes the shard assignment.")
+  assignmentRefresh: positiveDuration(
+    "PLEXI_ASSIGNMENT_REFRESH",
+    Duration.millis(500),
+    "How often a runner re-reads the runner list and recomputes the shard assignment."
   ),
-  entityTerminationTimeout: positiveDuration("PLEXI_ENTITY_TERMINATION_TIMEOUT", Duration.seconds(3)).pipe(
-    Config.withDescription("How long a stopping entity waits for its open requests (e.g. follower streams) before they are cut.")
+  entityTerminationTimeout: positiveDuration(
+    "PLEXI_ENTITY_TERMINATION_TIMEOUT",
+    Duration.seconds(3),
+    "How long a stopping entity waits for its open requests (e.g. follower streams) before they are cut."
   ),
-  runnerReapInterval: positiveDuration("PLEXI_RUNNER_REAP_INTERVAL", Duration.millis(500)).pipe(
-    Config.withDescription(
-      "How often a runner looks for dead runners (no database session left) and stalled ones (heartbeat older than the expiration)."
-    )
+  runnerReapInterval: positiveDuration(
+    "PLEXI_RUNNER_REAP_INTERVAL",
+    Duration.millis(500),
+    "How often a runner looks for dead runners (no database session left) and stalled ones (heartbeat older than the expiration)."
   ),
   portFile: Config.option(Config.string("PLEXI_PORT_FILE")).pipe(
     Config.withDescription("Where the node writes {\"port\":…,\"runnerPort\":…} as JSON once it listens (for nodes started on port 0).")

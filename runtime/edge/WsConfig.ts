@@ -5,7 +5,8 @@
  * negative size fails with the variable's name. README's configuration table
  * lists the same names.
  */
-import { Config, ConfigError, Context, Duration, Effect, Either, Layer } from "effect"
+import { Config, Context, Duration, Effect, Layer } from "effect"
+import { positiveDuration, positiveInteger, positiveNumber } from "../../src/config/Settings.ts"
 
 export interface WsConfigShape {
   readonly maxFrameBytes: number
@@ -39,53 +40,36 @@ export const defaults: WsConfigShape = {
   limitLogInterval: Duration.seconds(10)
 }
 
-const positive = <A extends number>(name: string, c: Config.Config<A>) =>
-  Config.mapOrFail(c, (n) =>
-    n > 0 && Number.isFinite(n) ? Either.right(n) : Either.left(ConfigError.InvalidData([name], `${name} must be > 0, got ${n}`)))
-
-const positiveDuration = (name: string, c: Config.Config<Duration.Duration>) =>
-  Config.mapOrFail(c, (d) =>
-    Duration.toMillis(d) > 0 ? Either.right(d) : Either.left(ConfigError.InvalidData([name], `${name} must be > 0`)))
-
-const int = (name: string, fallback: number, description: string) =>
-  positive(name, Config.integer(name).pipe(Config.withDefault(fallback), Config.withDescription(description)))
-
-const rate = (name: string, fallback: number, description: string) =>
-  positive(name, Config.number(name).pipe(Config.withDefault(fallback), Config.withDescription(description)))
-
-const duration = (name: string, fallback: Duration.Duration, description: string) =>
-  positiveDuration(name, Config.duration(name).pipe(Config.withDefault(fallback), Config.withDescription(description)))
-
 export const config: Config.Config<WsConfigShape> = Config.all({
-  maxFrameBytes: int("PLEXI_WS_MAX_FRAME_BYTES", defaults.maxFrameBytes, "Largest client frame served; above it frame_too_large."),
-  maxBackpressureBytes: int(
+  maxFrameBytes: positiveInteger("PLEXI_WS_MAX_FRAME_BYTES", defaults.maxFrameBytes, "Largest client frame served; above it frame_too_large."),
+  maxBackpressureBytes: positiveInteger(
     "PLEXI_WS_MAX_BACKPRESSURE_BYTES",
     defaults.maxBackpressureBytes,
     "Send buffer per socket before a slow consumer is closed with 4008."
   ),
-  rateLimit: rate("PLEXI_WS_RATE_LIMIT", defaults.rateLimit, "Frames per second per connection (token bucket refill)."),
-  rateBurst: rate("PLEXI_WS_RATE_BURST", defaults.rateBurst, "Token bucket size per connection."),
-  idleTimeoutSeconds: int("PLEXI_WS_IDLE_TIMEOUT_SECONDS", defaults.idleTimeoutSeconds, "uWS idle timeout (server pings)."),
-  authTimeout: duration("PLEXI_WS_AUTH_TIMEOUT", defaults.authTimeout, "Time to authenticate before close 4002."),
-  maxConnectionsPerIp: int(
+  rateLimit: positiveNumber("PLEXI_WS_RATE_LIMIT", defaults.rateLimit, "Frames per second per connection (token bucket refill)."),
+  rateBurst: positiveNumber("PLEXI_WS_RATE_BURST", defaults.rateBurst, "Token bucket size per connection."),
+  idleTimeoutSeconds: positiveInteger("PLEXI_WS_IDLE_TIMEOUT_SECONDS", defaults.idleTimeoutSeconds, "uWS idle timeout (server pings)."),
+  authTimeout: positiveDuration("PLEXI_WS_AUTH_TIMEOUT", defaults.authTimeout, "Time to authenticate before close 4002."),
+  maxConnectionsPerIp: positiveInteger(
     "PLEXI_WS_MAX_CONNECTIONS_PER_IP",
     defaults.maxConnectionsPerIp,
     "Open WebSockets per client address; more upgrades get HTTP 429."
   ),
-  maxUnauthenticatedPerIp: int(
+  maxUnauthenticatedPerIp: positiveInteger(
     "PLEXI_WS_MAX_UNAUTHENTICATED_PER_IP",
     defaults.maxUnauthenticatedPerIp,
     "Open unauthenticated WebSockets per client address; more upgrades without a token get HTTP 429."
   ),
-  maxNestingDepth: int("PLEXI_WS_MAX_NESTING_DEPTH", defaults.maxNestingDepth, "Deepest JSON nesting in a frame."),
-  floodCloseAfter: int("PLEXI_WS_FLOOD_CLOSE_AFTER", defaults.floodCloseAfter, "Refused frames per window before close 4029."),
-  floodWindow: duration("PLEXI_WS_FLOOD_WINDOW", defaults.floodWindow, "Window in which refused frames are counted."),
-  backpressureSweepInterval: duration(
+  maxNestingDepth: positiveInteger("PLEXI_WS_MAX_NESTING_DEPTH", defaults.maxNestingDepth, "Deepest JSON nesting in a frame."),
+  floodCloseAfter: positiveInteger("PLEXI_WS_FLOOD_CLOSE_AFTER", defaults.floodCloseAfter, "Refused frames per window before close 4029."),
+  floodWindow: positiveDuration("PLEXI_WS_FLOOD_WINDOW", defaults.floodWindow, "Window in which refused frames are counted."),
+  backpressureSweepInterval: positiveDuration(
     "PLEXI_WS_BACKPRESSURE_SWEEP_INTERVAL",
     defaults.backpressureSweepInterval,
     "How often subscribed sockets' send buffers are checked."
   ),
-  limitLogInterval: duration(
+  limitLogInterval: positiveDuration(
     "PLEXI_WS_LIMIT_LOG_INTERVAL",
     defaults.limitLogInterval,
     "At most one log line per address and limit in this interval."

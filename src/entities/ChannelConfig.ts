@@ -7,6 +7,7 @@
  * the same variables.
  */
 import { Config, Context, Duration, Effect, Layer } from "effect"
+import { positiveDuration, positiveInteger } from "../config/Settings.ts"
 
 export interface ChannelConfigShape {
   /** Group-commit flushers, i.e. message INSERTs in flight at once (always 1 on PGlite). */
@@ -37,13 +38,6 @@ export const defaults: ChannelConfigShape = {
   dedupeMax: 100_000
 }
 
-const positiveInteger = (name: string, fallback: number, description: string) =>
-  Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be an integer of at least 1`, validation: (n) => n >= 1 }),
-    Config.withDescription(description)
-  )
-
 export const config: Config.Config<ChannelConfigShape> = Config.all({
   commitFlushers: positiveInteger(
     "PLEXI_COMMIT_FLUSHERS",
@@ -55,13 +49,10 @@ export const config: Config.Config<ChannelConfigShape> = Config.all({
     defaults.maxBatchRows,
     "The most message rows one group-commit INSERT carries."
   ),
-  feedKeepAlive: Config.duration("PLEXI_FEED_KEEPALIVE").pipe(
-    Config.withDefault(defaults.feedKeepAlive),
-    Config.validate({
-      message: "PLEXI_FEED_KEEPALIVE must be longer than 0",
-      validation: (d) => Duration.greaterThan(d, Duration.zero)
-    }),
-    Config.withDescription("Keep-alive interval of channel feeds. An edge reopens a feed that stays silent for 3 × this.")
+  feedKeepAlive: positiveDuration(
+    "PLEXI_FEED_KEEPALIVE",
+    defaults.feedKeepAlive,
+    "Keep-alive interval of channel feeds. An edge reopens a feed that stays silent for PLEXI_HUB_STALL_KEEPALIVES × this."
   ),
   feedBuffer: positiveInteger(
     "PLEXI_FEED_BUFFER",

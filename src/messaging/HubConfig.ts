@@ -5,6 +5,7 @@
  * and `layerFromEnv`. The README's configuration table lists the same names.
  */
 import { Config, Context, Duration, Effect, Layer } from "effect"
+import { integerAtLeast, positiveDuration } from "../config/Settings.ts"
 import type { HubOptions } from "./ChannelHub.ts"
 import type { PostOutboxOptions } from "./PostOutbox.ts"
 
@@ -37,44 +38,27 @@ export const defaults: HubConfigShape = {
   postTimeout: Duration.seconds(10)
 }
 
-const atLeast = (name: string, min: number, fallback: number, description: string) =>
-  Config.integer(name).pipe(
-    Config.validate({ message: `${name} must be an integer of at least ${min}`, validation: (n) => n >= min }),
-    Config.withDefault(fallback),
-    Config.withDescription(description)
-  )
-
-const positiveDuration = (name: string, fallback: Duration.Duration, description: string) =>
-  Config.duration(name).pipe(
-    Config.validate({
-      message: `${name} must be a positive, finite duration`,
-      validation: (d) => Duration.isFinite(d) && Duration.toMillis(d) > 0
-    }),
-    Config.withDefault(fallback),
-    Config.withDescription(description)
-  )
-
 export const config: Config.Config<HubConfigShape> = Config.all({
-  ringSize: atLeast("PLEXI_HUB_RING_SIZE", 1, defaults.ringSize, "Recent messages kept per channel feed on an edge."),
+  ringSize: integerAtLeast("PLEXI_HUB_RING_SIZE", 1, defaults.ringSize, "Recent messages kept per channel feed on an edge."),
   attachTimeout: positiveDuration(
     "PLEXI_HUB_ATTACH_TIMEOUT",
     defaults.attachTimeout,
     "How long a subscribe waits for the edge's channel feed before channel_unavailable."
   ),
-  streamBuffer: atLeast(
+  streamBuffer: integerAtLeast(
     "PLEXI_HUB_STREAM_BUFFER",
     1,
     defaults.streamBuffer,
     "Messages a typed-RPC subscriber may fall behind before its stream ends."
   ),
-  stallKeepAlives: atLeast(
+  stallKeepAlives: integerAtLeast(
     "PLEXI_HUB_STALL_KEEPALIVES",
     2,
     defaults.stallKeepAlives,
     "Keep-alive intervals of silence after which an edge reopens a channel feed."
   ),
-  outboxMaxBatch: atLeast("PLEXI_OUTBOX_MAX_BATCH", 1, defaults.outboxMaxBatch, "Posts sent to a channel in one call."),
-  outboxMaxQueue: atLeast(
+  outboxMaxBatch: integerAtLeast("PLEXI_OUTBOX_MAX_BATCH", 1, defaults.outboxMaxBatch, "Posts sent to a channel in one call."),
+  outboxMaxQueue: integerAtLeast(
     "PLEXI_OUTBOX_MAX_QUEUE",
     1,
     defaults.outboxMaxQueue,
