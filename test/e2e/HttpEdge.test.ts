@@ -168,6 +168,61 @@ describe("hostile HTTP requests", () => {
     expect(String(res.body.message)).not.toContain("└─")
   })
 
+  it("answers 400 InvalidRequest to an empty body on an operation that takes one, with or without a content type, and keeps running", async () => {
+    const token = await devToken(node().url, "empty-body")
+    const noType = await rawRequest(node(), Buffer.from(
+      `POST /api/v1/channels/c_empty/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
+        `Authorization: Bearer ${token}\r\nContent-Length: 0\r\n\r\n`,
+      "latin1"
+    ))
+    expect(noType.status).toBe(400)
+    expect(JSON.parse(noType.body)).toMatchObject({ _tag: "InvalidRequest", message: expect.stringContaining("empty") })
+    const jsonType = await json(await fetch(`${node().url}/api/v1/dev/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: ""
+    }))
+    expect(jsonType).toMatchObject({ status: 400, body: { _tag: "InvalidRequest", message: expect.stringContaining("empty") } })
+    // An operation without a payload still takes an empty body.
+    const created = await json(await fetch(`${node().url}/api/v1/channels`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "empty body" })
+    }))
+    const join = await fetch(`${node().url}/api/v1/channels/${String(created.body.id)}/join`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` }
+    })
+    expect(join.status).toBe(200)
+    await stillServing()
+  })
+
+  it("answers 400 HttpApiDecodeError with a clipped path issue to a path id that breaks the id schema, never echoing it whole", async () => {
+    const token = await devToken(node().url, "long-id")
+    const id = `c_${"x".repeat(298)}`
+    for (const path of [`/api/v1/channels/${id}/leave`, `/api/v1/channels/${id}/messages`]) {
+      const res = await json(await fetch(`${node().url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ clientMsgId: "m1", body: "hi" })
+      }))
+      expect(res, path).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError", message: expect.stringMatching(/^channelId: /) } })
+      expect(res.body.issues).toEqual([expect.objectContaining({ path: ["channelId"] })])
+      expect(JSON.stringify(res.body)).not.toContain(id)
+    }
+    const history = await json(await fetch(`${node().url}/api/v1/channels/bad%20id/messages`, { headers: { authorization: `Bearer ${token}` } }))
+    expect(history).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError", message: expect.stringMatching(/^channelId: /) } })
+    // An unknown route stays 404, and its message does not carry a long path whole.
+    const unknown = await json(await fetch(`${node().url}/api/v1/channels/${id}/nope`, { method: "POST" }))
+    expect(unknown).toMatchObject({ status: 404, body: { _tag: "NotFound" } })
+    expect(JSON.stringify(unknown.body)).not.toContain(id)
+    const doc = await (await fetch(`${node().url}/api/v1/openapi.json`)).json() as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>
+    }
+    expect(JSON.stringify(doc.paths["/api/v1/channels/{channelId}/leave"]!.post!.responses["400"])).toContain("HttpApiDecodeError")
+    await stillServing()
+  })
+
   it("answers 405 MethodNotAllowed with Allow: POST to GET /rpc", async () => {
     const res = await fetch(`${node().url}/rpc`)
     expect(res.status).toBe(405)
