@@ -7,7 +7,7 @@
  * that is not UTF-8 on `uws-native`);
  * a canary posting throughout must get every post acknowledged; the node must
  * stay the same process. Bounded: each property runs `FUZZ_MS_PER_PROPERTY`
- * (3.5 s by default); the seed is fixed and printed (`FUZZ_SEED` replays).
+ * (3 s by default); the seed is fixed and printed (`FUZZ_SEED` replays).
  */
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, it } from "vitest"
