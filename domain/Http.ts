@@ -143,7 +143,9 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .annotate(
     OpenApi.Description,
     "Request bodies are JSON (content-type: application/json), at most PLEXI_HTTP_MAX_BODY_BYTES (default 1 MiB) and " +
-      "nested at most PLEXI_HTTP_MAX_JSON_DEPTH (default 32) deep. Every error is a JSON body with a `_tag`; " +
+      "nested at most PLEXI_HTTP_MAX_JSON_DEPTH (default 32) deep; an empty body on an operation that takes one " +
+      "answers 400 `InvalidRequest`. A path parameter its schema refuses (e.g. an over-long id) answers 400 " +
+      "`HttpApiDecodeError` with clipped `path: problem` issues. Every error is a JSON body with a `_tag`; " +
       "an unknown path answers 404 `NotFound`."
   )
 {}

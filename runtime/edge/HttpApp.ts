@@ -26,8 +26,17 @@ import { ChatRpcsLive, RpcAuthenticationLive } from "../../src/api/RpcHandlers.t
 import { HttpConfig, type HttpSettings } from "./HttpConfig.ts"
 import { checkRpcBody, clip, nestedDeeperThan, parseJson } from "./RequestChecks.ts"
 import type { WebHandler } from "./HttpBridge.ts"
+import { takesPayload } from "./PayloadRoutes.ts"
 
 export const openApiPath = "/api/v1/openapi.json"
+
+/**
+ * The router matches a path parameter of any length (find-my-way's default
+ * refuses segments over 100 characters, which turned an over-long id into a
+ * 404 "no route" instead of the route's 400 `HttpApiDecodeError`). uWS bounds
+ * the request line.
+ */
+const routerConfig = { maxParamLength: Number.MAX_SAFE_INTEGER }
 
 /** Every route of the node: the REST API with its OpenAPI document, and the RPC group over HTTP. */
 export const RoutesLive = Layer.mergeAll(
@@ -78,7 +87,12 @@ const checkRest = (request: HttpServerRequest.HttpServerRequest, settings: HttpS
   Effect.gen(function*() {
     if (request.method === "GET" || request.method === "HEAD") return
     const text = yield* readText(request)
-    if (text.length === 0) return
+    if (text.length === 0) {
+      // The operation's payload decoder would parse "" as JSON and die (a 500): refuse it here.
+      return takesPayload(request.method, pathOf(request))
+        ? yield* invalid("the request body is empty; this operation takes a JSON body (content-type: application/json)")
+        : undefined
+    }
     const contentType = request.headers["content-type"]
     if (contentType !== undefined && !contentType.toLowerCase().includes("application/json")) {
       return yield* new UnsupportedMediaType({ message: "REST request bodies are JSON (content-type: application/json)" })
@@ -94,7 +108,7 @@ const pathOf = (request: HttpServerRequest.HttpServerRequest) => {
 
 const notFound = (request: HttpServerRequest.HttpServerRequest) =>
   refusalResponse(new NotFound({
-    message: `no route for ${request.method} ${pathOf(request).slice(0, 200)}; see ${openApiPath}, POST /rpc and /ws`
+    message: `no route for ${request.method.slice(0, 16)} ${clip(pathOf(request), 100)}; see ${openApiPath}, POST /rpc and /ws`
   }))
 
 /**
@@ -171,7 +185,9 @@ export const guarded = <E, R>(
  */
 export const makeWebHandler = Effect.gen(function*() {
   const settings = yield* HttpConfig
-  const router = yield* HttpLayerRouter.toHttpEffect(RoutesLive)
+  const router = yield* HttpLayerRouter.toHttpEffect(RoutesLive).pipe(
+    Effect.provideService(HttpLayerRouter.RouterConfig, routerConfig)
+  )
   const runtime = yield* Effect.runtime<never>()
   const app = guarded(router, settings) as HttpApp.Default<never, Scope.Scope>
   const handler = HttpApp.toWebHandlerRuntime(runtime)(app)

@@ -127,17 +127,30 @@ const readRequest = (req: HttpRequest) => {
   return { method, url, headers, badHeader }
 }
 
+/**
+ * Gathers the body, at most `maxBodyBytes`. A larger body is read to its end
+ * and dropped before the 413 goes out, up to `drainFactor` × the limit:
+ * answering while the client still sends made uWS close a socket with unread
+ * bytes, a TCP reset that destroyed the 413 before the client read it. A body
+ * declared or sent beyond that is answered at once (and may be reset).
+ */
+const drainFactor = 4
+
 const gatherBody = (x: Exchange, declared: number, dispatch: (body: Uint8Array<ArrayBuffer>) => void) => {
   const max = x.options.maxBodyBytes
   const tooLarge = () => fail(x, 413, "PayloadTooLarge", `the request body is over ${max} bytes`, { maxBytes: max })
-  if (declared > max) return tooLarge()
+  if (declared > max * drainFactor) return tooLarge()
   const chunks: Array<Uint8Array> = []
   let size = 0
   x.res.onData((chunk, isLast) =>
     guarded(x, () => {
       if (x.answered) return
       size += chunk.byteLength
-      if (size > max) return tooLarge()
+      if (size > max || declared > max) {
+        chunks.length = 0
+        if (isLast || size > max * drainFactor) tooLarge()
+        return
+      }
       // The ArrayBuffer is only valid during this callback: copy it.
       chunks.push(new Uint8Array(chunk.slice(0)))
       if (!isLast) return

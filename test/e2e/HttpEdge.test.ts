@@ -46,7 +46,9 @@ const rawRequest = (node: NodeProcess, head: Buffer, body: Buffer = Buffer.alloc
       }
       resolve({ status, headers, body: rest })
     })
-    socket.write(Buffer.concat([head, body]))
+    // Head and body in two writes, as a client streaming its body does (the server may answer before the body).
+    socket.write(head)
+    if (body.length > 0) socket.write(body)
   })
 
 const json = async (res: Response) => ({ status: res.status, body: JSON.parse(await res.text()) as Record<string, unknown> })
@@ -168,6 +170,61 @@ describe("hostile HTTP requests", () => {
     expect(String(res.body.message)).not.toContain("└─")
   })
 
+  it("answers 400 InvalidRequest to an empty body on an operation that takes one, with or without a content type, and keeps running", async () => {
+    const token = await devToken(node().url, "empty-body")
+    const noType = await rawRequest(node(), Buffer.from(
+      `POST /api/v1/channels/c_empty/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
+        `Authorization: Bearer ${token}\r\nContent-Length: 0\r\n\r\n`,
+      "latin1"
+    ))
+    expect(noType.status).toBe(400)
+    expect(JSON.parse(noType.body)).toMatchObject({ _tag: "InvalidRequest", message: expect.stringContaining("empty") })
+    const jsonType = await json(await fetch(`${node().url}/api/v1/dev/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: ""
+    }))
+    expect(jsonType).toMatchObject({ status: 400, body: { _tag: "InvalidRequest", message: expect.stringContaining("empty") } })
+    // An operation without a payload still takes an empty body.
+    const created = await json(await fetch(`${node().url}/api/v1/channels`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "empty body" })
+    }))
+    const join = await fetch(`${node().url}/api/v1/channels/${String(created.body.id)}/join`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` }
+    })
+    expect(join.status).toBe(200)
+    await stillServing()
+  })
+
+  it("answers 400 HttpApiDecodeError with a clipped path issue to a path id that breaks the id schema, never echoing it whole", async () => {
+    const token = await devToken(node().url, "long-id")
+    const id = `c_${"x".repeat(298)}`
+    for (const path of [`/api/v1/channels/${id}/leave`, `/api/v1/channels/${id}/messages`]) {
+      const res = await json(await fetch(`${node().url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ clientMsgId: "m1", body: "hi" })
+      }))
+      expect(res, path).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError", message: expect.stringMatching(/^channelId: /) } })
+      expect(res.body.issues).toEqual([expect.objectContaining({ path: ["channelId"] })])
+      expect(JSON.stringify(res.body)).not.toContain(id)
+    }
+    const history = await json(await fetch(`${node().url}/api/v1/channels/bad%20id/messages`, { headers: { authorization: `Bearer ${token}` } }))
+    expect(history).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError", message: expect.stringMatching(/^channelId: /) } })
+    // An unknown route stays 404, and its message does not carry a long path whole.
+    const unknown = await json(await fetch(`${node().url}/api/v1/channels/${id}/nope`, { method: "POST" }))
+    expect(unknown).toMatchObject({ status: 404, body: { _tag: "NotFound" } })
+    expect(JSON.stringify(unknown.body)).not.toContain(id)
+    const doc = await (await fetch(`${node().url}/api/v1/openapi.json`)).json() as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>
+    }
+    expect(JSON.stringify(doc.paths["/api/v1/channels/{channelId}/leave"]!.post!.responses["400"])).toContain("HttpApiDecodeError")
+    await stillServing()
+  })
+
   it("answers 405 MethodNotAllowed with Allow: POST to GET /rpc", async () => {
     const res = await fetch(`${node().url}/rpc`)
     expect(res.status).toBe(405)
@@ -189,6 +246,25 @@ describe("hostile HTTP requests", () => {
       body: JSON.stringify({ userId: "x".repeat(2 * 1024 * 1024) })
     }))
     expect(res).toMatchObject({ status: 413, body: { _tag: "PayloadTooLarge" } })
+  })
+
+  it("answers 413 PayloadTooLarge that the client receives, not a reset, when it declares and sends a body just over the limit", async () => {
+    const size = 1024 * 1024 + 8
+    for (const path of ["/api/v1/dev/token", "/api/v1/channels/c_none/messages"]) {
+      for (const method of ["POST", "PUT"]) {
+        for (let i = 0; i < 4; i++) {
+          const head = Buffer.from(
+            `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
+              `Content-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`,
+            "latin1"
+          )
+          const res = await rawRequest(node(), head, Buffer.alloc(size, 0x68))
+          expect(res.status, `${method} ${path} #${i}`).toBe(413)
+          expect(JSON.parse(res.body)).toMatchObject({ _tag: "PayloadTooLarge" })
+        }
+      }
+    }
+    await stillServing()
   })
 
   it("documents the history limit bounds and the request errors in the OpenAPI document", async () => {
