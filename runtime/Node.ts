@@ -100,7 +100,7 @@ const SettingsLive = Layer.mergeAll(
   PlexiConfig.layer,
   ClusterConfig.layerFromEnv,
   WsConfig.layerFromEnv,
-  Layer.orDie(HttpConfigFromEnv),
+  HttpConfigFromEnv,
   ChannelConfig.layerFromEnv(),
   HubConfig.layerFromEnv()
 )

@@ -4,7 +4,8 @@
  * environment, `layer(options)` and `layerFromEnv`. The README's
  * configuration table lists the same names.
  */
-import { Config, ConfigError, Context, Either, Layer } from "effect"
+import { Config, Context, Effect, Layer } from "effect"
+import { positiveInteger, positiveNumber } from "../../src/config/Settings.ts"
 
 export interface HttpSettings {
   /** The most bytes a request body may have; larger bodies get 413. */
@@ -26,45 +27,26 @@ export const defaults: HttpSettings = {
   apiRateBurst: 200
 }
 
-/** A setting that must be a positive number; anything else is a start-up error naming the variable. */
-const positive = (config: Config.Config<number>, name: string, integer: boolean) =>
-  Config.mapOrFail(config, (value) =>
-    value > 0 && Number.isFinite(value) && (!integer || Number.isInteger(value))
-      ? Either.right(value)
-      : Either.left(ConfigError.InvalidData([name], `${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`)))
-
 export const config: Config.Config<HttpSettings> = Config.all({
-  maxBodyBytes: positive(
-    Config.integer("PLEXI_HTTP_MAX_BODY_BYTES").pipe(
-      Config.withDefault(defaults.maxBodyBytes),
-      Config.withDescription("The most bytes a REST or RPC request body may have; larger bodies get 413 PayloadTooLarge.")
-    ),
+  maxBodyBytes: positiveInteger(
     "PLEXI_HTTP_MAX_BODY_BYTES",
-    true
+    defaults.maxBodyBytes,
+    "The most bytes a REST or RPC request body may have; larger bodies get 413 PayloadTooLarge."
   ),
-  maxJsonDepth: positive(
-    Config.integer("PLEXI_HTTP_MAX_JSON_DEPTH").pipe(
-      Config.withDefault(defaults.maxJsonDepth),
-      Config.withDescription("The deepest nesting of arrays and objects a JSON request body may have; deeper gets 400.")
-    ),
+  maxJsonDepth: positiveInteger(
     "PLEXI_HTTP_MAX_JSON_DEPTH",
-    true
+    defaults.maxJsonDepth,
+    "The deepest nesting of arrays and objects a JSON request body may have; deeper gets 400."
   ),
-  apiRateLimit: positive(
-    Config.number("PLEXI_API_RATE_LIMIT").pipe(
-      Config.withDefault(defaults.apiRateLimit),
-      Config.withDescription("REST and typed-RPC requests per second per user on one node (sustained).")
-    ),
+  apiRateLimit: positiveNumber(
     "PLEXI_API_RATE_LIMIT",
-    false
+    defaults.apiRateLimit,
+    "REST and typed-RPC requests per second per user on one node (sustained)."
   ),
-  apiRateBurst: positive(
-    Config.number("PLEXI_API_RATE_BURST").pipe(
-      Config.withDefault(defaults.apiRateBurst),
-      Config.withDescription("REST and typed-RPC requests a user may make in a burst on one node (token bucket size).")
-    ),
+  apiRateBurst: positiveNumber(
     "PLEXI_API_RATE_BURST",
-    false
+    defaults.apiRateBurst,
+    "REST and typed-RPC requests a user may make in a burst on one node (token bucket size)."
   )
 })
 
@@ -73,4 +55,4 @@ export const layer = (options?: Partial<HttpSettings>): Layer.Layer<HttpConfig> 
   Layer.succeed(HttpConfig, { ...defaults, ...options })
 
 /** The settings read from the environment; an invalid one stops the node at start. */
-export const layerFromEnv: Layer.Layer<HttpConfig, ConfigError.ConfigError> = Layer.effect(HttpConfig, config)
+export const layerFromEnv: Layer.Layer<HttpConfig> = Layer.effect(HttpConfig, Effect.orDie(config))
