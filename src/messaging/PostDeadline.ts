@@ -1,10 +1,12 @@
 /**
- * The outbox's post deadline: while a channel's `Post` call is in flight,
- * posts whose deadline passes (in the batch sent, or still queued behind it)
- * are answered with "no answer" at once, and the call's own outcome later
- * reaches only those still unanswered. Every post is answered exactly once.
+ * The outbox's post deadline. One sweep per outbox, not a timer per batch:
+ * every `sweepMs` it answers the posts whose deadline has passed, whether in
+ * the batch a channel's `Post` call carries or still queued behind it, with
+ * "no answer". The call's own outcome later reaches only the posts still
+ * unanswered. Every post is answered exactly once, at most `sweepMs` after
+ * its deadline.
  */
-import { Cause, type Clock, Effect, Either, Exit, type Fiber, Option } from "effect"
+import { Cause, type Clock, Either, Exit } from "effect"
 import type { PostItem, PostOutcome } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { fromCallFailure, fromOutcome, noAnswer, type PostFailure, type PostResult } from "./PostResult.ts"
@@ -30,49 +32,47 @@ export const answerOnce = (onThrow: (error: unknown) => void) => (waiting: Waiti
   }
 }
 
-/**
- * `settle(channelId, batch, queue, call)` waits for the call, answering
- * posts whose deadline passes meanwhile, then answers the rest of the batch.
- */
-export const makeSettle = (clock: Clock.Clock, postTimeoutMs: number, answer: ReturnType<typeof answerOnce>) => {
-  const expire = (channelId: ChannelId, batch: ReadonlyArray<Waiting>, queue: Array<Waiting>) => {
-    const now = clock.unsafeCurrentTimeMillis()
-    const late = Either.left(noAnswer(channelId, postTimeoutMs))
-    for (const waiting of batch) if (waiting.deadline <= now) answer(waiting, late)
-    // Never sent, so never committed: dropped from the queue.
-    while (queue.length > 0 && queue[0]!.deadline <= now) answer(queue.shift()!, late)
-  }
+/** How often the sweep runs: a tenth of the deadline, between 10 ms and 1 s. */
+export const sweepIntervalMs = (postTimeoutMs: number) => Math.min(1000, Math.max(10, Math.floor(postTimeoutMs / 10)))
 
-  const finish = (channelId: ChannelId, batch: ReadonlyArray<Waiting>, exit: Exit.Exit<ReadonlyArray<PostOutcome>, PostFailure>) => {
-    for (let i = 0; i < batch.length; i++) {
-      const outcome = Exit.isSuccess(exit) ? exit.value[i] : undefined
-      answer(
-        batch[i]!,
-        outcome !== undefined
-          ? fromOutcome(outcome)
-          : Either.left(fromCallFailure(channelId, Exit.isFailure(exit) ? exit.cause : Cause.die("no outcome for an item")))
-      )
+/** Answers every item of a finished call that is still unanswered with its own outcome (or the call's failure). */
+export const finish = (
+  answer: ReturnType<typeof answerOnce>,
+  channelId: ChannelId,
+  batch: ReadonlyArray<Waiting>,
+  exit: Exit.Exit<ReadonlyArray<PostOutcome>, PostFailure>
+) => {
+  for (let i = 0; i < batch.length; i++) {
+    const outcome = Exit.isSuccess(exit) ? exit.value[i] : undefined
+    answer(
+      batch[i]!,
+      outcome !== undefined
+        ? fromOutcome(outcome)
+        : Either.left(fromCallFailure(channelId, Exit.isFailure(exit) ? exit.cause : Cause.die("no outcome for an item")))
+    )
+  }
+}
+
+/**
+ * `expire(inFlight, queues)` answers the late posts of every channel: in the
+ * batch in flight (it may still commit later: a retry is safe), and at the
+ * head of the queue (never sent, so never committed: dropped from it).
+ */
+export const makeExpire = (clock: Clock.Clock, postTimeoutMs: number, answer: ReturnType<typeof answerOnce>) =>
+(
+  inFlight: ReadonlyMap<ChannelId, ReadonlyArray<Waiting>>,
+  queues: ReadonlyMap<ChannelId, Array<Waiting>>
+) => {
+  const now = clock.unsafeCurrentTimeMillis()
+  for (const [channelId, batch] of inFlight) {
+    // Posts of a batch were queued in order, so the first one not late ends the scan.
+    for (const waiting of batch) {
+      if (waiting.deadline > now) break
+      answer(waiting, Either.left(noAnswer(channelId, postTimeoutMs)))
+    }
+    const queue = queues.get(channelId)
+    while (queue !== undefined && queue.length > 0 && queue[0]!.deadline <= now) {
+      answer(queue.shift()!, Either.left(noAnswer(channelId, postTimeoutMs)))
     }
   }
-
-  const settle = (
-    channelId: ChannelId,
-    batch: ReadonlyArray<Waiting>,
-    queue: Array<Waiting>,
-    call: Fiber.Fiber<ReadonlyArray<PostOutcome>, PostFailure>
-  ): Effect.Effect<void> =>
-    Effect.suspend(() => {
-      // Queued posts came after the batch, so the next deadline is the first unanswered one of either.
-      const next = batch.find((w) => !w.answered)?.deadline ?? queue[0]?.deadline
-      const exit = next === undefined
-        ? Effect.asSome(call.await)
-        : Effect.timeoutOption(call.await, Math.max(0, next - clock.unsafeCurrentTimeMillis()))
-      return Effect.flatMap(exit, (result) => {
-        if (Option.isSome(result)) return Effect.sync(() => finish(channelId, batch, result.value))
-        expire(channelId, batch, queue)
-        return settle(channelId, batch, queue, call)
-      })
-    })
-
-  return settle
 }

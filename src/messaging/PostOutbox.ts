@@ -13,11 +13,11 @@
  * safe and returns the original message), when too many posts already wait
  * for the channel, or when the edge shuts down.
  */
-import { Cause, Context, Effect, Either, FiberId, FiberSet, Layer } from "effect"
+import { Cause, Context, Effect, Either, FiberId, FiberSet, Layer, Schedule } from "effect"
 import { ChannelEntity, type PostItem } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { channelTransport } from "./ClusterTransport.ts"
-import { answerOnce, makeSettle, type Waiting } from "./PostDeadline.ts"
+import { answerOnce, finish, makeExpire, sweepIntervalMs, type Waiting } from "./PostDeadline.ts"
 import { channelBusy, fromCallFailure, type PostResult } from "./PostResult.ts"
 
 export type { PostFailure, PostResult } from "./PostResult.ts"
@@ -43,29 +43,38 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
     const clock = yield* Effect.clock
     const run = yield* FiberSet.makeRuntime<never>()
     const queues = new Map<ChannelId, Array<Waiting>>()
+    /** The batch each channel's `Post` call in flight carries. */
+    const inFlight = new Map<ChannelId, ReadonlyArray<Waiting>>()
 
     const answer = answerOnce((error) => run(Effect.logError("post callback threw", error)))
     let closed = false
     // Runs before the FiberSet interrupts the drains (finalizers run in reverse order).
     yield* Effect.addFinalizer(() => Effect.sync(() => closed = true))
-    const settle = makeSettle(clock, options.postTimeoutMs, answer)
+    const expire = makeExpire(clock, options.postTimeoutMs, answer)
+    yield* Effect.sync(() => expire(inFlight, queues)).pipe(
+      Effect.repeat(Schedule.spaced(sweepIntervalMs(options.postTimeoutMs))),
+      Effect.forkScoped
+    )
 
     const drain = (channelId: ChannelId): Effect.Effect<void> =>
       Effect.suspend(() => {
         const queue = queues.get(channelId)!
         if (queue.length === 0) {
           queues.delete(channelId)
+          inFlight.delete(channelId)
           return Effect.void
         }
         const batch = queue.splice(0, options.maxBatch)
+        inFlight.set(channelId, batch)
         return makeClient(channelId).Post({ items: batch.map((w) => w.item) }).pipe(
           channelTransport(channelId),
-          Effect.fork,
-          Effect.flatMap((call) => settle(channelId, batch, queue, call)),
+          Effect.exit,
+          Effect.map((exit) => finish(answer, channelId, batch, exit)),
           // The edge is shutting down: nothing is left without an answer.
           Effect.onInterrupt(() =>
             Effect.sync(() => {
               if (queues.get(channelId) === queue) queues.delete(channelId)
+              inFlight.delete(channelId)
               const stopped = Either.left(fromCallFailure(channelId, Cause.interrupt(FiberId.none)))
               for (const waiting of [...batch, ...queue.splice(0)]) answer(waiting, stopped)
             })

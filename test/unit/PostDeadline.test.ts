@@ -1,22 +1,22 @@
 /**
- * The outbox's post deadline under TestClock: posts whose deadline passes
- * while their channel's call is held are answered "no answer" at that moment
- * (queued ones are dropped unsent), and the call's late outcome answers only
- * the posts still unanswered.
+ * The outbox's post deadline under TestClock: posts whose deadline has
+ * passed while their channel's call is held are answered "no answer" by the
+ * sweep (queued ones are dropped unsent), and the call's late outcome
+ * answers only the posts still unanswered.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Either, Fiber, TestClock } from "effect"
+import { Effect, Either, Exit, TestClock } from "effect"
 import type { PostOutcome } from "../../domain/Channel.ts"
 import { NotAMember } from "../../domain/Errors.ts"
 import { ChannelId, messageIdOf, UserId } from "../../domain/Ids.ts"
-import { answerOnce, makeSettle, type Waiting } from "../../src/messaging/PostDeadline.ts"
-import type { PostFailure, PostResult } from "../../src/messaging/PostResult.ts"
+import { answerOnce, finish, makeExpire, sweepIntervalMs, type Waiting } from "../../src/messaging/PostDeadline.ts"
+import type { PostResult } from "../../src/messaging/PostResult.ts"
 
 const channelId = ChannelId.make("c_deadline")
 const alice = UserId.make("alice")
 
 describe("PostDeadline", () => {
-  it.effect("answers each post once: at its deadline while the call is held, or with the call's outcome", () =>
+  it.effect("answers each post once: late ones when the sweep runs after their deadline, the rest with the call's outcome", () =>
     Effect.gen(function*() {
       const answers: Array<readonly [string, PostResult]> = []
       const waiting = (id: string, deadline: number): Waiting => ({
@@ -25,22 +25,25 @@ describe("PostDeadline", () => {
         deadline,
         answered: false
       })
-      const settle = makeSettle(yield* Effect.clock, 1000, answerOnce(() => {}))
-      const reply = yield* Deferred.make<ReadonlyArray<PostOutcome>, PostFailure>()
-      const call = yield* Effect.fork(Deferred.await(reply))
+      const answer = answerOnce(() => {})
+      const expire = makeExpire(yield* Effect.clock, 1000, answer)
       const batch = [waiting("a", 1000), waiting("b", 1200)]
       const queue = [waiting("c", 1500), waiting("d", 3000)]
-      const settling = yield* Effect.fork(settle(channelId, batch, queue, call))
+      const inFlight = new Map([[channelId, batch]])
+      const queues = new Map([[channelId, queue]])
 
       yield* TestClock.adjust(999)
+      expire(inFlight, queues)
       expect(answers).toEqual([])
       yield* TestClock.adjust(1)
+      expire(inFlight, queues)
       expect(answers.map(([id]) => id)).toEqual(["a"])
       const [, late] = answers[0]!
       expect(Either.isLeft(late) && late.left._tag === "ChannelUnavailable" && late.left.reason).toBe(
         "no answer within 1 s; a retry with the same clientMsgId is safe"
       )
       yield* TestClock.adjust(500)
+      expire(inFlight, queues)
       expect(answers.map(([id]) => id)).toEqual(["a", "b", "c"])
       // c was never sent: it left the queue; d is still waiting for its turn.
       expect(queue.map((w) => w.item.clientMsgId)).toEqual(["d"])
@@ -51,14 +54,13 @@ describe("PostDeadline", () => {
         duplicate: false,
         message: { id: messageIdOf(channelId, seq), channelId, seq, authorId: alice, body: id, clientMsgId: id, createdAt: 0 }
       })
-      yield* Deferred.succeed(reply, [accepted(1, "a"), accepted(2, "b")])
-      yield* Fiber.join(settling)
+      finish(answer, channelId, batch, Exit.succeed([accepted(1, "a"), accepted(2, "b")]))
       expect(answers.map(([id]) => id)).toEqual(["a", "b", "c"])
       expect(batch.every((w) => w.answered)).toBe(true)
     }))
 
   it.effect("a call that answers in time answers every post of its batch with its own outcome", () =>
-    Effect.gen(function*() {
+    Effect.sync(() => {
       const answers: Array<PostResult> = []
       const w: Waiting = {
         item: { authorId: alice, clientMsgId: "x", body: "x" },
@@ -66,11 +68,15 @@ describe("PostDeadline", () => {
         deadline: 1000,
         answered: false
       }
-      const settle = makeSettle(yield* Effect.clock, 1000, answerOnce(() => {}))
       const rejected: PostOutcome = { _tag: "Rejected", error: new NotAMember({ channelId, userId: alice }) }
-      const call = yield* Effect.fork(Effect.succeed([rejected]))
-      yield* settle(channelId, [w], [], call)
+      finish(answerOnce(() => {}), channelId, [w], Exit.succeed([rejected]))
       expect(answers).toHaveLength(1)
       expect(Either.isLeft(answers[0]!) && answers[0]!.left._tag).toBe("NotAMember")
     }))
+
+  it("sweeps a tenth of the deadline apart, between 10 ms and 1 s", () => {
+    expect(sweepIntervalMs(10_000)).toBe(1000)
+    expect(sweepIntervalMs(300)).toBe(30)
+    expect(sweepIntervalMs(50)).toBe(10)
+  })
 })
