@@ -78,8 +78,10 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
       // this flusher's next batch (each flusher has its own).
       let carried: Pending | undefined
 
-      const flushOnce = Effect.gen(function*() {
-        const first = carried ?? (yield* Queue.take(queue))
+      // Only waiting for work and writing are interruptible: requests taken off the queue are always in `batch` (or
+      // `carried`) by the time an interruption can land, so each gets its answer.
+      const flushOnce = Effect.uninterruptibleMask((restore) => Effect.gen(function*() {
+        const first = carried ?? (yield* restore(Queue.take(queue)))
         carried = undefined
         const batch: Array<Pending> = [first]
         let rows = first.rows.length
@@ -93,8 +95,8 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
           batch.push(next.value)
           rows += next.value.rows.length
         }
-        yield* writeBatch(batch)
-      })
+        yield* restore(writeBatch(batch))
+      }))
 
       return Effect.forever(flushOnce).pipe(
         Effect.onInterrupt(() => carried === undefined ? Effect.void : Deferred.interrupt(carried.done))

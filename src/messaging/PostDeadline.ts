@@ -32,6 +32,9 @@ export const answerOnce = (onThrow: (error: unknown) => void) => (waiting: Waiti
   }
 }
 
+/** Milliseconds on the clock's monotonic time (nanoseconds), so a wall-clock step never moves a deadline. */
+export const monotonicMillis = (clock: Clock.Clock) => Number(clock.unsafeCurrentTimeNanos() / 1_000_000n)
+
 /** How often the sweep runs: a tenth of the deadline, between 10 ms and 1 s. */
 export const sweepIntervalMs = (postTimeoutMs: number) => Math.min(1000, Math.max(10, Math.floor(postTimeoutMs / 10)))
 
@@ -63,7 +66,7 @@ export const makeExpire = (clock: Clock.Clock, postTimeoutMs: number, answer: Re
   inFlight: ReadonlyMap<ChannelId, ReadonlyArray<Waiting>>,
   queues: ReadonlyMap<ChannelId, Array<Waiting>>
 ) => {
-  const now = clock.unsafeCurrentTimeMillis()
+  const now = monotonicMillis(clock)
   for (const [channelId, batch] of inFlight) {
     // Posts of a batch were queued in order, so the first one not late ends the scan.
     for (const waiting of batch) {
@@ -71,8 +74,9 @@ export const makeExpire = (clock: Clock.Clock, postTimeoutMs: number, answer: Re
       answer(waiting, Either.left(noAnswer(channelId, postTimeoutMs)))
     }
     const queue = queues.get(channelId)
-    while (queue !== undefined && queue.length > 0 && queue[0]!.deadline <= now) {
-      answer(queue.shift()!, Either.left(noAnswer(channelId, postTimeoutMs)))
-    }
+    if (queue === undefined) continue
+    let late = 0
+    while (late < queue.length && queue[late]!.deadline <= now) late++
+    for (const waiting of queue.splice(0, late)) answer(waiting, Either.left(noAnswer(channelId, postTimeoutMs)))
   }
 }

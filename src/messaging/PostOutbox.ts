@@ -7,17 +7,18 @@
  * latency), and a busy one sees batches that grow with the load, because an
  * entity call costs the same CPU whatever its size.
  *
- * Every post is answered exactly once, within `postTimeoutMs`: with its
+ * Every post is answered exactly once, within `postTimeoutMs` (plus one
+ * deadline sweep, `PostDeadline.ts`): with its
  * outcome, or with `ChannelUnavailable` when the channel gave no answer in
  * time (the call may still commit later; a retry with the same clientMsgId is
  * safe and returns the original message), when too many posts already wait
  * for the channel, or when the edge shuts down.
  */
-import { Cause, Context, Effect, Either, FiberId, FiberSet, Layer, Schedule } from "effect"
+import { Cause, Context, Effect, Either, Exit, FiberId, FiberSet, Layer, Schedule } from "effect"
 import { ChannelEntity, type PostItem } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { channelTransport } from "./ClusterTransport.ts"
-import { answerOnce, finish, makeExpire, sweepIntervalMs, type Waiting } from "./PostDeadline.ts"
+import { answerOnce, finish, makeExpire, monotonicMillis, sweepIntervalMs, type Waiting } from "./PostDeadline.ts"
 import { channelBusy, fromCallFailure, type PostResult } from "./PostResult.ts"
 
 export type { PostFailure, PostResult } from "./PostResult.ts"
@@ -66,16 +67,18 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
         }
         const batch = queue.splice(0, options.maxBatch)
         inFlight.set(channelId, batch)
-        return makeClient(channelId).Post({ items: batch.map((w) => w.item) }).pipe(
+        // Suspended, so that even a call that throws while being built ends in `exit` below.
+        return Effect.suspend(() => makeClient(channelId).Post({ items: batch.map((w) => w.item) })).pipe(
           channelTransport(channelId),
           Effect.exit,
           Effect.map((exit) => finish(answer, channelId, batch, exit)),
-          // The edge is shutting down: nothing is left without an answer.
-          Effect.onInterrupt(() =>
-            Effect.sync(() => {
+          // Interrupted (the edge is shutting down) or died: nothing is left without an answer, and the channel's
+          // queue is gone, so a later post starts a fresh drain instead of waiting behind a dead one.
+          Effect.onExit((exit) =>
+            Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => {
               if (queues.get(channelId) === queue) queues.delete(channelId)
               inFlight.delete(channelId)
-              const stopped = Either.left(fromCallFailure(channelId, Cause.interrupt(FiberId.none)))
+              const stopped = Either.left(fromCallFailure(channelId, exit.cause))
               for (const waiting of [...batch, ...queue.splice(0)]) answer(waiting, stopped)
             })
           ),
@@ -84,7 +87,7 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
       })
 
     const submit = (channelId: ChannelId, item: PostItem, done: Waiting["done"]) => {
-      const waiting: Waiting = { item, done, deadline: clock.unsafeCurrentTimeMillis() + options.postTimeoutMs, answered: false }
+      const waiting: Waiting = { item, done, deadline: monotonicMillis(clock) + options.postTimeoutMs, answered: false }
       if (closed) return answer(waiting, Either.left(fromCallFailure(channelId, Cause.interrupt(FiberId.none))))
       const queue = queues.get(channelId)
       if (queue !== undefined) {
