@@ -35,7 +35,7 @@ import { RunnerConnections } from "./RunnerConnections.ts"
 import { applicationNameOf, applicationNamePrefix, RunnerSocket } from "./RunnerSocket.ts"
 
 /** The runner rows (heartbeat age by the database's clock) and the runner session names, in one statement. */
-const look = Effect.gen(function*() {
+export const look = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const rows = yield* sql<{ kind: string; value: string; age: number | null }>`
     SELECT 'runner' AS kind, address AS value, (EXTRACT(EPOCH FROM (NOW() - last_heartbeat)) * 1000)::float8 AS age
