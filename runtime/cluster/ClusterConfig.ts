@@ -48,12 +48,12 @@ export const config: Config.Config<ClusterConfigShape> = Config.all({
   ),
   shardLockExpiration: positiveDuration(
     "PLEXI_SHARD_LOCK_EXPIRATION",
-    Duration.seconds(3),
-    "A runner whose heartbeat is older than this is taken out of the ring and its database sessions are ended (stall fencing)."
+    Duration.seconds(2),
+    "A runner whose heartbeat is older than this is taken out of the ring; older than this plus two heartbeat intervals, its database sessions are ended (stall fencing)."
   ),
   shardLockRefresh: positiveDuration(
     "PLEXI_SHARD_LOCK_REFRESH",
-    Duration.seconds(1),
+    Duration.millis(500),
     "Heartbeat and shard-lock refresh interval (the cluster uses at most a third of the expiration)."
   ),
   assignmentRefresh: positiveDuration(

@@ -12,28 +12,40 @@
  *   on the new session: a runner whose session was ended (by the reaper of a
  *   stalled runner, by a network cut, by an operator) would re-lock its
  *   shards and carry on with entity state from before the gap, in which
- *   another runner may have owned them. So after any failed lock operation
- *   this storage fails every refresh that holds shards: after its retries
+ *   another runner may have owned them. So after a failed lock operation that
+ *   may have lost the session (FenceDecision.ts: anything but a statement
+ *   timeout soon after a good heartbeat) this storage fails every refresh
+ *   that holds shards: after its retries
  *   the runner marks its shard locks unhealthy, force-stops all its entities
  *   and releases every lock. Only its probe (a refresh holding nothing)
  *   clears the fence; shards are then acquired afresh and entities reload
  *   their state from Postgres.
  */
-import { ClusterError, RunnerStorage, SqlRunnerStorage } from "@effect/cluster"
-import { Effect, Layer } from "effect"
+import { ClusterError, RunnerStorage, ShardingConfig, SqlRunnerStorage } from "@effect/cluster"
+import { Clock, Duration, Effect, Layer } from "effect"
+import { shouldFence } from "./FenceDecision.ts"
 
 export const make = Effect.gen(function*() {
   const storage = yield* SqlRunnerStorage.make({})
+  const expirationMs = Duration.toMillis((yield* ShardingConfig.ShardingConfig).shardLockExpiration)
   const serial = yield* Effect.makeSemaphore(1)
   let fenced = false
+  /** When the last heartbeat that succeeded was sent (its row's timestamp is no older). */
+  let heartbeatStartedAt = yield* Clock.currentTimeMillis
   const one = serial.withPermits(1)
   const fenceOnFailure = <A, E, R>(operation: Effect.Effect<A, E, R>) =>
     Effect.tapErrorCause(operation, (cause) =>
-      Effect.suspend(() => {
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
         if (fenced) return Effect.void
+        if (!shouldFence(cause, now - heartbeatStartedAt, expirationMs)) {
+          return Effect.logWarning("Shard lock operation timed out on a live session: shards kept", cause)
+        }
         fenced = true
         return Effect.logWarning("Shard lock session failed: dropping every shard of this runner until its locks are re-taken", cause)
       }))
+  const heartbeat = <A, E, R>(operation: Effect.Effect<A, E, R>) =>
+    Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+      Effect.tap(operation, () => Effect.sync(() => { heartbeatStartedAt = Math.max(heartbeatStartedAt, startedAt) })))
   return RunnerStorage.RunnerStorage.of({
     ...storage,
     acquire: (address, shardIds) => fenceOnFailure(one(storage.acquire(address, shardIds))),
@@ -42,12 +54,12 @@ export const make = Effect.gen(function*() {
         const held = Array.from(shardIds)
         if (held.length === 0) {
           // The unhealthy runner's probe: it holds nothing, so a session that works again is safe to use.
-          return one(storage.refresh(address, held)).pipe(Effect.tap(() => Effect.sync(() => { fenced = false })))
+          return heartbeat(one(storage.refresh(address, held))).pipe(Effect.tap(() => Effect.sync(() => { fenced = false })))
         }
         if (fenced) {
           return Effect.fail(new ClusterError.PersistenceError({ cause: new Error("the shard lock session was lost; shards are being dropped") }))
         }
-        return fenceOnFailure(one(storage.refresh(address, held)))
+        return fenceOnFailure(heartbeat(one(storage.refresh(address, held))))
       }),
     release: (address, shardId) => fenceOnFailure(one(storage.release(address, shardId))),
     releaseAll: (address) => one(storage.releaseAll(address))

@@ -3,7 +3,7 @@
  * that the runner can advertise the port it really got (`PLEXI_RUNNER_PORT=0`
  * lets the OS choose one, as the tests do).
  *
- * The advertised address also names the node's database sessions
+ * A hash of the advertised address also names the node's database sessions
  * (`application_name`), so that other runners can tell from Postgres alone
  * whether this runner still has a session (see RunnerReaper.ts).
  *
@@ -11,6 +11,7 @@
  * acknowledges every chunk with a small message, and under Nagle's algorithm
  * plus delayed ACKs each of those round trips took ~40 ms.
  */
+import * as Crypto from "node:crypto"
 import { RunnerAddress } from "@effect/cluster"
 import type { SocketServer } from "@effect/platform"
 import { NodeSocketServer } from "@effect/platform-node"
@@ -27,11 +28,18 @@ export interface BoundRunner {
 /** The bound runner socket; none on a single embedded node (no runner network). */
 export class RunnerSocket extends Context.Tag("plexichat/RunnerSocket")<RunnerSocket, Option.Option<BoundRunner>>() {}
 
-/** `application_name` of every database session of the runner at `address` (Postgres keeps 63 bytes). */
-export const applicationName = (address: RunnerAddress.RunnerAddress) => `plexi-runner ${address.host}:${address.port}`
-
-/** The prefix of `applicationName`, for SQL that matches sessions to runner rows. */
+/** The prefix of every runner session's `application_name`. */
 export const applicationNamePrefix = "plexi-runner "
+
+/**
+ * `application_name` of every database session of the runner advertised as `host:port`: the prefix and the first
+ * 16 hex digits of the address's SHA-256, 29 bytes whatever the address (Postgres truncates the name to 63 bytes,
+ * so a long host name would no longer match its runner row). The reaper computes it the same way from the row.
+ */
+export const applicationNameOf = (address: string) =>
+  applicationNamePrefix + Crypto.createHash("sha256").update(address, "utf8").digest("hex").slice(0, 16)
+
+export const applicationName = (address: RunnerAddress.RunnerAddress) => applicationNameOf(`${address.host}:${address.port}`)
 
 const bind = Effect.gen(function*() {
   const cluster = yield* ClusterConfig

@@ -1,6 +1,7 @@
 /**
  * Node start-up on Postgres: ports from the OS, and a clean log.
  */
+import { applicationNameOf } from "../../runtime/cluster/RunnerSocket.ts"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { query, settledShards, waitUntil } from "../fixtures/ClusterHelpers.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
@@ -38,7 +39,7 @@ describe("two nodes starting together on a fresh database", () => {
       db.url,
       "SELECT DISTINCT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'plexi-runner %'"
     )
-    expect(sessions.map((s) => s.application_name).sort()).toEqual(nodes.map((n) => `plexi-runner 127.0.0.1:${n.runnerPort}`).sort())
+    expect(sessions.map((s) => s.application_name).sort()).toEqual(nodes.map((n) => applicationNameOf(`127.0.0.1:${n.runnerPort}`)).sort())
   })
 
   it("log no node-postgres DeprecationWarning while they take their shards and refresh their locks", async () => {

@@ -2,7 +2,7 @@
  * A stalled owner (SIGSTOP: its process keeps its sockets and its Postgres
  * sessions, as in a long GC pause or a frozen VM) loses its channels: the
  * others end its database sessions once its heartbeat is older than the
- * shard lock expiration, take its shards, and when it wakes (SIGCONT) it
+ * shard lock expiration plus two heartbeat intervals, take its shards, and when it wakes (SIGCONT) it
  * drops every shard before it writes anything with stale state.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"

@@ -18,8 +18,8 @@ describe("ClusterConfig", () => {
     if (!Exit.isSuccess(exit)) return
     expect(exit.value.runnerPort).toBe(defaultRunnerPort)
     expect(defaultRunnerPort).toBeLessThan(32768)
-    expect(Duration.toMillis(exit.value.shardLockExpiration)).toBe(3000)
-    expect(Duration.toMillis(exit.value.shardLockRefresh)).toBe(1000)
+    expect(Duration.toMillis(exit.value.shardLockExpiration)).toBe(2000)
+    expect(Duration.toMillis(exit.value.shardLockRefresh)).toBe(500)
     expect(Duration.toMillis(exit.value.assignmentRefresh)).toBe(500)
     expect(exit.value.portFile).toEqual(Option.none())
   })
