@@ -48,6 +48,7 @@ export const ErrorCode = Schema.Literal(
   "rate_limited",
   "not_a_member",
   "not_subscribed",
+  "too_many_subscriptions",
   "channel_not_found",
   "channel_already_exists",
   "forbidden",

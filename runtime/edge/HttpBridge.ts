@@ -36,6 +36,8 @@ interface Exchange {
   readonly res: HttpResponse
   readonly abort: AbortController
   readonly options: BridgeOptions
+  /** A HEAD request: answered with the headers only. */
+  head: boolean
   aborted: boolean
   answered: boolean
   reader: ReadableStreamDefaultReader<Uint8Array> | undefined
@@ -66,7 +68,8 @@ const fail = (x: Exchange, status: number, tag: string, message: string, extra: 
     x.res.cork(() => {
       x.res.writeStatus(statusLine(status))
       x.res.writeHeader("content-type", "application/json")
-      x.res.end(JSON.stringify({ _tag: tag, message, ...extra }))
+      if (x.head) x.res.endWithoutBody()
+      else x.res.end(JSON.stringify({ _tag: tag, message, ...extra }))
     })
   } catch (error) {
     x.options.onDefect(error)
@@ -98,14 +101,19 @@ const pump = (x: Exchange): void => {
 const respond = (x: Exchange, response: Response) => {
   if (x.aborted || x.answered) return void response.body?.cancel().catch(() => {})
   x.answered = true
+  // HEAD: the GET's status and headers, never a body (a body would be read as the next response).
+  if (x.head) void response.body?.cancel().catch(() => {})
   x.res.cork(() => {
     x.res.writeStatus(statusLine(response.status))
     response.headers.forEach((value, key) => {
       if (!skipHeaders.has(key)) x.res.writeHeader(key, value)
     })
-    if (response.body === null) x.res.end()
+    // `end()` would claim Content-Length: 0. No reported length either: with one, this uWS leaves the connection
+    // waiting for that many body bytes and never answers its next request (RFC 9110 lets HEAD leave it out).
+    if (x.head) x.res.endWithoutBody()
+    else if (response.body === null) x.res.end()
   })
-  if (response.body === null) return
+  if (x.head || response.body === null) return
   x.reader = response.body.getReader()
   pump(x)
 }
@@ -165,7 +173,15 @@ const gatherBody = (x: Exchange, declared: number, dispatch: (body: Uint8Array<A
 }
 
 export const bridge = (handler: WebHandler, options: BridgeOptions) => (res: HttpResponse, req: HttpRequest) => {
-  const x: Exchange = { res, abort: new AbortController(), options, aborted: false, answered: false, reader: undefined }
+  const x: Exchange = {
+    res,
+    abort: new AbortController(),
+    options,
+    head: false,
+    aborted: false,
+    answered: false,
+    reader: undefined
+  }
   res.onAborted(() => {
     x.aborted = true
     try {
@@ -177,6 +193,7 @@ export const bridge = (handler: WebHandler, options: BridgeOptions) => (res: Htt
   })
   guarded(x, () => {
     const { badHeader, headers, method, url } = readRequest(req)
+    x.head = method === "HEAD"
     if (badHeader) {
       return fail(x, 400, "InvalidRequest", "a request header has a name or value that is not valid (bytes outside visible Latin-1)")
     }

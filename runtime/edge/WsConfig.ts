@@ -11,6 +11,8 @@ import { positiveDuration, positiveInteger, positiveNumber } from "../../src/con
 export interface WsConfigShape {
   readonly maxFrameBytes: number
   readonly maxBackpressureBytes: number
+  readonly drainTimeout: Duration.Duration
+  readonly maxSubscriptions: number
   readonly rateLimit: number
   readonly rateBurst: number
   readonly idleTimeoutSeconds: number
@@ -27,6 +29,8 @@ export interface WsConfigShape {
 export const defaults: WsConfigShape = {
   maxFrameBytes: 64 * 1024,
   maxBackpressureBytes: 1024 * 1024,
+  drainTimeout: Duration.seconds(30),
+  maxSubscriptions: 1000,
   rateLimit: 200,
   rateBurst: 400,
   idleTimeoutSeconds: 120,
@@ -46,6 +50,16 @@ export const config: Config.Config<WsConfigShape> = Config.all({
     "PLEXI_WS_MAX_BACKPRESSURE_BYTES",
     defaults.maxBackpressureBytes,
     "Send buffer per socket before a slow consumer is closed with 4008."
+  ),
+  drainTimeout: positiveDuration(
+    "PLEXI_WS_DRAIN_TIMEOUT",
+    defaults.drainTimeout,
+    "Time a slow consumer gets to drain its backlog before its connection is dropped without 4008."
+  ),
+  maxSubscriptions: positiveInteger(
+    "PLEXI_WS_MAX_SUBSCRIPTIONS",
+    defaults.maxSubscriptions,
+    "Channels one socket may follow at once; more subscribes get too_many_subscriptions."
   ),
   rateLimit: positiveNumber("PLEXI_WS_RATE_LIMIT", defaults.rateLimit, "Frames per second per connection (token bucket refill)."),
   rateBurst: positiveNumber("PLEXI_WS_RATE_BURST", defaults.rateBurst, "Token bucket size per connection."),

@@ -10,6 +10,7 @@ import { Duration, Effect, Either, type Runtime } from "effect"
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from "uWebSockets.js"
 import type { ChatService } from "../../src/api/ChatService.ts"
 import type { DevTokens, TokenClaims } from "../../src/auth/DevTokens.ts"
+import { addressKey } from "../../src/gateway/AddressKey.ts"
 import type { LimitKind } from "../../src/gateway/ConnectionLimits.ts"
 import { Gateway } from "../../src/gateway/Gateway.ts"
 import type { SessionSocket } from "../../src/gateway/GatewayContext.ts"
@@ -39,6 +40,9 @@ class UwsSocket implements SessionSocket {
   }
   end(code: number, reason: string) {
     this.ws.end(code, reason)
+  }
+  close() {
+    this.ws.close()
   }
   subscribe(topic: string) {
     this.ws.subscribe(topic)
@@ -71,7 +75,8 @@ const upgradeWith = (gateway: Gateway, tokens: DevTokens["Type"]) =>
   const protocol = req.getHeader("sec-websocket-protocol")
   const extensions = req.getHeader("sec-websocket-extensions")
   const token = new URLSearchParams(req.getQuery() ?? "").get("token")
-  const ip = Buffer.from(res.getRemoteAddressAsText()).toString()
+  // Accounted per address key: an IPv6 client per /64, which one host or customer usually holds whole.
+  const ip = addressKey(Buffer.from(res.getRemoteAddressAsText()).toString())
   if (token === null) {
     const over = gateway.admit(ip, false)
     if (over !== undefined) return tooMany(res, over)
@@ -109,6 +114,7 @@ export const makeGateway = (deps: {
       ...options,
       floodWindowMs: Duration.toMillis(options.floodWindow),
       authTimeoutMs: Duration.toMillis(options.authTimeout),
+      drainTimeoutMs: Duration.toMillis(options.drainTimeout),
       backpressureSweepMs: Duration.toMillis(options.backpressureSweepInterval),
       limits: {
         maxPerIp: options.maxConnectionsPerIp,

@@ -18,6 +18,8 @@ export interface SessionSocket {
   readonly send: (text: string) => void
   readonly cork: (f: () => void) => void
   readonly end: (code: number, reason: string) => void
+  /** Drops the connection at once, without a close frame. */
+  readonly close: () => void
   readonly subscribe: (topic: string) => void
   readonly unsubscribe: (topic: string) => void
   readonly bufferedAmount: () => number
@@ -25,6 +27,10 @@ export interface SessionSocket {
 
 export interface SessionOptions extends FrameDecoderOptions {
   readonly maxBackpressureBytes: number
+  /** How long a slow consumer may take to drain its backlog before the connection is dropped. */
+  readonly drainTimeoutMs: number
+  /** Channels one socket may follow or be attaching to at once. */
+  readonly maxSubscriptions: number
   readonly authTimeoutMs: number
   readonly rateLimit: number
   readonly rateBurst: number

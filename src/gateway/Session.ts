@@ -27,7 +27,8 @@ export class Session implements AdmissionState {
   userId: UserId | undefined
   /** No more writes: closed, or a slow consumer waiting for its backlog to drain before its close frame. */
   closed = false
-  private draining = false
+  /** When the slow consumer's drain began (its hard close comes `drainTimeoutMs` later), or undefined. */
+  private drainingSince: number | undefined
   private expiresAt: number | undefined
   private readonly openedAt: number
   // AdmissionState: the token bucket and flood counters.
@@ -65,6 +66,11 @@ export class Session implements AdmissionState {
 
   /** Called by the gateway's deadline sweep: the authentication deadline and the token's expiry. */
   tick(now: number) {
+    if (this.drainingSince !== undefined) {
+      // A slow consumer that never reads would hold its backlog forever: cut it (the client sees 1006).
+      if (now - this.drainingSince >= this.ctx.options.drainTimeoutMs) this.hardClose()
+      return
+    }
     if (this.closed) return
     if (this.userId === undefined) {
       if (now - this.openedAt >= this.ctx.options.authTimeoutMs) this.end(CloseCode.authTimeout, "authentication timeout")
@@ -223,7 +229,7 @@ export class Session implements AdmissionState {
   checkBackpressure() {
     if (this.closed || this.socket.bufferedAmount() <= this.ctx.options.maxBackpressureBytes) return
     this.closed = true
-    this.draining = true
+    this.drainingSince = this.ctx.now()
     for (const channelId of this.release()) this.socket.unsubscribe(topicOf(channelId))
     this.onDrain()
   }
@@ -235,8 +241,8 @@ export class Session implements AdmissionState {
    * than its close timeout (16 s at the default idle timeout).
    */
   onDrain() {
-    if (!this.draining || this.socket.bufferedAmount() > DRAINED_BYTES) return
-    this.draining = false
+    if (this.drainingSince === undefined || this.socket.bufferedAmount() > DRAINED_BYTES) return
+    this.drainingSince = undefined
     this.socket.end(CloseCode.slowConsumer, "slow consumer")
   }
 
@@ -249,9 +255,15 @@ export class Session implements AdmissionState {
     return subs.map(([channelId]) => channelId)
   }
 
+  /** Drops the connection without a close frame (a slow consumer past its drain timeout). */
+  private hardClose() {
+    this.drainingSince = undefined
+    this.socket.close()
+  }
+
   onClose() {
     this.closed = true
-    this.draining = false
+    this.drainingSince = undefined
     // A pending attach sees the socket closed, stops its catch-up and releases its own reference.
     this.release()
   }

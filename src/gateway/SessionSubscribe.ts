@@ -37,6 +37,15 @@ export const subscribe = (
     }
     // A fresh subscribe on a followed channel restarts it from the new lastSeq.
     dropSubscription(session, channelId)
+  } else if (subscriptions.count(session) >= session.ctx.options.maxSubscriptions) {
+    // Each new channel activates an entity: a socket follows a bounded number of them.
+    const max = session.ctx.options.maxSubscriptions
+    return session.sendError(
+      "too_many_subscriptions",
+      `this connection follows ${max} channels already (the most allowed); unsubscribe from one first`,
+      ref,
+      { channelId }
+    )
   }
   const sub = subscriptions.add(session, channelId)
   session.ctx.watch(session)

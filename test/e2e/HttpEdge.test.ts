@@ -51,6 +51,30 @@ const rawRequest = (node: NodeProcess, head: Buffer, body: Buffer = Buffer.alloc
     if (body.length > 0) socket.write(body)
   })
 
+/**
+ * Sends raw bytes and returns everything the server sent until it closed the
+ * connection; `later` is sent once the first response bytes arrived.
+ */
+const rawExchange = (node: NodeProcess, bytes: Buffer, later?: Buffer): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const socket = connect(node.port, "127.0.0.1")
+    const chunks: Array<Buffer> = []
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error(`connection not closed in 10 s: ${Buffer.concat(chunks).toString("latin1")}`))
+    }, 10_000)
+    socket.on("data", (chunk) => {
+      chunks.push(chunk)
+      if (later !== undefined && chunks.length === 1) socket.write(later)
+    })
+    socket.on("error", reject)
+    socket.on("close", () => {
+      clearTimeout(timer)
+      resolve(Buffer.concat(chunks).toString("latin1"))
+    })
+    socket.write(bytes)
+  })
+
 const json = async (res: Response) => ({ status: res.status, body: JSON.parse(await res.text()) as Record<string, unknown> })
 
 const rpc = (node: NodeProcess, token: string, body: string) =>
@@ -79,6 +103,63 @@ describe("hostile HTTP requests", () => {
     const res = await rawRequest(node(), head)
     expect(res.status).toBe(400)
     expect(JSON.parse(res.body)).toMatchObject({ _tag: "InvalidRequest", message: expect.stringContaining("header") })
+    await stillServing()
+  })
+
+  it("answers HEAD with the GET's status and headers and no body, so the next request on the connection is read right", async () => {
+    // The GET goes out once the HEAD's answer arrived, on the same keep-alive connection.
+    const text = await rawExchange(
+      node(),
+      Buffer.from("HEAD /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "latin1"),
+      Buffer.from("GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", "latin1")
+    )
+    // Nothing follows the HEAD's header block but the GET's answer (a body there would be read as a response).
+    const split = text.indexOf("\r\n\r\n")
+    const head = text.slice(0, split)
+    const next = text.slice(split + 4)
+    expect(head).toMatch(/^HTTP\/1\.1 200 /)
+    expect(head).toMatch(/content-type: application\/json/i)
+    expect(head).not.toMatch(/transfer-encoding/i)
+    // The GET's body is not empty: a HEAD answer must not claim it is.
+    expect(head).not.toMatch(/content-length: *0\r?$/im)
+    expect(next, next.slice(0, 80)).toMatch(/^HTTP\/1\.1 200 /)
+    expect(next).toContain(`"status":"ok"`)
+    await stillServing()
+  })
+
+  it("answers a refused HEAD (a bad header byte) with its status and no body, and serves the next request on the connection", async () => {
+    const text = await rawExchange(
+      node(),
+      Buffer.concat([Buffer.from("HEAD /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a", "latin1"), Buffer.from([0xe9]), Buffer.from("b\r\n\r\n")]),
+      Buffer.from("GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", "latin1")
+    )
+    const split = text.indexOf("\r\n\r\n")
+    expect(text.slice(0, split)).toMatch(/^HTTP\/1\.1 400 /)
+    const next = text.slice(split + 4)
+    expect(next, next.slice(0, 80)).toMatch(/^HTTP\/1\.1 200 /)
+    await stillServing()
+  })
+
+  it.each([
+    ["GET", "content-length"],
+    ["HEAD", "content-length"],
+    ["GET", "chunked"],
+    ["HEAD", "chunked"]
+  ])("reads and drops the body of a %s that carries one (%s), then serves the next request on the connection", async (method, framing) => {
+    // The body comes after the answer to the head: the node must read it, not close with it unread.
+    const data = "x".repeat(100_000)
+    const chunked = framing === "chunked"
+    const body = chunked ? `${data.length.toString(16)}\r\n${data}\r\n0\r\n\r\n` : data
+    const framingHeader = chunked ? "Transfer-Encoding: chunked" : `Content-Length: ${body.length}`
+    const text = await rawExchange(
+      node(),
+      Buffer.from(`${method} /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n${framingHeader}\r\n\r\n`, "latin1"),
+      Buffer.from(`${body}GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, "latin1")
+    )
+    const all = text.split("HTTP/1.1 ").length - 1
+    expect(all, text.slice(0, 400)).toBe(2)
+    expect(text.startsWith("HTTP/1.1 200")).toBe(true)
+    expect(text.lastIndexOf("HTTP/1.1 200")).toBeGreaterThan(0)
     await stillServing()
   })
 

@@ -29,11 +29,15 @@ class FakeSocket implements SessionSocket {
   readonly sent: Array<Record<string, any>> = []
   readonly topics = new Set<string>()
   ended: { code: number; reason: string } | undefined
+  dropped = false
   buffered = 0
   send = (text: string) => void this.sent.push(JSON.parse(text))
   cork = (f: () => void) => f()
   end = (code: number, reason: string) => {
     this.ended = { code, reason }
+  }
+  close = () => {
+    this.dropped = true
   }
   subscribe = (topic: string) => void this.topics.add(topic)
   unsubscribe = (topic: string) => void this.topics.delete(topic)
@@ -56,6 +60,8 @@ const makeGateway = (chat: Partial<ChatService["Type"]> = {}, hub: Partial<Chann
       maxFrameBytes: 4096,
       maxNestingDepth: 8,
       maxBackpressureBytes: 1024,
+      drainTimeoutMs: 30_000,
+      maxSubscriptions: 2,
       rateLimit: 1000,
       rateBurst: 1000,
       floodCloseAfter: 100,
@@ -155,6 +161,58 @@ describe("gateway session (fake socket)", () => {
     socket.buffered = 0
     session.onDrain()
     expect(socket.ended).toEqual({ code: 4008, reason: "slow consumer" })
+    gateway.close(session)
+  })
+
+  it("drops a slow consumer that never drains once PLEXI_WS_DRAIN_TIMEOUT has passed since it stopped being served", async () => {
+    const { gateway } = makeGateway({}, {
+      attach: (_channelId, _userId, _lastSeq, follower) =>
+        Effect.sync(() => {
+          follower.follow()
+          return { head: 0, release: () => {} }
+        })
+    })
+    const socket = new FakeSocket()
+    const claims = Effect.runSync(tokens.verifyClaims(Effect.runSync(tokens.issue("erin" as UserId)).token))
+    const session = gateway.open(socket, { ip: "10.0.0.5", unauthenticated: true }, claims)
+    session.onMessage(text(`{"type":"subscribe","channelId":"c1","ref":"s"}`), false)
+    await tick()
+    socket.buffered = 100_000
+    const since = gateway.ctx.now()
+    session.checkBackpressure()
+    session.onDrain()
+    session.tick(since + 29_000)
+    expect(socket.dropped).toBe(false)
+    session.tick(since + 30_000)
+    expect(socket.dropped).toBe(true)
+    expect(socket.ended).toBeUndefined()
+    gateway.close(session)
+  })
+
+  it("answers a subscribe past PLEXI_WS_MAX_SUBSCRIPTIONS with too_many_subscriptions and attaches nothing", async () => {
+    const attached: Array<string> = []
+    const { gateway } = makeGateway({}, {
+      attach: (channelId) =>
+        Effect.sync(() => {
+          attached.push(channelId)
+          return { head: 0, release: () => {} }
+        })
+    })
+    const socket = new FakeSocket()
+    const claims = Effect.runSync(tokens.verifyClaims(Effect.runSync(tokens.issue("fay" as UserId)).token))
+    const session = gateway.open(socket, { ip: "10.0.0.6", unauthenticated: true }, claims)
+    for (const c of ["c1", "c2", "c3"]) session.onMessage(text(`{"type":"subscribe","channelId":"${c}","ref":"${c}"}`), false)
+    // Resubscribing to a followed channel is not a new subscription.
+    session.onMessage(text(`{"type":"subscribe","channelId":"c1","ref":"again"}`), false)
+    await tick()
+    expect(attached).toEqual(["c1", "c2", "c1"])
+    const refused = socket.sent.find((f) => f.ref === "c3")
+    expect(refused).toMatchObject({ type: "error", code: "too_many_subscriptions", channelId: "c3" })
+    expect(isServerFrame(refused)).toBe(true)
+    session.onMessage(text(`{"type":"unsubscribe","channelId":"c2"}`), false)
+    session.onMessage(text(`{"type":"subscribe","channelId":"c3","ref":"c3b"}`), false)
+    await tick()
+    expect(attached).toEqual(["c1", "c2", "c1", "c3"])
     gateway.close(session)
   })
 

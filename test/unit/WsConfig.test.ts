@@ -12,6 +12,9 @@ describe("WsConfig", () => {
     expect(Either.isRight(set) && Duration.toMillis(set.right.authTimeout)).toBe(2000)
     expect(Either.isRight(set) && set.right.maxConnectionsPerIp).toBe(7)
     expect(Either.isRight(set) && set.right.rateLimit).toBe(0.5)
+    const bounded = load({ PLEXI_WS_DRAIN_TIMEOUT: "5 seconds", PLEXI_WS_MAX_SUBSCRIPTIONS: "3" })
+    expect(Either.isRight(bounded) && Duration.toMillis(bounded.right.drainTimeout)).toBe(5000)
+    expect(Either.isRight(bounded) && bounded.right.maxSubscriptions).toBe(3)
   })
 
   it.each([
@@ -22,7 +25,9 @@ describe("WsConfig", () => {
     ["PLEXI_WS_MAX_UNAUTHENTICATED_PER_IP", "0"],
     ["PLEXI_WS_MAX_NESTING_DEPTH", "0"],
     ["PLEXI_WS_AUTH_TIMEOUT", "0 millis"],
-    ["PLEXI_WS_FLOOD_WINDOW", "0 seconds"]
+    ["PLEXI_WS_FLOOD_WINDOW", "0 seconds"],
+    ["PLEXI_WS_DRAIN_TIMEOUT", "0 seconds"],
+    ["PLEXI_WS_MAX_SUBSCRIPTIONS", "0"]
   ])("refuses %s=%s at start-up, naming the variable", (name, value) => {
     const result = load({ [name]: value })
     expect(Either.isLeft(result)).toBe(true)
