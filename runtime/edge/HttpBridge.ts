@@ -144,6 +144,19 @@ const readRequest = (req: HttpRequest) => {
  */
 const drainFactor = 4
 
+/** Reads the rest of the body and drops it (up to `drainFactor` × the limit), then answers. */
+const drainThen = (x: Exchange, declared: number, answer: () => void) => {
+  const most = x.options.maxBodyBytes * drainFactor
+  if (declared > most) return answer()
+  let size = 0
+  x.res.onData((chunk, isLast) =>
+    guarded(x, () => {
+      if (x.answered) return
+      size += chunk.byteLength
+      if (isLast || size > most) answer()
+    }))
+}
+
 const gatherBody = (x: Exchange, declared: number, dispatch: (body: Uint8Array<ArrayBuffer>) => void) => {
   const max = x.options.maxBodyBytes
   const tooLarge = () => fail(x, 413, "PayloadTooLarge", `the request body is over ${max} bytes`, { maxBytes: max })
@@ -194,8 +207,13 @@ export const bridge = (handler: WebHandler, options: BridgeOptions) => (res: Htt
   guarded(x, () => {
     const { badHeader, headers, method, url } = readRequest(req)
     x.head = method === "HEAD"
+    const declared = Number(headers.get("content-length") ?? "0")
+    const declaredBytes = Number.isFinite(declared) ? declared : 0
     if (badHeader) {
-      return fail(x, 400, "InvalidRequest", "a request header has a name or value that is not valid (bytes outside visible Latin-1)")
+      const refuse = () =>
+        fail(x, 400, "InvalidRequest", "a request header has a name or value that is not valid (bytes outside visible Latin-1)")
+      // Refused before its body was read: read it to the end first, as for a 413, so the answer is not reset.
+      return method === "GET" || method === "HEAD" ? refuse() : drainThen(x, declaredBytes, refuse)
     }
     const dispatch = (body: Uint8Array<ArrayBuffer> | undefined) =>
       guarded(x, () => {
@@ -211,7 +229,6 @@ export const bridge = (handler: WebHandler, options: BridgeOptions) => (res: Htt
         })
       })
     if (method === "GET" || method === "HEAD") return dispatch(undefined)
-    const declared = Number(headers.get("content-length") ?? "0")
-    gatherBody(x, Number.isFinite(declared) ? declared : 0, dispatch)
+    gatherBody(x, declaredBytes, dispatch)
   })
 }

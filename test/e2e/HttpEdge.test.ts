@@ -348,6 +348,21 @@ describe("hostile HTTP requests", () => {
     await stillServing()
   })
 
+  it("answers 400 to a bad header byte on a request with a 3 MiB body, which the client receives, not a reset", async () => {
+    const size = 3 * 1024 * 1024
+    for (let i = 0; i < 4; i++) {
+      const head = Buffer.concat([
+        Buffer.from("POST /api/v1/dev/token HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nUser-Agent: a", "latin1"),
+        Buffer.from([0xa9, 0x95]),
+        Buffer.from(`b\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`, "latin1")
+      ])
+      const res = await rawRequest(node(), head, Buffer.alloc(size, 0x68))
+      expect(res.status, `#${i}`).toBe(400)
+      expect(JSON.parse(res.body)).toMatchObject({ _tag: "InvalidRequest" })
+    }
+    await stillServing()
+  })
+
   it("documents the history limit bounds and the request errors in the OpenAPI document", async () => {
     const doc = await (await fetch(`${node().url}/api/v1/openapi.json`)).json() as {
       paths: Record<string, Record<string, { parameters?: Array<{ name: string; schema: Record<string, unknown> }>; responses: Record<string, unknown> }>>
