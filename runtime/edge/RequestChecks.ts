@@ -7,26 +7,7 @@
  */
 import { Either, ParseResult, Schema } from "effect"
 import { ChatRpcs } from "../../domain/Api.ts"
-
-/** Whether `text` nests arrays and objects deeper than `max`; a linear scan that skips strings. */
-export const nestedDeeperThan = (text: string, max: number): boolean => {
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 92 /* \ */) i++
-      else if (c === 34 /* " */) inString = false
-    } else if (c === 34) {
-      inString = true
-    } else if (c === 91 /* [ */ || c === 123 /* { */) {
-      if (++depth > max) return true
-    } else if (c === 93 /* ] */ || c === 125 /* } */) {
-      depth--
-    }
-  }
-  return false
-}
+import { clip as clipText, nestedDeeperThan } from "../../src/api/InputChecks.ts"
 
 /** Parses JSON that passed the depth check; a syntax error becomes a sentence. */
 export const parseJson = (text: string): Either.Either<unknown, string> => {
@@ -37,7 +18,9 @@ export const parseJson = (text: string): Either.Either<unknown, string> => {
   }
 }
 
-export const clip = (text: string, max = 200) => (text.length > max ? `${text.slice(0, max)}…` : text)
+export const clip = (text: string, max = 200) => clipText(text, max + 1)
+
+export { nestedDeeperThan }
 
 /** The first problem a schema finds, as `path: message`, clipped so that a huge value is never echoed whole. */
 export const firstIssue = (error: ParseResult.ParseError): string => {

@@ -8,6 +8,7 @@
  */
 import { Either, ParseResult, Schema } from "effect"
 import { ClientFrame, type ErrorCode, Ref } from "../../domain/Protocol.ts"
+import { clip as clipText, nestedDeeperThan } from "../api/InputChecks.ts"
 
 export interface FrameDecoderOptions {
   readonly maxFrameBytes: number
@@ -33,7 +34,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true })
 /** Longest clause of an error message: a person needs the gist, not the whole hostile value echoed. */
 const MAX_CLAUSE = 100
 
-const clip = (s: string) => s.length > MAX_CLAUSE ? `${s.slice(0, MAX_CLAUSE - 1)}…` : s
+const clip = (s: string) => clipText(s, MAX_CLAUSE)
 
 /**
  * `field: problem`, one clause per field. An optional field's failure also
@@ -52,26 +53,6 @@ export const formatParseError = (error: ParseResult.ParseError): string => {
   return clauses.join("; ")
 }
 
-/**
- * The deepest nesting of arrays and objects in `text`, stopping as soon as
- * it passes `limit`. Brackets inside strings do not count.
- */
-export const nestingExceeds = (text: string, limit: number): boolean => {
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 92) i++ // backslash: skip the escaped character
-      else if (c === 34) inString = false
-    } else if (c === 34) inString = true
-    else if (c === 91 || c === 123) {
-      if (++depth > limit) return true
-    } else if (c === 93 || c === 125) depth--
-  }
-  return false
-}
-
 const refused = (code: ErrorCode, message: string, ref?: string): Decoded => ({ _tag: "Refused", code, message, ref })
 
 const refOf = (json: object): string | undefined => {
@@ -88,7 +69,7 @@ export const makeRefReader = (options: FrameDecoderOptions) => (data: ArrayBuffe
   if (isBinary || data.byteLength > options.maxFrameBytes) return undefined
   try {
     const text = utf8.decode(data)
-    if (nestingExceeds(text, options.maxNestingDepth)) return undefined
+    if (nestedDeeperThan(text, options.maxNestingDepth)) return undefined
     const json: unknown = JSON.parse(text)
     return typeof json === "object" && json !== null && !Array.isArray(json) ? refOf(json) : undefined
   } catch {
@@ -107,7 +88,7 @@ export const makeFrameDecoder = (options: FrameDecoderOptions) => (data: ArrayBu
   } catch {
     return { _tag: "InvalidUtf8" }
   }
-  if (nestingExceeds(text, options.maxNestingDepth)) {
+  if (nestedDeeperThan(text, options.maxNestingDepth)) {
     return refused("invalid_frame", `the frame nests arrays or objects deeper than ${options.maxNestingDepth} levels`)
   }
   let json: unknown
