@@ -176,6 +176,36 @@ describe("hostile HTTP requests", () => {
     await stillServing()
   })
 
+  it("answers 400 HttpApiDecodeError to NUL or a lone surrogate in a channel name, display name or post (REST), and RPC refuses them typed", async () => {
+    const token = await devToken(node().url, "nul-rest")
+    const post = (path: string, body: unknown, bearer = token) =>
+      fetch(`${node().url}/api/v1${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
+        body: JSON.stringify(body)
+      }).then(json)
+    for (const bad of ["a\u0000b", "k\ud800"]) {
+      expect(await post("/channels", { name: bad })).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError" } })
+      expect(await post("/dev/token", { userId: "nul-name", displayName: bad })).toMatchObject({ status: 400 })
+    }
+    const channel = await post("/channels", { name: "clean" })
+    expect(channel.status).toBe(201)
+    const channelId = (channel.body as { id: string }).id
+    for (const bad of ["a\u0000b", "k\ud800", "k\udc00"]) {
+      expect(await post(`/channels/${channelId}/messages`, { clientMsgId: `id-${bad.length}`, body: bad }))
+        .toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError" } })
+      expect(await post(`/channels/${channelId}/messages`, { clientMsgId: bad, body: "ok" }))
+        .toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError" } })
+    }
+    const line = JSON.stringify({ _tag: "Request", id: "7", tag: "PostMessage", payload: { channelId, clientMsgId: "k\ud800", body: "x" }, headers: [] })
+    const rpcRes = await json(await rpc(node(), token, `${line}\n`))
+    expect(rpcRes.status).toBe(400)
+    // Nothing was stored, and a clean post still gets seq 1.
+    expect(await post(`/channels/${channelId}/messages`, { clientMsgId: "fine", body: "😀 fine" }))
+      .toMatchObject({ status: 201, body: { seq: 1, body: "😀 fine" } })
+    await stillServing()
+  })
+
   it("answers 400 InvalidRequest to a REST body that is not JSON", async () => {
     const token = await devToken(node().url, "not-json")
     const res = await json(await fetch(`${node().url}/api/v1/channels`, {
