@@ -420,6 +420,13 @@ describe("flood protection on a single node", () => {
     // Every post is answered with its ref: an ack when admitted, rate_limited when refused.
     const stored = async () => (await aliceApi.history(channelId, 0, 1000)).map((m) => m.clientMsgId)
     const acked = () => client.all((f) => f.type === "ack").map((f) => f.clientMsgId as string)
+    const answered = () => new Set([...acked(), ...client.all((f) => f.type === "error").map((f) => f.ref as string)])
+    // First every one of the 500 posts has its answer; only then is the store compared with the acks.
+    await vi.waitFor(() => {
+      const refs = answered()
+      const missing = ids.filter((id) => !refs.has(id)).length
+      if (missing > 0) throw new Error(`${missing} posts not answered yet`)
+    }, { timeout: 15_000, interval: 100 })
     await vi.waitFor(async () => {
       const now = await stored()
       if (new Set(now).size !== acked().length || now.some((id) => !acked().includes(id))) {
