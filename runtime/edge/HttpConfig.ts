@@ -1,7 +1,7 @@
 /**
  * Settings of the node's HTTP doors (`/api/v1`, `/rpc`), in the
- * `ShardingConfig` style: a tag, a validated `config` read from the
- * environment, `layer(options)` and `layerFromEnv`. The README's
+ * `ShardingConfig` style: a tag, `defaults`, a validated `config` read from
+ * the environment, `layer(options)` and `layerFromEnv(options)`. The README's
  * configuration table lists the same names.
  */
 import { Config, Context, Effect, Layer } from "effect"
@@ -54,5 +54,6 @@ export const config: Config.Config<HttpSettings> = Config.all({
 export const layer = (options?: Partial<HttpSettings>): Layer.Layer<HttpConfig> =>
   Layer.succeed(HttpConfig, { ...defaults, ...options })
 
-/** The settings read from the environment; an invalid one stops the node at start. */
-export const layerFromEnv: Layer.Layer<HttpConfig> = Layer.effect(HttpConfig, Effect.orDie(config))
+/** The settings from the environment, with `options` on top; an invalid one stops the node naming its variable. */
+export const layerFromEnv = (options?: Partial<HttpSettings>): Layer.Layer<HttpConfig> =>
+  Layer.effect(HttpConfig, Effect.map(Effect.orDie(config), (c) => ({ ...c, ...options })))

@@ -1,7 +1,7 @@
 /**
  * The settings of the WebSocket gateway (`/ws`), in the `ShardingConfig`
- * style: a Tag, `config` read from `PLEXI_WS_*`, `layer(options)` and
- * `layerFromEnv`. Every value is validated at start-up: a rate of 0 or a
+ * style: a Tag, `defaults`, `config` read from `PLEXI_WS_*`, `layer(options)`
+ * and `layerFromEnv(options)`. Every value is validated at start-up: a rate of 0 or a
  * negative size fails with the variable's name. README's configuration table
  * lists the same names.
  */
@@ -25,6 +25,8 @@ export interface WsConfigShape {
   readonly backpressureSweepInterval: Duration.Duration
   readonly limitLogInterval: Duration.Duration
 }
+
+export class WsConfig extends Context.Tag("plexichat/WsConfig")<WsConfig, WsConfigShape>() {}
 
 export const defaults: WsConfigShape = {
   maxFrameBytes: 64 * 1024,
@@ -90,7 +92,10 @@ export const config: Config.Config<WsConfigShape> = Config.all({
   )
 })
 
-export class WsConfig extends Context.Tag("plexichat/WsConfig")<WsConfig, WsConfigShape>() {
-  static readonly layer = (options: Partial<WsConfigShape> = {}) => Layer.succeed(WsConfig, { ...defaults, ...options })
-  static readonly layerFromEnv = Layer.effect(WsConfig, Effect.orDie(config))
-}
+/** The settings given (defaults for the rest). */
+export const layer = (options?: Partial<WsConfigShape>): Layer.Layer<WsConfig> =>
+  Layer.succeed(WsConfig, { ...defaults, ...options })
+
+/** The settings from the environment, with `options` on top; an invalid one stops the node naming its variable. */
+export const layerFromEnv = (options?: Partial<WsConfigShape>): Layer.Layer<WsConfig> =>
+  Layer.effect(WsConfig, Effect.map(Effect.orDie(config), (c) => ({ ...c, ...options })))

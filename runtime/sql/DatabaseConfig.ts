@@ -1,0 +1,47 @@
+/**
+ * Settings of the node's store, in the `ShardingConfig` style: a tag,
+ * `defaults`, a validated `config` read from the environment, `layer(options)`
+ * and `layerFromEnv(options)`. `DATABASE_URL` set makes the node a cluster
+ * runner on Postgres; unset, a single node on an embedded PGlite store in
+ * `PLEXI_DATA_DIR`. An empty value is a start-up error naming the variable.
+ * README's configuration table lists the same names.
+ */
+import { Config, Context, Effect, Layer, Option, type Redacted } from "effect"
+import { optionalSecret, text } from "../../src/config/Settings.ts"
+
+export interface DatabaseConfigShape {
+  /** Postgres URL; none means the embedded PGlite store (a single node). */
+  readonly url: Option.Option<Redacted.Redacted<string>>
+  /** Directory of the embedded store (PGlite files in `<dir>/pglite`); unused on Postgres. */
+  readonly dataDir: string
+}
+
+export class DatabaseConfig extends Context.Tag("plexichat/DatabaseConfig")<DatabaseConfig, DatabaseConfigShape>() {}
+
+export const defaults: DatabaseConfigShape = {
+  url: Option.none(),
+  dataDir: "./data"
+}
+
+export const config: Config.Config<DatabaseConfigShape> = Config.all({
+  url: optionalSecret(
+    "DATABASE_URL",
+    "Postgres URL: the node is a cluster runner on Postgres. Unset: an embedded PGlite store in PLEXI_DATA_DIR (single node)."
+  ),
+  dataDir: text(
+    "PLEXI_DATA_DIR",
+    defaults.dataDir,
+    "Directory of the embedded store (PGlite files in <dir>/pglite). Used only without DATABASE_URL."
+  )
+})
+
+/** The settings given (defaults for the rest). */
+export const layer = (options?: Partial<DatabaseConfigShape>): Layer.Layer<DatabaseConfig> =>
+  Layer.succeed(DatabaseConfig, { ...defaults, ...options })
+
+/** The settings from the environment, with `options` on top; an invalid one stops the node naming its variable. */
+export const layerFromEnv = (options?: Partial<DatabaseConfigShape>): Layer.Layer<DatabaseConfig> =>
+  Layer.effect(DatabaseConfig, Effect.map(Effect.orDie(config), (c) => ({ ...c, ...options })))
+
+/** Whether the node runs on Postgres, i.e. as a runner of a cluster that other nodes (and clients) can reach. */
+export const onPostgres = (c: DatabaseConfigShape): boolean => Option.isSome(c.url)
