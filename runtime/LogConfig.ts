@@ -8,7 +8,8 @@
  * runtime/main.ts reads it before it builds the node, so the level applies
  * to everything the node logs, start-up included.
  */
-import { Config, Context, Effect, Layer, LogLevel } from "effect"
+import { Config, Context, LogLevel } from "effect"
+import { configLayers } from "../src/config/ConfigLayers.ts"
 import { logLevel } from "../src/config/Settings.ts"
 
 export interface LogConfigShape {
@@ -24,10 +25,5 @@ export const config: Config.Config<LogConfigShape> = Config.all({
   level: logLevel("PLEXI_LOG_LEVEL", defaults.level, "Minimum log level: All, Trace, Debug, Info, Warn, Error, Fatal or Off (any case).")
 })
 
-/** The settings given (defaults for the rest). */
-export const layer = (options?: Partial<LogConfigShape>): Layer.Layer<LogConfig> =>
-  Layer.succeed(LogConfig, { ...defaults, ...options })
-
-/** The settings from the environment, with `options` on top; an invalid one stops the node naming its variable. */
-export const layerFromEnv = (options?: Partial<LogConfigShape>): Layer.Layer<LogConfig> =>
-  Layer.effect(LogConfig, Effect.map(Effect.orDie(config), (c) => ({ ...c, ...options })))
+/** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
+export const { layer, layerFromEnv } = configLayers(LogConfig, defaults, config)

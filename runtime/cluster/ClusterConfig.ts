@@ -8,7 +8,8 @@
  * The defaults are tuned for failover within ~3 s (docs/OPERATIONS.md,
  * "Failover and stalls", has the measurements and the database cost).
  */
-import { Config, Context, Duration, Effect, Layer, Option } from "effect"
+import { Config, Context, Duration, Option } from "effect"
+import { configLayers } from "../../src/config/ConfigLayers.ts"
 import { optionalText, port, positiveDuration, text } from "../../src/config/Settings.ts"
 
 export interface ClusterConfigShape {
@@ -93,10 +94,5 @@ export const config: Config.Config<ClusterConfigShape> = Config.all({
   )
 })
 
-/** The settings given (defaults for the rest). */
-export const layer = (options?: Partial<ClusterConfigShape>): Layer.Layer<ClusterConfig> =>
-  Layer.succeed(ClusterConfig, { ...defaults, ...options })
-
-/** Read from the environment, with `options` on top; an invalid value stops the node with the variable's name. */
-export const layerFromEnv = (options?: Partial<ClusterConfigShape>): Layer.Layer<ClusterConfig> =>
-  Layer.effect(ClusterConfig, Effect.map(Effect.orDie(config), (c) => ({ ...c, ...options })))
+/** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
+export const { layer, layerFromEnv } = configLayers(ClusterConfig, defaults, config)

@@ -10,7 +10,8 @@
  * devices; the node passes it every address explicitly (runtime/cluster/
  * Cluster.ts), so the public `PORT` never leaks into the runner's port.
  */
-import { Config, Context, Effect, Layer, Option } from "effect"
+import { Config, Context, Option } from "effect"
+import { configLayers } from "../../src/config/ConfigLayers.ts"
 import { optionalText, port, text } from "../../src/config/Settings.ts"
 
 export interface EdgeConfigShape {
@@ -36,10 +37,5 @@ export const config: Config.Config<EdgeConfigShape> = Config.all({
   nodeId: optionalText("PLEXI_NODE_ID", "Node name shown in hello, health, locate and logs. Unset: <hostname>:<PORT>.")
 })
 
-/** The settings given (defaults for the rest). */
-export const layer = (options?: Partial<EdgeConfigShape>): Layer.Layer<EdgeConfig> =>
-  Layer.succeed(EdgeConfig, { ...defaults, ...options })
-
-/** The settings from the environment, with `options` on top; an invalid one stops the node naming its variable. */
-export const layerFromEnv = (options?: Partial<EdgeConfigShape>): Layer.Layer<EdgeConfig> =>
-  Layer.effect(EdgeConfig, Effect.map(Effect.orDie(config), (c) => ({ ...c, ...options })))
+/** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
+export const { layer, layerFromEnv } = configLayers(EdgeConfig, defaults, config)

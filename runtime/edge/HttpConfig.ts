@@ -4,7 +4,8 @@
  * the environment, `layer(options)` and `layerFromEnv(options)`. The README's
  * configuration table lists the same names.
  */
-import { Config, Context, Effect, Layer } from "effect"
+import { Config, Context } from "effect"
+import { configLayers } from "../../src/config/ConfigLayers.ts"
 import { positiveInteger, positiveNumber } from "../../src/config/Settings.ts"
 
 export interface HttpSettings {
@@ -50,10 +51,5 @@ export const config: Config.Config<HttpSettings> = Config.all({
   )
 })
 
-/** Fixed settings (tests); unset fields take the defaults. */
-export const layer = (options?: Partial<HttpSettings>): Layer.Layer<HttpConfig> =>
-  Layer.succeed(HttpConfig, { ...defaults, ...options })
-
-/** The settings from the environment, with `options` on top; an invalid one stops the node naming its variable. */
-export const layerFromEnv = (options?: Partial<HttpSettings>): Layer.Layer<HttpConfig> =>
-  Layer.effect(HttpConfig, Effect.map(Effect.orDie(config), (c) => ({ ...c, ...options })))
+/** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
+export const { layer, layerFromEnv } = configLayers(HttpConfig, defaults, config)

@@ -5,7 +5,8 @@
  * negative size fails with the variable's name. README's configuration table
  * lists the same names.
  */
-import { Config, Context, Duration, Effect, Layer } from "effect"
+import { Config, Context, Duration } from "effect"
+import { configLayers } from "../../src/config/ConfigLayers.ts"
 import { positiveDuration, positiveInteger, positiveNumber } from "../../src/config/Settings.ts"
 
 export interface WsConfigShape {
@@ -92,10 +93,5 @@ export const config: Config.Config<WsConfigShape> = Config.all({
   )
 })
 
-/** The settings given (defaults for the rest). */
-export const layer = (options?: Partial<WsConfigShape>): Layer.Layer<WsConfig> =>
-  Layer.succeed(WsConfig, { ...defaults, ...options })
-
-/** The settings from the environment, with `options` on top; an invalid one stops the node naming its variable. */
-export const layerFromEnv = (options?: Partial<WsConfigShape>): Layer.Layer<WsConfig> =>
-  Layer.effect(WsConfig, Effect.map(Effect.orDie(config), (c) => ({ ...c, ...options })))
+/** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
+export const { layer, layerFromEnv } = configLayers(WsConfig, defaults, config)

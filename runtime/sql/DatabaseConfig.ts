@@ -6,7 +6,8 @@
  * `PLEXI_DATA_DIR`. An empty value is a start-up error naming the variable.
  * README's configuration table lists the same names.
  */
-import { Config, Context, Effect, Layer, Option, type Redacted } from "effect"
+import { Config, Context, Option, type Redacted } from "effect"
+import { configLayers } from "../../src/config/ConfigLayers.ts"
 import { optionalSecret, text } from "../../src/config/Settings.ts"
 
 export interface DatabaseConfigShape {
@@ -35,13 +36,8 @@ export const config: Config.Config<DatabaseConfigShape> = Config.all({
   )
 })
 
-/** The settings given (defaults for the rest). */
-export const layer = (options?: Partial<DatabaseConfigShape>): Layer.Layer<DatabaseConfig> =>
-  Layer.succeed(DatabaseConfig, { ...defaults, ...options })
-
-/** The settings from the environment, with `options` on top; an invalid one stops the node naming its variable. */
-export const layerFromEnv = (options?: Partial<DatabaseConfigShape>): Layer.Layer<DatabaseConfig> =>
-  Layer.effect(DatabaseConfig, Effect.map(Effect.orDie(config), (c) => ({ ...c, ...options })))
+/** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
+export const { layer, layerFromEnv } = configLayers(DatabaseConfig, defaults, config)
 
 /** Whether the node runs on Postgres, i.e. as a runner of a cluster that other nodes (and clients) can reach. */
 export const onPostgres = (c: DatabaseConfigShape): boolean => Option.isSome(c.url)

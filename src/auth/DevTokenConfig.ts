@@ -5,7 +5,8 @@
  * empty secret or a lifetime of 0 is a start-up error naming the variable.
  * README's configuration table lists the same names.
  */
-import { Config, Context, Duration, Effect, Layer, Redacted } from "effect"
+import { Config, Context, Duration, Effect, Redacted } from "effect"
+import { configLayers } from "../config/ConfigLayers.ts"
 import { flag, positiveDuration, secret } from "../config/Settings.ts"
 import type { DevTokenOptions } from "./DevTokens.ts"
 
@@ -39,13 +40,8 @@ export const config: Config.Config<DevTokenConfigShape> = Config.all({
   ttl: positiveDuration("PLEXI_DEV_TOKEN_TTL", defaults.ttl, "Lifetime of a dev token.")
 })
 
-/** The settings given (defaults for the rest). */
-export const layer = (options?: Partial<DevTokenConfigShape>): Layer.Layer<DevTokenConfig> =>
-  Layer.succeed(DevTokenConfig, { ...defaults, ...options })
-
-/** The settings from the environment, with `options` on top; an invalid one stops the node naming its variable. */
-export const layerFromEnv = (options?: Partial<DevTokenConfigShape>): Layer.Layer<DevTokenConfig> =>
-  Layer.effect(DevTokenConfig, Effect.map(Effect.orDie(config), (c) => ({ ...c, ...options })))
+/** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
+export const { layer, layerFromEnv } = configLayers(DevTokenConfig, defaults, config)
 
 /**
  * A node others can reach (a cluster runner on Postgres: `shared`) must sign
