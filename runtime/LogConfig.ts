@@ -22,7 +22,11 @@ export class LogConfig extends Context.Tag("plexichat/LogConfig")<LogConfig, Log
 export const defaults: LogConfigShape = { level: LogLevel.Info }
 
 export const config: Config.Config<LogConfigShape> = Config.all({
-  level: logLevel("PLEXI_LOG_LEVEL", defaults.level, "Minimum log level: All, Trace, Debug, Info, Warn, Error, Fatal or Off (any case).")
+  level: logLevel(
+    "PLEXI_LOG_LEVEL",
+    defaults.level,
+    "Minimum log level: All, Trace, Debug, Info, Warn, Error, Fatal or Off (any case)."
+  )
 })
 
 /** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */

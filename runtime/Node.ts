@@ -32,13 +32,16 @@ import * as DatabaseConfig from "./sql/DatabaseConfig.ts"
 import { migrate } from "./sql/Migrations.ts"
 
 /** The store, migrated (one node at a time) before anything else uses it. */
-const StoreLive = Layer.unwrapEffect(Effect.map(Effect.zip(DatabaseConfig.DatabaseConfig, ClusterConfig.ClusterConfig), ([config, cluster]) => {
-  const postgres = DatabaseConfig.onPostgres(config)
-  return Layer.effectDiscard(migrate({ runnerTables: postgres, lock: postgres })).pipe(
-    Layer.provide(ShardingConfig.layer(Cluster.shardingConfig(cluster))),
-    Layer.provideMerge(Database.layer)
-  )
-}))
+const StoreLive = Layer.unwrapEffect(Effect.map(
+  Effect.zip(DatabaseConfig.DatabaseConfig, ClusterConfig.ClusterConfig),
+  ([store, cluster]) => {
+    const postgres = DatabaseConfig.onPostgres(store)
+    return Layer.effectDiscard(migrate({ runnerTables: postgres, lock: postgres })).pipe(
+      Layer.provide(ShardingConfig.layer(Cluster.shardingConfig(cluster))),
+      Layer.provideMerge(Database.layer)
+    )
+  }
+))
 
 const NodeIdLive = Layer.effect(NodeId, Effect.map(EdgeConfig.EdgeConfig, (config) =>
   Option.getOrElse(config.nodeId, () => `${hostname()}:${config.port}`)))

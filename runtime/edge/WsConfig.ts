@@ -1,9 +1,9 @@
 /**
  * The settings of the WebSocket gateway (`/ws`), in the `ShardingConfig`
  * style: a Tag, `defaults`, `config` read from `PLEXI_WS_*`, `layer(options)`
- * and `layerFromEnv(options)`. Every value is validated at start-up: a rate of 0 or a
- * negative size fails with the variable's name. README's configuration table
- * lists the same names.
+ * and `layerFromEnv(options)`. Every value is validated at start-up: a rate
+ * of 0 or a negative size fails with the variable's name. README's
+ * configuration table lists the same names.
  */
 import { Config, Context, Duration } from "effect"
 import { configLayers } from "../../src/config/ConfigLayers.ts"
