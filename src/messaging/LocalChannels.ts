@@ -23,10 +23,26 @@
  * `Info` call through the cluster for each entry that was used (or had
  * followers) since the last sweep, which counts as activity.
  */
-import { Context, Data, Duration, Effect, Layer, Schedule, type Scope, type Stream } from "effect"
+import { Context, Data, Duration, Effect, Layer, Metric, Schedule, type Scope, type Stream } from "effect"
 import { ChannelEntity, type FeedChunk, type PostItem, type PostOutcome } from "../../domain/Channel.ts"
 import type { ChannelNotFound, ChannelUnavailable } from "../../domain/Errors.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
+
+/** `Post` calls and feed openings of this node's edge, tagged `path` = `local` (direct) or `cluster`. */
+export const channelCalls = Metric.counter("plexichat_channel_calls", {
+  description: "Post calls and feed openings from this node's edge to Channel entities, by path (local or cluster)",
+  incremental: true
+})
+
+const tagged = (path: "local" | "cluster", rpc: "Post" | "Subscribe") =>
+  Metric.tagged(Metric.tagged(channelCalls, "path", path), "rpc", rpc)
+
+const counters = {
+  local: { Post: tagged("local", "Post"), Subscribe: tagged("local", "Subscribe") },
+  cluster: { Post: tagged("cluster", "Post"), Subscribe: tagged("cluster", "Subscribe") }
+}
+
+export const countCall = (path: "local" | "cluster", rpc: "Post" | "Subscribe") => Metric.increment(counters[path][rpc])
 
 /** The entry was closed (the entity stopped) after it was looked up: go through the cluster. */
 export class LocalChannelClosed extends Data.TaggedError("LocalChannelClosed") {}

@@ -19,7 +19,7 @@ import { Cause, Context, Effect, Either, Exit, FiberId, FiberSet, Layer, Schedul
 import { ChannelEntity, type PostItem } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { channelTransport } from "./ClusterTransport.ts"
-import { LocalChannels } from "./LocalChannels.ts"
+import { countCall, LocalChannels } from "./LocalChannels.ts"
 import { answerOnce, finish, makeExpire, monotonicMillis, sweepIntervalMs, type Waiting } from "./PostDeadline.ts"
 import { channelBusy, fromCallFailure, type PostResult } from "./PostResult.ts"
 
@@ -67,8 +67,10 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
     /** Directly when the channel's entity runs on this node (`LocalChannels`), else through the cluster. */
     const call = (channelId: ChannelId, items: ReadonlyArray<PostItem>) => {
       const local = channels.get(channelId)
-      if (local === undefined) return remote(channelId, items)
-      return Effect.catchTag(Effect.suspend(() => local.post(items)), "LocalChannelClosed", () => remote(channelId, items))
+      if (local === undefined) return Effect.zipRight(countCall("cluster", "Post"), remote(channelId, items))
+      return Effect.zipRight(countCall("local", "Post"), Effect.suspend(() => local.post(items))).pipe(
+        Effect.catchTag("LocalChannelClosed", () => Effect.zipRight(countCall("cluster", "Post"), remote(channelId, items)))
+      )
     }
 
     const drain = (channelId: ChannelId): Effect.Effect<void> =>

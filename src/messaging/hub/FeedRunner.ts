@@ -11,7 +11,7 @@ import { ChannelEntity, type FeedChunk } from "../../../domain/Channel.ts"
 import { ChannelUnavailable } from "../../../domain/Errors.ts"
 import { FanOut } from "../FanOut.ts"
 import { HubHooks } from "../HubHooks.ts"
-import { LocalChannels } from "../LocalChannels.ts"
+import { countCall, LocalChannels } from "../LocalChannels.ts"
 import { deliver, type Feed, retain, revoke } from "./Feed.ts"
 
 class FeedGap extends Data.TaggedError("FeedGap") {}
@@ -44,8 +44,11 @@ export const makeFeedRunner = Effect.fnUntraced(function*(options: FeedRunnerOpt
   /** The entity's stream: directly when it runs on this node (`LocalChannels`), else through the cluster. */
   const open = (feed: Feed) => {
     const local = channels.get(feed.channelId)
-    if (local !== undefined) return local.subscribe(feed.lastSeq)
-    return makeClient(feed.channelId).Subscribe(feed.lastSeq === undefined ? {} : { afterSeq: feed.lastSeq })
+    if (local !== undefined) return Stream.unwrap(Effect.as(countCall("local", "Subscribe"), local.subscribe(feed.lastSeq)))
+    return Stream.unwrap(Effect.as(
+      countCall("cluster", "Subscribe"),
+      makeClient(feed.channelId).Subscribe(feed.lastSeq === undefined ? {} : { afterSeq: feed.lastSeq })
+    ))
   }
 
   /** Runs until interrupted, or until the channel turns out not to exist (then `ready` fails). */
