@@ -15,6 +15,7 @@ import { ChannelEntityLive } from "../src/entities/ChannelEntity.ts"
 import { UserEntityLive } from "../src/entities/UserEntity.ts"
 import { ChannelHub } from "../src/messaging/ChannelHub.ts"
 import { GroupCommitWriter } from "../src/messaging/GroupCommitWriter.ts"
+import { LocalChannels } from "../src/messaging/LocalChannels.ts"
 import * as HubConfig from "../src/messaging/HubConfig.ts"
 import { MessageStore } from "../src/messaging/MessageStore.ts"
 import { PostOutbox } from "../src/messaging/PostOutbox.ts"
@@ -131,6 +132,7 @@ export const NodeLive = PortFile.layer.pipe(
   Layer.provideMerge(EdgeLive),
   Layer.provide(EdgeServicesLive),
   Layer.provideMerge(EntitiesLive),
+  Layer.provideMerge(LocalChannels.layer(ChannelConfig.entityIdleTime)),
   Layer.provideMerge(Layer.mergeAll(UwsApp.layer, NodeIdLive)),
   Layer.provideMerge(MessageStore.Default),
   Layer.provideMerge(Cluster.layer),

@@ -33,6 +33,7 @@ import {
 import { SocketServer } from "@effect/platform"
 import { RpcSerialization } from "@effect/rpc"
 import { Effect, Layer, Option } from "effect"
+import { entityIdleTime } from "../../src/entities/ChannelConfig.ts"
 import { ClusterConfig, type ClusterConfigShape } from "./ClusterConfig.ts"
 import * as FencedRunnerStorage from "./FencedRunnerStorage.ts"
 import * as RunnerConnections from "./RunnerConnections.ts"
@@ -53,6 +54,7 @@ export const shardingConfig = (
     shardLockRefreshInterval: config.shardLockRefresh,
     refreshAssignmentsInterval: config.assignmentRefresh,
     entityTerminationTimeout: config.entityTerminationTimeout,
+    entityMaxIdleTime: entityIdleTime,
     availableShardGroups: ["default"],
     assignedShardGroups: ["default"],
     // Calls to entities on this node skip the encode/decode round trip (measured: ~7% less CPU per ingested

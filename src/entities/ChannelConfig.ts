@@ -27,6 +27,13 @@ export interface ChannelConfigShape {
   readonly dedupeMax: number
 }
 
+/**
+ * How long an entity with no request stays active before the cluster
+ * passivates it (the library's default, set explicitly in the cluster's
+ * settings because `LocalChannels` must report direct traffic within it).
+ */
+export const entityIdleTime = Duration.minutes(1)
+
 export class ChannelConfig extends Context.Tag("plexichat/ChannelConfig")<ChannelConfig, ChannelConfigShape>() {}
 
 export const defaults: ChannelConfigShape = {

@@ -10,19 +10,22 @@
  *
  * State is rebuilt from Postgres whenever the entity starts: on first use,
  * after passivation, after its node died and after a crash. Requests are
- * handled one at a time (the cluster's default entity concurrency), which is
- * what makes `seq` gap-free without locks; `Subscribe`, `History` and
- * `CheckReader` are forked so they never hold up posts. Every load claims
+ * handled one at a time (one permit, held by every serial handler, whether the
+ * request came through the cluster's mailbox or directly from this node's
+ * edge through `LocalChannels`), which is what makes `seq` gap-free without
+ * locks; `Subscribe`, `History` and `CheckReader` are forked so they never
+ * hold up posts. Every load claims
  * the channel's fencing epoch, and every write carries it, so an older
  * incarnation elsewhere (a stalled node) can no longer write.
  */
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
-import { Clock, Context, Duration, Effect, Either, Stream } from "effect"
-import { type Channel, ChannelEntity, type Create, type Message, type PostItem } from "../../domain/Channel.ts"
-import { ChannelAlreadyExists, type ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
+import { Clock, Context, Deferred, Duration, Effect, Either, Stream } from "effect"
+import { type Channel, ChannelEntity, type Create, type FeedChunk, type Message, type PostItem, type PostOutcome } from "../../domain/Channel.ts"
+import { ChannelAlreadyExists, type ChannelNotFound, type ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
 import { GroupCommitWriter } from "../messaging/GroupCommitWriter.ts"
+import { LocalChannelClosed, LocalChannels } from "../messaging/LocalChannels.ts"
 import { CREATED_EPOCH, isRowRefused, MessageStore } from "../messaging/MessageStore.ts"
 import { type ChannelFeed, makeFeed } from "./channel/ChannelFeed.ts"
 import { ChannelConfig } from "./ChannelConfig.ts"
@@ -133,6 +136,32 @@ const makeParts = Effect.gen(function*() {
   return { channelId, store, cell, feed, guards, between } satisfies Parts
 })
 
+/**
+ * Makes the entity reachable from this node's edge without the cluster
+ * (`LocalChannels`) for as long as it runs; when it stops, direct posts are
+ * refused with `LocalChannelClosed` (the caller goes through the cluster)
+ * and direct followers' streams end (they reopen).
+ */
+const registerLocal = (
+  parts: Parts,
+  post: (items: ReadonlyArray<PostItem>) => Effect.Effect<ReadonlyArray<PostOutcome>, ChannelNotFound | ChannelUnavailable>,
+  subscribe: (afterSeq: number | undefined) => Stream.Stream<FeedChunk, ChannelNotFound | ChannelUnavailable>
+) =>
+  Effect.gen(function*() {
+    let closed = false
+    const ended = yield* Deferred.make<void>()
+    yield* Effect.addFinalizer(() => Effect.zipRight(Effect.sync(() => closed = true), Deferred.succeed(ended, void 0)))
+    yield* (yield* LocalChannels).register(parts.channelId, {
+      post: (items) =>
+        Effect.gen(function*() {
+          if (closed) return yield* new LocalChannelClosed()
+          return yield* post(items)
+        }),
+      subscribe: (afterSeq) => Stream.interruptWhenDeferred(subscribe(afterSeq), ended),
+      followed: parts.feed.followed
+    })
+  })
+
 export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
   const parts = yield* makeParts
   const { cell, feed, guards: { supervised }, between } = parts
@@ -159,22 +188,34 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
     published: feed.published
   })
 
+  // One permit for the serial handlers, shared by the mailbox and the direct path.
+  const permit = yield* Effect.makeSemaphore(1)
+  const serial = <A, E, R>(effect: Effect.Effect<A, E, R>) => permit.withPermits(1)(supervised(effect))
+  const postItems = (items: ReadonlyArray<PostItem>) => serial(Effect.zipRight(hooks.beforePost(items), post(items)))
+  const subscribe = (afterSeq: number | undefined) =>
+    Stream.unwrapScoped(supervised(
+      Effect.zipRight(beforeRead("Subscribe"), Effect.flatMap(cell.live, (s) => feed.follow(s, afterSeq, between))),
+      "forked"
+    ))
+
+  yield* registerLocal(parts, postItems, subscribe)
+
   return ChannelEntity.of({
-    Create: ({ payload }) => supervised(create(parts, payload)),
+    Create: ({ payload }) => serial(create(parts, payload)),
     Join: ({ payload }) =>
-      supervised(Effect.gen(function*() {
+      serial(Effect.gen(function*() {
         const s = yield* cell.liveSerial
         yield* change(parts, s, yield* Membership.join(s, payload.userId))
         return publicView(s)
       })),
     AddMember: ({ payload }) =>
-      supervised(Effect.gen(function*() {
+      serial(Effect.gen(function*() {
         const s = yield* cell.liveSerial
         yield* change(parts, s, yield* Membership.addMember(s, parts.channelId, payload.actorId, payload.userId, payload.role))
         return publicView(s)
       })),
-    Leave: ({ payload }) => supervised(leave(parts, payload.userId)),
-    Post: ({ payload }) => supervised(Effect.zipRight(hooks.beforePost(payload.items), post(payload.items))),
+    Leave: ({ payload }) => serial(leave(parts, payload.userId)),
+    Post: ({ payload }) => postItems(payload.items),
     History: ({ payload }) =>
       Rpc.fork(supervised(
         Effect.zipRight(
@@ -188,11 +229,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
         Effect.zipRight(beforeRead("CheckReader"), Effect.map(readable(parts, payload.readerId), (s) => ({ head: s.head }))),
         "forked"
       )),
-    Info: () => supervised(Effect.map(cell.liveSerial, publicView)),
-    Subscribe: ({ payload }) =>
-      Rpc.fork(Stream.unwrapScoped(supervised(
-        Effect.zipRight(beforeRead("Subscribe"), Effect.flatMap(cell.live, (s) => feed.follow(s, payload.afterSeq, between))),
-        "forked"
-      )))
+    Info: () => serial(Effect.map(cell.liveSerial, publicView)),
+    Subscribe: ({ payload }) => Rpc.fork(subscribe(payload.afterSeq))
   })
 }))

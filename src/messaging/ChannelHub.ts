@@ -2,8 +2,8 @@
  * The edge side of live fan-out.
  *
  * For each channel with at least one local subscriber, the hub keeps exactly
- * one `Subscribe` stream open to the Channel entity (wherever in the cluster
- * it runs) and hands every message, once, to the `FanOut` (uWS `publish` on a
+ * one `Subscribe` stream open to the Channel entity (directly when it runs on
+ * this node, `LocalChannels.ts`; through the cluster wherever else it runs) and hands every message, once, to the `FanOut` (uWS `publish` on a
  * per-channel topic) and to local stream listeners. When the last local
  * subscriber leaves, the stream is closed.
  *

@@ -1,5 +1,6 @@
 /**
- * Adaptive batching of posts on their way to Channel entities.
+ * Adaptive batching of posts on their way to Channel entities (directly to
+ * those running on this node, `LocalChannels.ts`; through the cluster to the others).
  *
  * While a `Post` call to a channel is in flight, further posts for that
  * channel wait here and go out together as the next batch when the call
@@ -18,6 +19,7 @@ import { Cause, Context, Effect, Either, Exit, FiberId, FiberSet, Layer, Schedul
 import { ChannelEntity, type PostItem } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { channelTransport } from "./ClusterTransport.ts"
+import { countCall, LocalChannels } from "./LocalChannels.ts"
 import { answerOnce, finish, makeExpire, monotonicMillis, sweepIntervalMs, type Waiting } from "./PostDeadline.ts"
 import { channelBusy, fromCallFailure, type PostResult } from "./PostResult.ts"
 
@@ -41,6 +43,7 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
 }>() {
   static readonly make = Effect.fnUntraced(function*(options: PostOutboxOptions) {
     const makeClient = yield* ChannelEntity.client
+    const channels = yield* LocalChannels
     const clock = yield* Effect.clock
     const run = yield* FiberSet.makeRuntime<never>()
     const queues = new Map<ChannelId, Array<Waiting>>()
@@ -57,6 +60,19 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
       Effect.forkScoped
     )
 
+    /** Through the cluster; suspended, so that even a call that throws while being built fails as an effect. */
+    const remote = (channelId: ChannelId, items: ReadonlyArray<PostItem>) =>
+      Effect.suspend(() => makeClient(channelId).Post({ items })).pipe(channelTransport(channelId))
+
+    /** Directly when the channel's entity runs on this node (`LocalChannels`), else through the cluster. */
+    const call = (channelId: ChannelId, items: ReadonlyArray<PostItem>) => {
+      const local = channels.get(channelId)
+      if (local === undefined) return Effect.zipRight(countCall("cluster", "Post"), remote(channelId, items))
+      return Effect.zipRight(countCall("local", "Post"), Effect.suspend(() => local.post(items))).pipe(
+        Effect.catchTag("LocalChannelClosed", () => Effect.zipRight(countCall("cluster", "Post"), remote(channelId, items)))
+      )
+    }
+
     const drain = (channelId: ChannelId): Effect.Effect<void> =>
       Effect.suspend(() => {
         const queue = queues.get(channelId)!
@@ -67,9 +83,7 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
         }
         const batch = queue.splice(0, options.maxBatch)
         inFlight.set(channelId, batch)
-        // Suspended, so that even a call that throws while being built ends in `exit` below.
-        return Effect.suspend(() => makeClient(channelId).Post({ items: batch.map((w) => w.item) })).pipe(
-          channelTransport(channelId),
+        return call(channelId, batch.map((w) => w.item)).pipe(
           Effect.exit,
           Effect.map((exit) => finish(answer, channelId, batch, exit)),
           // Interrupted (the edge is shutting down) or died: nothing is left without an answer, and the channel's

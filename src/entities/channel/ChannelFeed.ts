@@ -86,7 +86,7 @@ export const makeFeed = Effect.fnUntraced(function*(options: FeedOptions, live: 
       return Stream.concat(backlog, liveChunks)
     })
 
-  return { published, left, loaded, follow } as const
+  return { published, left, loaded, follow, followed: () => followers > 0 } as const
 })
 
 export type ChannelFeed = Effect.Effect.Success<ReturnType<typeof makeFeed>>

@@ -11,6 +11,7 @@ import { ChannelEntity, type FeedChunk } from "../../../domain/Channel.ts"
 import { ChannelUnavailable } from "../../../domain/Errors.ts"
 import { FanOut } from "../FanOut.ts"
 import { HubHooks } from "../HubHooks.ts"
+import { countCall, LocalChannels } from "../LocalChannels.ts"
 import { deliver, type Feed, retain, revoke } from "./Feed.ts"
 
 class FeedGap extends Data.TaggedError("FeedGap") {}
@@ -26,6 +27,7 @@ export const makeFeedRunner = Effect.fnUntraced(function*(options: FeedRunnerOpt
   const fanOut = yield* FanOut
   const { beforeChunk } = yield* HubHooks
   const makeClient = yield* ChannelEntity.client
+  const channels = yield* LocalChannels
 
   /** Applies one chunk; fails with `FeedGap` when it does not follow on from what the feed delivered. */
   const apply = (feed: Feed, chunk: FeedChunk) => {
@@ -39,10 +41,20 @@ export const makeFeedRunner = Effect.fnUntraced(function*(options: FeedRunnerOpt
     return Deferred.succeed(feed.ready, void 0)
   }
 
+  /** The entity's stream: directly when it runs on this node (`LocalChannels`), else through the cluster. */
+  const open = (feed: Feed) => {
+    const local = channels.get(feed.channelId)
+    if (local !== undefined) return Stream.unwrap(Effect.as(countCall("local", "Subscribe"), local.subscribe(feed.lastSeq)))
+    return Stream.unwrap(Effect.as(
+      countCall("cluster", "Subscribe"),
+      makeClient(feed.channelId).Subscribe(feed.lastSeq === undefined ? {} : { afterSeq: feed.lastSeq })
+    ))
+  }
+
   /** Runs until interrupted, or until the channel turns out not to exist (then `ready` fails). */
   const run = (feed: Feed): Effect.Effect<void> =>
     Effect.suspend(() =>
-      makeClient(feed.channelId).Subscribe(feed.lastSeq === undefined ? {} : { afterSeq: feed.lastSeq }).pipe(
+      open(feed).pipe(
         Stream.timeoutFail(() => new FeedStalled(), options.stallMs),
         beforeChunk === undefined ? identity : Stream.tap((chunk) => beforeChunk(feed.channelId, chunk)),
         Stream.runForEach((chunk) => apply(feed, chunk))

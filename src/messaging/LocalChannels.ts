@@ -1,0 +1,118 @@
+/**
+ * The Channel entities running on this node, reachable without the
+ * cluster's transport.
+ *
+ * An entity call through the cluster costs about 150 µs of CPU even when the
+ * entity runs in the same process, and each chunk of an entity stream about
+ * as much (measured: docs/BENCHMARKS.md). Chat traffic is thin, one message
+ * per call, so for a channel whose entity runs here the outbox posts and the
+ * hub follows directly through this registry: the same handlers, serialized
+ * with the entity's mailbox by the entity's own permit. A channel that is not
+ * registered (not active here, or owned by another node) goes through the
+ * cluster, which activates it where its shard lives; once active here, it
+ * registers itself.
+ *
+ * Entries live as long as the entity: its scope closes when its shard moves,
+ * the node stops or the entity is passivated, and the entry goes with it.
+ * A caller that took an entry just before that gets `LocalChannelClosed`
+ * and goes through the cluster instead. Writes stay fenced by the channel's
+ * epoch either way, so a stale entry can never write.
+ *
+ * The cluster passivates an entity that saw no mailbox message for its idle
+ * time; direct traffic is not mailbox traffic, so a node-wide sweep sends one
+ * `Info` call through the cluster for each entry that was used (or had
+ * followers) since the last sweep, which counts as activity.
+ */
+import { Context, Data, Duration, Effect, Layer, Metric, Schedule, type Scope, type Stream } from "effect"
+import { ChannelEntity, type FeedChunk, type PostItem, type PostOutcome } from "../../domain/Channel.ts"
+import type { ChannelNotFound, ChannelUnavailable } from "../../domain/Errors.ts"
+import type { ChannelId } from "../../domain/Ids.ts"
+
+/** `Post` calls and feed openings of this node's edge, tagged `path` = `local` (direct) or `cluster`. */
+export const channelCalls = Metric.counter("plexichat_channel_calls", {
+  description: "Post calls and feed openings from this node's edge to Channel entities, by path (local or cluster)",
+  incremental: true
+})
+
+const tagged = (path: "local" | "cluster", rpc: "Post" | "Subscribe") =>
+  Metric.tagged(Metric.tagged(channelCalls, "path", path), "rpc", rpc)
+
+const counters = {
+  local: { Post: tagged("local", "Post"), Subscribe: tagged("local", "Subscribe") },
+  cluster: { Post: tagged("cluster", "Post"), Subscribe: tagged("cluster", "Subscribe") }
+}
+
+export const countCall = (path: "local" | "cluster", rpc: "Post" | "Subscribe") => Metric.increment(counters[path][rpc])
+
+/** The entry was closed (the entity stopped) after it was looked up: go through the cluster. */
+export class LocalChannelClosed extends Data.TaggedError("LocalChannelClosed") {}
+
+export interface LocalChannel {
+  /** The entity's `Post` handler, serialized with its mailbox. */
+  readonly post: (
+    items: ReadonlyArray<PostItem>
+  ) => Effect.Effect<ReadonlyArray<PostOutcome>, ChannelNotFound | ChannelUnavailable | LocalChannelClosed>
+  /** The entity's `Subscribe` stream; it ends when the entity stops (a follower then reopens). */
+  readonly subscribe: (afterSeq: number | undefined) => Stream.Stream<FeedChunk, ChannelNotFound | ChannelUnavailable>
+  /** Whether the entity has followers (it must then stay active). */
+  readonly followed: () => boolean
+}
+
+interface Entry {
+  readonly channel: LocalChannel
+  used: boolean
+}
+
+export class LocalChannels extends Context.Tag("plexichat/LocalChannels")<LocalChannels, {
+  /** Registers the running entity of `channelId` for the lifetime of the calling scope. */
+  readonly register: (channelId: ChannelId, channel: LocalChannel) => Effect.Effect<void, never, Scope.Scope>
+  /** The entity of `channelId` if it runs on this node; marks it as used. */
+  readonly get: (channelId: ChannelId) => LocalChannel | undefined
+  /** Channels registered here (for tests and health). */
+  readonly size: () => number
+}>() {
+  /** `idleTime`: the entities' idle time; used entries are reported three times per idle time, well before it passes. */
+  static readonly make = Effect.fnUntraced(function*(idleTime: Duration.DurationInput) {
+    const touchInterval = Duration.unsafeDivide(Duration.decode(idleTime), 3)
+    const entries = new Map<ChannelId, Entry>()
+    const makeClient = yield* ChannelEntity.client
+
+    // Keeps used entities from being passivated: one Info call each through the cluster per sweep.
+    const touch = Effect.suspend(() => {
+      const due: Array<ChannelId> = []
+      for (const [channelId, entry] of entries) {
+        if (entry.used || entry.channel.followed()) due.push(channelId)
+        entry.used = false
+      }
+      return Effect.forEach(due, (channelId) => Effect.ignore(makeClient(channelId).Info({})), {
+        concurrency: 16,
+        discard: true
+      })
+    })
+    yield* touch.pipe(Effect.repeat(Schedule.spaced(touchInterval)), Effect.forkScoped)
+
+    return LocalChannels.of({
+      register: (channelId, channel) =>
+        Effect.acquireRelease(
+          Effect.sync(() => {
+            const entry: Entry = { channel, used: false }
+            entries.set(channelId, entry)
+            return entry
+          }),
+          (entry) =>
+            Effect.sync(() => {
+              if (entries.get(channelId) === entry) entries.delete(channelId)
+            })
+        ),
+      get: (channelId) => {
+        const entry = entries.get(channelId)
+        if (entry === undefined) return undefined
+        entry.used = true
+        return entry.channel
+      },
+      size: () => entries.size
+    })
+  })
+
+  static readonly layer = (idleTime: Duration.DurationInput) => Layer.scoped(LocalChannels, LocalChannels.make(idleTime))
+}
