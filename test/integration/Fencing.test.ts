@@ -12,7 +12,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Exit, Fiber, Layer, Redacted, Schedule } from "effect"
+import { Context, Deferred, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule } from "effect"
 import type { Message } from "../../domain/Channel.ts"
 import { messageIdOf, UserId } from "../../domain/Ids.ts"
 import { MessageStore } from "../../src/messaging/MessageStore.ts"
@@ -101,7 +101,7 @@ describe("fencing a stale channel owner", () => {
         createdBy: alice,
         createdAt: 0,
         members: []
-      })
+      }, Option.none())
       const row = (seq: number): Message => ({
         id: messageIdOf(channelId, seq),
         channelId,
