@@ -16,7 +16,7 @@
  * + shard number` with `pg_try_advisory_lock(bigint)` (`test/integration/ShardHolders.test.ts`
  * checks this against the library).
  */
-import { type RunnerAddress, type ShardId, ShardingConfig } from "@effect/cluster"
+import type { RunnerAddress, ShardId, ShardingConfig } from "@effect/cluster"
 import type { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { applicationName } from "./RunnerSocket.ts"
@@ -25,8 +25,8 @@ import { applicationName } from "./RunnerSocket.ts"
 export const runnerName = (address: RunnerAddress.RunnerAddress) => `${address.host}:${address.port}`
 
 /** The advisory lock key SqlRunnerStorage takes for each shard under `config`. */
-export const lockKeys = (config: ShardingConfig.ShardingConfig["Type"]) => {
-  const groups = Array.from(ShardingConfig.shardGroupConfig(config).available)
+export const lockKeys = (config: Pick<ShardingConfig.ShardingConfig["Type"], "availableShardGroups">) => {
+  const groups = Array.from(new Set(config.availableShardGroups.slice().sort()))
   return (shardId: ShardId.ShardId) => (groups.indexOf(shardId.group) + 1) * 1_000_000 + shardId.id
 }
 

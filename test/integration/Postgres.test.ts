@@ -18,19 +18,7 @@ import { layerPostgres } from "../../runtime/sql/Database.ts"
 import { migrate } from "../../runtime/sql/Migrations.ts"
 import { accepted, channelClient, freshChannelId, item, storedMessages, user } from "../fixtures/ChannelHelpers.ts"
 import { entityStack, type EntityStackOptions, testShardingConfig } from "../fixtures/InMemoryCluster.ts"
-import { makeTestDatabase } from "../fixtures/TestDatabase.ts"
-
-/** A fresh database on the real server, dropped when the test's scope closes. */
-const testDatabase = Effect.acquireRelease(
-  Effect.promise(makeTestDatabase),
-  (db) => Effect.promise(db.drop)
-).pipe(Effect.tap((db) =>
-  Effect.sync(() => {
-    if (db.kind !== "postgres") {
-      throw new Error("integration tests need a real Postgres at PLEXI_TEST_DATABASE_URL or 127.0.0.1:5432")
-    }
-  })
-))
+import { realPostgres as testDatabase } from "../fixtures/TestDatabase.ts"
 
 /** One node's lifetime over `url`: build the stack, run `effect`, shut down. */
 const onNode = (url: string, options: EntityStackOptions = {}) =>
