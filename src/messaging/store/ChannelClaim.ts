@@ -53,50 +53,80 @@ const heldRow = (sql: SqlClient.SqlClient, hold: Option.Option<ShardHold>) =>
       sql`SELECT 1 FROM plexi_shard_holders WHERE shard_id = ${shardId} AND runner = ${runner} FOR SHARE`
   })
 
+const claimReturning = "RETURNING name, visibility, created_by, created_at, owner_epoch"
+
 interface ClaimRow {
-  readonly held: string | number
-  readonly name: string | null
-  readonly visibility: Visibility | null
-  readonly created_by: string | null
-  readonly created_at: string | null
-  readonly owner_epoch: string | null
+  readonly name: string
+  readonly visibility: Visibility
+  readonly created_by: string
+  readonly created_at: string
+  readonly owner_epoch: string
 }
+
+/**
+ * The claim itself: one UPDATE. Its uncorrelated EXISTS is a one-time filter
+ * that Postgres evaluates (taking the share lock of `hold`'s record) before
+ * it scans the channel row.
+ */
+const claimRow = (sql: SqlClient.SqlClient, id: ChannelId, hold: Option.Option<ShardHold>) =>
+  Option.isNone(hold)
+    ? sql.unsafe<ClaimRow>(`UPDATE plexi_channels SET owner_epoch = owner_epoch + 1 WHERE id = $1 ${claimReturning}`, [id])
+    : sql.unsafe<ClaimRow>(
+      `UPDATE plexi_channels SET owner_epoch = owner_epoch + 1 WHERE id = $1
+       AND EXISTS (SELECT 1 FROM plexi_shard_holders WHERE shard_id = $2 AND runner = $3 FOR SHARE) ${claimReturning}`,
+      [id, hold.value.shardId, hold.value.runner]
+    )
+
+/** Why a claim with `hold` changed nothing: the record names another runner, or there is no channel. */
+const whyNot = (sql: SqlClient.SqlClient, id: ChannelId, hold: ShardHold) =>
+  Effect.map(
+    sql<{ held: boolean; found: boolean }>`
+      SELECT EXISTS (SELECT 1 FROM plexi_shard_holders WHERE shard_id = ${hold.shardId} AND runner = ${hold.runner}) AS held,
+        EXISTS (SELECT 1 FROM plexi_channels WHERE id = ${id}) AS found`,
+    (rows) => rows[0]!
+  )
+
+/** The claimed channel with its members. */
+const claimed = (sql: SqlClient.SqlClient, id: ChannelId, row: ClaimRow) =>
+  Effect.map(
+    sql<{ user_id: string; role: Role }>`
+      SELECT user_id, role FROM plexi_channel_members WHERE channel_id = ${id} ORDER BY joined_at, user_id`,
+    (members): Claim => ({
+      _tag: "Claimed",
+      epoch: Number(row.owner_epoch),
+      channel: {
+        id,
+        name: row.name,
+        visibility: row.visibility,
+        createdBy: row.created_by as UserId,
+        createdAt: Number(row.created_at),
+        members: members.map((m): Member => ({ userId: m.user_id as UserId, role: m.role }))
+      }
+    })
+  )
 
 /**
  * Claims the channel for a new incarnation of its entity and reads it:
  * `owner_epoch` is incremented, and every later write carries the epoch
  * returned here. The UPDATE waits for writes that hold the channel row
  * (`FOR SHARE`) to commit, so the reads that follow see all of them, and
- * any write of an older incarnation after it is refused. One statement,
- * whatever `hold`.
+ * any write of an older incarnation after it is refused. A claim that
+ * changed nothing asks why (a second statement, only then); if the answer
+ * contradicts the claim (the channel or the record appeared in between),
+ * it claims once more.
  */
 export const claimChannel = (sql: SqlClient.SqlClient) =>
 (id: ChannelId, hold: Option.Option<ShardHold>): Effect.Effect<Claim, SqlError> =>
   Effect.gen(function*() {
-    const rows = yield* sql<ClaimRow>`
-      WITH held AS MATERIALIZED (${heldRow(sql, hold)}),
-      claimed AS (
-        UPDATE plexi_channels SET owner_epoch = owner_epoch + 1
-        WHERE id = ${id} AND EXISTS (SELECT 1 FROM held)
-        RETURNING name, visibility, created_by, created_at, owner_epoch)
-      SELECT (SELECT count(*) FROM held) AS held, claimed.* FROM (VALUES (1)) AS one (x) LEFT JOIN claimed ON true`
-    const row = rows[0]!
-    if (Number(row.held) === 0) return { _tag: "NotHeld" } as const
-    if (row.owner_epoch === null) return { _tag: "Absent" } as const
-    const members = yield* sql<{ user_id: string; role: Role }>`
-      SELECT user_id, role FROM plexi_channel_members WHERE channel_id = ${id} ORDER BY joined_at, user_id`
-    return {
-      _tag: "Claimed",
-      epoch: Number(row.owner_epoch),
-      channel: {
-        id,
-        name: row.name!,
-        visibility: row.visibility!,
-        createdBy: row.created_by as UserId,
-        createdAt: Number(row.created_at),
-        members: members.map((m): Member => ({ userId: m.user_id as UserId, role: m.role }))
-      }
-    } as const
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const rows = yield* claimRow(sql, id, hold)
+      if (rows.length === 1) return yield* claimed(sql, id, rows[0]!)
+      if (Option.isNone(hold)) return { _tag: "Absent" } as const
+      const why = yield* whyNot(sql, id, hold.value)
+      if (!why.held) return { _tag: "NotHeld" } as const
+      if (!why.found) return { _tag: "Absent" } as const
+    }
+    return { _tag: "NotHeld" } as const
   })
 
 /**
