@@ -4,10 +4,11 @@
  */
 import { hostname } from "node:os"
 import { EntityId, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
-import { Duration, Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { ChatService } from "../src/api/ChatService.ts"
 import { NodeStatus } from "../src/api/NodeStatus.ts"
 import { RateLimiter } from "../src/api/RateLimiter.ts"
+import * as DevTokenConfig from "../src/auth/DevTokenConfig.ts"
 import { DevTokens } from "../src/auth/DevTokens.ts"
 import * as ChannelConfig from "../src/entities/ChannelConfig.ts"
 import { ChannelEntityLive } from "../src/entities/ChannelEntity.ts"
@@ -21,28 +22,32 @@ import * as Cluster from "./cluster/Cluster.ts"
 import * as ClusterConfig from "./cluster/ClusterConfig.ts"
 import * as PortFile from "./cluster/PortFile.ts"
 import * as RunnerSocket from "./cluster/RunnerSocket.ts"
-import { PlexiConfig } from "./Config.ts"
 import { EdgeLive, FanOutLive, NodeId, UwsApp } from "./edge/Edge.ts"
-import { HttpConfig, layerFromEnv as HttpConfigFromEnv } from "./edge/HttpConfig.ts"
-import { WsConfig } from "./edge/WsConfig.ts"
+import * as EdgeConfig from "./edge/EdgeConfig.ts"
+import * as HttpConfig from "./edge/HttpConfig.ts"
+import * as WsConfig from "./edge/WsConfig.ts"
 import { websocketEngine } from "./edge/Uws.ts"
 import * as Database from "./sql/Database.ts"
+import * as DatabaseConfig from "./sql/DatabaseConfig.ts"
 import { migrate } from "./sql/Migrations.ts"
 
 /** The store, migrated (one node at a time) before anything else uses it. */
-const StoreLive = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, ClusterConfig.ClusterConfig), ([config, cluster]) => {
-  const postgres = Option.isSome(config.databaseUrl)
-  return Layer.effectDiscard(migrate({ runnerTables: postgres, lock: postgres })).pipe(
-    Layer.provide(ShardingConfig.layer(Cluster.shardingConfig(cluster))),
-    Layer.provideMerge(Database.layer)
-  )
-}))
+const StoreLive = Layer.unwrapEffect(Effect.map(
+  Effect.zip(DatabaseConfig.DatabaseConfig, ClusterConfig.ClusterConfig),
+  ([store, cluster]) => {
+    const postgres = DatabaseConfig.onPostgres(store)
+    return Layer.effectDiscard(migrate({ runnerTables: postgres, lock: postgres })).pipe(
+      Layer.provide(ShardingConfig.layer(Cluster.shardingConfig(cluster))),
+      Layer.provideMerge(Database.layer)
+    )
+  }
+))
 
-const NodeIdLive = Layer.effect(NodeId, Effect.map(PlexiConfig, (config) =>
+const NodeIdLive = Layer.effect(NodeId, Effect.map(EdgeConfig.EdgeConfig, (config) =>
   Option.getOrElse(config.nodeId, () => `${hostname()}:${config.port}`)))
 
-const DevTokensLive = Layer.unwrapEffect(Effect.map(PlexiConfig, (config) =>
-  DevTokens.layer({ secret: config.devTokenSecret, ttlMs: Duration.toMillis(config.devTokenTtl), issuing: config.devAuth })))
+const DevTokensLive = Layer.unwrapEffect(Effect.map(DevTokenConfig.DevTokenConfig, (config) =>
+  DevTokens.layer(DevTokenConfig.tokenOptions(config))))
 
 const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelConfig, Database.Database), ([config, db]) =>
   GroupCommitWriter.layer({ flushers: db.kind === "pglite" ? 1 : config.commitFlushers, maxBatchRows: config.maxBatchRows })))
@@ -53,7 +58,7 @@ const HubLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelCo
 const OutboxLive = Layer.unwrapEffect(Effect.map(HubConfig.HubConfig, (hub) => PostOutbox.layer(HubConfig.outboxOptions(hub))))
 
 const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
-  const config = yield* PlexiConfig
+  const store = yield* DatabaseConfig.DatabaseConfig
   const { shardsPerGroup } = yield* ClusterConfig.ClusterConfig
   const nodeId = yield* NodeId
   const sharding = yield* Sharding.Sharding
@@ -72,7 +77,7 @@ const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
         connections: subscriptions.sessionCount(),
         feeds: hub.feeds(),
         database: db.kind,
-        cluster: Option.isSome(config.databaseUrl) ? "multi" as const : "single" as const
+        cluster: DatabaseConfig.onPostgres(store) ? "multi" as const : "single" as const
       }
     }),
     locate: (channelId) =>
@@ -87,7 +92,7 @@ const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
   Layer.provide(WriterLive)
 )
 
-const RateLimiterLive = Layer.unwrapEffect(Effect.map(HttpConfig, (http) =>
+const RateLimiterLive = Layer.unwrapEffect(Effect.map(HttpConfig.HttpConfig, (http) =>
   RateLimiter.layer({ rate: http.apiRateLimit, burst: http.apiRateBurst })))
 
 const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, DevTokensLive, RateLimiterLive).pipe(
@@ -95,15 +100,27 @@ const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, DevTo
   Layer.provide([OutboxLive, FanOutLive])
 )
 
-/** Every unit's settings, read and validated at start: a bad value stops the node naming its variable. */
-const SettingsLive = Layer.mergeAll(
-  PlexiConfig.layer,
-  ClusterConfig.layerFromEnv,
-  WsConfig.layerFromEnv,
-  HttpConfigFromEnv,
+/** A node on Postgres (a cluster others can reach) refuses the public dev-token secret. */
+const OwnSecretCheck = Layer.effectDiscard(
+  Effect.flatMap(Effect.zip(DatabaseConfig.DatabaseConfig, DevTokenConfig.DevTokenConfig), ([store, tokens]) =>
+    DevTokenConfig.requireOwnSecret(tokens, DatabaseConfig.onPostgres(store)))
+)
+
+/**
+ * Every unit's settings, read and validated at start: a bad value stops the
+ * node naming its variable. (The log level, `LogConfig`, is read before the
+ * node is built, in runtime/main.ts.)
+ */
+const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
+  DatabaseConfig.layerFromEnv(),
+  EdgeConfig.layerFromEnv(),
+  DevTokenConfig.layerFromEnv(),
+  ClusterConfig.layerFromEnv(),
+  WsConfig.layerFromEnv(),
+  HttpConfig.layerFromEnv(),
   ChannelConfig.layerFromEnv(),
   HubConfig.layerFromEnv()
-)
+)))
 
 /**
  * Everything one node runs; `Layer.launch` it. The edge is built after the

@@ -1,9 +1,11 @@
 /** Entry point of one PlexiChat node (`npm start`). */
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer, Logger } from "effect"
-import { config } from "./Config.ts"
+import * as LogConfig from "./LogConfig.ts"
 import { NodeLive } from "./Node.ts"
 
 NodeRuntime.runMain(
-  Effect.flatMap(config, ({ logLevel }) => Layer.launch(NodeLive).pipe(Logger.withMinimumLogLevel(logLevel)))
+  Effect.flatMap(LogConfig.LogConfig, ({ level }) => Layer.launch(NodeLive).pipe(Logger.withMinimumLogLevel(level))).pipe(
+    Effect.provide(LogConfig.layerFromEnv())
+  )
 )

@@ -3,9 +3,10 @@
  * starts N nodes (`node-1` … `node-N`) on loopback that form one cluster
  * over one Postgres, on public ports P, P+1, … and runner ports R, R+1, …
  *
- * Settings are read through the node's own `Config` (runtime/Config.ts), so
- * names, defaults and validation are the node's: P defaults to `PORT`, R to
- * `PLEXI_RUNNER_PORT` (the flags win), the database is `DATABASE_URL` (default
+ * Settings are read through the node's own config modules (DatabaseConfig,
+ * EdgeConfig, DevTokenConfig, ClusterConfig), so names, defaults and
+ * validation are the node's: P defaults to `PORT`, R to `PLEXI_RUNNER_PORT`
+ * (the flags win), the database is `DATABASE_URL` (default
  * postgres://postgres@127.0.0.1:5432/plexichat, created when missing), and
  * `PLEXI_DEV_TOKEN_SECRET` is shared by every node (a random one for this run
  * when it is the public default). The nodes inherit the environment.
@@ -19,7 +20,9 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Config, ConfigProvider, Console, Effect, Option, Redacted, Stream } from "effect"
 import pg from "pg"
 import { config as clusterConfig } from "../runtime/cluster/ClusterConfig.ts"
-import { config as nodeConfig, defaultDevTokenSecret } from "../runtime/Config.ts"
+import { config as edgeConfig } from "../runtime/edge/EdgeConfig.ts"
+import { config as databaseConfig } from "../runtime/sql/DatabaseConfig.ts"
+import { config as devTokenConfig, defaultSecret } from "../src/auth/DevTokenConfig.ts"
 
 const root = resolve(import.meta.dirname, "..")
 const defaultDatabaseUrl = "postgres://postgres@127.0.0.1:5432/plexichat"
@@ -85,20 +88,19 @@ const runNode = (name: string, env: Record<string, string>) =>
 
 const program = Effect.gen(function*() {
   const { basePort, nodes: count, runnerBasePort } = yield* cli
-  // The node's own Config (environment): DATABASE_URL, PORT, PLEXI_RUNNER_PORT, PLEXI_DEV_TOKEN_SECRET, ….
-  const settings = { ...(yield* nodeConfig), ...(yield* clusterConfig) }
+  // The node's own settings (environment): DATABASE_URL, PORT, PLEXI_RUNNER_PORT, PLEXI_DEV_TOKEN_SECRET.
+  const [store, edge, tokens, cluster] = yield* Effect.all([databaseConfig, edgeConfig, devTokenConfig, clusterConfig])
   const node = {
-    ...settings,
-    port: Option.getOrElse(basePort, () => settings.port),
-    runnerPort: Option.getOrElse(runnerBasePort, () => settings.runnerPort)
+    port: Option.getOrElse(basePort, () => edge.port),
+    runnerPort: Option.getOrElse(runnerBasePort, () => cluster.runnerPort)
   }
   const lastPort = Math.max(node.port, node.runnerPort) + count - 1
   if (lastPort > 65535) return yield* Effect.dieMessage(`${count} nodes do not fit below port 65535 from port ${Math.max(node.port, node.runnerPort)}`)
-  const databaseUrl = Redacted.value(Option.getOrElse(node.databaseUrl, () => Redacted.make(defaultDatabaseUrl)))
+  const databaseUrl = Redacted.value(Option.getOrElse(store.url, () => Redacted.make(defaultDatabaseUrl)))
   yield* ensureDatabase(databaseUrl)
   // Every node must sign and verify tokens with the same secret; a cluster refuses the public default.
-  const secret = Redacted.value(node.devTokenSecret)
-  const devTokenSecret = secret === defaultDevTokenSecret ? randomBytes(24).toString("base64url") : secret
+  const secret = Redacted.value(tokens.secret)
+  const devTokenSecret = secret === defaultSecret ? randomBytes(24).toString("base64url") : secret
   yield* Console.log(`starting ${count} nodes: ports ${node.port}-${node.port + count - 1}, runner ports ${node.runnerPort}-${node.runnerPort + count - 1}`)
   yield* Effect.forEach(
     Array.from({ length: count }, (_, i) => i),

@@ -1,15 +1,16 @@
 /**
  * The cluster settings of a node (runner address, shards, lock and refresh
- * intervals), in the `ShardingConfig` style: a tag, a `config` read from the
- * environment, `layer(options)` and `layerFromEnv`. A value that cannot work
- * (a port outside 0–65535, no shards, a zero interval) is a start-up error
- * that names its variable.
+ * intervals), in the `ShardingConfig` style: a tag, `defaults`, a `config`
+ * read from the environment, `layer(options)` and `layerFromEnv(options)`. A
+ * value that cannot work (a port outside 0–65535, no shards, a zero interval,
+ * an empty host) is a start-up error that names its variable.
  *
  * The defaults are tuned for failover within ~3 s (docs/OPERATIONS.md,
  * "Failover and stalls", has the measurements and the database cost).
  */
-import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option } from "effect"
-import { port, positiveDuration } from "../../src/config/Settings.ts"
+import { Config, Context, Duration, Option } from "effect"
+import { configLayers } from "../../src/config/ConfigLayers.ts"
+import { optionalText, port, positiveDuration, text } from "../../src/config/Settings.ts"
 
 export interface ClusterConfigShape {
   /** The host other runners reach this one on (advertised in `cluster_runners`). */
@@ -30,63 +31,68 @@ export interface ClusterConfigShape {
 /** The default runner port: below Linux's ephemeral range (32768–60999), where outgoing connections take ports. */
 export const defaultRunnerPort = 24431
 
+export class ClusterConfig extends Context.Tag("plexichat/ClusterConfig")<ClusterConfig, ClusterConfigShape>() {}
+
+export const defaults: ClusterConfigShape = {
+  runnerHost: "127.0.0.1",
+  runnerListenHost: "0.0.0.0",
+  runnerPort: defaultRunnerPort,
+  shardsPerGroup: 100,
+  shardLockExpiration: Duration.seconds(2),
+  shardLockRefresh: Duration.millis(500),
+  assignmentRefresh: Duration.millis(500),
+  entityTerminationTimeout: Duration.seconds(3),
+  runnerReapInterval: Duration.millis(500),
+  portFile: Option.none()
+}
+
 export const config: Config.Config<ClusterConfigShape> = Config.all({
-  runnerHost: Config.string("PLEXI_RUNNER_HOST").pipe(
-    Config.withDefault("127.0.0.1"),
-    Config.withDescription("Host other runners reach this runner on (advertised; in compose, the container's name or IP).")
+  runnerHost: text(
+    "PLEXI_RUNNER_HOST",
+    defaults.runnerHost,
+    "Host other runners reach this runner on (advertised; in compose, the container's name or IP)."
   ),
-  runnerListenHost: Config.string("PLEXI_RUNNER_LISTEN_HOST").pipe(Config.withDefault("0.0.0.0")),
+  runnerListenHost: text("PLEXI_RUNNER_LISTEN_HOST", defaults.runnerListenHost, "Interface the runner socket binds to."),
   runnerPort: port(
     "PLEXI_RUNNER_PORT",
-    defaultRunnerPort,
+    defaults.runnerPort,
     "Runner TCP port (node-to-node entity calls); 0 lets the OS choose and advertises the chosen port."
   ),
   shardsPerGroup: Config.integer("PLEXI_SHARDS_PER_GROUP").pipe(
-    Config.withDefault(100),
     Config.validate({ message: "PLEXI_SHARDS_PER_GROUP must be a whole number of shards from 1 to 100000", validation: (n) => n >= 1 && n <= 100_000 }),
+    Config.withDefault(defaults.shardsPerGroup),
     Config.withDescription("Shards of the cluster; every node of one cluster must use the same value.")
   ),
   shardLockExpiration: positiveDuration(
     "PLEXI_SHARD_LOCK_EXPIRATION",
-    Duration.seconds(2),
+    defaults.shardLockExpiration,
     "A runner whose heartbeat is older than this is taken out of the ring; older than this plus two heartbeat intervals, its database sessions are ended (stall fencing)."
   ),
   shardLockRefresh: positiveDuration(
     "PLEXI_SHARD_LOCK_REFRESH",
-    Duration.millis(500),
+    defaults.shardLockRefresh,
     "Heartbeat and shard-lock refresh interval (the cluster uses at most a third of the expiration)."
   ),
   assignmentRefresh: positiveDuration(
     "PLEXI_ASSIGNMENT_REFRESH",
-    Duration.millis(500),
+    defaults.assignmentRefresh,
     "How often a runner re-reads the runner list and recomputes the shard assignment."
   ),
   entityTerminationTimeout: positiveDuration(
     "PLEXI_ENTITY_TERMINATION_TIMEOUT",
-    Duration.seconds(3),
+    defaults.entityTerminationTimeout,
     "How long a stopping entity waits for its open requests (e.g. follower streams) before they are cut."
   ),
   runnerReapInterval: positiveDuration(
     "PLEXI_RUNNER_REAP_INTERVAL",
-    Duration.millis(500),
+    defaults.runnerReapInterval,
     "How often a runner looks for dead runners (no database session left) and stalled ones (heartbeat older than the expiration)."
   ),
-  portFile: Config.option(Config.string("PLEXI_PORT_FILE")).pipe(
-    Config.withDescription("Where the node writes {\"port\":…,\"runnerPort\":…} as JSON once it listens (for nodes started on port 0).")
+  portFile: optionalText(
+    "PLEXI_PORT_FILE",
+    "Where the node writes {\"port\":…,\"runnerPort\":…} as JSON once it listens (for nodes started on port 0)."
   )
 })
 
-export class ClusterConfig extends Context.Tag("plexichat/ClusterConfig")<ClusterConfig, ClusterConfigShape>() {}
-
-/** The defaults (not the environment), overridden by `options`. */
-export const layer = (options: Partial<ClusterConfigShape> = {}) =>
-  Layer.effect(
-    ClusterConfig,
-    Effect.map(
-      Effect.orDie(Effect.withConfigProvider(config, ConfigProvider.fromMap(new Map()))),
-      (defaults) => ({ ...defaults, ...options })
-    )
-  )
-
-/** Read from the environment; an invalid value stops the node with the variable's name. */
-export const layerFromEnv = Layer.effect(ClusterConfig, Effect.orDie(config))
+/** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
+export const { layer, layerFromEnv } = configLayers(ClusterConfig, defaults, config)

@@ -16,7 +16,7 @@ import { RunnerAddress } from "@effect/cluster"
 import type { SocketServer } from "@effect/platform"
 import { NodeSocketServer } from "@effect/platform-node"
 import { Context, Effect, Layer, Option } from "effect"
-import { PlexiConfig } from "../Config.ts"
+import { DatabaseConfig, onPostgres } from "../sql/DatabaseConfig.ts"
 import { ClusterConfig } from "./ClusterConfig.ts"
 
 export interface BoundRunner {
@@ -50,6 +50,6 @@ const bind = Effect.gen(function*() {
 
 export const layer = Layer.scoped(
   RunnerSocket,
-  Effect.flatMap(PlexiConfig, (config) =>
-    Option.isSome(config.databaseUrl) ? Effect.map(Effect.orDie(bind), Option.some) : Effect.succeed(Option.none()))
+  Effect.flatMap(DatabaseConfig, (config) =>
+    onPostgres(config) ? Effect.map(Effect.orDie(bind), Option.some) : Effect.succeed(Option.none()))
 )

@@ -10,7 +10,7 @@ import { CloseCode } from "../../domain/Protocol.ts"
 import { ChatService } from "../../src/api/ChatService.ts"
 import { DevTokens } from "../../src/auth/DevTokens.ts"
 import { ChannelHub, FanOut } from "../../src/messaging/ChannelHub.ts"
-import { PlexiConfig } from "../Config.ts"
+import { EdgeConfig } from "./EdgeConfig.ts"
 import { makeWebHandler } from "./HttpApp.ts"
 import { bridge } from "./HttpBridge.ts"
 import { HttpConfig } from "./HttpConfig.ts"
@@ -50,7 +50,7 @@ export class NodeId extends Context.Tag("plexichat/NodeId")<NodeId, string>() {}
 export class EdgeServer extends Context.Tag("plexichat/EdgeServer")<EdgeServer, { readonly port: number }>() {}
 
 export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
-  const config = yield* PlexiConfig
+  const config = yield* EdgeConfig
   const nodeId = yield* NodeId
   const wsConfig = yield* WsConfig
   const { app, subscriptions } = yield* UwsApp

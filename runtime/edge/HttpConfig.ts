@@ -1,10 +1,11 @@
 /**
  * Settings of the node's HTTP doors (`/api/v1`, `/rpc`), in the
- * `ShardingConfig` style: a tag, a validated `config` read from the
- * environment, `layer(options)` and `layerFromEnv`. The README's
+ * `ShardingConfig` style: a tag, `defaults`, a validated `config` read from
+ * the environment, `layer(options)` and `layerFromEnv(options)`. The README's
  * configuration table lists the same names.
  */
-import { Config, Context, Effect, Layer } from "effect"
+import { Config, Context } from "effect"
+import { configLayers } from "../../src/config/ConfigLayers.ts"
 import { positiveInteger, positiveNumber } from "../../src/config/Settings.ts"
 
 export interface HttpSettings {
@@ -50,9 +51,5 @@ export const config: Config.Config<HttpSettings> = Config.all({
   )
 })
 
-/** Fixed settings (tests); unset fields take the defaults. */
-export const layer = (options?: Partial<HttpSettings>): Layer.Layer<HttpConfig> =>
-  Layer.succeed(HttpConfig, { ...defaults, ...options })
-
-/** The settings read from the environment; an invalid one stops the node at start. */
-export const layerFromEnv: Layer.Layer<HttpConfig> = Layer.effect(HttpConfig, Effect.orDie(config))
+/** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
+export const { layer, layerFromEnv } = configLayers(HttpConfig, defaults, config)

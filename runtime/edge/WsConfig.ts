@@ -1,11 +1,12 @@
 /**
  * The settings of the WebSocket gateway (`/ws`), in the `ShardingConfig`
- * style: a Tag, `config` read from `PLEXI_WS_*`, `layer(options)` and
- * `layerFromEnv`. Every value is validated at start-up: a rate of 0 or a
- * negative size fails with the variable's name. README's configuration table
- * lists the same names.
+ * style: a Tag, `defaults`, `config` read from `PLEXI_WS_*`, `layer(options)`
+ * and `layerFromEnv(options)`. Every value is validated at start-up: a rate
+ * of 0 or a negative size fails with the variable's name. README's
+ * configuration table lists the same names.
  */
-import { Config, Context, Duration, Effect, Layer } from "effect"
+import { Config, Context, Duration } from "effect"
+import { configLayers } from "../../src/config/ConfigLayers.ts"
 import { positiveDuration, positiveInteger, positiveNumber } from "../../src/config/Settings.ts"
 
 export interface WsConfigShape {
@@ -25,6 +26,8 @@ export interface WsConfigShape {
   readonly backpressureSweepInterval: Duration.Duration
   readonly limitLogInterval: Duration.Duration
 }
+
+export class WsConfig extends Context.Tag("plexichat/WsConfig")<WsConfig, WsConfigShape>() {}
 
 export const defaults: WsConfigShape = {
   maxFrameBytes: 64 * 1024,
@@ -90,7 +93,5 @@ export const config: Config.Config<WsConfigShape> = Config.all({
   )
 })
 
-export class WsConfig extends Context.Tag("plexichat/WsConfig")<WsConfig, WsConfigShape>() {
-  static readonly layer = (options: Partial<WsConfigShape> = {}) => Layer.succeed(WsConfig, { ...defaults, ...options })
-  static readonly layerFromEnv = Layer.effect(WsConfig, Effect.orDie(config))
-}
+/** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
+export const { layer, layerFromEnv } = configLayers(WsConfig, defaults, config)

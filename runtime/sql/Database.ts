@@ -12,7 +12,7 @@ import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer, Option, type Redacted } from "effect"
 import { applicationName, RunnerSocket } from "../cluster/RunnerSocket.ts"
-import { PlexiConfig } from "../Config.ts"
+import { DatabaseConfig } from "./DatabaseConfig.ts"
 
 export type DatabaseKind = "postgres" | "pglite"
 
@@ -70,8 +70,8 @@ export const layerPglite = (dataDir: string) =>
   Layer.merge(layerPgliteClient(dataDir), Layer.succeed(Database, { kind: "pglite" }))
 
 /** Chooses the store from the node's configuration; a runner's sessions are named after its address. */
-export const layer = Layer.unwrapEffect(Effect.map(Effect.zip(PlexiConfig, RunnerSocket), ([config, socket]) =>
-  Option.match(config.databaseUrl, {
+export const layer = Layer.unwrapEffect(Effect.map(Effect.zip(DatabaseConfig, RunnerSocket), ([config, socket]) =>
+  Option.match(config.url, {
     onNone: () => layerPglite(config.dataDir),
     onSome: (url) =>
       layerPostgres(url, Option.match(socket, { onNone: () => ({}), onSome: (s) => ({ applicationName: applicationName(s.address) }) }))

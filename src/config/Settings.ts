@@ -4,7 +4,7 @@
  * a description, and refuses an out-of-range value at start-up with an error
  * that names the variable.
  */
-import { Config, Duration } from "effect"
+import { Config, Duration, type LogLevel, Redacted } from "effect"
 
 const described = <A>(config: Config.Config<A>, fallback: A, description: string) =>
   config.pipe(Config.withDefault(fallback), Config.withDescription(description))
@@ -61,3 +61,36 @@ export const port = (name: string, fallback: number, description: string) =>
     fallback,
     description
   )
+
+const nonEmpty = (name: string) =>
+  Config.validate({ message: `${name} must not be empty`, validation: (s: string) => s.length > 0 })
+
+const nonEmptySecret = (name: string) =>
+  Config.validate({
+    message: `${name} must not be empty`,
+    validation: (s: Redacted.Redacted<string>) => Redacted.value(s).length > 0
+  })
+
+/** A non-empty string (a host, a directory, a name). */
+export const text = (name: string, fallback: string, description: string) =>
+  described(Config.string(name).pipe(nonEmpty(name)), fallback, description)
+
+/** A non-empty string or, when unset, none; an empty value is an error, not "unset". */
+export const optionalText = (name: string, description: string) =>
+  Config.option(Config.string(name).pipe(nonEmpty(name))).pipe(Config.withDescription(description))
+
+/** A non-empty secret, kept `Redacted` so that it never reaches a log. */
+export const secret = (name: string, fallback: string, description: string) =>
+  described(Config.redacted(name).pipe(nonEmptySecret(name)), Redacted.make(fallback), description)
+
+/** A non-empty secret or, when unset, none. */
+export const optionalSecret = (name: string, description: string) =>
+  Config.option(Config.redacted(name).pipe(nonEmptySecret(name))).pipe(Config.withDescription(description))
+
+/** `true` or `false` (also `yes`/`no`, `on`/`off`, `1`/`0`). */
+export const flag = (name: string, fallback: boolean, description: string) =>
+  described(Config.boolean(name), fallback, description)
+
+/** One of Effect's log level labels (`All`, `Trace`, `Debug`, `Info`, `Warn`, `Error`, `Fatal`, `Off`), in any case. */
+export const logLevel = (name: string, fallback: LogLevel.LogLevel, description: string) =>
+  described(Config.logLevel(name), fallback, description)

@@ -6,7 +6,8 @@
  * a start-up error naming the variable. README's configuration table lists
  * the same variables.
  */
-import { Config, Context, Duration, Effect, Layer } from "effect"
+import { Config, Context, Duration } from "effect"
+import { configLayers } from "../config/ConfigLayers.ts"
 import { positiveDuration, positiveInteger } from "../config/Settings.ts"
 
 export interface ChannelConfigShape {
@@ -76,13 +77,5 @@ export const config: Config.Config<ChannelConfigShape> = Config.all({
   )
 })
 
-/** The settings given (defaults for the rest). */
-export const layer = (options?: Partial<ChannelConfigShape>): Layer.Layer<ChannelConfig> =>
-  Layer.succeed(ChannelConfig, { ...defaults, ...options })
-
-/** The settings from the environment (the current `ConfigProvider`), with `options` on top. */
-export const layerFromEnv = (options?: Partial<ChannelConfigShape>): Layer.Layer<ChannelConfig, never> =>
-  Layer.effect(
-    ChannelConfig,
-    Effect.orDie(options ? Effect.map(config, (c) => ({ ...c, ...options })) : config)
-  )
+/** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
+export const { layer, layerFromEnv } = configLayers(ChannelConfig, defaults, config)

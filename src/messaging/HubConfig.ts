@@ -4,7 +4,8 @@
  * tag, `defaults`, a validated `config` read from the environment, `layer`
  * and `layerFromEnv`. The README's configuration table lists the same names.
  */
-import { Config, Context, Duration, Effect, Layer } from "effect"
+import { Config, Context, Duration } from "effect"
+import { configLayers } from "../config/ConfigLayers.ts"
 import { integerAtLeast, positiveDuration } from "../config/Settings.ts"
 import type { HubOptions } from "./ChannelHub.ts"
 import type { PostOutboxOptions } from "./PostOutbox.ts"
@@ -71,12 +72,8 @@ export const config: Config.Config<HubConfigShape> = Config.all({
   )
 })
 
-/** The settings as given, over the defaults (tests, embedding). */
-export const layer = (options: Partial<HubConfigShape> = {}) => Layer.succeed(HubConfig, { ...defaults, ...options })
-
-/** The settings from the environment; `options` override them. A bad value stops the start with its variable's name. */
-export const layerFromEnv = (options: Partial<HubConfigShape> = {}) =>
-  Layer.effect(HubConfig, Effect.map(Effect.orDie(config), (c) => ({ ...c, ...options })))
+/** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
+export const { layer, layerFromEnv } = configLayers(HubConfig, defaults, config)
 
 /** The hub's options; a feed's stall limit follows the channels' keep-alive interval. */
 export const hubOptions = (c: HubConfigShape, feedKeepAlive: Duration.Duration): HubOptions => ({

@@ -4,43 +4,22 @@
  * for the stopping node's clients) and nodes joining a running cluster. Every
  * wait is on a condition.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
-import { ownerOf, poster, settledShards, shardsOf, waitUntil } from "../fixtures/ClusterHelpers.ts"
-import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
-import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
+import { ownerOf, poster, shardsOf, waitUntil } from "../fixtures/ClusterHelpers.ts"
+import { clusterForSuite } from "../fixtures/ClusterSuite.ts"
 
 describe("cluster of 3 node processes", () => {
-  let db: TestDatabase
-  let nodes: Array<NodeProcess> = []
-
-  const all: Array<NodeProcess> = []
-
-  beforeAll(async () => {
-    db = await makeTestDatabase()
-    const started = await Promise.allSettled(["a", "b", "c"].map((name) => startNode({ name, databaseUrl: db.url })))
-    nodes = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []))
-    all.push(...nodes)
-    for (const s of started) if (s.status === "rejected") throw s.reason
-    await settledShards(nodes)
-  }, 90_000)
-
-  afterAll(async () => {
-    try {
-      await Promise.all(all.map((n) => n.stop().catch(() => {})))
-    } finally {
-      await db?.drop()
-    }
-  }, 60_000)
+  const cluster = clusterForSuite({ prefix: "c" })
 
   it("spreads the shards over all three nodes", async () => {
-    const shards = await Promise.all(nodes.map(shardsOf))
+    const shards = await Promise.all(cluster.nodes.map(shardsOf))
     expect(shards.reduce((a, b) => a + b, 0)).toBe(100)
     for (const s of shards) expect(s).toBeGreaterThan(0)
   })
 
   it("delivers a message posted on node C to a client on node A", async () => {
-    const [a, , c] = nodes
+    const [a, , c] = cluster.nodes
     const token = await devToken(a!.url, "alice")
     const channel = await rest(a!.url, token).createChannel("cross-node")
     const ws = await WsClient.connect(a!.wsUrl, token)
@@ -53,11 +32,11 @@ describe("cluster of 3 node processes", () => {
   })
 
   it("after kill -9 of the node owning a busy channel, posting resumes within 5 s and every acknowledged message is delivered exactly once", async () => {
-    const token = await devToken(nodes[0]!.url, "bob")
-    const channel = await rest(nodes[0]!.url, token).createChannel("busy")
-    const owner = await ownerOf(nodes, channel.id)
+    const token = await devToken(cluster.nodes[0]!.url, "bob")
+    const channel = await rest(cluster.nodes[0]!.url, token).createChannel("busy")
+    const owner = await ownerOf(cluster.nodes, channel.id)
     expect(owner).toBeDefined()
-    const [subscriberNode, posterNode] = nodes.filter((n) => n !== owner)
+    const [subscriberNode, posterNode] = cluster.nodes.filter((n) => n !== owner)
 
     // A subscriber that stays connected across the failover, and one that
     // disconnects before the kill and resumes from its last seq afterwards.
@@ -70,10 +49,10 @@ describe("cluster of 3 node processes", () => {
 
     // A private channel on the same doomed owner, followed on another node by a member who leaves during the
     // failover: whether that node's feed gets the leave live or reopens after it, her feed must stop.
-    const api = rest(nodes[0]!.url, token)
+    const api = rest(cluster.nodes[0]!.url, token)
     let secret = await api.createChannel("secret", "private")
-    for (let i = 0; i < 40 && (await ownerOf(nodes, secret.id)) !== owner; i++) secret = await api.createChannel("secret", "private")
-    expect(await ownerOf(nodes, secret.id)).toBe(owner)
+    for (let i = 0; i < 40 && (await ownerOf(cluster.nodes, secret.id)) !== owner; i++) secret = await api.createChannel("secret", "private")
+    expect(await ownerOf(cluster.nodes, secret.id)).toBe(owner)
     await api.call("POST", `/channels/${secret.id}/members`, { userId: "dora" })
     const doraToken = await devToken(subscriberNode!.url, "dora")
     const dora = await WsClient.connect(subscriberNode!.wsUrl, doraToken)
@@ -92,7 +71,7 @@ describe("cluster of 3 node processes", () => {
     expect(ackedBeforeKill).toBeGreaterThan(10)
     const killedAt = Date.now()
     await owner!.kill9()
-    nodes = nodes.filter((n) => n !== owner)
+    cluster.remove(owner!)
     const doraLeaves = rest(posterNode!.url, doraToken).call("POST", `/channels/${secret.id}/leave`)
 
     // The first acknowledgement of a post sent after the kill.
@@ -143,12 +122,12 @@ describe("cluster of 3 node processes", () => {
   }, 90_000)
 
   it("a graceful SIGTERM of the owner hands its busy channel over, the connected follower misses nothing, and the owner's clients get 1001", async () => {
-    expect(nodes.length).toBe(2)
-    const token = await devToken(nodes[0]!.url, "carol")
-    const channel = await rest(nodes[0]!.url, token).createChannel("handover")
-    const owner = await ownerOf(nodes, channel.id)
+    expect(cluster.nodes.length).toBe(2)
+    const token = await devToken(cluster.nodes[0]!.url, "carol")
+    const channel = await rest(cluster.nodes[0]!.url, token).createChannel("handover")
+    const owner = await ownerOf(cluster.nodes, channel.id)
     expect(owner).toBeDefined()
-    const survivor = nodes.find((n) => n !== owner)!
+    const survivor = cluster.nodes.find((n) => n !== owner)!
 
     const follower = await WsClient.connect(survivor.wsUrl, token)
     follower.send({ type: "subscribe", channelId: channel.id, lastSeq: 0 })
@@ -163,7 +142,7 @@ describe("cluster of 3 node processes", () => {
     const stoppedAt = Date.now()
     await owner!.stop()
     const stopMs = Date.now() - stoppedAt
-    nodes = nodes.filter((n) => n !== owner)
+    cluster.remove(owner!)
     const firstAck = await waitUntil("a post sent after the SIGTERM acknowledged", () => load.firstAckSentAfter(stoppedAt), 20_000, 10)
     console.log(`graceful hand-over: owner exited after ${stopMs} ms, first post acknowledged ${firstAck - stoppedAt} ms after SIGTERM`)
     expect(firstAck - stoppedAt).toBeLessThan(10_000)
@@ -194,21 +173,18 @@ describe("cluster of 3 node processes", () => {
   }, 90_000)
 
   it("nodes joining a running cluster take their share of the shards, and a busy channel moving back stalls only briefly", async () => {
-    expect(nodes.length).toBe(1)
-    const token = await devToken(nodes[0]!.url, "erin")
-    const channel = await rest(nodes[0]!.url, token).createChannel("rebalance")
-    const posting = await WsClient.connect(nodes[0]!.wsUrl, token)
+    expect(cluster.nodes.length).toBe(1)
+    const token = await devToken(cluster.nodes[0]!.url, "erin")
+    const channel = await rest(cluster.nodes[0]!.url, token).createChannel("rebalance")
+    const posting = await WsClient.connect(cluster.nodes[0]!.wsUrl, token)
     const load = poster(posting, channel.id, { retryAfterMs: 2000 })
     await waitUntil("posts on the lone node", () => load.acked.size >= 10)
-    expect(await shardsOf(nodes[0]!)).toBe(100)
+    expect(await shardsOf(cluster.nodes[0]!)).toBe(100)
 
-    const joined = await Promise.all(["d", "e"].map((name) => startNode({ name, databaseUrl: db.url })))
-    all.push(...joined)
-    nodes.push(...joined)
-    const shares = await settledShards(nodes)
+    const shares = await cluster.grow(2)
     // Each of three nodes holds a real share of the 100 shards (the hash ring is weighted, not exact).
     for (const share of shares) expect(share).toBeGreaterThanOrEqual(10)
-    const owner = await waitUntil("an owner", () => ownerOf(nodes, channel.id))
+    const owner = await waitUntil("an owner", () => ownerOf(cluster.nodes, channel.id))
     const count = load.acked.size
     await waitUntil("posts after the rebalance", () => load.acked.size >= count + 10)
     await load.stop()

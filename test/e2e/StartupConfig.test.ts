@@ -3,7 +3,7 @@
  * listens, and its output names the variable. Real node processes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { defaultDevTokenSecret } from "../../runtime/Config.ts"
+import { defaultSecret } from "../../src/auth/DevTokenConfig.ts"
 import { type NodeProcess, type StartOptions, startNode } from "../fixtures/NodeProcess.ts"
 import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
 
@@ -32,14 +32,14 @@ describe("node start-up configuration", () => {
   })
 
   it("refuses the public dev-token secret when DATABASE_URL is set, saying why", async () => {
-    const report = await refusedStart({ databaseUrl: db.url, env: { PLEXI_DEV_TOKEN_SECRET: defaultDevTokenSecret } })
+    const report = await refusedStart({ databaseUrl: db.url, env: { PLEXI_DEV_TOKEN_SECRET: defaultSecret } })
     expect(report).toMatch(exitedNonZero)
     expect(report).toMatch(/PLEXI_DEV_TOKEN_SECRET is the public default/)
     expect(report).not.toContain("listening on http://")
   }, 60_000)
 
   it("accepts the public dev-token secret on a single node on the embedded store", async () => {
-    const node = await startNode({ env: { PLEXI_DEV_TOKEN_SECRET: defaultDevTokenSecret } })
+    const node = await startNode({ env: { PLEXI_DEV_TOKEN_SECRET: defaultSecret } })
     try {
       const res = await fetch(`${node.url}/api/v1/health`)
       expect(res.status).toBe(200)
@@ -67,7 +67,9 @@ describe("node start-up configuration", () => {
     ["PLEXI_SHARDS_PER_GROUP", "0"],
     ["PLEXI_WS_MAX_CONNECTIONS_PER_IP", "0"],
     ["PLEXI_HUB_RING_SIZE", "0"],
-    ["PLEXI_CHANNEL_WINDOW", "0"]
+    ["PLEXI_CHANNEL_WINDOW", "0"],
+    ["PORT", "70000"],
+    ["PLEXI_DEV_TOKEN_TTL", "0 seconds"]
   ])("refuses %s=%s with a start-up error naming the variable", async (name, value) => {
     const report = await refusedStart({ env: { [name]: value } })
     expect(report).toMatch(exitedNonZero)

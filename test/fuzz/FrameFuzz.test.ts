@@ -10,8 +10,9 @@
  * (3 s by default); the seed is fixed and printed (`FUZZ_SEED` replays).
  */
 import fc from "fast-check"
-import { afterAll, beforeAll, describe, it } from "vitest"
+import { describe } from "vitest"
 import { devToken, rest } from "../fixtures/Clients.ts"
+import type { NodeProcess } from "../fixtures/NodeProcess.ts"
 import {
   binaryInput,
   type FrameInput,
@@ -21,23 +22,29 @@ import {
   invalidUtf8Input,
   oversizeInput,
   socketKind,
+  type SocketKind,
   textInput
 } from "./fixtures/FrameArbitraries.ts"
 import { FrameHarness } from "./fixtures/FrameHarness.ts"
 import { FuzzSocket } from "./fixtures/FuzzSocket.ts"
-import { fuzzRun, msPerProperty } from "./fixtures/FuzzRun.ts"
-import { LiveNode } from "./fixtures/LiveNode.ts"
+import type { PropertyState } from "./fixtures/FuzzRun.ts"
+import { fuzzSuite } from "./fixtures/FuzzSuite.ts"
+import type { LiveNode } from "./fixtures/LiveNode.ts"
 import { showBytes, shown } from "./fixtures/Show.ts"
 
-const live = new LiveNode()
-let world: FrameWorld
-let restTokens: Record<string, string>
+/** Frames sent back to back on one socket. */
+interface Burst {
+  readonly kind: SocketKind
+  readonly burst: ReadonlyArray<Buffer>
+}
+
+interface Suite {
+  readonly world: FrameWorld
+  readonly restTokens: Record<string, string>
+}
 
 /** Users, channels and the frame limit, set up over REST as any client would; redone when a property killed the node. */
-const prepare = async (): Promise<void> => {
-  const pid = await live.ensure()
-  if (world !== undefined && preparedFor === pid) return
-  const { url, wsUrl } = live.node
+const prepare = async ({ url, wsUrl }: NodeProcess): Promise<Suite> => {
   const token = await devToken(url, "fuzzer")
   const otherToken = await devToken(url, "fuzz-other")
   const mine = rest(url, token)
@@ -47,32 +54,23 @@ const prepare = async (): Promise<void> => {
   const probe = await FuzzSocket.open(wsUrl, "probe")
   const maxFrameBytes = Number(probe.hello?.maxFrameBytes ?? 65_536)
   probe.close()
-  world = { ownChannels: own, foreignChannels: foreign, token, otherToken, maxFrameBytes }
-  restTokens = { fuzzer: token, "fuzz-other": otherToken }
-  preparedFor = pid
+  return {
+    world: { ownChannels: own, foreignChannels: foreign, token, otherToken, maxFrameBytes },
+    restTokens: { fuzzer: token, "fuzz-other": otherToken }
+  }
 }
-let preparedFor = -1
 
-const frames = (name: string, seedOffset: number, arbitrary: (w: FrameWorld) => fc.Arbitrary<FrameInput>) =>
-  it(name, async () => {
-    await prepare()
-    let harness: FrameHarness | undefined
-    await fuzzRun({
-      live,
-      name,
-      seedOffset,
-      arbitrary: arbitrary(world),
-      setup: async (pid) => {
-        harness = new FrameHarness(live, pid, world, restTokens)
-        return { run: (input) => harness!.exchange(input), runs: () => harness!.runs, teardown: () => harness!.closeAll() }
-      }
-    })
-  }, msPerProperty + 90_000)
+/** A harness for one property; `send` picks how an input goes out (one exchange, or a burst). */
+const harnessOf = <T>(send: (harness: FrameHarness, input: T) => Promise<void>) =>
+  (live: LiveNode, pid: number, { restTokens, world }: Suite): PropertyState<T> => {
+    const harness = new FrameHarness(live, pid, world, restTokens)
+    return { run: (input) => send(harness, input), runs: () => harness.runs, teardown: () => harness.closeAll() }
+  }
 
 describe("WebSocket frame fuzzer (from docs/PROTOCOL.md)", () => {
-  // Longer than startNode's own 60 s start limit, so that a node that never starts is killed by the fixture, not orphaned.
-  beforeAll(() => live.ensure(), 90_000)
-  afterAll(() => live.stop(), 30_000)
+  const suite = fuzzSuite(prepare)
+  const frames = (name: string, seedOffset: number, arbitrary: (w: FrameWorld) => fc.Arbitrary<FrameInput>) =>
+    suite.property(name, seedOffset, (s) => arbitrary(s.world), harnessOf<FrameInput>((h, input) => h.exchange(input)))
 
   frames(
     "frames whose fields (and type) take every JSON type and prototype keys get a documented answer",
@@ -105,29 +103,19 @@ describe("WebSocket frame fuzzer (from docs/PROTOCOL.md)", () => {
     (w) => fc.oneof(binaryInput, oversizeInput(w), textInput(frameText(w, ["valid"])))
   )
 
-  it("random interleavings of valid and invalid frames, before and after auth, get documented answers", async () => {
-    await prepare()
-    let harness: FrameHarness | undefined
-    const frame = fc.oneof(
-      { arbitrary: frameText(world, ["valid"]), weight: 3 },
-      { arbitrary: frameText(world, ["typeConfusion", "string", "number", "deep"]), weight: 3 },
-      { arbitrary: garbageText, weight: 1 }
-    ).map((t) => Buffer.from(t.text, "utf8"))
-    await fuzzRun({
-      live,
-      name: "interleavings",
-      seedOffset: 7,
-      arbitrary: fc.tuple(socketKind, fc.array(frame, { minLength: 2, maxLength: 12 })).map(([kind, burst]) =>
+  suite.property(
+    "random interleavings of valid and invalid frames, before and after auth, get documented answers",
+    7,
+    ({ world }) => {
+      const frame = fc.oneof(
+        { arbitrary: frameText(world, ["valid"]), weight: 3 },
+        { arbitrary: frameText(world, ["typeConfusion", "string", "number", "deep"]), weight: 3 },
+        { arbitrary: garbageText, weight: 1 }
+      ).map((t) => Buffer.from(t.text, "utf8"))
+      return fc.tuple(socketKind, fc.array(frame, { minLength: 2, maxLength: 12 })).map(([kind, burst]): Burst =>
         shown({ kind, burst }, (b) => `burst on the ${b.kind} socket: ${b.burst.map(showBytes).join(" , ")}`)
-      ),
-      setup: async (pid) => {
-        harness = new FrameHarness(live, pid, world, restTokens)
-        return {
-          run: ({ kind, burst }) => harness!.burst(kind, burst),
-          runs: () => harness!.runs,
-          teardown: () => harness!.closeAll()
-        }
-      }
-    })
-  }, msPerProperty + 90_000)
+      )
+    },
+    harnessOf<Burst>((h, { burst, kind }) => h.burst(kind, burst))
+  )
 })

@@ -1,6 +1,6 @@
 import { ConfigProvider, Duration, Effect, Exit, Option } from "effect"
 import { describe, expect, it } from "vitest"
-import { config, defaultRunnerPort } from "../../runtime/cluster/ClusterConfig.ts"
+import { config, defaultRunnerPort, defaults } from "../../runtime/cluster/ClusterConfig.ts"
 
 const read = (env: Record<string, string>) =>
   Effect.runSyncExit(Effect.withConfigProvider(config, ConfigProvider.fromMap(new Map(Object.entries(env)))))
@@ -22,6 +22,7 @@ describe("ClusterConfig", () => {
     expect(Duration.toMillis(exit.value.shardLockRefresh)).toBe(500)
     expect(Duration.toMillis(exit.value.assignmentRefresh)).toBe(500)
     expect(exit.value.portFile).toEqual(Option.none())
+    expect(exit.value).toEqual(defaults)
   })
 
   it("accepts runner port 0 (the OS chooses)", () => {
@@ -37,7 +38,9 @@ describe("ClusterConfig", () => {
     ["PLEXI_SHARD_LOCK_REFRESH", "0 millis"],
     ["PLEXI_ASSIGNMENT_REFRESH", "0 millis"],
     ["PLEXI_ENTITY_TERMINATION_TIMEOUT", "0 seconds"],
-    ["PLEXI_RUNNER_REAP_INTERVAL", "0 millis"]
+    ["PLEXI_RUNNER_REAP_INTERVAL", "0 millis"],
+    ["PLEXI_RUNNER_HOST", ""],
+    ["PLEXI_PORT_FILE", ""]
   ])("refuses %s=%s with an error naming the variable", (name, value) => {
     expect(failure({ [name]: value })).toContain(name)
   })
