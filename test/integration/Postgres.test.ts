@@ -101,13 +101,13 @@ describe("Postgres integration", () => {
       const tables = yield* sql<{ table_name: string }>`
         SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`
       const names = tables.map((t) => t.table_name)
-      for (const t of ["plexi_messages", "plexi_channels", "plexi_channel_members", "plexi_users", "plexi_migrations"]) {
+      for (const t of ["plexi_messages", "plexi_channels", "plexi_channel_members", "plexi_users", "plexi_shard_holders", "plexi_migrations"]) {
         expect(names).toContain(t)
       }
       expect(names).toContain("cluster_runners")
       expect(names).toContain("cluster_messages")
       const applied = yield* sql<{ n: string | number }>`SELECT count(*) AS n FROM plexi_migrations`
-      expect(Number(applied[0]!.n)).toBe(2)
+      expect(Number(applied[0]!.n)).toBe(3)
     }), { timeout: 60_000 })
 
   it.scopedLive("a retry older than the in-memory dedupe window is still deduped after a restart", () =>
