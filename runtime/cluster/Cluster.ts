@@ -10,6 +10,10 @@
  * - Embedded (PGlite): a single runner with in-memory runner storage, so no
  *   advisory-lock connection is needed.
  *
+ * It also tells the Channel entities whom their claims must name as their
+ * shard's holder (`ShardHolding`): this runner on a socket runner, nobody on
+ * a single one.
+ *
  * Every address is passed explicitly: the library would otherwise read the
  * public `PORT`/`HOST` from the environment. The advertised runner port is
  * the one the runner socket really got (RunnerSocket.ts).
@@ -34,11 +38,13 @@ import { SocketServer } from "@effect/platform"
 import { RpcSerialization } from "@effect/rpc"
 import { Effect, Layer, Option } from "effect"
 import { entityIdleTime } from "../../src/entities/ChannelConfig.ts"
+import { ShardHolding } from "../../src/entities/ShardHolding.ts"
 import { ClusterConfig, type ClusterConfigShape } from "./ClusterConfig.ts"
 import * as FencedRunnerStorage from "./FencedRunnerStorage.ts"
 import * as RunnerConnections from "./RunnerConnections.ts"
 import * as RunnerReaper from "./RunnerReaper.ts"
 import { RunnerSocket } from "./RunnerSocket.ts"
+import { runnerName } from "./ShardHolders.ts"
 
 /** The library's settings from ours; `advertised` is the bound runner address (none: the configured one). */
 export const shardingConfig = (
@@ -81,7 +87,9 @@ const socketRunner = (server: SocketServer.SocketServer["Type"], config: Partial
 
 export const layer = Layer.unwrapEffect(Effect.map(Effect.zip(ClusterConfig, RunnerSocket), ([config, socket]) =>
   Option.match(socket, {
-    onSome: ({ address, server }) => Layer.orDie(socketRunner(server, shardingConfig(config, Option.some(address)))),
-    onNone: () => Layer.orDie(SingleRunner.layer({ runnerStorage: "memory", shardingConfig: shardingConfig(config) }))
+    onSome: ({ address, server }) =>
+      Layer.merge(Layer.orDie(socketRunner(server, shardingConfig(config, Option.some(address)))), ShardHolding.named(runnerName(address))),
+    onNone: () =>
+      Layer.merge(Layer.orDie(SingleRunner.layer({ runnerStorage: "memory", shardingConfig: shardingConfig(config) })), ShardHolding.sole)
   })
 ))

@@ -1,5 +1,5 @@
 /**
- * `SqlRunnerStorage`, with two changes that keep a shard with one owner:
+ * `SqlRunnerStorage`, with three changes that keep a shard with one owner:
  *
  * - **One lock operation at a time.** The library runs `acquire` (shard
  *   acquisition loop) and `refresh` (heartbeat loop) concurrently on its one
@@ -20,14 +20,25 @@
  *   and releases every lock. Only its probe (a refresh holding nothing)
  *   clears the fence; shards are then acquired afresh and entities reload
  *   their state from Postgres.
+ * - **A shard counts as acquired once it is recorded.** The shards the
+ *   library locked are recorded as this runner's in `plexi_shard_holders`
+ *   (ShardHolders.ts) before they are returned, and only those recorded are:
+ *   Channel claims check that record, so a runner that lost a shard without
+ *   noticing (stalled, then woken) cannot claim its channels back from the
+ *   new holder. A failed record fails the acquisition (the library retries
+ *   it; the locks stay taken meanwhile).
  */
-import { ClusterError, RunnerStorage, ShardingConfig, SqlRunnerStorage } from "@effect/cluster"
+import { ClusterError, type RunnerAddress, RunnerStorage, type ShardId, ShardingConfig, SqlRunnerStorage } from "@effect/cluster"
+import { SqlClient } from "@effect/sql"
 import { Clock, Duration, Effect, Layer } from "effect"
 import { shouldFence } from "./FenceDecision.ts"
+import * as ShardHolders from "./ShardHolders.ts"
 
 export const make = Effect.gen(function*() {
   const storage = yield* SqlRunnerStorage.make({})
-  const expirationMs = Duration.toMillis((yield* ShardingConfig.ShardingConfig).shardLockExpiration)
+  const config = yield* ShardingConfig.ShardingConfig
+  const expirationMs = Duration.toMillis(config.shardLockExpiration)
+  const recordHolders = ShardHolders.record(yield* SqlClient.SqlClient, ShardHolders.lockKeys(config))
   const serial = yield* Effect.makeSemaphore(1)
   let fenced = false
   /** When the last heartbeat that succeeded was sent (its row's timestamp is no older). */
@@ -46,9 +57,20 @@ export const make = Effect.gen(function*() {
   const heartbeat = <A, E, R>(operation: Effect.Effect<A, E, R>) =>
     Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
       Effect.tap(operation, () => Effect.sync(() => { heartbeatStartedAt = Math.max(heartbeatStartedAt, startedAt) })))
+  /** The locked shards that are now recorded as this runner's (on the pool, not the lock connection). */
+  const recorded = (address: RunnerAddress.RunnerAddress, locked: Array<ShardId.ShardId>) =>
+    locked.length === 0 ? Effect.succeed(locked) : recordHolders(address, locked).pipe(
+      Effect.mapError((cause) => new ClusterError.PersistenceError({ cause })),
+      Effect.tap((held) =>
+        held.length === locked.length ? Effect.void : Effect.logWarning(
+          "Shards locked but not recorded as this runner's: no session of this runner holds their lock",
+          locked.filter((id) => !held.includes(id)).map(String)
+        ))
+    )
   return RunnerStorage.RunnerStorage.of({
     ...storage,
-    acquire: (address, shardIds) => fenceOnFailure(one(storage.acquire(address, shardIds))),
+    acquire: (address, shardIds) =>
+      Effect.flatMap(fenceOnFailure(one(storage.acquire(address, shardIds))), (locked) => recorded(address, locked)),
     refresh: (address, shardIds) =>
       Effect.suspend(() => {
         const held = Array.from(shardIds)

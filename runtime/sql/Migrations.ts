@@ -51,6 +51,19 @@ const migrations = {
   "0002_channel_owner_epoch": Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     yield* sql`ALTER TABLE plexi_channels ADD COLUMN owner_epoch bigint NOT NULL DEFAULT 0`
+  }),
+  /**
+   * The runner that holds each shard, written by a runner when it has just
+   * taken the shard's advisory lock (runtime/cluster/ShardHolders.ts): a claim
+   * of a channel succeeds only while its shard's row names the claiming runner.
+   */
+  "0003_shard_holders": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE plexi_shard_holders (
+      shard_id text PRIMARY KEY,
+      lock_key bigint NOT NULL,
+      runner text NOT NULL
+    )`
   })
 }
 

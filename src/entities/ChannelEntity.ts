@@ -16,17 +16,19 @@
  * locks; `Subscribe`, `History` and `CheckReader` are forked so they never
  * hold up posts. Every load claims
  * the channel's fencing epoch, and every write carries it, so an older
- * incarnation elsewhere (a stalled node) can no longer write.
+ * incarnation elsewhere (a stalled node) can no longer write. A claim, and a
+ * Create, succeed only while this runner holds the channel's shard
+ * (`ShardHolding.ts`), so such an incarnation cannot claim the channel back.
  */
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
-import { Clock, Context, Deferred, Duration, Effect, Either, Stream } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Either, Option, Stream } from "effect"
 import { type Channel, ChannelEntity, type Create, type FeedChunk, type Message, type PostItem, type PostOutcome } from "../../domain/Channel.ts"
 import { ChannelAlreadyExists, type ChannelNotFound, type ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
 import { GroupCommitWriter } from "../messaging/GroupCommitWriter.ts"
 import { LocalChannelClosed, LocalChannels } from "../messaging/LocalChannels.ts"
-import { CREATED_EPOCH, isRowRefused, MessageStore } from "../messaging/MessageStore.ts"
+import { CREATED_EPOCH, isRowRefused, MessageStore, type ShardHold } from "../messaging/MessageStore.ts"
 import { type ChannelFeed, makeFeed } from "./channel/ChannelFeed.ts"
 import { ChannelConfig } from "./ChannelConfig.ts"
 import { makeGuards, type Guards } from "./channel/ChannelGuards.ts"
@@ -34,6 +36,7 @@ import { created, fromWindow, type Live, publicView } from "./channel/ChannelSta
 import { makeStateCell, type StateCell } from "./channel/ChannelStateCell.ts"
 import * as Membership from "./channel/MembershipPolicy.ts"
 import { makePost } from "./channel/PostHandler.ts"
+import { ShardHolding } from "./ShardHolding.ts"
 
 /**
  * Fault-injection points for supervision tests: `beforePost` runs before
@@ -53,6 +56,8 @@ interface Parts {
   readonly cell: StateCell
   readonly feed: ChannelFeed
   readonly guards: Guards
+  /** The shard every claim and Create must hold (none on a single runner). */
+  readonly hold: Option.Option<ShardHold>
   readonly between: (s: Live, afterSeq: number, upTo: number, limit: number) => Effect.Effect<ReadonlyArray<Message>, ChannelUnavailable>
 }
 
@@ -84,14 +89,15 @@ const create = (parts: Parts, payload: Rpc.Payload<typeof Create>) =>
       createdAt: yield* Clock.currentTimeMillis,
       members: [{ userId: payload.ownerId, role: "owner" }]
     }
-    const ok = yield* guards.persist(store.createChannel(channel), (ok) =>
+    const creation = yield* guards.persist(store.createChannel(channel, parts.hold), (creation) =>
       Effect.sync(() => {
-        // Not created: someone else did; the next request loads theirs.
-        if (ok) cell.set(created(channel, CREATED_EPOCH))
+        // Not created: someone else did (the next request loads theirs), or another runner holds the shard.
+        if (creation === "Created") cell.set(created(channel, CREATED_EPOCH))
         else cell.drop()
-        return ok
+        return creation
       }))
-    if (!ok) return yield* new ChannelAlreadyExists({ channelId })
+    if (creation === "NotHeld") return yield* guards.notHeld
+    if (creation === "Taken") return yield* new ChannelAlreadyExists({ channelId })
     return channel
   })
 
@@ -116,7 +122,9 @@ const readable = ({ cell, channelId }: Parts, readerId: UserId) =>
       : Effect.succeed(s))
 
 const makeParts = Effect.gen(function*() {
-  const channelId = ChannelId.make((yield* Entity.CurrentAddress).entityId)
+  const address = yield* Entity.CurrentAddress
+  const channelId = ChannelId.make(address.entityId)
+  const hold = Option.map((yield* ShardHolding).runner, (runner) => ({ shardId: address.shardId.toString(), runner }))
   const store = yield* MessageStore
   const settings = yield* ChannelConfig
   const guards = makeGuards(channelId, { drop: () => cell.drop(), requestRebuild: () => cell.requestRebuild() })
@@ -124,7 +132,7 @@ const makeParts = Effect.gen(function*() {
     { bufferSize: settings.feedBuffer, keepAliveMs: Duration.toMillis(settings.feedKeepAlive) },
     () => cell.isLive()
   )
-  const cell = makeStateCell(channelId, store, settings, guards.readFailed, (s) => {
+  const cell = makeStateCell(channelId, store, { ...settings, hold }, guards, (s) => {
     if (s._tag === "Live") feed.loaded(s.head)
   })
   /** Messages `afterSeq < seq <= upTo`, from the window when it covers them. */
@@ -133,7 +141,7 @@ const makeParts = Effect.gen(function*() {
     if (cached !== undefined) return Effect.succeed(cached)
     return store.range(channelId, afterSeq, limit, upTo).pipe(Effect.catchAll(guards.readFailed))
   }
-  return { channelId, store, cell, feed, guards, between } satisfies Parts
+  return { channelId, store, cell, feed, guards, hold, between } satisfies Parts
 })
 
 /**

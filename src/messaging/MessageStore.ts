@@ -1,23 +1,24 @@
 /**
  * Postgres access for channels, members, users and messages. Every query the
  * entities run goes through here; the statements live in `store/`
- * (`ChannelRows`, `MessageRows`, `UserRows`), so the SQL dialect stays in
- * one folder.
+ * (`ChannelClaim`, `ChannelRows`, `MessageRows`, `UserRows`), so the SQL
+ * dialect stays in one folder.
  */
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import * as ChannelClaim from "./store/ChannelClaim.ts"
 import * as ChannelRows from "./store/ChannelRows.ts"
 import * as MessageRows from "./store/MessageRows.ts"
 import * as UserRows from "./store/UserRows.ts"
 
-export { type ClaimedChannel, CREATED_EPOCH } from "./store/ChannelRows.ts"
+export { type Claim, type ClaimedChannel, CREATED_EPOCH, type Creation, type ShardHold } from "./store/ChannelClaim.ts"
 export { type FencedRows, isRowRefused } from "./store/MessageRows.ts"
 export type { StoredUser } from "./store/UserRows.ts"
 
 export class MessageStore extends Effect.Service<MessageStore>()("plexichat/MessageStore", {
   effect: Effect.map(SqlClient.SqlClient, (sql) => ({
-    claimChannel: ChannelRows.claimChannel(sql),
-    createChannel: ChannelRows.createChannel(sql),
+    claimChannel: ChannelClaim.claimChannel(sql),
+    createChannel: ChannelClaim.createChannel(sql),
     upsertMember: ChannelRows.upsertMember(sql),
     removeMember: ChannelRows.removeMember(sql),
     recent: MessageRows.recent(sql),

@@ -3,7 +3,8 @@
  * sessions, as in a long GC pause or a frozen VM) loses its channels: the
  * others end its database sessions once its heartbeat is older than the
  * shard lock expiration plus two heartbeat intervals, take its shards, and when it wakes (SIGCONT) it
- * drops every shard before it writes anything with stale state.
+ * drops every shard before it writes anything with stale state. Before it has noticed, it can no longer claim
+ * the channel back: the new owner's writes are never fenced after the wake.
  */
 import { describe, expect, it } from "vitest"
 import {
@@ -48,6 +49,7 @@ describe("SIGSTOP of a busy channel's owner under local and remote load", () => 
       if (remaining > 0) await sleep(remaining) // the stall itself: the process is stopped for this long
       owner.resume()
       const wokeAt = Date.now()
+      const wokeMarks = logMarks(cluster.nodes)
       // The woken node drops its shards, rejoins, and its own clients' posts succeed again.
       const localAck = await waitUntil("the woken node's client acknowledged again", () => loads[0]!.firstAckSentAfter(wokeAt), 30_000)
       await settledShards(cluster.nodes)
@@ -67,6 +69,12 @@ describe("SIGSTOP of a busy channel's owner under local and remote load", () => 
       const fenced = refusedWriteLines([owner], marks).filter((l) => /fenced/i.test(l))
       console.log(`stall ${stallMs} ms: ${fenced.length} fenced-write log lines on the woken node`)
       expect(duplicateSeqLines(cluster.nodes, marks)).toEqual([])
+      // The woken node cannot claim the channel back before it notices it lost its shards (its claims need the shard's
+      // record to name it), so no other node's write is fenced after the wake: no ChannelUnavailable alternating
+      // between the woken node and the new owner.
+      const refusedClaims = owner.output().slice(wokeMarks.get(owner)).split("\n").filter((l) => /channel claim refused/.test(l))
+      console.log(`stall ${stallMs} ms: ${refusedClaims.length} refused claims on the woken node`)
+      expect(refusedWriteLines(others, wokeMarks).filter((l) => /fenced/i.test(l))).toEqual([])
       expect(owner.output()).toMatch(/Shard lock session failed|Shard lock storage is unhealthy/)
       expect(takeoverMs).toBeLessThanOrEqual(5000)
     },

@@ -9,29 +9,52 @@
  * and nothing is duplicated or lost. A SQL-level test shows the claim and an
  * in-flight INSERT cannot interleave (the row lock and READ COMMITTED
  * re-check).
+ *
+ * With shard holders (as on a cluster: each stack is a named runner, and the
+ * test moves the channel's shard lock and record from one to the other, as a
+ * takeover of a stalled runner does), the former holder can neither claim the
+ * channel back nor answer from an `Absent` it found earlier.
  */
+import { EntityId, type ShardId, Sharding } from "@effect/cluster"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Exit, Fiber, Layer, Redacted, Schedule } from "effect"
+import { Context, Deferred, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule } from "effect"
 import type { Message } from "../../domain/Channel.ts"
 import { messageIdOf, UserId } from "../../domain/Ids.ts"
 import { MessageStore } from "../../src/messaging/MessageStore.ts"
 import { layerPostgres } from "../../runtime/sql/Database.ts"
 import { accepted, channelClient, freshChannelId, item, storedMessages, user } from "../fixtures/ChannelHelpers.ts"
 import { entityStack, migrated } from "../fixtures/InMemoryCluster.ts"
-import { makeTestDatabase } from "../fixtures/TestDatabase.ts"
-
-/** A fresh database on the real server, dropped when the test's scope closes. */
-const testDatabase = Effect.acquireRelease(Effect.promise(makeTestDatabase), (db) => Effect.promise(db.drop)).pipe(
-  Effect.tap((db) =>
-    Effect.sync(() => {
-      if (db.kind !== "postgres") throw new Error("integration tests need a real Postgres at 127.0.0.1:5432")
-    })
-  )
-)
+import { moveShard, type RunnerLocks, runnerLocks } from "../fixtures/ShardLocks.ts"
+import { realPostgres as testDatabase } from "../fixtures/TestDatabase.ts"
 
 /** One node's entity stack over `url`, alive for the rest of the test's scope (memory runner storage: each owns every shard). */
 const node = (url: string) => Layer.build(entityStack(layerPostgres(Redacted.make(url), { maxConnections: 4 })))
+
+type NodeContext = Context.Context<Effect.Effect.Context<typeof channelClient> | Sharding.Sharding | SqlClient.SqlClient>
+
+/** Two runners over `url`, each an entity stack whose claims need the shard's record to name it; no shard is theirs yet. */
+const twoRunners = (url: string) =>
+  Effect.gen(function*() {
+    const runner = (host: string) =>
+      Effect.gen(function*() {
+        const locks = yield* runnerLocks(url, host)
+        const node: NodeContext = yield* Layer.build(entityStack(layerPostgres(Redacted.make(url), { maxConnections: 4 }), { holder: locks.name }))
+        const channel = (channelId: string) => Effect.provide(Effect.map(channelClient, (client) => client(channelId)), node)
+        return { locks, node, channel }
+      })
+    return { a: yield* runner("runner-a"), b: yield* runner("runner-b") }
+  })
+
+/** The distinct shards of `channelIds`. */
+const shardsOf = (node: NodeContext, channelIds: ReadonlyArray<string>): ReadonlyArray<ShardId.ShardId> => {
+  const sharding = Context.get(node, Sharding.Sharding)
+  const shards = new Map(channelIds.map((id) => sharding.getShardId(EntityId.make(id), "default")).map((s) => [s.toString(), s]))
+  return Array.from(shards.values())
+}
+
+const moveShards = (shards: ReadonlyArray<ShardId.ShardId>, from: RunnerLocks | undefined, to: RunnerLocks) =>
+  Effect.forEach(shards, (shard) => moveShard(shard, from, to), { discard: true })
 
 const alice = user("alice")
 const bob = user("bob")
@@ -101,7 +124,7 @@ describe("fencing a stale channel owner", () => {
         createdBy: alice,
         createdAt: 0,
         members: []
-      })
+      }, Option.none())
       const row = (seq: number): Message => ({
         id: messageIdOf(channelId, seq),
         channelId,
@@ -141,5 +164,82 @@ describe("fencing a stale channel owner", () => {
       // The claimed epoch writes.
       expect(Exit.isSuccess(yield* Effect.exit(store.insertMessages([{ channelId, epoch: 2, rows: [row(1)] }])))).toBe(true)
       expect((yield* storedMessages(sql, channelId)).map((m) => m.seq)).toEqual([1])
+    }), { timeout: 60_000 })
+  it.scopedLive("a runner that lost the channel's shard without noticing cannot claim it back: the new holder's writes are never fenced", () =>
+    Effect.gen(function*() {
+      const { a, b } = yield* twoRunners((yield* testDatabase).url)
+      const channelId = freshChannelId()
+      const shards = shardsOf(a.node, [channelId])
+      yield* moveShards(shards, undefined, a.locks)
+      const onA = yield* a.channel(channelId)
+      yield* onA.Create({ name: "stale holder", visibility: "public", ownerId: alice })
+      yield* onA.Join({ userId: bob })
+      expect(accepted((yield* onA.Post({ items: [item("alice", "a1")] }))[0]!).message.seq).toBe(1)
+
+      // A takeover: the shard's lock and record move to b, while a (stalled, now woken) still runs the channel.
+      yield* moveShards(shards, a.locks, b.locks)
+      const onB = yield* b.channel(channelId)
+      expect(accepted((yield* onB.Post({ items: [item("bob", "b1")] }))[0]!).message.seq).toBe(2)
+      // a's stale write is fenced, and its reloads claim nothing: it no longer holds the shard.
+      expect(yield* Effect.flip(onA.Post({ items: [item("alice", "a2")] }))).toMatchObject({
+        _tag: "ChannelUnavailable",
+        reason: expect.stringMatching(/moved to another owner/)
+      })
+      for (let retry = 0; retry < 3; retry++) {
+        expect(yield* Effect.flip(onA.Post({ items: [item("alice", "a2")] }))).toMatchObject({
+          _tag: "ChannelUnavailable",
+          reason: expect.stringMatching(/served by another node/)
+        })
+      }
+      expect(yield* Effect.flip(onA.Join({ userId: user("carol") }))).toMatchObject({ _tag: "ChannelUnavailable" })
+      // So the new holder's writes are never fenced: no ChannelUnavailable alternating between the two.
+      const next = (yield* onB.Post({ items: [item("bob", "b2"), item("alice", "a2")] })).map(accepted)
+      expect(next.map((o) => [o.message.seq, o.duplicate])).toEqual([[3, false], [4, false]])
+      expect((yield* onB.Join({ userId: user("dave") })).members.map((m) => m.userId).sort()).toEqual([alice, bob, "dave"])
+
+      const sql = Context.get(a.node, SqlClient.SqlClient)
+      const epoch = yield* sql<{ owner_epoch: string }>`SELECT owner_epoch FROM plexi_channels WHERE id = ${channelId}`
+      expect(Number(epoch[0]!.owner_epoch)).toBe(2)
+      expect((yield* storedMessages(sql, channelId)).map((m) => [m.seq, m.clientMsgId])).toEqual([[1, "a1"], [2, "b1"], [3, "b2"], [4, "a2"]])
+
+      // When the shard is handed back, a claims the channel again and continues after b's messages.
+      yield* moveShards(shards, b.locks, a.locks)
+      const back = (yield* onA.Post({ items: [item("alice", "a3"), item("alice", "a2")] })).map(accepted)
+      expect(back.map((o) => [o.message.seq, o.duplicate])).toEqual([[5, false], [4, true]])
+    }), { timeout: 60_000 })
+
+  it.scopedLive("a runner that found a channel absent answers neither ChannelNotFound nor Create for it once another runner holds its shard", () =>
+    Effect.gen(function*() {
+      const { a, b } = yield* twoRunners((yield* testDatabase).url)
+      const [createdByB, createdByNobody] = [freshChannelId(), freshChannelId()]
+      const shards = shardsOf(a.node, [createdByB, createdByNobody])
+      yield* moveShards(shards, undefined, a.locks)
+      const [aFirst, aSecond] = [yield* a.channel(createdByB), yield* a.channel(createdByNobody)]
+      // a holds the shards: "not found" is the truth, read by a claim that found no row.
+      expect(yield* Effect.flip(aFirst.Info({}))).toMatchObject({ _tag: "ChannelNotFound" })
+      expect(yield* Effect.flip(aSecond.Info({}))).toMatchObject({ _tag: "ChannelNotFound" })
+
+      yield* moveShards(shards, a.locks, b.locks)
+      const bFirst = yield* b.channel(createdByB)
+      yield* bFirst.Create({ name: "made by b", visibility: "private", ownerId: bob })
+      // a found both absent before the takeover; it no longer trusts that.
+      expect(yield* Effect.flip(aFirst.Info({}))).toMatchObject({ _tag: "ChannelUnavailable" })
+      expect(yield* Effect.flip(aFirst.History({ readerId: bob, afterSeq: 0, limit: 10 }))).toMatchObject({ _tag: "ChannelUnavailable" })
+      expect(yield* Effect.flip(aFirst.Create({ name: "made by a", visibility: "public", ownerId: alice }))).toMatchObject({
+        _tag: "ChannelUnavailable"
+      })
+      expect(yield* Effect.flip(aSecond.Create({ name: "made by a", visibility: "public", ownerId: alice }))).toMatchObject({
+        _tag: "ChannelUnavailable"
+      })
+
+      const sql = Context.get(b.node, SqlClient.SqlClient)
+      const rows = yield* sql<{ id: string; name: string }>`
+        SELECT id, name FROM plexi_channels WHERE id IN (${createdByB}, ${createdByNobody})`
+      expect(rows).toEqual([{ id: createdByB, name: "made by b" }])
+      expect((yield* bFirst.Info({})).members).toEqual([{ userId: bob, role: "owner" }])
+      // The holder creates the other one.
+      const bSecond = yield* b.channel(createdByNobody)
+      expect(yield* Effect.flip(bSecond.Info({}))).toMatchObject({ _tag: "ChannelNotFound" })
+      expect((yield* bSecond.Create({ name: "also b", visibility: "public", ownerId: bob })).name).toBe("also b")
     }), { timeout: 60_000 })
 })

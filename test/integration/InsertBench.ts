@@ -6,7 +6,7 @@
  * `node --import tsx test/integration/InsertBench.ts [rows per statement] [statements] [concurrency]`.
  */
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
 import type { Message } from "../../domain/Channel.ts"
 import { ChannelId, messageIdOf, UserId } from "../../domain/Ids.ts"
 import { MessageStore } from "../../src/messaging/MessageStore.ts"
@@ -26,7 +26,7 @@ const program = Effect.gen(function*() {
   const channels = Array.from({ length: CHANNELS }, (_, i) => ChannelId.make(`bench_${i}`))
   const epochs = new Map<ChannelId, number>()
   for (const id of channels) {
-    yield* store.createChannel({ id, name: "bench", visibility: "public", createdBy: UserId.make("a"), createdAt: 0, members: [] })
+    yield* store.createChannel({ id, name: "bench", visibility: "public", createdBy: UserId.make("a"), createdAt: 0, members: [] }, Option.none())
     epochs.set(id, 1)
   }
   const seqs = new Map<ChannelId, number>(channels.map((c) => [c, 0]))

@@ -18,19 +18,7 @@ import { layerPostgres } from "../../runtime/sql/Database.ts"
 import { migrate } from "../../runtime/sql/Migrations.ts"
 import { accepted, channelClient, freshChannelId, item, storedMessages, user } from "../fixtures/ChannelHelpers.ts"
 import { entityStack, type EntityStackOptions, testShardingConfig } from "../fixtures/InMemoryCluster.ts"
-import { makeTestDatabase } from "../fixtures/TestDatabase.ts"
-
-/** A fresh database on the real server, dropped when the test's scope closes. */
-const testDatabase = Effect.acquireRelease(
-  Effect.promise(makeTestDatabase),
-  (db) => Effect.promise(db.drop)
-).pipe(Effect.tap((db) =>
-  Effect.sync(() => {
-    if (db.kind !== "postgres") {
-      throw new Error("integration tests need a real Postgres at PLEXI_TEST_DATABASE_URL or 127.0.0.1:5432")
-    }
-  })
-))
+import { realPostgres as testDatabase } from "../fixtures/TestDatabase.ts"
 
 /** One node's lifetime over `url`: build the stack, run `effect`, shut down. */
 const onNode = (url: string, options: EntityStackOptions = {}) =>
@@ -113,13 +101,13 @@ describe("Postgres integration", () => {
       const tables = yield* sql<{ table_name: string }>`
         SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`
       const names = tables.map((t) => t.table_name)
-      for (const t of ["plexi_messages", "plexi_channels", "plexi_channel_members", "plexi_users", "plexi_migrations"]) {
+      for (const t of ["plexi_messages", "plexi_channels", "plexi_channel_members", "plexi_users", "plexi_shard_holders", "plexi_migrations"]) {
         expect(names).toContain(t)
       }
       expect(names).toContain("cluster_runners")
       expect(names).toContain("cluster_messages")
       const applied = yield* sql<{ n: string | number }>`SELECT count(*) AS n FROM plexi_migrations`
-      expect(Number(applied[0]!.n)).toBe(2)
+      expect(Number(applied[0]!.n)).toBe(3)
     }), { timeout: 60_000 })
 
   it.scopedLive("a retry older than the in-memory dedupe window is still deduped after a restart", () =>

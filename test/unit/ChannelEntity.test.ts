@@ -9,7 +9,7 @@
 import { describe, expect, layer } from "@effect/vitest"
 import { Sharding } from "@effect/cluster"
 import { SqlClient } from "@effect/sql"
-import { Chunk, Deferred, Effect, Fiber, Schedule, Stream } from "effect"
+import { Chunk, Deferred, Effect, Fiber, Option, Schedule, Stream } from "effect"
 import type { PostItem } from "../../domain/Channel.ts"
 import { accepted, channelClient, freshChannelId, item, storedMessages, user } from "../fixtures/ChannelHelpers.ts"
 import { MessageStore } from "../../src/messaging/MessageStore.ts"
@@ -489,8 +489,8 @@ layer(inMemoryCluster({ slowFirstLoadMs: 100 }), { excludeTestServices: true, ti
           createdBy: alice,
           createdAt: Date.now(),
           members: [{ userId: alice, role: "owner" }]
-        })
-        expect(created).toBe(true)
+        }, Option.none())
+        expect(created).toBe("Created")
         const channel = client(channelId)
         const [, joined] = yield* Effect.all([
           channel.History({ readerId: alice, afterSeq: 0, limit: 10 }),

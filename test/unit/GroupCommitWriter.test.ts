@@ -6,7 +6,7 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Schedule } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule } from "effect"
 import type { Message } from "../../domain/Channel.ts"
 import { ChannelId, messageIdOf, UserId } from "../../domain/Ids.ts"
 import { GroupCommitWriter } from "../../src/messaging/GroupCommitWriter.ts"
@@ -50,7 +50,7 @@ let channels = 0
 const freshChannel = Effect.fnUntraced(function*() {
   const store = yield* MessageStore
   const id = ChannelId.make(`gcw_${channels++}`)
-  yield* store.createChannel({ id, name: "gcw", visibility: "public", createdBy: UserId.make("alice"), createdAt: 0, members: [] })
+  yield* store.createChannel({ id, name: "gcw", visibility: "public", createdBy: UserId.make("alice"), createdAt: 0, members: [] }, Option.none())
   return id
 })
 const freshChannels = (n: number) => Effect.all(Array.from({ length: n }, () => freshChannel()))
@@ -268,8 +268,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
         const sql = yield* SqlClient.SqlClient
         const [stale, fresh] = yield* freshChannels(2)
         // a newer incarnation claims `stale`: epoch 1 is no longer its owner's
-        const claimed = yield* store.claimChannel(stale!)
-        expect(claimed._tag === "Some" && claimed.value.epoch).toBe(CREATED_EPOCH + 1)
+        const claimed = yield* store.claimChannel(stale!, Option.none())
+        expect(claimed._tag === "Claimed" && claimed.epoch).toBe(CREATED_EPOCH + 1)
 
         const hold = yield* holdFlusher
         const blocker = yield* Effect.fork(write([message(fresh!, 1)]))

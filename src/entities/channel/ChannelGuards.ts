@@ -24,6 +24,17 @@ export const makeGuards = (channelId: ChannelId, target: GuardTarget) => {
     Effect.zipRight(Effect.logWarning("channel store read failed", error), Effect.fail(unavailable("store unavailable")))
 
   /**
+   * This runner no longer holds the channel's shard (another runner took it
+   * over while this one was stalled, and it has not noticed yet): it claimed
+   * nothing and wrote nothing. Once this runner notices (its next lock
+   * refresh fails and it drops every shard), requests go to the holder.
+   */
+  const notHeld = Effect.zipRight(
+    Effect.logWarning("channel claim refused: another runner holds the channel's shard"),
+    Effect.fail(unavailable("the channel is served by another node; a retry with the same clientMsgId is safe"))
+  )
+
+  /**
    * A failed write may still have committed, and a fenced one means another
    * incarnation owns the channel: forget the state so that the next request
    * rebuilds it from Postgres. Only serial handlers write, so no other write
@@ -82,7 +93,7 @@ export const makeGuards = (channelId: ChannelId, target: GuardTarget) => {
       )
     })
 
-  return { unavailable, readFailed, writeFailed, persist, supervised } as const
+  return { unavailable, readFailed, notHeld, writeFailed, persist, supervised } as const
 }
 
 export type Guards = ReturnType<typeof makeGuards>

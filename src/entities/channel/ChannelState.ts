@@ -37,7 +37,8 @@ export interface Absent {
 
 export type Loaded = Live | Absent
 
-export type State = Loaded | { readonly _tag: "Unloaded" }
+/** What an entity keeps between requests: a live channel, or nothing (see ChannelStateCell.ts on why not `Absent`). */
+export type State = Live | { readonly _tag: "Unloaded" }
 
 export const dedupeKey = (authorId: string, clientMsgId: string) => `${authorId}\u0000${clientMsgId}`
 

@@ -12,25 +12,40 @@
  *   handler performs, never while a write is in flight.
  * Loads are single-flight: callers that find the state unloaded at the same
  * time share one load, so a slow load can never overwrite newer state.
+ *
+ * Only a `Live` state is kept. A load that finds no channel answers the
+ * requests that share it (`ChannelNotFound`, or Create inserts) and leaves the
+ * state unloaded: no fencing epoch protects an absent channel, so a kept
+ * `Absent` could outlive a takeover in which another runner created the
+ * channel. Every "not found" thus comes from a claim that just found no row
+ * while this runner held the channel's shard.
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Deferred, Effect, Exit, FiberId, Option } from "effect"
+import { Deferred, Effect, Exit, FiberId, type Option } from "effect"
 import { ChannelNotFound, type ChannelUnavailable } from "../../../domain/Errors.ts"
 import type { ChannelId } from "../../../domain/Ids.ts"
-import type { MessageStore } from "../../messaging/MessageStore.ts"
+import type { MessageStore, ShardHold } from "../../messaging/MessageStore.ts"
 import { fromLoad, type Live, type Loaded, type State } from "./ChannelState.ts"
 
 export interface CellOptions {
   readonly windowSize: number
   /** Idempotency keys loaded with the state. */
   readonly dedupeLoad: number
+  /** The shard every claim must hold (none on a single runner). */
+  readonly hold: Option.Option<ShardHold>
+}
+
+/** How a load fails: a failed read, or a claim refused because another runner holds the shard. */
+export interface LoadFailures {
+  readonly readFailed: (error: SqlError) => Effect.Effect<never, ChannelUnavailable>
+  readonly notHeld: Effect.Effect<never, ChannelUnavailable>
 }
 
 export const makeStateCell = (
   channelId: ChannelId,
   store: MessageStore,
   options: CellOptions,
-  readFailed: (error: SqlError) => Effect.Effect<never, ChannelUnavailable>,
+  failures: LoadFailures,
   onLoaded: (s: Loaded) => void
 ) => {
   let state: State = { _tag: "Unloaded" }
@@ -39,10 +54,11 @@ export const makeStateCell = (
 
   /** Claims the channel (a new fencing epoch) and reads it with its newest messages. */
   const load = Effect.gen(function*() {
-    const found = yield* store.claimChannel(channelId)
-    if (Option.isNone(found)) return { _tag: "Absent" } satisfies Loaded as Loaded
+    const claim = yield* store.claimChannel(channelId, options.hold)
+    if (claim._tag === "NotHeld") return yield* failures.notHeld
+    if (claim._tag === "Absent") return { _tag: "Absent" } satisfies Loaded as Loaded
     const recent = yield* store.recent(channelId, Math.max(options.windowSize, options.dedupeLoad))
-    return fromLoad(found.value, recent, options.windowSize) as Loaded
+    return fromLoad(claim, recent, options.windowSize) as Loaded
   })
 
   // Uninterruptible from the moment `loading` is set until it is completed, so
@@ -53,12 +69,12 @@ export const makeStateCell = (
     const done = Deferred.unsafeMake<Loaded, ChannelUnavailable>(FiberId.none)
     loading = done
     return load.pipe(
-      Effect.catchAll(readFailed),
+      Effect.catchTag("SqlError", failures.readFailed),
       Effect.exit,
       Effect.flatMap((exit) => {
         loading = undefined
         if (Exit.isSuccess(exit)) {
-          state = exit.value
+          if (exit.value._tag === "Live") state = exit.value
           onLoaded(exit.value)
         }
         return Effect.zipRight(Deferred.done(done, exit), exit)
