@@ -27,17 +27,24 @@
  *   noticing (stalled, then woken) cannot claim its channels back from the
  *   new holder. A failed record fails the acquisition (the library retries
  *   it; the locks stay taken meanwhile).
+ * - **A slow refresh does not drop every shard.** Refreshes run in rounds
+ *   of their own and the library's refresh is answered from them
+ *   (RefreshRounds.ts), on a storage whose lock operations may take as long
+ *   as such an answer stays valid (LockStorage.ts).
  */
-import { ClusterError, type RunnerAddress, RunnerStorage, type ShardId, ShardingConfig, SqlRunnerStorage } from "@effect/cluster"
+import { ClusterError, type RunnerAddress, RunnerStorage, type ShardId, ShardingConfig } from "@effect/cluster"
 import { SqlClient } from "@effect/sql"
 import { Clock, Duration, Effect, Layer } from "effect"
 import { shouldFence } from "./FenceDecision.ts"
+import * as LockStorage from "./LockStorage.ts"
+import * as RefreshRounds from "./RefreshRounds.ts"
 import * as ShardHolders from "./ShardHolders.ts"
 
 export const make = Effect.gen(function*() {
-  const storage = yield* SqlRunnerStorage.make({})
   const config = yield* ShardingConfig.ShardingConfig
   const expirationMs = Duration.toMillis(config.shardLockExpiration)
+  const intervalMs = Math.min(Duration.toMillis(config.shardLockRefreshInterval), expirationMs / 3)
+  const storage = yield* LockStorage.make(Duration.millis(expirationMs - intervalMs))
   const recordHolders = ShardHolders.record(yield* SqlClient.SqlClient, ShardHolders.lockKeys(config))
   const serial = yield* Effect.makeSemaphore(1)
   let fenced = false
@@ -67,24 +74,38 @@ export const make = Effect.gen(function*() {
           locked.filter((id) => !held.includes(id)).map(String)
         ))
     )
+  const rounds = yield* RefreshRounds.make({
+    storage,
+    intervalMs,
+    expirationMs,
+    one,
+    refreshed: (operation) => fenceOnFailure(heartbeat(operation)),
+    fenced: () => fenced,
+    heartbeatStartedAt: () => heartbeatStartedAt
+  })
+
   return RunnerStorage.RunnerStorage.of({
     ...storage,
     acquire: (address, shardIds) =>
-      Effect.flatMap(fenceOnFailure(one(storage.acquire(address, shardIds))), (locked) => recorded(address, locked)),
+      Effect.flatMap(
+        fenceOnFailure(one(Effect.tap(storage.acquire(address, shardIds), (locked) => Effect.sync(() => rounds.acquired(locked))))),
+        (locked) => recorded(address, locked)
+      ),
     refresh: (address, shardIds) =>
       Effect.suspend(() => {
         const held = Array.from(shardIds)
-        if (held.length === 0) {
-          // The unhealthy runner's probe: it holds nothing, so a session that works again is safe to use.
-          return heartbeat(one(storage.refresh(address, held))).pipe(Effect.tap(() => Effect.sync(() => { fenced = false })))
-        }
-        if (fenced) {
-          return Effect.fail(new ClusterError.PersistenceError({ cause: new Error("the shard lock session was lost; shards are being dropped") }))
-        }
-        return fenceOnFailure(heartbeat(one(storage.refresh(address, held))))
+        if (held.length > 0) return rounds.answer(address, held)
+        // The unhealthy runner's probe (or a runner holding nothing): with nothing held, a session that works again is safe to use.
+        rounds.stop()
+        return heartbeat(one(storage.refresh(address, held))).pipe(Effect.tap(() => Effect.sync(() => { fenced = false })))
       }),
-    release: (address, shardId) => fenceOnFailure(one(storage.release(address, shardId))),
-    releaseAll: (address) => one(storage.releaseAll(address))
+    release: (address, shardId) =>
+      fenceOnFailure(one(Effect.tap(storage.release(address, shardId), () => Effect.sync(() => rounds.released(shardId))))),
+    releaseAll: (address) =>
+      Effect.suspend(() => {
+        rounds.stop()
+        return one(storage.releaseAll(address))
+      })
   })
 })
 

@@ -3,19 +3,18 @@
  * has locked a shard (runtime/cluster/ShardHolders.ts, FencedRunnerStorage.ts)
  * and the order it keeps with Channel claims (src/messaging/store/ChannelClaim.ts).
  */
-import { RunnerAddress, RunnerStorage, ShardId, ShardingConfig } from "@effect/cluster"
+import { RunnerAddress, ShardId } from "@effect/cluster"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { UserId } from "../../domain/Ids.ts"
-import * as FencedRunnerStorage from "../../runtime/cluster/FencedRunnerStorage.ts"
 import { applicationName } from "../../runtime/cluster/RunnerSocket.ts"
 import { lockKeys, runnerName } from "../../runtime/cluster/ShardHolders.ts"
 import { layerPostgres } from "../../runtime/sql/Database.ts"
 import { MessageStore } from "../../src/messaging/MessageStore.ts"
 import { freshChannelId } from "../fixtures/ChannelHelpers.ts"
 import { migrated } from "../fixtures/InMemoryCluster.ts"
-import { holderOf, moveShard, runnerLocks, waitsForLock } from "../fixtures/ShardLocks.ts"
+import { holderOf, moveShard, runnerLocks, runnerStorage, waitsForLock } from "../fixtures/ShardLocks.ts"
 import { realPostgres } from "../fixtures/TestDatabase.ts"
 
 const shard = ShardId.make("default", 3)
@@ -26,16 +25,6 @@ const storeOn = (url: string) =>
     store: Context.get(ctx, MessageStore),
     sql: Context.get(ctx, SqlClient.SqlClient)
   }))
-
-/** Our runner storage for the runner at `address`, its sessions named as a node names them. */
-const runnerStorage = (url: string, address: RunnerAddress.RunnerAddress, config: Partial<ShardingConfig.ShardingConfig["Type"]>) =>
-  Effect.map(
-    Layer.build(FencedRunnerStorage.layer.pipe(
-      Layer.provide(ShardingConfig.layer(config)),
-      Layer.provide(layerPostgres(Redacted.make(url), { maxConnections: 2, applicationName: applicationName(address) }))
-    )),
-    (ctx) => Context.get(ctx, RunnerStorage.RunnerStorage)
-  )
 
 describe("shard holders", () => {
   it.scopedLive("a shard the library locks is recorded as the runner's before it counts as acquired, under the library's lock key", () =>
