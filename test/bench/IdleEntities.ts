@@ -7,7 +7,7 @@
  *
  *   flock /tmp/plexi-bench.lock node --expose-gc --import tsx test/bench/IdleEntities.ts
  *
- * N (10,000) entities of each kind: Bare entities get one `Ping`; Channel
+ * N (10,000) entities of each kind, in this order: Bare entities get one `Ping`; Channel
  * entities are created and get one posted message, then no traffic and no
  * followers; User entities get one `Get` (as a sign-in does). Heap per
  * entity is the `heapUsed` delta of each phase, each side measured after
@@ -92,6 +92,7 @@ const program = Effect.gen(function*() {
 
   yield* idleWindow("idle before activation")
   yield* phase("bare entity (empty handler)", (i) => bare(`b${i}`).Ping())
+  yield* phase("User entity (one Get)", (i) => users(UserId.make(`u${i}`)).Get({}))
   yield* phase("Channel entity (created, one message)", (i) => {
     const channel = channels(ChannelId.make(`c${i}`))
     return Effect.zipRight(
@@ -99,7 +100,6 @@ const program = Effect.gen(function*() {
       channel.Post({ items: [{ authorId: owner, clientMsgId: `m${i}`, body: `message ${i}` }] })
     )
   })
-  yield* phase("User entity (one Get)", (i) => users(UserId.make(`u${i}`)).Get({}))
   yield* idleWindow(`idle with ${3 * n} entities active`)
 })
 
