@@ -7,17 +7,18 @@
  *
  *   flock /tmp/plexi-bench.lock node --expose-gc --import tsx test/bench/IdleEntities.ts
  *
- * N (10,000) entities of each kind, in this order: Bare entities get one `Ping`; Channel
- * entities are created and get one posted message, then no traffic and no
- * followers; User entities get one `Get` (as a sign-in does). Heap per
- * entity is the `heapUsed` delta of each phase, each side measured after
+ * N (10,000) entities of each kind, in this order: Bare entities get one
+ * `Ping`; User entities get one `Get` (as a sign-in does); Channel entities
+ * are created and get one posted message, then no traffic and no
+ * followers. Heap per entity is the `heapUsed` delta of each phase, each side measured after
  * several forced GCs. Idle CPU (`process.cpuUsage()`) and active timers
  * (`process.getActiveResourcesInfo()`) are taken over IDLE_MS (10 s) before
- * activation and again with every entity active. The entities' idle time is
- * raised to 10 minutes (IDLE_TIME_MIN) so that none is passivated while
- * measured; what an entity costs while it is active does not depend on it.
+ * activation and again with every entity active. The entities' idle time
+ * (Channel and Bare: the cluster's minute; User: `userIdleTime`) is raised to
+ * 10 minutes (IDLE_TIME_MIN) so that none is passivated while measured; what
+ * an entity costs while it is active does not depend on it.
  */
-import { Entity } from "@effect/cluster"
+import { Entity, Sharding } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import { Duration, Effect, Layer, Redacted, Schema } from "effect"
 import { ChannelEntity } from "../../domain/Channel.ts"
@@ -74,7 +75,11 @@ const phase = (label: string, activate: (i: number) => Effect.Effect<unknown, un
     yield* Effect.forEach(Array.from({ length: n }, (_, i) => i), activate, { concurrency, discard: true })
     const took = Date.now() - started
     const after = yield* settledHeap
-    console.log(`${label}: ${kib((after - before) / n)} KiB heap per entity (${n} activated in ${(took / 1000).toFixed(1)} s, heapUsed ${(after / 2 ** 20).toFixed(1)} MiB)`)
+    const active = yield* (yield* Sharding.Sharding).activeEntityCount
+    console.log(
+      `${label}: ${kib((after - before) / n)} KiB heap per entity (${n} activated in ${(took / 1000).toFixed(1)} s, ` +
+        `heapUsed ${(after / 2 ** 20).toFixed(1)} MiB, ${active} entities active)`
+    )
     return (after - before) / n
   })
 
@@ -109,7 +114,8 @@ const main = async () => {
   try {
     const stack = entityStack(layerPostgres(Redacted.make(db.url), { maxConnections: 8 }), {
       postgres: true,
-      sharding: { entityMaxIdleTime: idleTime }
+      sharding: { entityMaxIdleTime: idleTime },
+      userIdleTime: idleTime
     })
     const layer = BareLive.pipe(Layer.provideMerge(stack))
     console.log(`node ${process.version}, N=${n}, idle window ${idleMs / 1000} s, entity idle time ${Duration.format(idleTime)}`)
