@@ -5,13 +5,24 @@
  */
 import { Entity } from "@effect/cluster"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Option } from "effect"
+import { Duration, Effect, Option } from "effect"
 import { ServiceUnavailable } from "../../domain/Errors.ts"
 import { type ChannelId, UserId } from "../../domain/Ids.ts"
 import { type User, UserEntity } from "../../domain/User.ts"
 import { MessageStore } from "../messaging/MessageStore.ts"
 
-export const UserEntityLive = UserEntity.toLayer(Effect.gen(function*() {
+/**
+ * How long a User entity with no request stays active. Its state is two
+ * small queries away (the profile and the memberships, both in Postgres), while
+ * an active entity costs the cluster about 19 KiB of heap whatever it holds
+ * (docs/BENCHMARKS.md, "Idle entities"); so a sign-in's entity goes soon
+ * rather than after the cluster's minute. The cluster's reaper looks every
+ * 5 s at the soonest, so an idle User entity is passivated 5–10 s after its
+ * last request.
+ */
+export const userIdleTime = Duration.seconds(5)
+
+const behaviour = Effect.gen(function*() {
   const address = yield* Entity.CurrentAddress
   const userId = UserId.make(address.entityId)
   const store = yield* MessageStore
@@ -20,8 +31,8 @@ export const UserEntityLive = UserEntity.toLayer(Effect.gen(function*() {
   const unavailable = (error: SqlError) =>
     Effect.zipRight(Effect.logWarning("user store failed", error), Effect.fail(new ServiceUnavailable({ reason: "user store unavailable" })))
 
+  // loadUser returns a fresh profile: kept as it is, no copy.
   const reload = store.loadUser(userId).pipe(
-    Effect.map(Option.map((u): User => ({ ...u, channels: [...u.channels] }))),
     Effect.tap((u) => {
       cached = u
     }),
@@ -56,4 +67,10 @@ export const UserEntityLive = UserEntity.toLayer(Effect.gen(function*() {
     Get: () => get,
     TrackMembership: ({ payload }) => track(payload.channelId, payload.member)
   })
-}))
+})
+
+/** The User entity, passivated after `maxIdleTime` without a request (`userIdleTime`; benchmarks raise it). */
+export const userEntityLayer = (maxIdleTime: Duration.DurationInput = userIdleTime) =>
+  UserEntity.toLayer(behaviour, { maxIdleTime })
+
+export const UserEntityLive = userEntityLayer()

@@ -1,12 +1,13 @@
 /**
  * The User entity through the in-process cluster over an in-memory PGlite:
  * creation on first sight, display names, membership tracking, and a profile
- * rebuilt from Postgres after passivation.
+ * rebuilt from Postgres after passivation, and a short idle time.
  */
 import { Sharding } from "@effect/cluster"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Schedule } from "effect"
+import { Duration, Effect, Schedule } from "effect"
 import { UserEntity } from "../../domain/User.ts"
+import { userIdleTime } from "../../src/entities/UserEntity.ts"
 import { channelClient, freshChannelId, user } from "../fixtures/ChannelHelpers.ts"
 import { inMemoryCluster } from "../fixtures/InMemoryCluster.ts"
 
@@ -58,5 +59,24 @@ layer(inMemoryCluster({ sharding: { entityMaxIdleTime: "500 millis" } }), {
       )
       const rebuilt = yield* users(id).Get({})
       expect(rebuilt).toMatchObject({ id, displayName: "Bob", channels: [c2] })
+    }), { timeout: 30_000 })
+})
+
+// The cluster's own idle time (a minute) for everything else: only the User entity's shorter one applies.
+layer(inMemoryCluster(), { excludeTestServices: true, timeout: "60 seconds" })("UserEntity idle time", (it) => {
+  it.effect("a User entity touched once (a sign-in) is passivated within userIdleTime plus the reaper's 5 s, not after a minute", () =>
+    Effect.gen(function*() {
+      const sharding = yield* Sharding.Sharding
+      const id = freshUser()
+      const started = Date.now()
+      expect((yield* (yield* UserEntity.client)(id).Get({})).id).toBe(id)
+      expect(yield* sharding.activeEntityCount).toBe(1)
+      yield* sharding.activeEntityCount.pipe(
+        Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (n) => n === 0 }),
+        Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("the User entity stayed active") })
+      )
+      const elapsed = Date.now() - started
+      expect(elapsed).toBeGreaterThanOrEqual(Duration.toMillis(userIdleTime))
+      expect(elapsed).toBeLessThan(Duration.toMillis(userIdleTime) + 5_000 + 3_000)
     }), { timeout: 30_000 })
 })
