@@ -56,10 +56,16 @@ const initdb = (dir: string, tuning: PgliteTuning) =>
       { stdio: ["ignore", "ignore", "pipe"] }
     )
     let stderr = ""
+    // A node stopped during its first start takes the half-done initdb with it.
+    const killChild = () => child.kill("SIGKILL")
+    process.once("exit", killChild)
     child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8192)))
     child.once("error", reject)
-    child.once("exit", (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`PGlite initdb in ${dir} failed (${signal ?? code}):\n${stderr}`)))
+    child.once("exit", (code, signal) => {
+      process.off("exit", killChild)
+      if (code === 0) resolve()
+      else reject(new Error(`PGlite initdb in ${dir} failed (${signal ?? code}):\n${stderr}`))
+    })
   })
 
 /** Opens (creating and initialising when new) the PGlite store in `dir`. */
