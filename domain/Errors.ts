@@ -3,7 +3,7 @@
  * status the REST API answers with, and a stable `code` used by the
  * WebSocket protocol (see docs/PROTOCOL.md).
  */
-import { HttpApiSchema } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { Schema } from "effect"
 import { ChannelId, UserId } from "./Ids.ts"
 

@@ -4,7 +4,7 @@
  * `{ "_tag", "message", ... }` with the HTTP status annotated here; a
  * request the schemas refuse gets `InvalidRequest` (400, `domain/Errors.ts`).
  */
-import { HttpApiSchema } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { Schema } from "effect"
 
 /** The path is not served by this node. */

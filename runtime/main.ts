@@ -1,5 +1,5 @@
 /** Entry point of one PlexiChat node (`npm start`). */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Layer, Logger } from "effect"
 import * as LogConfig from "./LogConfig.ts"
 import { NodeLive } from "./Node.ts"

@@ -34,7 +34,7 @@ import {
   SocketRunner,
   SqlMessageStorage
 } from "@effect/cluster"
-import { SocketServer } from "@effect/platform"
+import * as SocketServer from "@effect/platform/SocketServer"
 import { RpcSerialization } from "@effect/rpc"
 import { Effect, Layer, Option } from "effect"
 import { entityIdleTime } from "../../src/entities/ChannelConfig.ts"

@@ -12,8 +12,8 @@
  */
 import * as Net from "node:net"
 import { RunnerAddress, Runners } from "@effect/cluster"
-import { Socket } from "@effect/platform"
-import { NodeSocket } from "@effect/platform-node"
+import * as Socket from "@effect/platform/Socket"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { RpcClient, RpcSerialization } from "@effect/rpc"
 import { Context, Effect, Layer, Scope } from "effect"
 

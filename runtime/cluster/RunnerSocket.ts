@@ -13,8 +13,8 @@
  */
 import * as Crypto from "node:crypto"
 import { RunnerAddress } from "@effect/cluster"
-import type { SocketServer } from "@effect/platform"
-import { NodeSocketServer } from "@effect/platform-node"
+import type * as SocketServer from "@effect/platform/SocketServer"
+import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
 import { Context, Effect, Layer, Option } from "effect"
 import { DatabaseConfig, onPostgres } from "../sql/DatabaseConfig.ts"
 import { ClusterConfig } from "./ClusterConfig.ts"

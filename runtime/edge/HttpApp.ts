@@ -7,14 +7,12 @@
  * away interrupts its handler fiber (the bridge aborts the request's signal).
  * Static files, later, are one more route on the same router.
  */
-import {
-  HttpApp,
-  HttpLayerRouter,
-  HttpServer,
-  HttpServerError,
-  HttpServerRequest,
-  HttpServerResponse
-} from "@effect/platform"
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerError from "@effect/platform/HttpServerError"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { RpcSerialization, RpcServer } from "@effect/rpc"
 import { Cause, Effect, Either, Layer, Option, Schema, type Scope } from "effect"
 import { ChatRpcs } from "../../domain/Api.ts"

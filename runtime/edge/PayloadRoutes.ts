@@ -4,7 +4,7 @@
  * them with a typed 400. `HttpApiBuilder` decodes such a body with
  * `Effect.orDie(request.json)`: an empty body would be a defect (500).
  */
-import { HttpApi } from "@effect/platform"
+import * as HttpApi from "@effect/platform/HttpApi"
 import { Option } from "effect"
 import { PlexiHttpApi } from "../../domain/Http.ts"
 

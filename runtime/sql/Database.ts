@@ -4,7 +4,7 @@
  * socket by `pglite-socket` so that the very same `@effect/sql-pg` client
  * (and the cluster's SQL storage) talks to it over the Postgres protocol.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { PGlite } from "@electric-sql/pglite"
@@ -12,7 +12,8 @@ import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer, Option, type Redacted } from "effect"
 import { applicationName, RunnerSocket } from "../cluster/RunnerSocket.ts"
-import { DatabaseConfig } from "./DatabaseConfig.ts"
+import { DatabaseConfig, defaultTuning, pgliteTuning } from "./DatabaseConfig.ts"
+import { openPglite, type PgliteTuning } from "./PgliteStart.ts"
 
 export type DatabaseKind = "postgres" | "pglite"
 
@@ -33,20 +34,14 @@ export const layerPostgres = (
   )
 
 /**
- * Starts PGlite (in `dataDir`, or in memory when omitted) and serves it on a
- * private Unix socket for the lifetime of the scope.
+ * Starts PGlite (in `dataDir`, or in memory with PGlite's defaults when
+ * omitted) and serves it on a private Unix socket for the lifetime of the
+ * scope. A directory store is opened lean (`PgliteStart.ts`).
  */
-export const pgliteSocket = (dataDir?: string) =>
+export const pgliteSocket = (dataDir?: string, tuning: PgliteTuning = defaultTuning) =>
   Effect.acquireRelease(
     Effect.promise(async () => {
-      let db: PGlite
-      if (dataDir === undefined) {
-        db = await PGlite.create()
-      } else {
-        const dir = resolve(dataDir, "pglite")
-        mkdirSync(dir, { recursive: true })
-        db = await PGlite.create(dir)
-      }
+      const db = dataDir === undefined ? await PGlite.create() : await openPglite(resolve(dataDir, "pglite"), tuning)
       const socketDir = mkdtempSync(join(tmpdir(), "plexi-pg-"))
       const server = new PGLiteSocketServer({ db, path: join(socketDir, ".s.PGSQL.5432"), maxConnections: 1 })
       await server.start()
@@ -61,18 +56,18 @@ export const pgliteSocket = (dataDir?: string) =>
   )
 
 /** A `PgClient` on an embedded PGlite, one connection (PGlite runs one query at a time). */
-export const layerPgliteClient = (dataDir?: string) =>
-  Layer.unwrapScoped(Effect.map(pgliteSocket(dataDir), ({ socketDir }) =>
+export const layerPgliteClient = (dataDir?: string, tuning?: PgliteTuning) =>
+  Layer.unwrapScoped(Effect.map(pgliteSocket(dataDir, tuning), ({ socketDir }) =>
     PgClient.layer({ host: socketDir, port: 5432, database: "postgres", username: "postgres", maxConnections: 1 })))
 
 /** The embedded store of a single node. */
-export const layerPglite = (dataDir: string) =>
-  Layer.merge(layerPgliteClient(dataDir), Layer.succeed(Database, { kind: "pglite" }))
+export const layerPglite = (dataDir: string, tuning?: PgliteTuning) =>
+  Layer.merge(layerPgliteClient(dataDir, tuning), Layer.succeed(Database, { kind: "pglite" }))
 
 /** Chooses the store from the node's configuration; a runner's sessions are named after its address. */
 export const layer = Layer.unwrapEffect(Effect.map(Effect.zip(DatabaseConfig, RunnerSocket), ([config, socket]) =>
   Option.match(config.url, {
-    onNone: () => layerPglite(config.dataDir),
+    onNone: () => layerPglite(config.dataDir, pgliteTuning(config)),
     onSome: (url) =>
       layerPostgres(url, Option.match(socket, { onNone: () => ({}), onSome: (s) => ({ applicationName: applicationName(s.address) }) }))
   })

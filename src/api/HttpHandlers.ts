@@ -1,7 +1,7 @@
 /**
  * Handlers of the REST API (`/api/v1`), on top of ChatService.
  */
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { CurrentUser } from "../../domain/Api.ts"
 import { Forbidden } from "../../domain/Errors.ts"

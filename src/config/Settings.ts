@@ -87,6 +87,24 @@ export const secret = (name: string, fallback: string, description: string) =>
 export const optionalSecret = (name: string, description: string) =>
   Config.option(Config.redacted(name).pipe(nonEmptySecret(name))).pipe(Config.withDescription(description))
 
+const memoryUnits: Record<string, number> = { kB: 1, MB: 1024, GB: 1024 * 1024 }
+
+/** A Postgres memory size ("16MB", "512kB", "1GB") of at least `minKb` kB, as Postgres itself spells it. */
+export const postgresMemory = (name: string, minKb: number, fallback: string, description: string) =>
+  described(
+    Config.string(name).pipe(
+      Config.validate({
+        message: `${name} must be a whole number followed by kB, MB or GB (e.g. 16MB), at least ${minKb}kB`,
+        validation: (s) => {
+          const m = /^([1-9]\d*)(kB|MB|GB)$/.exec(s)
+          return m !== null && Number(m[1]) * memoryUnits[m[2]!]! >= minKb
+        }
+      })
+    ),
+    fallback,
+    description
+  )
+
 /** `true` or `false` (also `yes`/`no`, `on`/`off`, `1`/`0`). */
 export const flag = (name: string, fallback: boolean, description: string) =>
   described(Config.boolean(name), fallback, description)
