@@ -18,6 +18,7 @@
  * Servers run as their own processes; the load generator is this process.
  * Other knobs: BENCH_RATE (latency rate), BENCH_IN_FLIGHT, BENCH_FLUSHERS, BENCH_PROFILE=1 (docs/BENCHMARKS.md).
  */
+import { setupRetries } from "./lib/BenchClients.ts"
 import { stopEverything } from "./lib/Lifecycle.ts"
 import { printResults, reportFailure } from "./lib/Results.ts"
 import { rounds } from "./lib/Rounds.ts"
@@ -65,12 +66,12 @@ for (const [name, run] of scenarios) {
     console.error(`${name} FAILED:`, error)
     reportFailure(name, error)
   }
-  console.error(`${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s`)
+  console.error(`${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s (set-up calls retried after a 503 so far: ${setupRetries()})`)
 }
 await stopEverything()
 
 const failed = printResults(
   `PlexiChat benchmarks, ${new Date().toISOString()}, node ${process.version}, ${rounds} rounds, ` +
-    `${((Date.now() - started) / 60_000).toFixed(1)} min (shared machine, 2 cores)`
+    `${((Date.now() - started) / 60_000).toFixed(1)} min (shared machine, 2 cores); set-up REST calls retried after a 503: ${setupRetries()}`
 )
 process.exit(failed > 0 ? 1 : 0)

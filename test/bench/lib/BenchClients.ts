@@ -20,6 +20,24 @@ export const inPool = async <T, R>(items: ReadonlyArray<T>, limit: number, task:
   return out
 }
 
+let retries = 0
+
+/** Set-up calls answered 503 (channel or service unavailable, documented as safe to retry) and retried. */
+export const setupRetries = () => retries
+
+/** Retries a set-up call answered 503 with a growing backoff (up to ~20 s in all), counting each retry. */
+const retrying = async <A>(call: () => Promise<A>): Promise<A> => {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call()
+    } catch (error) {
+      if (attempt >= 15 || !/: 503/.test(String(error))) throw error
+      retries++
+      await sleep(Math.min(2000, 100 * 2 ** attempt))
+    }
+  }
+}
+
 export const open = (url: string) =>
   new Promise<WebSocket>((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false })
@@ -35,15 +53,15 @@ export const closeAll = (sockets: ReadonlyArray<WebSocket>) => {
 
 /** Tokens of distinct users `<prefix>0…`, from the node at `url` (each user's first sign-in creates it). */
 export const tokensOf = (url: string, prefix: string, n: number) =>
-  inPool(Array.from({ length: n }, (_, i) => `${prefix}${i}`), 32, (user) => devToken(url, user))
+  inPool(Array.from({ length: n }, (_, i) => `${prefix}${i}`), 16, (user) => retrying(() => devToken(url, user)))
 
 /** `n` public channels created over REST by the token's user (who is then a member and may post). */
 export const createChannels = (url: string, token: string, n: number, name: string) => {
   const api = rest(url, token)
-  return inPool(Array.from({ length: n }, (_, i) => i), 32, async (i) => (await api.createChannel(`${name}-${i}`)).id)
+  return inPool(Array.from({ length: n }, (_, i) => i), 16, async (i) => (await retrying(() => api.createChannel(`${name}-${i}`))).id)
 }
 
-export const join = (url: string, token: string, channelId: string) => rest(url, token).join(channelId)
+export const join = (url: string, token: string, channelId: string) => retrying(() => rest(url, token).join(channelId))
 
 /** Subscribes the socket to every channel and waits for every `subscribed` (any error rejects). */
 export const subscribe = (ws: WebSocket, channelIds: ReadonlyArray<string>) =>

@@ -53,14 +53,20 @@ export const withNodes = async <A>(options: ReadonlyArray<StartOptions>, use: (n
   const stopAll = () => Promise.all(nodes.map((n) => n?.stop())).then(() => {})
   live.add(stopAll)
   try {
-    const settled = await Promise.allSettled(options.map((o, i) =>
+    const outcomes = await Promise.allSettled(options.map((o, i) =>
       startNode({ ...o, nodeArgs: [...serverArgs, ...profileArgs(o.name ?? "node"), ...(o.nodeArgs ?? [])] }).then((n) => {
         nodes[i] = n
       })
     ))
-    const failed = settled.find((s) => s.status === "rejected")
+    const failed = outcomes.find((s) => s.status === "rejected")
     if (failed) throw failed.reason
-    return await use(nodes.map((n) => n!))
+    const started = nodes.map((n) => n!)
+    // Nodes of one database form a cluster: measure only once the shards are assigned (a user or channel call
+    // before that answers 503).
+    for (const url of new Set(options.flatMap((o) => (o.databaseUrl === undefined ? [] : [o.databaseUrl])))) {
+      await settled(started.filter((_, i) => options[i]!.databaseUrl === url))
+    }
+    return await use(started)
   } finally {
     live.delete(stopAll)
     await stopAll()

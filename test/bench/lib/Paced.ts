@@ -22,10 +22,11 @@ export const paced = async (rate: number, seconds: number, first: number, send: 
 /** Records post → delivery times on the subscribers while `measuring` is on. */
 export const latencySampler = (subscribers: ReadonlyArray<WebSocket>) => {
   const samples: Array<number> = []
-  const state = { measuring: false, received: 0 }
+  const state = { measuring: false, received: 0, since: Number.POSITIVE_INFINITY }
   const on = (data: Buffer) => {
     const m = /"body":"t(\d+(?:\.\d+)?)"/.exec(data.toString())
-    if (m && state.measuring) {
+    // Only messages sent after `start()`: the warm-up's late deliveries are not samples.
+    if (m && state.measuring && Number(m[1]) >= state.since) {
       samples.push(performance.now() - Number(m[1]))
       state.received++
     }
@@ -34,6 +35,7 @@ export const latencySampler = (subscribers: ReadonlyArray<WebSocket>) => {
   return {
     start: () => {
       state.measuring = true
+      state.since = performance.now()
     },
     received: () => state.received,
     /** Waits until `expected` samples are in (at most `timeoutMs`), stops, and returns p50 / p99. */

@@ -9,7 +9,7 @@
 import type { NodeProcess } from "../../fixtures/NodeProcess.ts"
 import { closeAll, createChannels, open, subscribe, tokensOf } from "../lib/BenchClients.ts"
 import { relaxedEnv } from "../lib/BenchEnv.ts"
-import { ownerOf, type RawServer, settled, withDatabase, withNodes, withRaw } from "../lib/Lifecycle.ts"
+import { ownerOf, type RawServer, withDatabase, withNodes, withRaw } from "../lib/Lifecycle.ts"
 import { latencySampler, paced } from "../lib/Paced.ts"
 import { report } from "../lib/Results.ts"
 import { alternate, fmt3, median } from "../lib/Rounds.ts"
@@ -70,7 +70,6 @@ export const latency = () =>
           { name: "lat-a", databaseUrl: db2.url, env: relaxedEnv },
           { name: "lat-b", databaseUrl: db2.url, env: relaxedEnv }
         ], async ([one, a, b]) => {
-          await settled([a!, b!])
           const oneTokens = await tokensOf(one!.url, "lat-", 2)
           const pairTokens = await tokensOf(a!.url, "lat-", 2)
           const { plexi, baseline } = await alternate(

@@ -12,7 +12,7 @@ import type WebSocket from "ws"
 import type { NodeProcess } from "../../fixtures/NodeProcess.ts"
 import { closeAll, createChannels, inPool, openAll, subscribe, tokensOf } from "../lib/BenchClients.ts"
 import { relaxedEnv } from "../lib/BenchEnv.ts"
-import { type RawServer, settled, withDatabase, withNodes, withRaw } from "../lib/Lifecycle.ts"
+import { type RawServer, withDatabase, withNodes, withRaw } from "../lib/Lifecycle.ts"
 import { latencySampler, paced } from "../lib/Paced.ts"
 import { cpuWindow, pgBackendCpu } from "../lib/ProcessStats.ts"
 import { report } from "../lib/Results.ts"
@@ -56,7 +56,7 @@ const plexiShape = async (nodes: ReadonlyArray<NodeProcess>, dbUrl: string): Pro
   const at = (i: number) => nodes[i % nodes.length]!
   const posterTokens = await tokensOf(nodes[0]!.url, "thin-poster-", POSTERS)
   const subTokens = await tokensOf(nodes[0]!.url, "thin-sub-", SUBS)
-  const owned = await inPool(posterTokens, 8, (t, p) => createChannels(at(p).url, t, CHANNELS / POSTERS, `thin-${p}`))
+  const owned = await inPool(posterTokens, 2, (t, p) => createChannels(at(p).url, t, CHANNELS / POSTERS, `thin-${p}`))
   const channels = Array.from({ length: CHANNELS }, (_, c) => owned[c % POSTERS]![Math.floor(c / POSTERS)]!)
   const posters = await openAll(posterTokens.map((t, p) => `${at(p).wsUrl}?token=${t}`))
   const subs = await openAll(subTokens.map((t, s) => `${at(s).wsUrl}?token=${t}`))
@@ -64,7 +64,7 @@ const plexiShape = async (nodes: ReadonlyArray<NodeProcess>, dbUrl: string): Pro
   let errors = 0
   for (const p of posters) {
     p.on("message", (data: Buffer) => {
-      if (data.toString().startsWith("{\"type\":\"error\"")) errors++
+      if (data.toString().startsWith("{\"type\":\"error\"") && errors++ === 0) console.error(`  first refused post: ${data}`)
     })
   }
   subs[0]!.once("message", (data: Buffer) => (frameBytes = data.length))
@@ -100,7 +100,6 @@ export const thinTraffic = (nodeCount: 1 | 3) =>
   withRaw((raw) =>
     withDatabase((db) =>
       withNodes(Array.from({ length: nodeCount }, (_, i) => ({ name: `thin-${nodeCount}-${i}`, databaseUrl: db.url, env: relaxedEnv })), async (nodes) => {
-        if (nodeCount > 1) await settled(nodes)
         const plexi = await plexiShape(nodes, db.url)
         const base = await rawShape(raw)
         try {
