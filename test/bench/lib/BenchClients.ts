@@ -63,17 +63,30 @@ export const createChannels = (url: string, token: string, n: number, name: stri
 
 export const join = (url: string, token: string, channelId: string) => retrying(() => rest(url, token).join(channelId))
 
-/** Subscribes the socket to every channel and waits for every `subscribed` (any error rejects). */
+/**
+ * Subscribes the socket to every channel and waits for every `subscribed`. A
+ * `channel_unavailable` (documented as temporary) is retried after a backoff
+ * and counted in `setupRetries`; any other error rejects.
+ */
 export const subscribe = (ws: WebSocket, channelIds: ReadonlyArray<string>) =>
   new Promise<void>((resolve, reject) => {
     const waiting = new Set(channelIds)
+    const attempts = new Map<string, number>()
     if (waiting.size === 0) return resolve()
-    const timer = setTimeout(() => done(new Error(`subscribe timed out, ${waiting.size} left`)), 60_000)
+    const timer = setTimeout(() => done(new Error(`subscribe timed out, ${waiting.size} left`)), 90_000)
+    const send = (id: string) => ws.send(`{"type":"subscribe","channelId":"${id}"}`)
     const on = (data: WebSocket.RawData) => {
       const s = data.toString()
       if (!s.startsWith("{\"type\":\"subscribed\"") && !s.startsWith("{\"type\":\"error\"")) return
       const f = JSON.parse(s)
-      if (f.type === "error") return done(new Error(`subscribe refused: ${s}`))
+      if (f.type === "error") {
+        const n = attempts.get(f.channelId) ?? 0
+        if (f.code !== "channel_unavailable" || n >= 5) return done(new Error(`subscribe refused: ${s}`))
+        attempts.set(f.channelId, n + 1)
+        retries++
+        setTimeout(() => send(f.channelId), 200 * 2 ** n)
+        return
+      }
       waiting.delete(f.channelId)
       if (waiting.size === 0) done()
     }
@@ -84,5 +97,5 @@ export const subscribe = (ws: WebSocket, channelIds: ReadonlyArray<string>) =>
       else resolve()
     }
     ws.on("message", on)
-    for (const id of channelIds) ws.send(`{"type":"subscribe","channelId":"${id}"}`)
+    for (const id of channelIds) send(id)
   })
