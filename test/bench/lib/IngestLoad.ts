@@ -56,12 +56,59 @@ const drive = (sockets: ReadonlyArray<WebSocket>, channels: ReadonlyArray<string
   )).then(() => ({ acked, errors, firstError }))
 }
 
-/** Posts one message to every channel (activating each) and waits for all of them. */
+/**
+ * Activates every channel before anything is measured, as a running chat's
+ * channels are: one post each, at most 32 in flight, a `channel_unavailable`
+ * (documented as safe to retry with the same clientMsgId) retried up to 5
+ * times. Returns the retries; throws when a channel stays unavailable.
+ */
+export const activate = async (sockets: ReadonlyArray<WebSocket>, channels: ReadonlyArray<string>, socketOf: (c: number) => number = (c) => c % sockets.length) => {
+  let retries = 0
+  let next = 0
+  await new Promise<void>((resolve, reject) => {
+    const tries = new Map<string, number>()
+    let open = 0
+    const post = (c: number) => {
+      open++
+      sockets[socketOf(c)]!.send(`{"type":"post","channelId":"${channels[c]}","clientMsgId":"warm-${c}","body":"warm","ref":"w${c}"}`)
+    }
+    const fill = () => {
+      while (open < 32 && next < channels.length) post(next++)
+      if (open === 0) resolve()
+    }
+    for (const ws of sockets) {
+      ws.on("message", function on(data: Buffer) {
+        const s = data.toString()
+        const ref = /"ref":"w(\d+)"/.exec(s)
+        if (ref === null) return
+        const c = Number(ref[1])
+        open--
+        if (s.startsWith("{\"type\":\"error\"")) {
+          const n = tries.get(channels[c]!) ?? 0
+          if (!s.includes("channel_unavailable") || n >= 5) {
+            for (const w of sockets) w.removeAllListeners("message")
+            return reject(new Error(`activating channel ${channels[c]} failed: ${s}`))
+          }
+          tries.set(channels[c]!, n + 1)
+          retries++
+          return post(c)
+        }
+        if (next === channels.length && open === 0) ws.off("message", on)
+        fill()
+      })
+    }
+    fill()
+  })
+  for (const ws of sockets) ws.removeAllListeners("message")
+  return retries
+}
+
+/** `activate` over 8 fresh sockets of the token's user. */
 export const touchAll = async (node: NodeProcess, token: string, channels: ReadonlyArray<string>) => {
   const sockets = await openAll(Array.from({ length: 8 }, () => `${node.wsUrl}?token=${token}`))
   try {
-    const r = await drive(sockets, channels, 200, () => false, channels.length)
-    if (r.errors > 0) throw new Error(`${r.errors} posts failed while activating the channels: ${r.firstError}`)
+    const retries = await activate(sockets, channels)
+    if (retries > 0) console.error(`  activating ${channels.length} channels: ${retries} posts retried after channel_unavailable`)
   } finally {
     closeAll(sockets)
   }

@@ -10,7 +10,8 @@
  */
 import type WebSocket from "ws"
 import type { NodeProcess } from "../../fixtures/NodeProcess.ts"
-import { closeAll, createChannels, inPool, openAll, sleep, subscribe, tokensOf } from "../lib/BenchClients.ts"
+import { closeAll, createChannels, inPool, openAll, subscribe, tokensOf } from "../lib/BenchClients.ts"
+import { activate } from "../lib/IngestLoad.ts"
 import { relaxedEnv } from "../lib/BenchEnv.ts"
 import { type RawServer, withDatabase, withNodes, withRaw } from "../lib/Lifecycle.ts"
 import { latencySampler, paced } from "../lib/Paced.ts"
@@ -61,20 +62,15 @@ const plexiShape = async (nodes: ReadonlyArray<NodeProcess>, dbUrl: string): Pro
   const posters = await openAll(posterTokens.map((t, p) => `${at(p).wsUrl}?token=${t}`))
   const subs = await openAll(subTokens.map((t, s) => `${at(s).wsUrl}?token=${t}`))
   await Promise.all(subs.map((ws, s) => subscribe(ws, channels.filter((_, c) => c % SUBS === s))))
+  // Activate every channel (one post each, acked) before any paced traffic, as a running chat's channels are.
+  const retried = await activate(posters, channels, (c) => c % POSTERS)
+  if (retried > 0) console.error(`  activating ${CHANNELS} channels: ${retried} posts retried after channel_unavailable`)
   let errors = 0
-  let acks = 0
   for (const p of posters) {
     p.on("message", (data: Buffer) => {
-      const s = data.toString()
-      if (s.startsWith("{\"type\":\"ack\"")) acks++
-      else if (s.startsWith("{\"type\":\"error\"") && errors++ === 0) console.error(`  first refused post: ${s}`)
+      if (data.toString().startsWith("{\"type\":\"error\"") && errors++ === 0) console.error(`  first refused post: ${data}`)
     })
   }
-  // Activate every channel (one post each, acked) before any paced traffic, as a running chat's channels are.
-  channels.forEach((id, c) => posters[c % POSTERS]!.send(`{"type":"post","channelId":"${id}","clientMsgId":"warm-${c}","body":"warm"}`))
-  const deadline = Date.now() + 120_000
-  while (acks + errors < CHANNELS && Date.now() < deadline) await sleep(50)
-  if (acks < CHANNELS) throw new Error(`thin traffic: only ${acks} of ${CHANNELS} channels activated (${errors} refused)`)
   subs[0]!.once("message", (data: Buffer) => (frameBytes = data.length))
   return {
     posters,
