@@ -1,0 +1,101 @@
+/**
+ * The load generator's clients: raw `ws` sockets (no per-frame bookkeeping, so
+ * that the bench process stays light), distinct users, channels over REST.
+ */
+import WebSocket from "ws"
+import { devToken, rest } from "../../fixtures/Clients.ts"
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Runs `task` over `items` with at most `limit` in flight, keeping the order of the results. */
+export const inPool = async <T, R>(items: ReadonlyArray<T>, limit: number, task: (item: T, i: number) => Promise<R>) => {
+  const out: Array<R> = Array.from({ length: items.length })
+  let next = 0
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await task(items[i]!, i)
+    }
+  }))
+  return out
+}
+
+let retries = 0
+
+/** Set-up calls answered 503 (channel or service unavailable, documented as safe to retry) and retried. */
+export const setupRetries = () => retries
+
+/** Retries a set-up call answered 503 with a growing backoff (up to ~20 s in all), counting each retry. */
+const retrying = async <A>(call: () => Promise<A>): Promise<A> => {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call()
+    } catch (error) {
+      if (attempt >= 15 || !/: 503/.test(String(error))) throw error
+      retries++
+      await sleep(Math.min(2000, 100 * 2 ** attempt))
+    }
+  }
+}
+
+export const open = (url: string) =>
+  new Promise<WebSocket>((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false })
+    ws.once("open", () => resolve(ws))
+    ws.once("error", reject)
+  })
+
+export const openAll = (urls: ReadonlyArray<string>, limit = 200) => inPool(urls, limit, open)
+
+export const closeAll = (sockets: ReadonlyArray<WebSocket>) => {
+  for (const ws of sockets) ws.terminate()
+}
+
+/** Tokens of distinct users `<prefix>0…`, from the node at `url` (each user's first sign-in creates it). */
+export const tokensOf = (url: string, prefix: string, n: number) =>
+  inPool(Array.from({ length: n }, (_, i) => `${prefix}${i}`), 16, (user) => retrying(() => devToken(url, user)))
+
+/** `n` public channels created over REST by the token's user (who is then a member and may post). */
+export const createChannels = (url: string, token: string, n: number, name: string) => {
+  const api = rest(url, token)
+  return inPool(Array.from({ length: n }, (_, i) => i), 16, async (i) => (await retrying(() => api.createChannel(`${name}-${i}`))).id)
+}
+
+export const join = (url: string, token: string, channelId: string) => retrying(() => rest(url, token).join(channelId))
+
+/**
+ * Subscribes the socket to every channel and waits for every `subscribed`. A
+ * `channel_unavailable` (documented as temporary) is retried after a backoff
+ * and counted in `setupRetries`; any other error rejects.
+ */
+export const subscribe = (ws: WebSocket, channelIds: ReadonlyArray<string>) =>
+  new Promise<void>((resolve, reject) => {
+    const waiting = new Set(channelIds)
+    const attempts = new Map<string, number>()
+    if (waiting.size === 0) return resolve()
+    const timer = setTimeout(() => done(new Error(`subscribe timed out, ${waiting.size} left`)), 90_000)
+    const send = (id: string) => ws.send(`{"type":"subscribe","channelId":"${id}"}`)
+    const on = (data: WebSocket.RawData) => {
+      const s = data.toString()
+      if (!s.startsWith("{\"type\":\"subscribed\"") && !s.startsWith("{\"type\":\"error\"")) return
+      const f = JSON.parse(s)
+      if (f.type === "error") {
+        const n = attempts.get(f.channelId) ?? 0
+        if (f.code !== "channel_unavailable" || n >= 5) return done(new Error(`subscribe refused: ${s}`))
+        attempts.set(f.channelId, n + 1)
+        retries++
+        setTimeout(() => send(f.channelId), 200 * 2 ** n)
+        return
+      }
+      waiting.delete(f.channelId)
+      if (waiting.size === 0) done()
+    }
+    const done = (error?: Error) => {
+      clearTimeout(timer)
+      ws.off("message", on)
+      if (error) reject(error)
+      else resolve()
+    }
+    ws.on("message", on)
+    for (const id of channelIds) send(id)
+  })

@@ -1,0 +1,23 @@
+/**
+ * The settings the bench starts PlexiChat nodes with.
+ *
+ * - `relaxed`: the per-socket rate limit, send buffer and per-address
+ *   connection limit raised, since a benchmark floods from one address by
+ *   design; the REST budget raised so that set-up (10,000 channels, 10,000
+ *   users) is never refused.
+ * - `shipped`: the defaults a deployment gets (README's configuration table),
+ *   also for REST (the test fixture otherwise raises PLEXI_API_RATE_BURST).
+ */
+export const relaxedEnv: Record<string, string> = {
+  PLEXI_WS_RATE_LIMIT: "1000000",
+  PLEXI_WS_RATE_BURST: "1000000",
+  PLEXI_WS_MAX_BACKPRESSURE_BYTES: String(64 * 1024 * 1024),
+  PLEXI_WS_MAX_CONNECTIONS_PER_IP: "100000",
+  PLEXI_API_RATE_LIMIT: "100000",
+  PLEXI_API_RATE_BURST: "100000",
+  ...(process.env.BENCH_FLUSHERS ? { PLEXI_COMMIT_FLUSHERS: process.env.BENCH_FLUSHERS } : {})
+}
+
+export const shippedEnv: Record<string, string> = {
+  PLEXI_API_RATE_BURST: "200"
+}

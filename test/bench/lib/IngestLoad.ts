@@ -1,0 +1,138 @@
+/**
+ * Deep-queue ingest against one node: `connections` sockets keep `inFlight`
+ * posts each outstanding, spread over the channels, for `seconds`; a post
+ * counts when it is acknowledged (after its commit). Measures the node's CPU
+ * and its Postgres backends' CPU over the same window.
+ */
+import type WebSocket from "ws"
+import type { NodeProcess } from "../../fixtures/NodeProcess.ts"
+import { closeAll, openAll } from "./BenchClients.ts"
+import { cpuWindow, pgBackendCpu } from "./ProcessStats.ts"
+
+export interface IngestResult {
+  readonly acked: number
+  readonly errors: number
+  readonly firstError: string | undefined
+  readonly rate: number
+  readonly nodeUsPerMsg: number
+  readonly pgUsPerMsg: number
+}
+
+const body = "x".repeat(64)
+let runs = 0
+
+const drive = (sockets: ReadonlyArray<WebSocket>, channels: ReadonlyArray<string>, inFlight: number, until: () => boolean, total: number) => {
+  const run = ++runs
+  let n = 0
+  let acked = 0
+  let errors = 0
+  let firstError: string | undefined
+  return Promise.all(sockets.map((ws, c) =>
+    new Promise<void>((resolve) => {
+      let open = 0
+      const send = () => {
+        while (open < inFlight && !until() && n < total) {
+          const i = n++
+          open++
+          ws.send(`{"type":"post","channelId":"${channels[(i + c) % channels.length]}","clientMsgId":"i${run}-${i}","body":"${body}"}`)
+        }
+        if (open === 0) {
+          ws.removeAllListeners("message")
+          resolve()
+        }
+      }
+      ws.on("message", (data) => {
+        const s = data.toString()
+        if (s.startsWith("{\"type\":\"ack\"")) acked++
+        else if (s.startsWith("{\"type\":\"error\"")) {
+          errors++
+          firstError ??= s
+        } else return
+        open--
+        send()
+      })
+      send()
+    })
+  )).then(() => ({ acked, errors, firstError }))
+}
+
+/**
+ * Activates every channel before anything is measured, as a running chat's
+ * channels are: one post each, at most 32 in flight, a `channel_unavailable`
+ * (documented as safe to retry with the same clientMsgId) retried up to 5
+ * times. Returns the retries; throws when a channel stays unavailable.
+ */
+export const activate = async (sockets: ReadonlyArray<WebSocket>, channels: ReadonlyArray<string>, socketOf: (c: number) => number = (c) => c % sockets.length) => {
+  let retries = 0
+  let next = 0
+  await new Promise<void>((resolve, reject) => {
+    const tries = new Map<string, number>()
+    let open = 0
+    const post = (c: number) => {
+      open++
+      sockets[socketOf(c)]!.send(`{"type":"post","channelId":"${channels[c]}","clientMsgId":"warm-${c}","body":"warm","ref":"w${c}"}`)
+    }
+    const fill = () => {
+      while (open < 32 && next < channels.length) post(next++)
+      if (open === 0) resolve()
+    }
+    for (const ws of sockets) {
+      ws.on("message", function on(data: Buffer) {
+        const s = data.toString()
+        const ref = /"ref":"w(\d+)"/.exec(s)
+        if (ref === null) return
+        const c = Number(ref[1])
+        open--
+        if (s.startsWith("{\"type\":\"error\"")) {
+          const n = tries.get(channels[c]!) ?? 0
+          if (!s.includes("channel_unavailable") || n >= 5) {
+            for (const w of sockets) w.removeAllListeners("message")
+            return reject(new Error(`activating channel ${channels[c]} failed: ${s}`))
+          }
+          tries.set(channels[c]!, n + 1)
+          retries++
+          return post(c)
+        }
+        if (next === channels.length && open === 0) ws.off("message", on)
+        fill()
+      })
+    }
+    fill()
+  })
+  for (const ws of sockets) ws.removeAllListeners("message")
+  return retries
+}
+
+/** `activate` over 8 fresh sockets of the token's user. */
+export const touchAll = async (node: NodeProcess, token: string, channels: ReadonlyArray<string>) => {
+  const sockets = await openAll(Array.from({ length: 8 }, () => `${node.wsUrl}?token=${token}`))
+  try {
+    const retries = await activate(sockets, channels)
+    if (retries > 0) console.error(`  activating ${channels.length} channels: ${retries} posts retried after channel_unavailable`)
+  } finally {
+    closeAll(sockets)
+  }
+}
+
+export const ingest = async (
+  node: NodeProcess,
+  databaseUrl: string,
+  token: string,
+  channels: ReadonlyArray<string>,
+  options: { readonly seconds: number; readonly connections?: number; readonly inFlight?: number }
+): Promise<IngestResult> => {
+  const sockets = await openAll(Array.from({ length: options.connections ?? 8 }, () => `${node.wsUrl}?token=${token}`))
+  try {
+    const pg = await pgBackendCpu(databaseUrl)
+    const cpu = cpuWindow([node.child.pid!])
+    const start = performance.now()
+    const stopAt = start + options.seconds * 1000
+    const r = await drive(sockets, channels, options.inFlight ?? 400, () => performance.now() >= stopAt, Number.POSITIVE_INFINITY)
+    const elapsed = (performance.now() - start) / 1000
+    const nodeMs = cpu.stop()
+    const pgMs = await pg.stop()
+    return { ...r, rate: r.acked / elapsed, nodeUsPerMsg: (nodeMs * 1000) / r.acked, pgUsPerMsg: (pgMs * 1000) / r.acked }
+  } finally {
+    closeAll(sockets)
+  }
+}
