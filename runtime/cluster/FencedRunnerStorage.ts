@@ -43,8 +43,11 @@ import * as ShardHolders from "./ShardHolders.ts"
 export const make = Effect.gen(function*() {
   const config = yield* ShardingConfig.ShardingConfig
   const expirationMs = Duration.toMillis(config.shardLockExpiration)
+  // The library's own refresh interval and deadline (min(refresh, expiration/3)).
   const intervalMs = Math.min(Duration.toMillis(config.shardLockRefreshInterval), expirationMs / 3)
-  const storage = yield* LockStorage.make(Duration.millis(expirationMs - intervalMs))
+  // A round's answer stays valid until one interval before the expiration; a lock operation may take as long.
+  const answerValidMs = expirationMs - intervalMs
+  const storage = yield* LockStorage.make(Duration.millis(answerValidMs))
   const recordHolders = ShardHolders.record(yield* SqlClient.SqlClient, ShardHolders.lockKeys(config))
   const serial = yield* Effect.makeSemaphore(1)
   let fenced = false
@@ -77,7 +80,7 @@ export const make = Effect.gen(function*() {
   const rounds = yield* RefreshRounds.make({
     storage,
     intervalMs,
-    expirationMs,
+    answerValidMs,
     one,
     refreshed: (operation) => fenceOnFailure(heartbeat(operation)),
     fenced: () => fenced,

@@ -25,7 +25,8 @@ import { Clock, Duration, Effect, Schedule } from "effect"
 export interface RoundsOptions {
   readonly storage: RunnerStorage.RunnerStorage["Type"]
   readonly intervalMs: number
-  readonly expirationMs: number
+  /** How long after the last good heartbeat started the library's refresh may still be answered from the rounds. */
+  readonly answerValidMs: number
   /** Runs a lock operation alone on the lock connection. */
   readonly one: <A, E, R>(operation: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** A refresh that reached the database: records its heartbeat and judges its failure. */
@@ -36,7 +37,7 @@ export interface RoundsOptions {
 }
 
 export const make = Effect.fnUntraced(function*(options: RoundsOptions) {
-  const { intervalMs, expirationMs, one, storage } = options
+  const { answerValidMs, intervalMs, one, storage } = options
   let wanted: { readonly address: RunnerAddress.RunnerAddress; readonly shards: Map<string, ShardId.ShardId> } | undefined
   /** Shards the last round found no longer locked, until the library acquires them again. */
   const lost = new Set<string>()
@@ -46,7 +47,7 @@ export const make = Effect.fnUntraced(function*(options: RoundsOptions) {
   /** One refresh of the shards wanted once it has the lock connection (failures are logged by `refreshed`). */
   const round = one(Effect.suspend(() => {
     if (options.fenced() || wanted === undefined) return Effect.void
-    const shards = refreshable(wanted.shards.values())
+    const shards = Array.from(wanted.shards.values())
     return Effect.map(options.refreshed(storage.refresh(wanted.address, shards)), (locked) => {
       const still = new Set(locked.map(String))
       for (const id of shards) {
@@ -65,7 +66,7 @@ export const make = Effect.fnUntraced(function*(options: RoundsOptions) {
         return Effect.fail(new ClusterError.PersistenceError({ cause: new Error("the shard lock session was lost; shards are being dropped") }))
       }
       const age = now - options.heartbeatStartedAt()
-      if (age >= expirationMs - intervalMs) {
+      if (age >= answerValidMs) {
         return Effect.fail(new ClusterError.PersistenceError({ cause: new Error(`no shard lock refresh has reached the database for ${age} ms`) }))
       }
       return Effect.succeed(held.filter((id) => !lost.has(String(id))))

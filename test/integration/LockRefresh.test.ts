@@ -9,7 +9,6 @@
  * stays away longer fails, as a stalled runner's must.
  */
 import { RunnerAddress, type RunnerStorage, ShardId } from "@effect/cluster"
-import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Fiber, Layer, Redacted } from "effect"
 import { applicationName } from "../../runtime/cluster/RunnerSocket.ts"
@@ -26,30 +25,46 @@ const shards = [ShardId.make("default", 1), ShardId.make("default", 2)]
 const libraryRefresh = (storage: RunnerStorage.RunnerStorage["Type"], address: RunnerAddress.RunnerAddress) =>
   storage.refresh(address, shards).pipe(Effect.timeout(interval), Effect.exit)
 
-/** Holds an EXCLUSIVE lock on `cluster_runners` (so every heartbeat UPDATE waits) until `release` is completed. */
-const blockHeartbeats = (sql: SqlClient.SqlClient, release: Deferred.Deferred<void>, locked: Deferred.Deferred<void>) =>
-  sql.withTransaction(Effect.gen(function*() {
-    yield* sql`LOCK TABLE cluster_runners IN EXCLUSIVE MODE`
-    yield* Deferred.succeed(locked, undefined)
-    yield* Deferred.await(release)
-  })).pipe(Effect.forkScoped)
+/**
+ * Holds an EXCLUSIVE lock on `cluster_runners` (so every heartbeat UPDATE
+ * waits) from its own session; answers once the lock is held, with `release`
+ * to end it (the fiber ends when the lock is gone).
+ */
+const blockHeartbeats = (url: string) =>
+  Effect.gen(function*() {
+    const sql = (yield* runnerLocks(url, "blocker")).sql
+    const release = yield* Deferred.make<void>()
+    const locked = yield* Deferred.make<void>()
+    const fiber = yield* sql.withTransaction(Effect.gen(function*() {
+      yield* sql`LOCK TABLE cluster_runners IN EXCLUSIVE MODE`
+      yield* Deferred.succeed(locked, undefined)
+      yield* Deferred.await(release)
+    })).pipe(Effect.forkScoped)
+    yield* Deferred.await(locked)
+    return { release: Effect.zipRight(Deferred.succeed(release, undefined), Fiber.join(fiber)) }
+  })
+
+/** A fresh migrated database and the storage of the runner `host`, holding both shards. */
+const runnerWithShards = (host: string) =>
+  Effect.gen(function*() {
+    const db = yield* realPostgres
+    yield* Layer.build(migrated(layerPostgres(Redacted.make(db.url)), { postgres: true }))
+    const address = RunnerAddress.make(host, 1)
+    const storage = yield* runnerStorage(db.url, address, config)
+    const acquired = yield* storage.acquire(address, shards)
+    return { url: db.url, address, storage, acquired }
+  })
 
 describe("shard lock refresh", () => {
   it.scopedLive("a refresh that cannot reach Postgres for a second is answered within the library's interval and keeps every shard", () =>
     Effect.gen(function*() {
-      const db = yield* realPostgres
-      yield* Layer.build(migrated(layerPostgres(Redacted.make(db.url)), { postgres: true }))
-      const address = RunnerAddress.make("runner-slow", 1)
-      const storage = yield* runnerStorage(db.url, address, config)
-      expect((yield* storage.acquire(address, shards)).map(String).sort()).toEqual(["default:1", "default:2"])
+      const { url, address, storage, acquired } = yield* runnerWithShards("runner-slow")
+      expect(acquired.map(String).sort()).toEqual(["default:1", "default:2"])
       const first = yield* libraryRefresh(storage, address)
       expect(Exit.isSuccess(first) && first.value.map(String).sort()).toEqual(["default:1", "default:2"])
 
-      const observer = (yield* runnerLocks(db.url, "observer")).sql
-      const release = yield* Deferred.make<void>()
-      const locked = yield* Deferred.make<void>()
-      const blocker = yield* blockHeartbeats((yield* runnerLocks(db.url, "blocker")).sql, release, locked)
-      yield* Deferred.await(locked)
+      const observer = (yield* runnerLocks(url, "observer")).sql
+      const blocker = yield* blockHeartbeats(url)
       const blockedAt = Date.now()
       // The library calls every interval; each call answers in time and keeps both shards.
       const answers: Array<Exit.Exit<Array<ShardId.ShardId>, unknown>> = []
@@ -63,8 +78,7 @@ describe("shard lock refresh", () => {
       }
       // Meanwhile the heartbeat really could not reach the table.
       yield* waitsForLock(observer, "%UPDATE%cluster_runners%last_heartbeat%")
-      yield* Deferred.succeed(release, undefined)
-      yield* Fiber.join(blocker)
+      yield* blocker.release
       // The rounds reach Postgres again: the locks are still this runner's session's.
       const held = yield* observer<{ n: string }>`
         SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -74,17 +88,10 @@ describe("shard lock refresh", () => {
 
   it.scopedLive("a refresh that stays away from Postgres for the expiration minus one interval fails, so the runner drops its shards", () =>
     Effect.gen(function*() {
-      const db = yield* realPostgres
-      yield* Layer.build(migrated(layerPostgres(Redacted.make(db.url)), { postgres: true }))
-      const address = RunnerAddress.make("runner-stalled", 1)
-      const storage = yield* runnerStorage(db.url, address, config)
-      yield* storage.acquire(address, shards)
+      const { url, address, storage } = yield* runnerWithShards("runner-stalled")
       expect(Exit.isSuccess(yield* libraryRefresh(storage, address))).toBe(true)
 
-      const release = yield* Deferred.make<void>()
-      const locked = yield* Deferred.make<void>()
-      yield* blockHeartbeats((yield* runnerLocks(db.url, "blocker")).sql, release, locked)
-      yield* Deferred.await(locked)
+      const blocker = yield* blockHeartbeats(url)
       const blockedAt = Date.now()
       let failed: Exit.Exit<Array<ShardId.ShardId>, unknown> | undefined
       while (failed === undefined && Date.now() - blockedAt < 10_000) {
@@ -93,7 +100,7 @@ describe("shard lock refresh", () => {
         else yield* Effect.sleep("100 millis")
       }
       const after = Date.now() - blockedAt
-      yield* Deferred.succeed(release, undefined)
+      yield* blocker.release
       expect(failed).toBeDefined()
       // A failure the storage chose (not the library's timeout), once the last heartbeat is 1.5 s old.
       expect(Exit.isFailure(failed!) && String(failed.cause)).toMatch(/no shard lock refresh has reached the database/)
