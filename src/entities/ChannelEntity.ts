@@ -27,7 +27,7 @@ import { type Channel, ChannelEntity, type Create, type FeedChunk, type Message,
 import { ChannelAlreadyExists, type ChannelNotFound, type ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
 import { GroupCommitWriter } from "../messaging/GroupCommitWriter.ts"
-import { LocalChannelClosed, LocalChannels } from "../messaging/LocalChannels.ts"
+import { type LocalChannel, LocalChannelClosed, LocalChannels } from "../messaging/LocalChannels.ts"
 import { CREATED_EPOCH, isRowRefused, MessageStore, type ShardHold } from "../messaging/MessageStore.ts"
 import { type ChannelFeed, makeFeed } from "./channel/ChannelFeed.ts"
 import { ChannelConfig } from "./ChannelConfig.ts"
@@ -153,7 +153,8 @@ const makeParts = Effect.gen(function*() {
 const registerLocal = (
   parts: Parts,
   post: (items: ReadonlyArray<PostItem>) => Effect.Effect<ReadonlyArray<PostOutcome>, ChannelNotFound | ChannelUnavailable>,
-  subscribe: (afterSeq: number | undefined) => Stream.Stream<FeedChunk, ChannelNotFound | ChannelUnavailable>
+  subscribe: (afterSeq: number | undefined) => Stream.Stream<FeedChunk, ChannelNotFound | ChannelUnavailable>,
+  tap: LocalChannel["tap"]
 ) =>
   Effect.gen(function*() {
     let closed = false
@@ -166,6 +167,8 @@ const registerLocal = (
           return yield* post(items)
         }),
       subscribe: (afterSeq) => Stream.interruptWhenDeferred(subscribe(afterSeq), ended),
+      tap: (afterSeq, sink) =>
+        Effect.suspend(() => closed ? Effect.fail(new LocalChannelClosed()) : tap(afterSeq, sink)),
       followed: parts.feed.followed
     })
   })
@@ -206,7 +209,13 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
       "forked"
     ))
 
-  yield* registerLocal(parts, postItems, subscribe)
+  const tap: LocalChannel["tap"] = (afterSeq, sink) =>
+    supervised(
+      Effect.zipRight(beforeRead("Subscribe"), Effect.flatMap(cell.live, (s) => feed.tap(s, afterSeq, between, sink))),
+      "forked"
+    )
+
+  yield* registerLocal(parts, postItems, subscribe, tap)
 
   return ChannelEntity.of({
     Create: ({ payload }) => serial(create(parts, payload)),

@@ -47,6 +47,14 @@ export const countCall = (path: "local" | "cluster", rpc: "Post" | "Subscribe") 
 /** The entry was closed (the entity stopped) after it was looked up: go through the cluster. */
 export class LocalChannelClosed extends Data.TaggedError("LocalChannelClosed") {}
 
+/** Where a tap's chunks go (the edge's feed of the channel). */
+export interface FeedSink {
+  /** The next chunk, in commit order. */
+  readonly push: (chunk: FeedChunk) => void
+  /** The entity stopped: no chunk follows (the follower reopens). */
+  readonly end: () => void
+}
+
 export interface LocalChannel {
   /** The entity's `Post` handler, serialized with its mailbox. */
   readonly post: (
@@ -54,6 +62,15 @@ export interface LocalChannel {
   ) => Effect.Effect<ReadonlyArray<PostOutcome>, ChannelNotFound | ChannelUnavailable | LocalChannelClosed>
   /** The entity's `Subscribe` stream; it ends when the entity stops (a follower then reopens). */
   readonly subscribe: (afterSeq: number | undefined) => Stream.Stream<FeedChunk, ChannelNotFound | ChannelUnavailable>
+  /**
+   * Taps the entity's feed for the lifetime of the scope: the chunks a
+   * `Subscribe` stream would carry, handed to `sink` synchronously (see
+   * `ChannelFeed.ts`); `sink.end` is called when the entity stops.
+   */
+  readonly tap: (
+    afterSeq: number | undefined,
+    sink: FeedSink
+  ) => Effect.Effect<void, ChannelNotFound | ChannelUnavailable | LocalChannelClosed, Scope.Scope>
   /** Whether the entity has followers (it must then stay active). */
   readonly followed: () => boolean
 }

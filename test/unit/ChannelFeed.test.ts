@@ -3,10 +3,12 @@
  * an idle channel holds no PubSub, no keep-alive fiber and no timer; the
  * first follower opens them and the last one to leave closes them; followers
  * get every commit after their backlog head, once and in order, and
- * keep-alives at the feed's interval.
+ * keep-alives at the feed's interval. Taps (this node's edge) get the same
+ * chunks synchronously, with no fiber or timer, and are ended when the
+ * entity stops.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Fiber, Ref, Stream, TestClock } from "effect"
+import { Chunk, Effect, Exit, Fiber, Ref, Scope, Stream, TestClock } from "effect"
 import type { FeedChunk, Message } from "../../domain/Channel.ts"
 import { ChannelId, MessageId, UserId } from "../../domain/Ids.ts"
 import { makeFeed } from "../../src/entities/channel/ChannelFeed.ts"
@@ -63,7 +65,24 @@ const setup = Effect.gen(function*() {
       while (!(yield* Ref.get(opened))) yield* Effect.yieldNow()
       return { chunks, fiber }
     })
-  return { s, feed, commit, follower, wakeUps }
+  /** A tap from `afterSeq` whose backlog pages take `backlogYields` scheduler turns each; close `scope` to leave. */
+  const tap = (afterSeq: number | undefined, backlogYields = 0, push?: (chunk: FeedChunk) => void) =>
+    Effect.gen(function*() {
+      const chunks: Array<FeedChunk> = []
+      const ended = { count: 0 }
+      const scope = yield* Scope.make()
+      const slowBetween = (st: Live, after: number, upTo: number, limit: number) =>
+        Effect.zipRight(Effect.repeatN(Effect.yieldNow(), backlogYields), between(st, after, upTo, limit))
+      const opening = yield* Effect.fork(Scope.extend(feed.tap(s, afterSeq, slowBetween, {
+        push: (chunk) => {
+          push?.(chunk)
+          chunks.push(chunk)
+        },
+        end: () => void ended.count++
+      }), scope))
+      return { chunks, ended, scope, opening }
+    })
+  return { s, feed, commit, follower, tap, wakeUps }
 })
 
 const seqsOf = (chunks: ReadonlyArray<FeedChunk>) => chunks.flatMap((c) => c.messages.map((m) => m.seq))
@@ -149,6 +168,63 @@ describe("ChannelFeed", () => {
       for (const f of followers) {
         const seqs = seqsOf(yield* Ref.get(f.chunks))
         expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
+      }
+    }))
+
+  it.scoped("a tap holds no fiber or timer and gets every commit after its backlog head, once and in order, while commits go on", () =>
+    Effect.gen(function*() {
+      const { commit, feed, tap, wakeUps } = yield* setup
+      yield* Effect.replicateEffect(commit, 3)
+      const committer = yield* Effect.fork(Effect.replicateEffect(Effect.zipRight(commit, Effect.yieldNow()), 200))
+      const taps = []
+      for (let k = 0; k < 8; k++) {
+        yield* Effect.repeatN(Effect.yieldNow(), k * 7)
+        // Slow backlogs: commits published meanwhile are held back, then handed over after the backlog.
+        taps.push(yield* tap(k % 2 === 0 ? 0 : 2, k))
+      }
+      yield* Fiber.join(committer)
+      yield* settle
+      expect(feed.followed()).toBe(true)
+      expect(yield* pendingSleeps).toBe(0)
+      expect(wakeUps.count).toBe(0)
+      for (const [k, t] of taps.entries()) {
+        expect(seqsOf(t.chunks)).toEqual(Array.from({ length: 203 - (k % 2 === 0 ? 0 : 2) }, (_, i) => i + 1 + (k % 2 === 0 ? 0 : 2)))
+        expect(t.chunks[0]!.messages).toEqual([])
+      }
+      for (const t of taps) yield* Scope.close(t.scope, Exit.void)
+      expect(feed.followed()).toBe(false)
+      yield* commit
+      expect(taps.every((t) => seqsOf(t.chunks).at(-1) === 203)).toBe(true)
+    }))
+
+  it.scoped("a tap whose sink throws is ended; the entity's publish and the other followers go on", () =>
+    Effect.gen(function*() {
+      const { commit, follower, tap } = yield* setup
+      const faulty = yield* tap(undefined, 0, (chunk) => {
+        if (chunk.messages.some((m) => m.seq === 2)) throw new Error("sink bug")
+      })
+      const healthy = yield* tap(undefined)
+      const stream = yield* follower()
+      yield* settle
+      yield* Effect.replicateEffect(commit, 4)
+      yield* settle
+      expect(faulty.ended.count).toBe(1)
+      expect(seqsOf(faulty.chunks)).toEqual([1])
+      expect(seqsOf(healthy.chunks)).toEqual([1, 2, 3, 4])
+      expect(seqsOf(yield* Ref.get(stream.chunks))).toEqual([1, 2, 3, 4])
+    }))
+
+  it.effect("when the entity stops (the feed's scope closes) every tap is ended, once", () =>
+    Effect.gen(function*() {
+      const entityScope = yield* Scope.make()
+      const { commit, tap } = yield* Scope.extend(setup, entityScope)
+      const taps = [yield* tap(undefined), yield* tap(0)]
+      yield* settle
+      yield* commit
+      yield* Scope.close(entityScope, Exit.void)
+      for (const t of taps) {
+        expect(t.ended.count).toBe(1)
+        expect(seqsOf(t.chunks)).toEqual([1])
       }
     }))
 })

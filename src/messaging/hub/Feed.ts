@@ -4,8 +4,8 @@
  * synchronous: they run in the feed's fiber between two chunks, so every
  * subscriber sees the same order.
  */
-import { Deferred, Effect, FiberId } from "effect"
-import type { Message } from "../../../domain/Channel.ts"
+import { Deferred, Effect, Exit, FiberId } from "effect"
+import type { FeedChunk, Message } from "../../../domain/Channel.ts"
 import type { ChannelNotFound, ChannelUnavailable } from "../../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../../domain/Ids.ts"
 import type { FanOut } from "../FanOut.ts"
@@ -69,6 +69,23 @@ export const deliver = (fanOut: FanOut["Type"], ringSize: number, feed: Feed, me
   fanOut.publish(feed.channelId, fresh)
   for (const listener of feed.listeners) listener.push(fresh)
   for (const waiter of feed.waiters) if (waiter.seq <= feed.lastSeq) waiter.wake()
+  return true
+}
+
+/**
+ * Applies one chunk of the entity's feed: revocations first (stopping a
+ * reader early is always safe, and a chunk that also shows a gap must not
+ * lose them: the reopened feed would not carry them again), then its
+ * messages; completes `ready`. False when the chunk does not follow on from
+ * what the feed delivered (a gap: the feed reopens from `lastSeq`).
+ */
+export const applyChunk = (fanOut: FanOut["Type"], ringSize: number, feed: Feed, chunk: FeedChunk) => {
+  if (chunk.left !== undefined) revoke(fanOut, feed, chunk.left)
+  if (chunk.members !== undefined) retain(fanOut, feed, new Set(chunk.members))
+  if (feed.lastSeq === undefined) feed.lastSeq = chunk.head - chunk.messages.length
+  if (!deliver(fanOut, ringSize, feed, chunk.messages)) return false
+  if (chunk.messages.length === 0 && chunk.head > feed.lastSeq!) return false
+  Deferred.unsafeDone(feed.ready, Exit.void)
   return true
 }
 

@@ -1,10 +1,18 @@
 /**
- * Reopen-on-gap: the fiber of one feed. It keeps one `Subscribe` stream open
- * to the Channel entity and reopens it from `lastSeq` when it stalls (no
- * chunk or keep-alive within `stallMs`, e.g. because the owning node died),
- * skips a seq (the entity's sliding PubSub dropped chunks this edge had not
- * read yet), ends or fails, so that the edge sees every message once and in
- * order across failovers. Only a channel that does not exist stops it.
+ * Reopen-on-gap: the fiber of one feed. It keeps the Channel entity's feed
+ * open and reopens it from `lastSeq` when it stalls, skips a seq, ends or
+ * fails, so that the edge sees every message once and in order across
+ * failovers. Only a channel that does not exist stops it.
+ *
+ * Two ways to follow:
+ * - the entity runs on this node (`LocalChannels`): a tap, whose chunks the
+ *   entity hands over synchronously as it publishes them; it ends when the
+ *   entity stops (its shard moved, passivation), and the feed reopens;
+ * - elsewhere: a `Subscribe` stream through the cluster, reopened when no
+ *   chunk or keep-alive came within `stallMs` (the owning node died), or when
+ *   a seq was skipped (the entity's sliding PubSub dropped chunks this edge
+ *   had not read yet).
+ * A test's `beforeChunk` hook (which may hold a chunk) always takes the stream.
  */
 import { Cause, Chunk, Data, Deferred, Effect, identity, Schedule, Stream } from "effect"
 import { ChannelEntity, type FeedChunk } from "../../../domain/Channel.ts"
@@ -12,11 +20,11 @@ import { ChannelUnavailable } from "../../../domain/Errors.ts"
 import { FanOut } from "../FanOut.ts"
 import { HubHooks } from "../HubHooks.ts"
 import { countCall, LocalChannels } from "../LocalChannels.ts"
-import { deliver, type Feed, retain, revoke } from "./Feed.ts"
+import { applyChunk, type Feed } from "./Feed.ts"
+import { FeedEnded, FeedGap, followTap } from "./FeedTap.ts"
 
-class FeedGap extends Data.TaggedError("FeedGap") {}
+/** No chunk or keep-alive came within `stallMs` (the owning node died): reopen. */
 class FeedStalled extends Data.TaggedError("FeedStalled") {}
-class FeedEnded extends Data.TaggedError("FeedEnded") {}
 
 export interface FeedRunnerOptions {
   readonly stallMs: number
@@ -29,37 +37,34 @@ export const makeFeedRunner = Effect.fnUntraced(function*(options: FeedRunnerOpt
   const makeClient = yield* ChannelEntity.client
   const channels = yield* LocalChannels
 
-  /** Applies one chunk; fails with `FeedGap` when it does not follow on from what the feed delivered. */
-  const apply = (feed: Feed, chunk: FeedChunk) => {
-    // Revocations first: stopping a reader early is always safe, and a chunk that also shows a gap must
-    // not lose them (the reopened feed would not carry them again).
-    if (chunk.left !== undefined) revoke(fanOut, feed, chunk.left)
-    if (chunk.members !== undefined) retain(fanOut, feed, new Set(chunk.members))
-    if (feed.lastSeq === undefined) feed.lastSeq = chunk.head - chunk.messages.length
-    if (!deliver(fanOut, options.ringSize, feed, chunk.messages)) return Effect.fail(new FeedGap())
-    if (chunk.messages.length === 0 && chunk.head > feed.lastSeq!) return Effect.fail(new FeedGap())
-    return Deferred.succeed(feed.ready, void 0)
-  }
+  const applyNow = (feed: Feed, chunk: FeedChunk) => applyChunk(fanOut, options.ringSize, feed, chunk)
 
-  /** The entity's stream: directly when it runs on this node (`LocalChannels`), else through the cluster. */
-  const open = (feed: Feed) => {
-    const local = channels.get(feed.channelId)
-    if (local !== undefined) return Stream.unwrap(Effect.as(countCall("local", "Subscribe"), local.subscribe(feed.lastSeq)))
-    return Stream.unwrap(Effect.as(
+  /** Follows the entity's stream until it fails (it never succeeds); a gap fails it with `FeedGap`. */
+  const streamed = <E>(feed: Feed, stream: Stream.Stream<FeedChunk, E>) =>
+    stream.pipe(
+      Stream.timeoutFail(() => new FeedStalled(), options.stallMs),
+      beforeChunk === undefined ? identity : Stream.tap((chunk) => beforeChunk(feed.channelId, chunk)),
+      Stream.runForEach((chunk) => Effect.suspend(() => applyNow(feed, chunk) ? Effect.void : Effect.fail(new FeedGap())))
+    )
+
+  /** The entity's `Subscribe` stream through the cluster. */
+  const subscribe = (feed: Feed) =>
+    Effect.zipRight(
       countCall("cluster", "Subscribe"),
-      makeClient(feed.channelId).Subscribe(feed.lastSeq === undefined ? {} : { afterSeq: feed.lastSeq })
-    ))
+      streamed(feed, makeClient(feed.channelId).Subscribe(feed.lastSeq === undefined ? {} : { afterSeq: feed.lastSeq }))
+    )
+
+  /** The entity's feed: tapped when it runs on this node (`LocalChannels`), else a stream through the cluster. */
+  const follow = (feed: Feed): Effect.Effect<void, Effect.Effect.Error<ReturnType<typeof followTap>> | Effect.Effect.Error<ReturnType<typeof subscribe>>> => {
+    const local = channels.get(feed.channelId)
+    if (local !== undefined && beforeChunk === undefined) return followTap(local, feed.lastSeq, (chunk) => applyNow(feed, chunk))
+    if (local !== undefined) return Effect.zipRight(countCall("local", "Subscribe"), streamed(feed, local.subscribe(feed.lastSeq)))
+    return subscribe(feed)
   }
 
   /** Runs until interrupted, or until the channel turns out not to exist (then `ready` fails). */
   const run = (feed: Feed): Effect.Effect<void> =>
-    Effect.suspend(() =>
-      open(feed).pipe(
-        Stream.timeoutFail(() => new FeedStalled(), options.stallMs),
-        beforeChunk === undefined ? identity : Stream.tap((chunk) => beforeChunk(feed.channelId, chunk)),
-        Stream.runForEach((chunk) => apply(feed, chunk))
-      )
-    ).pipe(
+    Effect.suspend(() => follow(feed)).pipe(
       // A feed never ends while it has subscribers: one that completes (its owner stopped and ended the
       // stream), dies or is interrupted from the other side is reopened from `lastSeq`. Only closing the
       // feed (interrupting this fiber) stops it.

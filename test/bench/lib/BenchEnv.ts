@@ -5,6 +5,7 @@
  *   connection limit raised, since a benchmark floods from one address by
  *   design; the REST budget raised so that set-up (10,000 channels, 10,000
  *   users) is never refused.
+ *   BENCH_ENV="NAME=value;NAME=value" adds or overrides settings of it (to measure a knob).
  * - `shipped`: the defaults a deployment gets (README's configuration table),
  *   also for REST (the test fixture otherwise raises PLEXI_API_RATE_BURST).
  */
@@ -15,7 +16,11 @@ export const relaxedEnv: Record<string, string> = {
   PLEXI_WS_MAX_CONNECTIONS_PER_IP: "100000",
   PLEXI_API_RATE_LIMIT: "100000",
   PLEXI_API_RATE_BURST: "100000",
-  ...(process.env.BENCH_FLUSHERS ? { PLEXI_COMMIT_FLUSHERS: process.env.BENCH_FLUSHERS } : {})
+  ...(process.env.BENCH_FLUSHERS ? { PLEXI_COMMIT_FLUSHERS: process.env.BENCH_FLUSHERS } : {}),
+  ...Object.fromEntries((process.env.BENCH_ENV ?? "").split(";").filter((kv) => kv.includes("=")).map((kv) => {
+    const at = kv.indexOf("=")
+    return [kv.slice(0, at).trim(), kv.slice(at + 1).trim()]
+  }))
 }
 
 export const shippedEnv: Record<string, string> = {

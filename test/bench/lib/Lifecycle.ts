@@ -6,6 +6,7 @@
  * port 0 and report the port they got.
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import { mkdirSync, writeFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { type NodeProcess, type StartOptions, startNode } from "../../fixtures/NodeProcess.ts"
 import { makeTestDatabase, type TestDatabase } from "../../fixtures/TestDatabase.ts"
@@ -37,6 +38,13 @@ export const serverArgs = ["--expose-gc", "--import", `${root}/test/bench/lib/gc
 const profileArgs = (name: string) =>
   process.env.BENCH_PROFILE === "1" ? ["--cpu-prof", `--cpu-prof-dir=${root}/.tmp/profiles/${name}`] : []
 
+/** BENCH_LOGS=1 keeps each node's output in .tmp/logs/<name>.log once it stopped. */
+const saveLogs = (options: ReadonlyArray<StartOptions>, nodes: ReadonlyArray<NodeProcess | undefined>) => {
+  if (process.env.BENCH_LOGS !== "1") return
+  mkdirSync(`${root}/.tmp/logs`, { recursive: true })
+  nodes.forEach((n, i) => n && writeFileSync(`${root}/.tmp/logs/${options[i]!.name ?? `node-${i}`}.log`, n.output()))
+}
+
 /** A fresh database for `use`, dropped whatever happens. */
 export const withDatabase = async <A>(use: (db: TestDatabase) => Promise<A>): Promise<A> => {
   const db = await makeTestDatabase()
@@ -50,7 +58,7 @@ export const withDatabase = async <A>(use: (db: TestDatabase) => Promise<A>): Pr
 /** Nodes started for `use` (all, or none is left running), stopped whatever happens. */
 export const withNodes = async <A>(options: ReadonlyArray<StartOptions>, use: (nodes: Array<NodeProcess>) => Promise<A>) => {
   const nodes: Array<NodeProcess | undefined> = options.map(() => undefined)
-  const stopAll = () => Promise.all(nodes.map((n) => n?.stop())).then(() => {})
+  const stopAll = () => Promise.all(nodes.map((n) => n?.stop())).then(() => saveLogs(options, nodes))
   live.add(stopAll)
   try {
     const outcomes = await Promise.allSettled(options.map((o, i) =>

@@ -7,4 +7,4 @@ import type { NodeProcess } from "../../fixtures/NodeProcess.ts"
  * lock operation timed out" (FencedRunnerStorage), or any other lock warning.
  */
 export const lockWarnings = (node: NodeProcess) =>
-  node.output().split("\n").filter((line) => /level=(WARN|ERROR|FATAL)/i.test(line) && /lock/i.test(line))
+  node.output().split("\n").filter((line) => /level=(WARN|ERROR|FATAL)|\] (WARN|ERROR|FATAL) /i.test(line) && /lock/i.test(line))
