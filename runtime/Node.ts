@@ -4,7 +4,7 @@
  */
 import { hostname } from "node:os"
 import { EntityId, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
-import { Effect, Layer, Option } from "effect"
+import { Duration, Effect, Layer, Option } from "effect"
 import { ChatService } from "../src/api/ChatService.ts"
 import { NodeStatus } from "../src/api/NodeStatus.ts"
 import { RateLimiter } from "../src/api/RateLimiter.ts"
@@ -51,7 +51,11 @@ const DevTokensLive = Layer.unwrapEffect(Effect.map(DevTokenConfig.DevTokenConfi
   DevTokens.layer(DevTokenConfig.tokenOptions(config))))
 
 const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelConfig, Database.Database), ([config, db]) =>
-  GroupCommitWriter.layer({ flushers: db.kind === "pglite" ? 1 : config.commitFlushers, maxBatchRows: config.maxBatchRows })))
+  GroupCommitWriter.layer({
+    flushers: db.kind === "pglite" ? 1 : config.commitFlushers,
+    maxBatchRows: config.maxBatchRows,
+    lingerMs: Duration.toMillis(config.commitLinger)
+  })))
 
 const HubLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelConfig, HubConfig.HubConfig), ([channel, hub]) =>
   ChannelHub.layer(HubConfig.hubOptions(hub, channel.feedKeepAlive))))

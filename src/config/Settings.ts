@@ -49,6 +49,19 @@ export const positiveDuration = (name: string, fallback: Duration.Duration, desc
     description
   )
 
+/** A duration from 0 up to `maxMs` (a wait that must stay short). */
+export const shortDuration = (name: string, fallback: Duration.Duration, maxMs: number, description: string) =>
+  described(
+    Config.duration(name).pipe(
+      Config.validate({
+        message: `${name} must be a duration from 0 to ${maxMs} ms`,
+        validation: (d) => Duration.isFinite(d) && Duration.toMillis(d) >= 0 && Duration.toMillis(d) <= maxMs
+      })
+    ),
+    fallback,
+    description
+  )
+
 /** A TCP port, 0 to 65535 (0: the OS chooses). */
 export const port = (name: string, fallback: number, description: string) =>
   described(

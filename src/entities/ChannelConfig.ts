@@ -8,13 +8,15 @@
  */
 import { Config, Context, Duration } from "effect"
 import { configLayers } from "../config/ConfigLayers.ts"
-import { positiveDuration, positiveInteger } from "../config/Settings.ts"
+import { positiveDuration, positiveInteger, shortDuration } from "../config/Settings.ts"
 
 export interface ChannelConfigShape {
   /** Group-commit flushers, i.e. message INSERTs in flight at once (always 1 on PGlite). */
   readonly commitFlushers: number
   /** The most message rows one group-commit INSERT carries. */
   readonly maxBatchRows: number
+  /** How long a group-commit batch waits for company after its first request (thin traffic shares INSERTs). */
+  readonly commitLinger: Duration.Duration
   /** How often followers of a channel get a keep-alive chunk, so they notice a dead owner. */
   readonly feedKeepAlive: Duration.Duration
   /** Feed chunks buffered per follower before the oldest are dropped (the follower then sees a gap and reopens). */
@@ -39,6 +41,7 @@ export class ChannelConfig extends Context.Tag("plexichat/ChannelConfig")<Channe
 export const defaults: ChannelConfigShape = {
   commitFlushers: 2,
   maxBatchRows: 4000,
+  commitLinger: Duration.millis(2),
   feedKeepAlive: Duration.seconds(1),
   feedBuffer: 4096,
   windowSize: 512,
@@ -56,6 +59,12 @@ export const config: Config.Config<ChannelConfigShape> = Config.all({
     "PLEXI_COMMIT_MAX_BATCH_ROWS",
     defaults.maxBatchRows,
     "The most message rows one group-commit INSERT carries."
+  ),
+  commitLinger: shortDuration(
+    "PLEXI_COMMIT_LINGER",
+    defaults.commitLinger,
+    100,
+    "How long a group-commit batch waits for more messages after its first one (0 ms: not at all); thin traffic then shares INSERTs."
   ),
   feedKeepAlive: positiveDuration(
     "PLEXI_FEED_KEEPALIVE",

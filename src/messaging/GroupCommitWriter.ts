@@ -3,7 +3,12 @@
  * and wait; a few flusher fibers take everything queued so far and write it
  * with one multi-row INSERT, then acknowledge every request in that batch.
  * Under load the batches grow by themselves, so a handful of statements a
- * second carry tens of thousands of messages.
+ * second carry tens of thousands of messages. Thin traffic (many channels, a
+ * message each now and then) would find an idle flusher every time and pay a
+ * statement, a round trip and a Postgres commit per message: so a batch
+ * waits for company until its first request is `lingerMs` old, and while one
+ * flusher lingers the others do not start a batch of their own. Under load
+ * the first request is older than that already, and nothing waits.
  *
  * A request is acknowledged only after its rows committed. When a combined
  * batch fails, each request in it is retried on its own, so one bad request
@@ -23,12 +28,16 @@ export interface GroupCommitOptions {
   readonly flushers: number
   /** The most rows one INSERT carries. */
   readonly maxBatchRows: number
+  /** How old a batch's first request must be before the batch is written (0: at once). */
+  readonly lingerMs: number
 }
 
 export type WriteError = SqlError | ChannelFenced
 
 interface Pending extends FencedRows {
   readonly done: Deferred.Deferred<void, WriteError>
+  /** When it was queued (the clock's millis). */
+  readonly at: number
 }
 
 const outcome = (p: Pending, written: boolean): Exit.Exit<void, WriteError> =>
@@ -45,7 +54,10 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
 }>() {
   static readonly make = Effect.fnUntraced(function*(options: GroupCommitOptions) {
     const store = yield* MessageStore
+    const clock = yield* Effect.clock
     const queue = yield* Queue.unbounded<Pending>()
+    // Held by the flusher that lingers, so that the others do not split its batch.
+    const assembling = yield* Effect.makeSemaphore(1)
     // Requests still queued when the writer stops are failed, never left waiting.
     yield* Effect.addFinalizer(() =>
       Effect.flatMap(Queue.takeAll(queue), (left) =>
@@ -78,10 +90,20 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
       // this flusher's next batch (each flusher has its own).
       let carried: Pending | undefined
 
-      // Only waiting for work and writing are interruptible: requests taken off the queue are always in `batch` (or
-      // `carried`) by the time an interruption can land, so each gets its answer.
+      /** The batch's first request, held in `carried` until the batch is made (so an interruption answers it). */
+      const takeFirst = Effect.uninterruptibleMask((restore) =>
+        carried !== undefined ? Effect.succeed(carried) : Effect.map(restore(Queue.take(queue)), (p) => carried = p)
+      )
+      /** The first request, once it is `lingerMs` old. */
+      const lingered = Effect.flatMap(takeFirst, (first) => {
+        const wait = first.at + options.lingerMs - clock.unsafeCurrentTimeMillis()
+        return wait > 0 ? Effect.as(Effect.sleep(wait), first) : Effect.succeed(first)
+      })
+
+      // Only waiting for work, lingering and writing are interruptible: requests taken off the queue are always in
+      // `batch` (or `carried`) by the time an interruption can land, so each gets its answer.
       const flushOnce = Effect.uninterruptibleMask((restore) => Effect.gen(function*() {
-        const first = carried ?? (yield* restore(Queue.take(queue)))
+        const first = yield* restore(options.lingerMs > 0 ? assembling.withPermits(1)(lingered) : takeFirst)
         carried = undefined
         const batch: Array<Pending> = [first]
         let rows = first.rows.length
@@ -109,7 +131,11 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
       write: (channelId, epoch, rows) =>
         rows.length === 0 ? Effect.void : Effect.flatMap(
           Deferred.make<void, WriteError>(),
-          (done) => Effect.zipRight(Queue.offer(queue, { channelId, epoch, rows, done }), Deferred.await(done))
+          (done) =>
+            Effect.zipRight(
+              Queue.offer(queue, { channelId, epoch, rows, done, at: clock.unsafeCurrentTimeMillis() }),
+              Deferred.await(done)
+            )
         ),
       backlog: Queue.size(queue)
     })

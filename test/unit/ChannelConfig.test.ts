@@ -26,6 +26,7 @@ describe("ChannelConfig", () => {
       const exit = yield* read({
         PLEXI_COMMIT_FLUSHERS: "3",
         PLEXI_COMMIT_MAX_BATCH_ROWS: "100",
+        PLEXI_COMMIT_LINGER: "0 millis",
         PLEXI_FEED_KEEPALIVE: "250 millis",
         PLEXI_FEED_BUFFER: "64",
         PLEXI_CHANNEL_WINDOW: "16",
@@ -34,9 +35,14 @@ describe("ChannelConfig", () => {
       })
       expect(Exit.isSuccess(exit)).toBe(true)
       if (Exit.isSuccess(exit)) {
-        expect({ ...exit.value, feedKeepAlive: Duration.toMillis(exit.value.feedKeepAlive) }).toEqual({
+        expect({
+          ...exit.value,
+          feedKeepAlive: Duration.toMillis(exit.value.feedKeepAlive),
+          commitLinger: Duration.toMillis(exit.value.commitLinger)
+        }).toEqual({
           commitFlushers: 3,
           maxBatchRows: 100,
+          commitLinger: 0,
           feedKeepAlive: 250,
           feedBuffer: 64,
           windowSize: 16,
@@ -54,6 +60,8 @@ describe("ChannelConfig", () => {
     ["PLEXI_CHANNEL_DEDUPE_LOAD", "-1"],
     ["PLEXI_CHANNEL_DEDUPE_MAX", "0"],
     ["PLEXI_FEED_KEEPALIVE", "0 millis"],
+    ["PLEXI_COMMIT_LINGER", "101 millis"],
+    ["PLEXI_COMMIT_LINGER", "soon"],
     ["PLEXI_COMMIT_FLUSHERS", "two"]
   ] as const) {
     it.effect(`${name}=${value} is a start-up error naming ${name}`, () =>

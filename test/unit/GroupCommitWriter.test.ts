@@ -6,7 +6,7 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule, TestClock } from "effect"
 import type { Message } from "../../domain/Channel.ts"
 import { ChannelId, messageIdOf, UserId } from "../../domain/Ids.ts"
 import { GroupCommitWriter } from "../../src/messaging/GroupCommitWriter.ts"
@@ -40,7 +40,7 @@ const SpyStore = Layer.effect(
 
 const MAX_BATCH_ROWS = 50
 
-const TestLayer = GroupCommitWriter.layer({ flushers: 1, maxBatchRows: MAX_BATCH_ROWS }).pipe(
+const TestLayer = GroupCommitWriter.layer({ flushers: 1, maxBatchRows: MAX_BATCH_ROWS, lingerMs: 0 }).pipe(
   Layer.provideMerge(SpyStore),
   Layer.provideMerge(migrated(pgliteMemory))
 )
@@ -311,7 +311,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
 })
 
 /** Two flushers, as on Postgres by default; small batches so that requests overflow them. */
-const TwoFlushers = GroupCommitWriter.layer({ flushers: 2, maxBatchRows: 10 }).pipe(
+const TwoFlushers = GroupCommitWriter.layer({ flushers: 2, maxBatchRows: 10, lingerMs: 0 }).pipe(
   Layer.provideMerge(SpyStore),
   Layer.provideMerge(migrated(pgliteMemory))
 )
@@ -335,3 +335,64 @@ layer(TwoFlushers, { excludeTestServices: true, timeout: "60 seconds" })("GroupC
       for (const channelId of channelIds) expect(yield* countRows(sql, channelId)).toBe(8)
     }))
 })
+
+/** Two flushers lingering 5 ms (on the TestClock), as thin traffic on Postgres sees them. */
+const LINGER_MS = 5
+const Lingering = GroupCommitWriter.layer({ flushers: 2, maxBatchRows: 10, lingerMs: LINGER_MS }).pipe(
+  Layer.provideMerge(SpyStore),
+  Layer.provideMerge(migrated(pgliteMemory))
+)
+
+/** Lets forked fibers and PGlite's promises run (the TestClock stands still meanwhile). */
+const untilTrue = (check: Effect.Effect<boolean>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 10_000; i++) {
+      if (yield* check) return
+      yield* Effect.promise(() => new Promise((r) => setImmediate(r)))
+    }
+    throw new Error("condition never held")
+  })
+
+layer(Lingering, { timeout: "60 seconds" })("GroupCommitWriter lingering for thin traffic", (it) => {
+  it.effect("requests for different channels within lingerMs of the first share one INSERT, and nothing is written before", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const writer = yield* GroupCommitWriter
+      const channelIds = yield* freshChannels(3)
+      const before = statements.length
+      const writes = yield* Effect.forEach(channelIds, (channelId) => Effect.fork(write([message(channelId, 1)])))
+      // One flusher lingers with the first request; the other waits for it rather than taking the next.
+      yield* untilTrue(Effect.map(writer.backlog, (n) => n === 2))
+      yield* TestClock.adjust(LINGER_MS - 1)
+      yield* untilTrue(Effect.map(writer.backlog, (n) => n === 2))
+      expect(statements.slice(before)).toEqual([])
+      yield* TestClock.adjust(1)
+      for (const fiber of writes) yield* Fiber.join(fiber)
+      expect(statements.slice(before)).toEqual([3])
+      for (const channelId of channelIds) expect(yield* countRows(sql, channelId)).toBe(1)
+    }))
+
+  it.effect("a request already lingerMs old when a flusher takes it (the flushers were busy) is written at once", () =>
+    Effect.gen(function*() {
+      const channelIds = yield* freshChannels(3)
+      const hold = yield* holdFlusher
+      const before = statements.length
+      const busy = []
+      for (const [i, channelId] of channelIds.slice(0, 2).entries()) {
+        busy.push(yield* Effect.fork(write([message(channelId, 1)])))
+        yield* TestClock.adjust(LINGER_MS)
+        yield* arrivalsReachNow(i + 1)
+      }
+      // Both flushers are inside an INSERT; the third request queues behind them and grows old.
+      const late = yield* Effect.fork(write([message(channelIds[2]!, 1)]))
+      yield* TestClock.adjust(LINGER_MS)
+      yield* hold.open
+      // No further clock step: it does not linger.
+      yield* Fiber.join(late)
+      for (const fiber of busy) yield* Fiber.join(fiber)
+      expect(statements.slice(before).sort()).toEqual([1, 1, 1])
+    }))
+})
+
+/** `arrivalsReach` without the live-clock schedule. */
+const arrivalsReachNow = (n: number) => untilTrue(Effect.sync(() => arrivals >= n))

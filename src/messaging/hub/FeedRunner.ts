@@ -68,7 +68,7 @@ export const makeFeedRunner = Effect.fnUntraced(function*(options: FeedRunnerOpt
       // A feed never ends while it has subscribers: one that completes (its owner stopped and ended the
       // stream), dies or is interrupted from the other side is reopened from `lastSeq`. Only closing the
       // feed (interrupting this fiber) stops it.
-      Effect.zipRight(Effect.fail(new FeedEnded())),
+      Effect.zipRight(Effect.failSync(() => new FeedEnded())),
       Effect.sandbox,
       Effect.mapError((cause) => {
         const failure = Chunk.head(Chunk.fromIterable(Cause.failures(cause)))

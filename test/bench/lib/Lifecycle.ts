@@ -45,6 +45,9 @@ const saveLogs = (options: ReadonlyArray<StartOptions>, nodes: ReadonlyArray<Nod
   nodes.forEach((n, i) => n && writeFileSync(`${root}/.tmp/logs/${options[i]!.name ?? `node-${i}`}.log`, n.output()))
 }
 
+/** BENCH_NODE_ARGS="--flag --flag" adds Node flags to every PlexiChat node (e.g. an `--import` that reports event-loop lag). */
+const extraArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a.length > 0)
+
 /** A fresh database for `use`, dropped whatever happens. */
 export const withDatabase = async <A>(use: (db: TestDatabase) => Promise<A>): Promise<A> => {
   const db = await makeTestDatabase()
@@ -62,7 +65,7 @@ export const withNodes = async <A>(options: ReadonlyArray<StartOptions>, use: (n
   live.add(stopAll)
   try {
     const outcomes = await Promise.allSettled(options.map((o, i) =>
-      startNode({ ...o, nodeArgs: [...serverArgs, ...profileArgs(o.name ?? "node"), ...(o.nodeArgs ?? [])] }).then((n) => {
+      startNode({ ...o, nodeArgs: [...serverArgs, ...profileArgs(o.name ?? "node"), ...extraArgs, ...(o.nodeArgs ?? [])] }).then((n) => {
         nodes[i] = n
       })
     ))
