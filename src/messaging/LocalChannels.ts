@@ -85,6 +85,8 @@ export class LocalChannels extends Context.Tag("plexichat/LocalChannels")<LocalC
   readonly register: (channelId: ChannelId, channel: LocalChannel) => Effect.Effect<void, never, Scope.Scope>
   /** The entity of `channelId` if it runs on this node; marks it as used. */
   readonly get: (channelId: ChannelId) => LocalChannel | undefined
+  /** Completes once the entity of `channelId` runs here (at once if it does now). */
+  readonly registered: (channelId: ChannelId) => Effect.Effect<void>
   /** Channels registered here (for tests and health). */
   readonly size: () => number
 }>() {
@@ -92,6 +94,8 @@ export class LocalChannels extends Context.Tag("plexichat/LocalChannels")<LocalC
   static readonly make = Effect.fnUntraced(function*(idleTime: Duration.DurationInput) {
     const touchInterval = Duration.unsafeDivide(Duration.decode(idleTime), 3)
     const entries = new Map<ChannelId, Entry>()
+    /** Who waits for a channel's entity to run here (`registered`). */
+    const waiting = new Map<ChannelId, Set<() => void>>()
     const makeClient = yield* ChannelEntity.client
 
     // Keeps used entities from being passivated: one Info call each through the cluster per sweep.
@@ -114,6 +118,9 @@ export class LocalChannels extends Context.Tag("plexichat/LocalChannels")<LocalC
           Effect.sync(() => {
             const entry: Entry = { channel, used: false }
             entries.set(channelId, entry)
+            const wake = waiting.get(channelId)
+            waiting.delete(channelId)
+            if (wake !== undefined) for (const w of wake) w()
             return entry
           }),
           (entry) =>
@@ -127,6 +134,18 @@ export class LocalChannels extends Context.Tag("plexichat/LocalChannels")<LocalC
         entry.used = true
         return entry.channel
       },
+      registered: (channelId) =>
+        Effect.async<void>((resume) => {
+          if (entries.has(channelId)) return resume(Effect.void)
+          const wake = () => resume(Effect.void)
+          const all = waiting.get(channelId) ?? new Set()
+          all.add(wake)
+          waiting.set(channelId, all)
+          return Effect.sync(() => {
+            all.delete(wake)
+            if (all.size === 0 && waiting.get(channelId) === all) waiting.delete(channelId)
+          })
+        }),
       size: () => entries.size
     })
   })

@@ -115,4 +115,31 @@ describe("LocalChannels", () => {
       yield* waitUntil(() => expect(seqOf(after.get("after"))).toBe(n + 1))
       expect(yield* calls("cluster", "Post")).toBe(clusterBefore + 1)
     }).pipe(Effect.provide(edgeStack({ sharding: { entityMaxIdleTime: "1 second" }, calls: storeCalls }))), { timeout: 60_000 })
+
+  it.live("a feed opened through the cluster before its entity runs here switches to a tap once the entity registers, missing and repeating nothing", () => {
+    const record = makeFanOutRecord()
+    return Effect.gen(function*() {
+      const chat = yield* ChatService
+      const hub = yield* ChannelHub
+      const sharding = yield* Sharding.Sharding
+      const { channelId } = yield* createChannel
+      const first = submitAll(chat, channelId, ["first"])
+      yield* waitUntil(() => expect(first.size).toBe(1))
+      // Passivated: the next feed cannot be a tap.
+      yield* sharding.activeEntityCount.pipe(
+        Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (count) => count === 0 }),
+        Effect.timeout("15 seconds")
+      )
+      const clusterBefore = yield* calls("cluster", "Subscribe")
+      const localBefore = yield* calls("local", "Subscribe")
+      const attached = yield* hub.attach(channelId, alice, 0, { deliver: () => {}, wanted: () => true, follow: () => {} })
+      expect(yield* calls("cluster", "Subscribe")).toBe(clusterBefore + 1)
+      // The Subscribe activated the entity here; the feed reopens as a tap.
+      yield* waitUntil(() => expect(Effect.runSync(calls("local", "Subscribe"))).toBe(localBefore + 1))
+      submitAll(chat, channelId, range(2, 30).map((i) => `s${i}`))
+      yield* waitUntil(() => expect(seqs(record.published.get(channelId))).toEqual(range(2, 30)))
+      expect(yield* calls("cluster", "Subscribe")).toBe(clusterBefore + 1)
+      attached.release()
+    }).pipe(Effect.provide(edgeStack({ record, sharding: { entityMaxIdleTime: "1 second" } })))
+  }, { timeout: 60_000 })
 })

@@ -14,7 +14,7 @@
  *   had not read yet).
  * A test's `beforeChunk` hook (which may hold a chunk) always takes the stream.
  */
-import { Cause, Chunk, Data, Deferred, Effect, identity, Schedule, Stream } from "effect"
+import { Cause, Chunk, Data, Deferred, Effect, Fiber, identity, Schedule, Stream } from "effect"
 import { ChannelEntity, type FeedChunk } from "../../../domain/Channel.ts"
 import { ChannelUnavailable } from "../../../domain/Errors.ts"
 import { FanOut } from "../FanOut.ts"
@@ -47,15 +47,33 @@ export const makeFeedRunner = Effect.fnUntraced(function*(options: FeedRunnerOpt
       Stream.runForEach((chunk) => Effect.suspend(() => applyNow(feed, chunk) ? Effect.void : Effect.fail(new FeedGap())))
     )
 
-  /** The entity's `Subscribe` stream through the cluster. */
-  const subscribe = (feed: Feed) =>
+  /**
+   * The entity's `Subscribe` stream through the cluster, until the entity
+   * turns out to run here (the stream itself may have activated it): then the
+   * feed follows it from `lastSeq` as a tap at once, which costs a call per
+   * chunk instead of a stream's.
+   */
+  const subscribe = (feed: Feed): Effect.Effect<void, Effect.Effect.Error<ReturnType<typeof follow>>> =>
     Effect.zipRight(
       countCall("cluster", "Subscribe"),
-      streamed(feed, makeClient(feed.channelId).Subscribe(feed.lastSeq === undefined ? {} : { afterSeq: feed.lastSeq }))
+      // The stream never succeeds: the race is won by it failing, or by the entity registering here. The loser is
+      // interrupted in the background: a cluster stream's interruption waits seconds for the entity's answer,
+      // and a chunk it still applies meanwhile is one the tap delivered already (skipped by seq).
+      Effect.raceWith(
+        streamed(feed, makeClient(feed.channelId).Subscribe(feed.lastSeq === undefined ? {} : { afterSeq: feed.lastSeq })),
+        channels.registered(feed.channelId),
+        {
+          onSelfDone: (exit, registered) => Effect.zipRight(Fiber.interruptFork(registered), exit),
+          onOtherDone: (_registered, stream) =>
+            Effect.zipRight(Fiber.interruptFork(stream), Effect.suspend(() => follow(feed)))
+        }
+      )
     )
 
   /** The entity's feed: tapped when it runs on this node (`LocalChannels`), else a stream through the cluster. */
-  const follow = (feed: Feed): Effect.Effect<void, Effect.Effect.Error<ReturnType<typeof followTap>> | Effect.Effect.Error<ReturnType<typeof subscribe>>> => {
+  const follow = (
+    feed: Feed
+  ): Effect.Effect<void, FeedGap | FeedEnded | FeedStalled | Stream.Stream.Error<ReturnType<ReturnType<typeof makeClient>["Subscribe"]>>> => {
     const local = channels.get(feed.channelId)
     if (local !== undefined && beforeChunk === undefined) return followTap(local, feed.lastSeq, (chunk) => applyNow(feed, chunk))
     if (local !== undefined) return Effect.zipRight(countCall("local", "Subscribe"), streamed(feed, local.subscribe(feed.lastSeq)))
