@@ -22,6 +22,7 @@ import pg from "pg"
 import { config as clusterConfig } from "../runtime/cluster/ClusterConfig.ts"
 import { config as edgeConfig } from "../runtime/edge/EdgeConfig.ts"
 import { config as databaseConfig } from "../runtime/sql/DatabaseConfig.ts"
+import { config as authConfig } from "../src/auth/AuthConfig.ts"
 import { config as devTokenConfig, defaultSecret } from "../src/auth/DevTokenConfig.ts"
 
 const root = resolve(import.meta.dirname, "..")
@@ -89,7 +90,7 @@ const runNode = (name: string, env: Record<string, string>) =>
 const program = Effect.gen(function*() {
   const { basePort, nodes: count, runnerBasePort } = yield* cli
   // The node's own settings (environment): DATABASE_URL, PORT, PLEXI_RUNNER_PORT, PLEXI_DEV_TOKEN_SECRET.
-  const [store, edge, tokens, cluster] = yield* Effect.all([databaseConfig, edgeConfig, devTokenConfig, clusterConfig])
+  const [store, edge, tokens, cluster, auth] = yield* Effect.all([databaseConfig, edgeConfig, devTokenConfig, clusterConfig, authConfig])
   const node = {
     port: Option.getOrElse(basePort, () => edge.port),
     runnerPort: Option.getOrElse(runnerBasePort, () => cluster.runnerPort)
@@ -101,6 +102,10 @@ const program = Effect.gen(function*() {
   // Every node must sign and verify tokens with the same secret; a cluster refuses the public default.
   const secret = Redacted.value(tokens.secret)
   const devTokenSecret = secret === defaultSecret ? randomBytes(24).toString("base64url") : secret
+  // The same for access-token signing keys: the configured ones, or one random key for this run.
+  const signingKeys = Option.isSome(auth.signingKeys)
+    ? yield* Config.string("PLEXI_AUTH_SIGNING_KEYS")
+    : `local-${randomBytes(4).toString("hex")}=${randomBytes(32).toString("base64url")}`
   yield* Console.log(`starting ${count} nodes: ports ${node.port}-${node.port + count - 1}, runner ports ${node.runnerPort}-${node.runnerPort + count - 1}`)
   yield* Effect.forEach(
     Array.from({ length: count }, (_, i) => i),
@@ -108,6 +113,7 @@ const program = Effect.gen(function*() {
       runNode(`node-${i + 1}`, {
         DATABASE_URL: databaseUrl,
         PLEXI_DEV_TOKEN_SECRET: devTokenSecret,
+        PLEXI_AUTH_SIGNING_KEYS: signingKeys,
         PORT: String(node.port + i),
         PLEXI_NODE_ID: `node-${i + 1}`,
         PLEXI_RUNNER_HOST: "127.0.0.1",
