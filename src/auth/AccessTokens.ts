@@ -22,8 +22,11 @@ export const TOKEN_TYPE = "at+jwt"
 const isUserId = Schema.is(UserId)
 const isSessionId = Schema.is(SessionId)
 
-/** A compact JWS has three base64url parts. */
-export const looksLikeJwt = (token: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)
+/**
+ * A compact JWS: three base64url parts, the first a JSON object (`eyJ` is
+ * `{"` in base64url). A dev token (`dev.…`) is never one.
+ */
+export const looksLikeJwt = (token: string) => /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)
 
 /** Bounds the work an unauthenticated caller can make us do. */
 const MAX_TOKEN_LENGTH = 4096
