@@ -4,12 +4,13 @@
  * over one Postgres, on public ports P, P+1, … and runner ports R, R+1, …
  *
  * Settings are read through the node's own config modules (DatabaseConfig,
- * EdgeConfig, DevTokenConfig, ClusterConfig), so names, defaults and
+ * EdgeConfig, DevTokenConfig, AuthConfig, ClusterConfig), so names, defaults and
  * validation are the node's: P defaults to `PORT`, R to `PLEXI_RUNNER_PORT`
  * (the flags win), the database is `DATABASE_URL` (default
  * postgres://postgres@127.0.0.1:5432/plexichat, created when missing), and
  * `PLEXI_DEV_TOKEN_SECRET` is shared by every node (a random one for this run
- * when it is the public default). The nodes inherit the environment.
+ * when it is the public default), and so is `PLEXI_AUTH_SIGNING_KEYS` (one
+ * random key for this run when unset). The nodes inherit the environment.
  * Ctrl-C or SIGTERM stops every node with SIGTERM and waits for it.
  */
 import { randomBytes } from "node:crypto"
