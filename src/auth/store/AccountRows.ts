@@ -74,8 +74,8 @@ export const register = (sql: SqlClient.SqlClient) =>
 (account: NewAccount, session: NewSession, onlyFirst: boolean): Effect.Effect<Registration, SqlError> =>
   sql.withTransaction(Effect.gen(function*() {
     yield* sql`SELECT pg_advisory_xact_lock(${REGISTRATION_LOCK[0]}, ${REGISTRATION_LOCK[1]})`
-    const existing = yield* sql<{ any: boolean }>`SELECT EXISTS (SELECT 1 FROM plexi_accounts) AS any`
-    const first = !existing[0]!.any
+    const existing = yield* sql<{ has_accounts: boolean }>`SELECT EXISTS (SELECT 1 FROM plexi_accounts) AS has_accounts`
+    const first = !existing[0]!.has_accounts
     if (!first && onlyFirst) return { _tag: "NotFirst" } as const
     const taken = yield* sql<{ id: string }>`
       SELECT user_id AS id FROM plexi_accounts WHERE lower(username) = lower(${account.username}) LIMIT 1`
