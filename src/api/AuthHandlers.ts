@@ -1,13 +1,16 @@
 /**
  * REST handlers of accounts and sessions (`/api/v1/auth/...`), on top of
  * `Accounts`. Every answer of these endpoints, tokens or errors, carries
- * `Cache-Control: no-store`: they hold credentials or device records.
+ * `Cache-Control: no-store`: they hold credentials or device records. The
+ * session operations need an access token: a TEMPORARY dev token (which
+ * anyone may mint for any user id) gets `Unauthorized` there.
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect } from "effect"
 import { CurrentUser } from "../../domain/Api.ts"
+import { Unauthorized } from "../../domain/Errors.ts"
 import { PlexiHttpApi } from "../../domain/Http.ts"
 import { Accounts } from "../auth/Accounts.ts"
 import { clientOf } from "./ClientAddress.ts"
@@ -29,12 +32,18 @@ export const AuthLive = HttpApiBuilder.group(PlexiHttpApi, "auth", (handlers) =>
       .handle("refresh", ({ payload }) =>
         private_(Effect.flatMap(clientOf, (client) => accounts.refresh(payload.refreshToken, client))))))
 
+/** The caller, when it came with an access token (a signed-in session). */
+const sessionCaller = Effect.flatMap(CurrentUser, (caller) =>
+  caller.sessionId === undefined
+    ? Effect.fail(new Unauthorized({ message: "this operation needs an access token from POST /api/v1/auth/login" }))
+    : Effect.succeed(caller))
+
 export const SessionsLive = HttpApiBuilder.group(PlexiHttpApi, "sessions", (handlers) =>
   Effect.map(Accounts, (accounts) =>
     handlers
-      .handle("logout", () => private_(Effect.flatMap(CurrentUser, accounts.logout)))
-      .handle("list", () => private_(Effect.flatMap(CurrentUser, accounts.sessions)))
-      .handle("revoke", ({ path }) => private_(Effect.flatMap(CurrentUser, (caller) => accounts.revoke(caller, path.sessionId))))
-      .handle("revokeAll", () => private_(Effect.flatMap(CurrentUser, accounts.revokeAll)))
+      .handle("logout", () => private_(Effect.flatMap(sessionCaller, accounts.logout)))
+      .handle("list", () => private_(Effect.flatMap(sessionCaller, accounts.sessions)))
+      .handle("revoke", ({ path }) => private_(Effect.flatMap(sessionCaller, (caller) => accounts.revoke(caller, path.sessionId))))
+      .handle("revokeAll", () => private_(Effect.flatMap(sessionCaller, accounts.revokeAll)))
       .handle("changePassword", ({ payload }) =>
-        private_(Effect.flatMap(CurrentUser, (caller) => accounts.changePassword(caller, payload.currentPassword, payload.newPassword))))))
+        private_(Effect.flatMap(sessionCaller, (caller) => accounts.changePassword(caller, payload.currentPassword, payload.newPassword))))))
