@@ -5,6 +5,7 @@
  * error naming the variable; README's configuration table and
  * docs/SECURITY.md list the same names.
  */
+import { availableParallelism } from "node:os"
 import { Config, ConfigError, Context, Duration, Effect, Either, Option, Redacted } from "effect"
 import { PASSWORD_FIELD_MAX } from "../../domain/Auth.ts"
 import { configLayers } from "../config/ConfigLayers.ts"
@@ -39,6 +40,14 @@ export interface AuthConfigShape {
 
 export class AuthConfig extends Context.Tag("plexichat/AuthConfig")<AuthConfig, AuthConfigShape>() {}
 
+/**
+ * Hashes at once by default: the node's cores minus one (1 to 4), so that a
+ * burst of sign-ins leaves a core to the JavaScript thread and its fan-out
+ * (on 2 cores, 2 at once doubled the delivery latency of live messages
+ * during a burst, for no more sign-ins per second: docs/SECURITY.md).
+ */
+export const defaultHashConcurrency = Math.max(1, Math.min(4, availableParallelism() - 1))
+
 /** OWASP's first Argon2id choice: 19 MiB, 2 passes, 1 lane. */
 export const defaultArgon2: Argon2Cost = { memoryKib: 19_456, timeCost: 2, parallelism: 1 }
 
@@ -50,7 +59,7 @@ export const defaults: AuthConfigShape = {
   passwordMinLength: 10,
   passwordMaxLength: 256,
   argon2: defaultArgon2,
-  hashConcurrency: 2
+  hashConcurrency: defaultHashConcurrency
 }
 
 const SIGNING_KEYS = "PLEXI_AUTH_SIGNING_KEYS"
@@ -103,7 +112,7 @@ export const config: Config.Config<AuthConfigShape> = Config.all({
   hashConcurrency: positiveInteger(
     "PLEXI_AUTH_HASH_CONCURRENCY",
     defaults.hashConcurrency,
-    "Password hashes computed at once on a node; more wait their turn (libuv's pool has 4 threads by default)."
+    "Password hashes computed at once on a node (default: cores - 1, 1 to 4); more wait their turn."
   )
 }).pipe(
   Config.validate({

@@ -1,4 +1,5 @@
 /** AuthConfig: defaults, what it reads, what it refuses, and the signing-key requirement of a node on Postgres. */
+import { availableParallelism } from "node:os"
 import { describe, expect, it } from "vitest"
 import { Duration, Effect, Exit, Option, Redacted } from "effect"
 import * as AuthConfig from "../../src/auth/AuthConfig.ts"
@@ -14,7 +15,8 @@ describe("AuthConfig", () => {
     expect(Duration.toMillis(result.right.refreshTtl)).toBe(30 * 86_400_000)
     expect(result.right.registration).toBe("open")
     expect(result.right.argon2).toEqual({ memoryKib: 19_456, timeCost: 2, parallelism: 1 })
-    expect([result.right.passwordMinLength, result.right.passwordMaxLength, result.right.hashConcurrency]).toEqual([10, 256, 2])
+    expect([result.right.passwordMinLength, result.right.passwordMaxLength]).toEqual([10, 256])
+    expect(result.right.hashConcurrency).toBe(Math.max(1, Math.min(4, availableParallelism() - 1)))
   })
 
   it("reads every PLEXI_AUTH_* variable, keeping the keys redacted", () => {
