@@ -106,6 +106,18 @@ describe("accounts and sessions on two nodes", () => {
     expect(stored.rows).toEqual([{ revoked_reason: "refresh_token_reused" }])
   }, 60_000)
 
+  it("records the peer address the node saw, not an address header the client sent", async () => {
+    await authClient(a.url).signUp("spoofer", password)
+    const res = await fetch(`${a.url}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-plexi-peer-address": "6.6.6.6", "x-forwarded-for": "7.7.7.7" },
+      body: JSON.stringify({ username: "spoofer", password })
+    })
+    const pair = (await res.json()) as TokenPair
+    const rows = await sql.query("SELECT ip FROM plexi_sessions WHERE id = $1", [pair.sessionId])
+    expect(rows.rows).toEqual([{ ip: "127.0.0.1" }])
+  })
+
   it("stores refresh tokens only as SHA-256 digests", async () => {
     const pair = await authClient(a.url).signUp("hashed", password)
     const rows = await sql.query("SELECT token_hash FROM plexi_refresh_tokens WHERE session_id = $1", [pair.sessionId])
@@ -190,6 +202,7 @@ describe("accounts and sessions on two nodes", () => {
     expect(unknownUser.status).toBe(401)
     expect(unknownUser.body).toEqual(wrongPassword.body)
     expect(wrongPassword.body).toEqual({ _tag: "InvalidCredentials", message: "wrong username or password" })
+    expectNoStore(wrongPassword)
   }, 60_000)
 
   it("refuses weak passwords and taken usernames (in any case) with typed errors, writing nothing", async () => {
@@ -238,6 +251,7 @@ describe("accounts and sessions on two nodes", () => {
     for (const [path, body] of hostile) {
       const answer = await call(b.url, "POST", path, body)
       expect(answer.status, `${path} ${JSON.stringify(body).slice(0, 80)}`).toBe(400)
+      expectNoStore(answer)
       expect(answer.body._tag).toBe("HttpApiDecodeError")
       expect(JSON.stringify(answer.body).length).toBeLessThan(4000)
     }
@@ -278,6 +292,7 @@ describe("accounts and sessions on two nodes", () => {
     const auth = authClient(b.url)
     for (const answer of [await auth.logout(token), await auth.sessions(token), await auth.revokeAll(token)]) {
       expect(answer.status).toBe(401)
+      expectNoStore(answer)
       expect(answer.body).toEqual({ _tag: "Unauthorized", message: "this operation needs an access token from POST /api/v1/auth/login" })
     }
   })
