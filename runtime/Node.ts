@@ -8,14 +8,13 @@ import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { ChatService } from "../src/api/ChatService.ts"
 import { NodeStatus } from "../src/api/NodeStatus.ts"
 import { RateLimiter } from "../src/api/RateLimiter.ts"
-import { randomBytes } from "node:crypto"
 import { AccessTokens } from "../src/auth/AccessTokens.ts"
 import { Accounts } from "../src/auth/Accounts.ts"
 import { AccountStore } from "../src/auth/AccountStore.ts"
 import * as AuthConfig from "../src/auth/AuthConfig.ts"
 import * as DevTokenConfig from "../src/auth/DevTokenConfig.ts"
 import { DevTokens } from "../src/auth/DevTokens.ts"
-import type { SigningKeys } from "../src/auth/SigningKeys.ts"
+import { randomSigningKeys } from "../src/auth/SigningKeys.ts"
 import { TokenVerifier } from "../src/auth/TokenVerifier.ts"
 import * as ChannelConfig from "../src/entities/ChannelConfig.ts"
 import { ChannelEntityLive } from "../src/entities/ChannelEntity.ts"
@@ -69,10 +68,7 @@ const AccessTokensLive = Layer.unwrapEffect(Effect.gen(function*() {
     onNone: () =>
       Effect.as(
         Effect.logWarning("PLEXI_AUTH_SIGNING_KEYS is not set: signing access tokens with a random key made at start"),
-        Redacted.make<SigningKeys>((() => {
-          const active = { kid: `node-${randomBytes(6).toString("base64url")}`, secret: new Uint8Array(randomBytes(32)) }
-          return { active, all: [active] }
-        })())
+        Redacted.make(randomSigningKeys())
       )
   })
   return AccessTokens.layer({ keys, ttlMs: Duration.toMillis(config.accessTtl) })

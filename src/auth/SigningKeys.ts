@@ -5,6 +5,7 @@
  * the tokens it signed until they expire (docs/SECURITY.md, "Rotating the
  * signing keys"). Secrets are HMAC-SHA-256 keys of at least 32 characters.
  */
+import { randomBytes } from "node:crypto"
 import { Either } from "effect"
 
 export interface SigningKey {
@@ -24,6 +25,12 @@ export const MIN_SECRET_LENGTH = 32
 const kidPattern = /^[A-Za-z0-9_-]{1,64}$/
 
 const encoder = new TextEncoder()
+
+/** One random key (a node of its own, when none is configured): its tokens do not survive a restart. */
+export const randomSigningKeys = (): SigningKeys => {
+  const active = { kid: `node-${randomBytes(6).toString("base64url")}`, secret: new Uint8Array(randomBytes(32)) }
+  return { active, all: [active] }
+}
 
 /** Parses the variable's value; the error is a sentence that never contains a secret. */
 export const parseSigningKeys = (text: string, name: string): Either.Either<SigningKeys, string> => {
