@@ -24,11 +24,17 @@ import {
   ServiceUnavailable,
   Unauthorized
 } from "./Errors.ts"
-import { ChannelId, Seq, UserId } from "./Ids.ts"
+import { ChannelId, Seq, SessionId, UserId } from "./Ids.ts"
 import { User } from "./User.ts"
 
-/** The authenticated caller of an RPC or REST request. */
-export class CurrentUser extends Context.Tag("plexichat/CurrentUser")<CurrentUser, { readonly userId: UserId }>() {}
+/**
+ * The authenticated caller of an RPC or REST request; `sessionId` is the
+ * signed-in session of an access token (a development token has none).
+ */
+export class CurrentUser extends Context.Tag("plexichat/CurrentUser")<
+  CurrentUser,
+  { readonly userId: UserId; readonly sessionId?: SessionId }
+>() {}
 
 /**
  * Checks the bearer token of each RPC, applies the caller's request rate

@@ -12,6 +12,16 @@ import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { CurrentUser } from "./Api.ts"
+import { ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, Revoked, SessionInfo, TokenResponse } from "./Auth.ts"
+import {
+  EmailTaken,
+  InvalidCredentials,
+  InvalidRefreshToken,
+  RegistrationClosed,
+  SessionNotFound,
+  UsernameTaken,
+  WeakPassword
+} from "./AuthErrors.ts"
 import { Channel, ChannelName, ClientMsgId, HistoryLimit, Message, MessageBody, Role, Visibility } from "./Channel.ts"
 import {
   ChannelAlreadyExists,
@@ -25,10 +35,14 @@ import {
   Unauthorized
 } from "./Errors.ts"
 import { InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
-import { ChannelId, Seq, UserId } from "./Ids.ts"
+import { ChannelId, Seq, SessionId, UserId } from "./Ids.ts"
 import { DisplayName, User } from "./User.ts"
 
-/** Bearer-token authentication for REST endpoints, with the caller's request rate limit. */
+/**
+ * Bearer-token authentication for REST endpoints (an access token from
+ * `/api/v1/auth/login`, or a TEMPORARY development token), with the caller's
+ * request rate limit.
+ */
 export class HttpAuthentication extends HttpApiMiddleware.Tag<HttpAuthentication>()("plexichat/HttpAuthentication", {
   failure: Schema.Union(Unauthorized, RateLimited),
   provides: CurrentUser,
@@ -94,6 +108,79 @@ export class DevAuthApi extends HttpApiGroup.make("devAuth")
   .annotate(OpenApi.Description, "Temporary development sign-in; disabled when PLEXI_DEV_AUTH=false.")
 {}
 
+const sessionId = HttpApiSchema.param("sessionId", SessionId)
+
+/**
+ * Sign-up, sign-in and token refresh: no token needed. Token answers carry
+ * `Cache-Control: no-store`.
+ */
+export class AuthApi extends HttpApiGroup.make("auth")
+  .add(
+    HttpApiEndpoint.post("register", "/auth/register")
+      .setPayload(RegisterRequest)
+      .addSuccess(TokenResponse, { status: 201 })
+      .addError(WeakPassword)
+      .addError(UsernameTaken)
+      .addError(EmailTaken)
+      .addError(RegistrationClosed)
+      .annotate(OpenApi.Description, "Creates an account and signs it in; the first account of an empty installation is the workspace owner.")
+  )
+  .add(
+    HttpApiEndpoint.post("login", "/auth/login")
+      .setPayload(LoginRequest)
+      .addSuccess(TokenResponse)
+      .addError(InvalidCredentials)
+      .annotate(OpenApi.Description, "Signs in: a new session (device) with an access and a refresh token.")
+  )
+  .add(
+    HttpApiEndpoint.post("refresh", "/auth/refresh")
+      .setPayload(RefreshRequest)
+      .addSuccess(TokenResponse)
+      .addError(InvalidRefreshToken)
+      .annotate(
+        OpenApi.Description,
+        "Exchanges a refresh token for a new pair; the old refresh token stops working, and presenting it again revokes the session."
+      )
+  )
+  .addError(ServiceUnavailable)
+  .annotate(OpenApi.Description, "Accounts: registration, sign-in and token refresh.")
+{}
+
+/** The caller's own sessions; an access token (Bearer) is needed. */
+export class SessionsApi extends HttpApiGroup.make("sessions")
+  .add(
+    HttpApiEndpoint.post("logout", "/auth/logout")
+      .addSuccess(Revoked)
+      .annotate(OpenApi.Description, "Ends the session of the access token; its refresh token stops working.")
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/auth/sessions")
+      .addSuccess(Schema.Array(SessionInfo))
+      .annotate(OpenApi.Description, "The caller's active sessions, newest first.")
+  )
+  .add(
+    HttpApiEndpoint.del("revoke")`/auth/sessions/${sessionId}`
+      .addSuccess(Revoked)
+      .addError(SessionNotFound)
+      .annotate(OpenApi.Description, "Ends one of the caller's sessions; its refresh token stops working.")
+  )
+  .add(
+    HttpApiEndpoint.del("revokeAll", "/auth/sessions")
+      .addSuccess(Revoked)
+      .annotate(OpenApi.Description, "Ends every session of the caller, this one included.")
+  )
+  .add(
+    HttpApiEndpoint.post("changePassword", "/auth/password")
+      .setPayload(ChangePasswordRequest)
+      .addSuccess(Revoked)
+      .addError(InvalidCredentials)
+      .addError(WeakPassword)
+      .annotate(OpenApi.Description, "Changes the password; every other session of the caller is revoked (`revoked` counts them).")
+  )
+  .addError(ServiceUnavailable)
+  .middleware(HttpAuthentication)
+{}
+
 export class ChannelsApi extends HttpApiGroup.make("channels")
   .add(
     HttpApiEndpoint.post("create", "/channels")
@@ -137,6 +224,8 @@ export class ChannelsApi extends HttpApiGroup.make("channels")
 export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(SystemApi)
   .add(DevAuthApi)
+  .add(AuthApi)
+  .add(SessionsApi)
   .add(ChannelsApi)
   // Every endpoint: a malformed or too deeply nested JSON body (400), a body over PLEXI_HTTP_MAX_BODY_BYTES (413),
   // a body that is not application/json (415), a failure of the node (500, logged).

@@ -13,13 +13,22 @@ const IdString = Schema.String.pipe(
   Schema.pattern(/^[A-Za-z0-9_.:-]+$/)
 )
 
-/** A user, as named by the identity layer (today: the development token's subject). */
+/** A user, as named by the identity layer: `u_<random>` for an account (src/auth/Accounts.ts), or a development token's subject. */
 export const UserId = IdString.pipe(Schema.brand("UserId"))
 export type UserId = typeof UserId.Type
 
 /** A channel. Server-generated for new channels (`c_<random>`). */
 export const ChannelId = IdString.pipe(Schema.brand("ChannelId"))
 export type ChannelId = typeof ChannelId.Type
+
+/** A signed-in session (one device): `s_<random>`, server-generated at login. */
+export const SessionId = Schema.String.pipe(
+  Schema.minLength(1),
+  Schema.maxLength(64),
+  Schema.pattern(/^s_[A-Za-z0-9_-]+$/),
+  Schema.brand("SessionId")
+)
+export type SessionId = typeof SessionId.Type
 
 /** A message: `<channelId>:<seq>`. */
 export const MessageId = Schema.String.pipe(Schema.brand("MessageId"))

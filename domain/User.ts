@@ -1,7 +1,8 @@
 /**
- * The User aggregate: profile and channel memberships. Sessions and real
- * authentication arrive with the identity issue; today a user is whoever a
- * development token names.
+ * The User aggregate: profile and channel memberships. A user is an account
+ * (`u_…`, created by registration, which also writes the profile row; its
+ * sign-in data lives in `plexi_accounts`, see domain/Auth.ts) or, until dev
+ * tokens go, whoever a development token names.
  */
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"

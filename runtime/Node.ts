@@ -4,12 +4,18 @@
  */
 import { hostname } from "node:os"
 import { EntityId, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
-import { Duration, Effect, Layer, Option } from "effect"
+import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { ChatService } from "../src/api/ChatService.ts"
 import { NodeStatus } from "../src/api/NodeStatus.ts"
 import { RateLimiter } from "../src/api/RateLimiter.ts"
+import { AccessTokens } from "../src/auth/AccessTokens.ts"
+import { Accounts } from "../src/auth/Accounts.ts"
+import { AccountStore } from "../src/auth/AccountStore.ts"
+import * as AuthConfig from "../src/auth/AuthConfig.ts"
 import * as DevTokenConfig from "../src/auth/DevTokenConfig.ts"
 import { DevTokens } from "../src/auth/DevTokens.ts"
+import { randomSigningKeys } from "../src/auth/SigningKeys.ts"
+import { TokenVerifier } from "../src/auth/TokenVerifier.ts"
 import * as ChannelConfig from "../src/entities/ChannelConfig.ts"
 import { ChannelEntityLive } from "../src/entities/ChannelEntity.ts"
 import { UserEntityLive } from "../src/entities/UserEntity.ts"
@@ -49,6 +55,36 @@ const NodeIdLive = Layer.effect(NodeId, Effect.map(EdgeConfig.EdgeConfig, (confi
 
 const DevTokensLive = Layer.unwrapEffect(Effect.map(DevTokenConfig.DevTokenConfig, (config) =>
   DevTokens.layer(DevTokenConfig.tokenOptions(config))))
+
+/**
+ * The access-token keys: the configured ones, or on a single node without
+ * them a random key made now (tokens then do not survive a restart; clients
+ * refresh, which needs no access token).
+ */
+const AccessTokensLive = Layer.unwrapEffect(Effect.gen(function*() {
+  const config = yield* AuthConfig.AuthConfig
+  const keys = yield* Option.match(config.signingKeys, {
+    onSome: Effect.succeed,
+    onNone: () =>
+      Effect.as(
+        Effect.logWarning("PLEXI_AUTH_SIGNING_KEYS is not set: signing access tokens with a random key made at start"),
+        Redacted.make(randomSigningKeys())
+      )
+  })
+  return AccessTokens.layer({ keys, ttlMs: Duration.toMillis(config.accessTtl) })
+}))
+
+/**
+ * The token check of every door: access tokens, and the TEMPORARY dev
+ * tokens (removing them is removing their entry here).
+ */
+const TokenVerifierLive = Layer.effect(TokenVerifier, Effect.map(Effect.zip(AccessTokens, DevTokens), ([access, dev]) =>
+  TokenVerifier.make([AccessTokens.kind(access), DevTokens.kind(dev)])))
+
+const AuthLive = Layer.mergeAll(TokenVerifierLive, Accounts.layer).pipe(
+  Layer.provideMerge(Layer.mergeAll(AccessTokensLive, DevTokensLive)),
+  Layer.provide(AccountStore.Default)
+)
 
 const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelConfig, Database.Database), ([config, db]) =>
   GroupCommitWriter.layer({
@@ -100,15 +136,21 @@ const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
 const RateLimiterLive = Layer.unwrapEffect(Effect.map(HttpConfig.HttpConfig, (http) =>
   RateLimiter.layer({ rate: http.apiRateLimit, burst: http.apiRateBurst })))
 
-const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, DevTokensLive, RateLimiterLive).pipe(
+const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, AuthLive, RateLimiterLive).pipe(
   Layer.provideMerge(HubLive),
   Layer.provide([OutboxLive, FanOutLive])
 )
 
-/** A node on Postgres (a cluster others can reach) refuses the public dev-token secret. */
+/** A node on Postgres (a cluster others can reach) refuses the public dev-token secret and needs shared signing keys. */
 const OwnSecretCheck = Layer.effectDiscard(
-  Effect.flatMap(Effect.zip(DatabaseConfig.DatabaseConfig, DevTokenConfig.DevTokenConfig), ([store, tokens]) =>
-    DevTokenConfig.requireOwnSecret(tokens, DatabaseConfig.onPostgres(store)))
+  Effect.flatMap(
+    Effect.all([DatabaseConfig.DatabaseConfig, DevTokenConfig.DevTokenConfig, AuthConfig.AuthConfig]),
+    ([store, tokens, auth]) =>
+      Effect.zipRight(
+        DevTokenConfig.requireOwnSecret(tokens, DatabaseConfig.onPostgres(store)),
+        AuthConfig.requireSigningKeys(auth, DatabaseConfig.onPostgres(store))
+      )
+  )
 )
 
 /**
@@ -120,6 +162,7 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   DatabaseConfig.layerFromEnv(),
   EdgeConfig.layerFromEnv(),
   DevTokenConfig.layerFromEnv(),
+  AuthConfig.layerFromEnv(),
   ClusterConfig.layerFromEnv(),
   WsConfig.layerFromEnv(),
   HttpConfig.layerFromEnv(),

@@ -8,7 +8,7 @@ import { Cause, Context, Effect, Layer, Runtime } from "effect"
 import type { TemplatedApp, us_listen_socket } from "uWebSockets.js"
 import { CloseCode } from "../../domain/Protocol.ts"
 import { ChatService } from "../../src/api/ChatService.ts"
-import { DevTokens } from "../../src/auth/DevTokens.ts"
+import { TokenVerifier } from "../../src/auth/TokenVerifier.ts"
 import { ChannelHub, FanOut } from "../../src/messaging/ChannelHub.ts"
 import { EdgeConfig } from "./EdgeConfig.ts"
 import { makeWebHandler } from "./HttpApp.ts"
@@ -55,7 +55,7 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   const wsConfig = yield* WsConfig
   const { app, subscriptions } = yield* UwsApp
   const chat = yield* ChatService
-  const tokens = yield* DevTokens
+  const tokens = yield* TokenVerifier
   const hub = yield* ChannelHub
   const runtime = yield* Effect.runtime<never>()
   const http = yield* HttpConfig

@@ -156,6 +156,15 @@ const tidyDecodeError = (response: HttpServerResponse.HttpServerResponse) => {
   return HttpServerResponse.unsafeJson({ _tag: "HttpApiDecodeError", issues, message }, { status: 400 })
 }
 
+/**
+ * Every answer under `/api/v1/auth/` (tokens, device records, and the
+ * refusals too) is `Cache-Control: no-store`: no cache may keep a credential.
+ */
+const privateIfAuth = (path: string, response: HttpServerResponse.HttpServerResponse) =>
+  path.startsWith("/api/v1/auth/")
+    ? HttpServerResponse.setHeaders(response, { "cache-control": "no-store", pragma: "no-cache" })
+    : response
+
 /** The router behind the guard: a malformed request never reaches a decoder. */
 export const guarded = <E, R>(
   router: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
@@ -172,9 +181,9 @@ export const guarded = <E, R>(
     const refused = yield* Effect.flip(check).pipe(Effect.option)
     if (Option.isSome(refused)) {
       const allow: Record<string, string> = refused.value._tag === "MethodNotAllowed" ? { allow: "POST" } : {}
-      return refusalResponse(refused.value, allow)
+      return privateIfAuth(path, refusalResponse(refused.value, allow))
     }
-    return tidyDecodeError(yield* Effect.catchAllCause(router, answerCause(request)))
+    return privateIfAuth(path, tidyDecodeError(yield* Effect.catchAllCause(router, answerCause(request))))
   }) as Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest>
 
 /**

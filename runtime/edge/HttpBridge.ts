@@ -11,6 +11,7 @@
  * answered 400, and anything unexpected is reported and answered 500.
  */
 import type { HttpRequest, HttpResponse } from "uWebSockets.js"
+import { PEER_ADDRESS_HEADER } from "../../src/api/ClientAddress.ts"
 
 export type WebHandler = (request: Request) => Promise<Response>
 
@@ -206,6 +207,8 @@ export const bridge = (handler: WebHandler, options: BridgeOptions) => (res: Htt
   })
   guarded(x, () => {
     const { badHeader, headers, method, url } = readRequest(req)
+    // The peer's address, for device records; a client's own header of this name is replaced.
+    headers.set(PEER_ADDRESS_HEADER, Buffer.from(res.getRemoteAddressAsText()).toString())
     x.head = method === "HEAD"
     const declared = Number(headers.get("content-length") ?? "0")
     const declaredBytes = Number.isFinite(declared) ? declared : 0

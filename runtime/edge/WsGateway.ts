@@ -9,7 +9,7 @@
 import { Duration, Effect, Either, type Runtime } from "effect"
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from "uWebSockets.js"
 import type { ChatService } from "../../src/api/ChatService.ts"
-import type { DevTokens, TokenClaims } from "../../src/auth/DevTokens.ts"
+import type { TokenClaims, TokenVerifier } from "../../src/auth/TokenVerifier.ts"
 import { addressKey } from "../../src/gateway/AddressKey.ts"
 import type { LimitKind } from "../../src/gateway/ConnectionLimits.ts"
 import { Gateway } from "../../src/gateway/Gateway.ts"
@@ -68,7 +68,7 @@ const tooMany = (res: HttpResponse, kind: LimitKind) =>
       : "too many unauthenticated WebSocket connections from this address; authenticate with ?token="
   })
 
-const upgradeWith = (gateway: Gateway, tokens: DevTokens["Type"]) =>
+const upgradeWith = (gateway: Gateway, tokens: TokenVerifier["Type"]) =>
 (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
   // uWS invalidates `req` after this handler returns: read everything first.
   const key = req.getHeader("sec-websocket-key")
@@ -104,7 +104,7 @@ export const makeGateway = (deps: {
   readonly runtime: Runtime.Runtime<never>
   readonly subscriptions: Subscriptions
   readonly chat: ChatService["Type"]
-  readonly tokens: DevTokens["Type"]
+  readonly tokens: TokenVerifier["Type"]
   readonly hub: ChannelHub["Type"]
 }) => {
   const { options } = deps

@@ -64,6 +64,47 @@ const migrations = {
       lock_key bigint NOT NULL,
       runner text NOT NULL
     )`
+  }),
+  /**
+   * Accounts and sessions (src/auth/store/). Usernames and emails are unique
+   * without regard to case. A session is one signed-in device; refresh
+   * tokens are stored only as SHA-256 hex digests, the used ones kept (until
+   * they expire) so that a reused token is recognised and revokes its session.
+   */
+  "0004_accounts_sessions": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE plexi_accounts (
+      user_id text PRIMARY KEY,
+      username text NOT NULL,
+      email text,
+      password_hash text NOT NULL,
+      role text NOT NULL CHECK (role IN ('owner', 'admin', 'moderator', 'member', 'guest')),
+      created_at bigint NOT NULL,
+      password_changed_at bigint NOT NULL
+    )`
+    yield* sql`CREATE UNIQUE INDEX plexi_accounts_username ON plexi_accounts (lower(username))`
+    yield* sql`CREATE UNIQUE INDEX plexi_accounts_email ON plexi_accounts (lower(email)) WHERE email IS NOT NULL`
+    yield* sql`CREATE TABLE plexi_sessions (
+      id text PRIMARY KEY,
+      user_id text NOT NULL REFERENCES plexi_accounts (user_id) ON DELETE CASCADE,
+      device_name text NOT NULL,
+      user_agent text NOT NULL,
+      ip text NOT NULL,
+      created_at bigint NOT NULL,
+      last_seen_at bigint NOT NULL,
+      expires_at bigint NOT NULL,
+      revoked_at bigint,
+      revoked_reason text
+    )`
+    yield* sql`CREATE INDEX plexi_sessions_user ON plexi_sessions (user_id)`
+    yield* sql`CREATE TABLE plexi_refresh_tokens (
+      token_hash text PRIMARY KEY,
+      session_id text NOT NULL REFERENCES plexi_sessions (id) ON DELETE CASCADE,
+      created_at bigint NOT NULL,
+      expires_at bigint NOT NULL,
+      used_at bigint
+    )`
+    yield* sql`CREATE INDEX plexi_refresh_tokens_session ON plexi_refresh_tokens (session_id)`
   })
 }
 

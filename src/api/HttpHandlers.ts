@@ -7,6 +7,8 @@ import { CurrentUser } from "../../domain/Api.ts"
 import { Forbidden } from "../../domain/Errors.ts"
 import { HttpAuthentication, PlexiHttpApi } from "../../domain/Http.ts"
 import { DevTokens } from "../auth/DevTokens.ts"
+import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
+import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
 import { ChatService } from "./ChatService.ts"
 import { NodeStatus } from "./NodeStatus.ts"
 import { RateLimiter } from "./RateLimiter.ts"
@@ -14,13 +16,13 @@ import { RateLimiter } from "./RateLimiter.ts"
 export const HttpAuthenticationLive = Layer.effect(
   HttpAuthentication,
   Effect.gen(function*() {
-    const tokens = yield* DevTokens
+    const tokens = yield* TokenVerifier
     const limiter = yield* RateLimiter
     return HttpAuthentication.of({
       bearer: (token) =>
-        tokens.verify(Redacted.value(token)).pipe(
-          Effect.tap(limiter.take),
-          Effect.map((userId) => ({ userId })),
+        tokens.verifyClaims(Redacted.value(token)).pipe(
+          Effect.tap((claims) => limiter.take(claims.userId)),
+          Effect.map(currentUserOf),
           Effect.tapError((error) => Effect.logDebug("REST request refused", error._tag))
         )
     })
@@ -72,6 +74,6 @@ const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =
   }))
 
 /** Every group of the REST API implemented, with its authentication middleware (for `HttpLayerRouter.addHttpApi`). */
-export const HttpGroupsLive = Layer.mergeAll(SystemLive, DevAuthLive, ChannelsLive).pipe(
+export const HttpGroupsLive = Layer.mergeAll(SystemLive, DevAuthLive, AuthLive, SessionsLive, ChannelsLive).pipe(
   Layer.provideMerge(HttpAuthenticationLive)
 )

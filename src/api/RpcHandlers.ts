@@ -3,7 +3,7 @@
  */
 import { Effect, Layer, Stream } from "effect"
 import { ChatRpcs, CurrentUser, RpcAuthentication } from "../../domain/Api.ts"
-import { DevTokens } from "../auth/DevTokens.ts"
+import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
 import { ChannelHub } from "../messaging/ChannelHub.ts"
 import { ChatService } from "./ChatService.ts"
 import { RateLimiter } from "./RateLimiter.ts"
@@ -12,12 +12,12 @@ import { RateLimiter } from "./RateLimiter.ts"
 export const RpcAuthenticationLive = Layer.effect(
   RpcAuthentication,
   Effect.gen(function*() {
-    const tokens = yield* DevTokens
+    const tokens = yield* TokenVerifier
     const limiter = yield* RateLimiter
     return RpcAuthentication.of(({ headers }) =>
       tokens.verifyHeader(headers["authorization"]).pipe(
-        Effect.tap(limiter.take),
-        Effect.map((userId) => ({ userId })),
+        Effect.tap((claims) => limiter.take(claims.userId)),
+        Effect.map(currentUserOf),
         Effect.tapError((error) => Effect.logDebug("RPC call refused", error._tag))
       )
     )

@@ -11,6 +11,7 @@ import { createHmac, timingSafeEqual } from "node:crypto"
 import { Clock, Context, Effect, Layer, Redacted, Schema } from "effect"
 import { Unauthorized } from "../../domain/Errors.ts"
 import { UserId } from "../../domain/Ids.ts"
+import type { TokenClaims, TokenKind } from "./TokenVerifier.ts"
 
 const isUserId = Schema.is(UserId)
 
@@ -21,11 +22,6 @@ export interface DevTokenOptions {
   readonly issuing: boolean
 }
 
-/** A verified token: whose it is and when it stops being valid (milliseconds since the epoch). */
-export interface TokenClaims {
-  readonly userId: UserId
-  readonly expiresAt: number
-}
 
 /** Time comes from `Clock`, so tests move it with `TestClock`. */
 export class DevTokens extends Context.Tag("plexichat/DevTokens")<DevTokens, {
@@ -84,4 +80,11 @@ export class DevTokens extends Context.Tag("plexichat/DevTokens")<DevTokens, {
   }
 
   static readonly layer = (options: DevTokenOptions) => Layer.succeed(DevTokens, DevTokens.make(options))
+
+  /** Dev tokens as a kind of `TokenVerifier` (recognised by their `dev.` prefix). */
+  static readonly kind = (tokens: DevTokens["Type"]): TokenKind => ({
+    name: "dev",
+    recognises: (token) => token.startsWith("dev."),
+    verify: tokens.verifyClaims
+  })
 }

@@ -30,7 +30,7 @@ export { User } from "../../domain/User.ts"
 export interface ClientOptions {
   /** Base URL of any node, e.g. `http://localhost:8080`. */
   readonly url: string
-  /** A bearer token (today: a development token from `POST /api/v1/dev/token`). */
+  /** A bearer token: an access token from `POST /api/v1/auth/login` (or a TEMPORARY development token). */
   readonly token: string
 }
 

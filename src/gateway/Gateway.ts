@@ -7,7 +7,7 @@
 import { Effect, Runtime } from "effect"
 import type { UserId } from "../../domain/Ids.ts"
 import type { ChatService } from "../api/ChatService.ts"
-import type { DevTokens, TokenClaims } from "../auth/DevTokens.ts"
+import type { TokenClaims, TokenVerifier } from "../auth/TokenVerifier.ts"
 import type { ChannelHub } from "../messaging/ChannelHub.ts"
 import { BackpressureSweep } from "./BackpressureSweep.ts"
 import { type ConnectionLimitOptions, ConnectionLimits, type LimitKind } from "./ConnectionLimits.ts"
@@ -30,7 +30,7 @@ export interface GatewayDeps {
   readonly runtime: Runtime.Runtime<never>
   readonly subscriptions: Subscriptions
   readonly chat: ChatService["Type"]
-  readonly tokens: DevTokens["Type"]
+  readonly tokens: TokenVerifier["Type"]
   readonly hub: ChannelHub["Type"]
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Effect } from "effect"
 import type { ChatService } from "../api/ChatService.ts"
-import type { DevTokens } from "../auth/DevTokens.ts"
+import type { TokenVerifier } from "../auth/TokenVerifier.ts"
 import type { ChannelHub } from "../messaging/ChannelHub.ts"
 import type { AdmissionOptions } from "./Admission.ts"
 import type { Decoded, FrameDecoderOptions } from "./FrameDecoder.ts"
@@ -44,7 +44,7 @@ export interface GatewayContext {
   readonly admission: AdmissionOptions
   readonly chat: ChatService["Type"]
   readonly hub: ChannelHub["Type"]
-  readonly tokens: DevTokens["Type"]
+  readonly tokens: TokenVerifier["Type"]
   readonly subscriptions: Subscriptions
   readonly replies: ReplyBatcher
   readonly decode: (data: ArrayBuffer, isBinary: boolean) => Decoded

@@ -48,6 +48,13 @@ describe("node start-up configuration", () => {
     }
   }, 60_000)
 
+  it("refuses malformed access-token signing keys with a start-up error naming the variable, not the secret", async () => {
+    const report = await refusedStart({ env: { PLEXI_AUTH_SIGNING_KEYS: "k1=too-short-a-secret" } })
+    expect(report).toMatch(exitedNonZero)
+    expect(report).toMatch(/PLEXI_AUTH_SIGNING_KEYS: the secret of key k1 is shorter than 32 characters/)
+    expect(report).not.toContain("too-short-a-secret")
+  }, 60_000)
+
   it("refuses an unknown PLEXI_LOG_LEVEL with a start-up error naming the variable", async () => {
     const report = await refusedStart({ env: { PLEXI_LOG_LEVEL: "loud" } })
     expect(report).toMatch(exitedNonZero)

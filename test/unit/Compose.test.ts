@@ -158,6 +158,7 @@ describe("docker-compose.cluster.yml", () => {
     expect(env["DATABASE_URL"]).toMatch(/^postgres:\/\/.*@postgres:5432\//)
     // `${VAR:?message}`: compose refuses to start when the secret is unset (a cluster must not use the public default).
     expect(env["PLEXI_DEV_TOKEN_SECRET"]).toMatch(/^\$\{PLEXI_DEV_TOKEN_SECRET:\?.+\}$/)
+    expect(env["PLEXI_AUTH_SIGNING_KEYS"]).toMatch(/^\$\{PLEXI_AUTH_SIGNING_KEYS:\?.+\}$/)
     expect(node["healthcheck"]).toBeDefined()
   })
 

@@ -11,6 +11,7 @@ import { MessageFrame, ServerFrame } from "../../domain/Protocol.ts"
 import { isStorableText } from "../../domain/Text.ts"
 import type { ChatService } from "../../src/api/ChatService.ts"
 import { DevTokens } from "../../src/auth/DevTokens.ts"
+import { TokenVerifier } from "../../src/auth/TokenVerifier.ts"
 import { Gateway } from "../../src/gateway/Gateway.ts"
 import type { SessionSocket } from "../../src/gateway/GatewayContext.ts"
 import { encodeMessageFrame } from "../../src/gateway/ServerFrames.ts"
@@ -55,7 +56,7 @@ const makeGateway = (chat: Partial<ChatService["Type"]> = {}, hub: Partial<Chann
     subscriptions: new Subscriptions(),
     chat: stub("chat", chat),
     hub: stub("hub", hub),
-    tokens,
+    tokens: TokenVerifier.make([DevTokens.kind(tokens)]),
     options: {
       maxFrameBytes: 4096,
       maxNestingDepth: 8,

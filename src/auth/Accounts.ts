@@ -1,0 +1,30 @@
+/**
+ * Accounts and sessions, for every door that offers them (REST today):
+ * registration, sign-in and refresh (`SignIn.ts`), and the caller's own
+ * sessions and password (`SessionControl.ts`). Passwords are Argon2id hashes
+ * (`PasswordHasher.ts`); access tokens are signed JWTs (`AccessTokens.ts`);
+ * refresh tokens are 32 random bytes, stored only as their SHA-256 and
+ * rotated on every refresh. Store failures become `ServiceUnavailable`
+ * (logged); nothing else of the store leaks.
+ */
+import { Context, Effect, Layer } from "effect"
+import { makeAccountKit } from "./AccountKit.ts"
+import * as SessionControl from "./SessionControl.ts"
+import * as SignIn from "./SignIn.ts"
+
+export type { Caller, ClientInfo } from "./AccountKit.ts"
+
+const make = Effect.map(makeAccountKit, (kit) => ({
+  register: SignIn.register(kit),
+  login: SignIn.login(kit),
+  refresh: SignIn.refresh(kit),
+  logout: SessionControl.logout(kit),
+  sessions: SessionControl.sessions(kit),
+  revoke: SessionControl.revoke(kit),
+  revokeAll: SessionControl.revokeAll(kit),
+  changePassword: SessionControl.changePassword(kit)
+}) as const)
+
+export class Accounts extends Context.Tag("plexichat/Accounts")<Accounts, Effect.Effect.Success<typeof make>>() {
+  static readonly layer = Layer.effect(Accounts, make)
+}

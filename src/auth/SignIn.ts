@@ -1,0 +1,101 @@
+/**
+ * Registration, sign-in and refresh: each answers a token pair.
+ *
+ * - An unknown username and a wrong password fail alike (`InvalidCredentials`),
+ *   after the same Argon2 work, so sign-in does not tell which usernames exist.
+ * - A refresh token is single-use: refreshing rotates it, and a used one
+ *   presented again revokes its session (it leaked, or a client raced itself).
+ */
+import { Clock, Effect, Option } from "effect"
+import { EmailTaken, InvalidRefreshToken, RegistrationClosed, UsernameTaken } from "../../domain/AuthErrors.ts"
+import { type AccountKit, type ClientInfo, deviceOf, invalidCredentials, newRefreshToken, newUserId, refreshHashOf } from "./AccountKit.ts"
+
+export interface Registering {
+  readonly username: string
+  readonly password: string
+  readonly email?: string | undefined
+}
+
+export const register = (kit: AccountKit) => (input: Registering, client: ClientInfo) =>
+  Effect.gen(function*() {
+    const mode = kit.config.registration
+    if (mode === "closed") return yield* new RegistrationClosed({ message: "registration is closed on this installation" })
+    yield* kit.policy(input.password, input.username)
+    const passwordHash = yield* kit.hasher.hash(input.password)
+    const now = yield* Clock.currentTimeMillis
+    const userId = newUserId()
+    const { refreshToken, session } = kit.newSession(userId, client, now)
+    const outcome = yield* kit.stored(kit.store.register(
+      { userId, username: input.username, email: Option.fromNullable(input.email), passwordHash, now },
+      session,
+      mode === "first"
+    ))
+    switch (outcome._tag) {
+      case "NotFirst":
+        return yield* new RegistrationClosed({ message: "registration is closed: this installation has its owner" })
+      case "UsernameTaken":
+        return yield* new UsernameTaken({ message: "this username is taken" })
+      case "EmailTaken":
+        return yield* new EmailTaken({ message: "an account with this email address exists" })
+      case "Registered":
+        yield* Effect.logInfo("account registered", { userId, role: outcome.role })
+        return yield* kit.tokens({ userId, username: input.username, role: outcome.role }, session.id, refreshToken, session.expiresAt)
+    }
+  })
+
+export const login = (kit: AccountKit) => (input: { readonly username: string; readonly password: string }, client: ClientInfo) =>
+  Effect.gen(function*() {
+    const found = yield* kit.stored(kit.store.findByUsername(input.username))
+    if (Option.isNone(found)) {
+      yield* kit.hasher.verifyNobody(input.password)
+      return yield* invalidCredentials()
+    }
+    const account = found.value
+    if (!(yield* kit.hasher.verify(account.passwordHash, input.password))) return yield* invalidCredentials()
+    const now = yield* Clock.currentTimeMillis
+    if (kit.hasher.needsRehash(account.passwordHash)) {
+      // The configured cost changed since this hash was made: store one at today's cost (best effort).
+      yield* kit.hasher.hash(input.password).pipe(
+        Effect.flatMap((hashed) => kit.store.updatePasswordHash(account.userId, hashed, now)),
+        Effect.catchAllCause((cause) => Effect.logWarning("password rehash failed", cause))
+      )
+    }
+    const { refreshToken, session } = kit.newSession(account.userId, client, now)
+    yield* kit.stored(kit.store.createSession(session))
+    return yield* kit.tokens(account, session.id, refreshToken, session.expiresAt)
+  })
+
+const revokedSession = () => new InvalidRefreshToken({ reason: "revoked", message: "this session was ended; sign in again" })
+
+export const refresh = (kit: AccountKit) => (refreshToken: string, client: ClientInfo) =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const next = newRefreshToken()
+    const expiresAt = now + kit.refreshTtlMs
+    const outcome = yield* kit.stored(kit.store.rotate({
+      ...deviceOf(client),
+      presentedHash: refreshHashOf(refreshToken),
+      nextHash: refreshHashOf(next),
+      now,
+      expiresAt
+    }))
+    switch (outcome._tag) {
+      case "Unknown":
+        return yield* new InvalidRefreshToken({ reason: "unknown", message: "this refresh token is not valid" })
+      case "Expired":
+        return yield* new InvalidRefreshToken({ reason: "expired", message: "this refresh token has expired; sign in again" })
+      case "Revoked":
+        return yield* revokedSession()
+      case "Reused":
+        yield* Effect.logWarning("refresh token reused: session revoked", { sessionId: outcome.sessionId })
+        return yield* new InvalidRefreshToken({
+          reason: "reused",
+          message: "this refresh token was already used, so the session was ended; sign in again"
+        })
+      case "Refreshed": {
+        const account = yield* kit.stored(kit.store.findByUserId(outcome.userId))
+        if (Option.isNone(account)) return yield* revokedSession()
+        return yield* kit.tokens(account.value, outcome.sessionId, next, expiresAt)
+      }
+    }
+  })

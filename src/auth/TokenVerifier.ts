@@ -1,0 +1,55 @@
+/**
+ * The one token check every door uses (WebSocket `?token=` and `auth`
+ * frame, REST `Authorization: Bearer`, typed RPC `authorization`). It holds
+ * a list of token kinds, each recognising its own tokens by their shape:
+ * access tokens (`AccessTokens.ts`, JWTs) and, for now, the TEMPORARY
+ * development tokens (`dev.` prefix, `DevTokens.ts`). Removing dev tokens is
+ * removing their entry where runtime/Node.ts builds this list.
+ */
+import { Context, Effect, Layer } from "effect"
+import { Unauthorized } from "../../domain/Errors.ts"
+import type { SessionId, UserId } from "../../domain/Ids.ts"
+
+/** A verified token: whose it is, its session (access tokens only) and when it stops being valid (ms since the epoch). */
+export interface TokenClaims {
+  readonly userId: UserId
+  readonly sessionId?: SessionId
+  readonly expiresAt: number
+}
+
+/** One kind of token: whether a token is of this kind (by shape alone), and its check. */
+export interface TokenKind {
+  readonly name: string
+  readonly recognises: (token: string) => boolean
+  readonly verify: (token: string) => Effect.Effect<TokenClaims, Unauthorized>
+}
+
+const malformed = () => Effect.fail(new Unauthorized({ message: "malformed token" }))
+
+export class TokenVerifier extends Context.Tag("plexichat/TokenVerifier")<TokenVerifier, {
+  /** The claims of a token of any configured kind; a token of no kind is `Unauthorized` ("malformed token"). */
+  readonly verifyClaims: (token: string) => Effect.Effect<TokenClaims, Unauthorized>
+  /** Accepts `Bearer <token>` or a bare token. */
+  readonly verifyHeader: (header: string | undefined) => Effect.Effect<TokenClaims, Unauthorized>
+}>() {
+  static readonly make = (kinds: ReadonlyArray<TokenKind>): TokenVerifier["Type"] => {
+    const verifyClaims = (token: string): Effect.Effect<TokenClaims, Unauthorized> => {
+      if (typeof token !== "string") return malformed()
+      const kind = kinds.find((k) => k.recognises(token))
+      return kind === undefined ? malformed() : kind.verify(token)
+    }
+    return {
+      verifyClaims,
+      verifyHeader: (header) => {
+        if (typeof header !== "string" || header.length === 0) return Effect.fail(new Unauthorized({ message: "missing token" }))
+        return verifyClaims(header.startsWith("Bearer ") ? header.slice(7) : header)
+      }
+    }
+  }
+
+  static readonly layer = (kinds: ReadonlyArray<TokenKind>) => Layer.succeed(TokenVerifier, TokenVerifier.make(kinds))
+}
+
+/** The `CurrentUser` of a request authenticated with `claims`. */
+export const currentUserOf = (claims: TokenClaims): { readonly userId: UserId; readonly sessionId?: SessionId } =>
+  claims.sessionId === undefined ? { userId: claims.userId } : { userId: claims.userId, sessionId: claims.sessionId }
