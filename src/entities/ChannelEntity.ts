@@ -154,7 +154,8 @@ const registerLocal = (
   parts: Parts,
   post: (items: ReadonlyArray<PostItem>) => Effect.Effect<ReadonlyArray<PostOutcome>, ChannelNotFound | ChannelUnavailable>,
   subscribe: (afterSeq: number | undefined) => Stream.Stream<FeedChunk, ChannelNotFound | ChannelUnavailable>,
-  tap: LocalChannel["tap"]
+  tap: LocalChannel["tap"],
+  checkReader: LocalChannel["checkReader"]
 ) =>
   Effect.gen(function*() {
     let closed = false
@@ -169,6 +170,7 @@ const registerLocal = (
       subscribe: (afterSeq) => Stream.interruptWhenDeferred(subscribe(afterSeq), ended),
       tap: (afterSeq, sink) =>
         Effect.suspend(() => closed ? Effect.fail(new LocalChannelClosed()) : tap(afterSeq, sink)),
+      checkReader: (readerId) => Effect.suspend(() => closed ? Effect.fail(new LocalChannelClosed()) : checkReader(readerId)),
       followed: parts.feed.followed
     })
   })
@@ -215,7 +217,13 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
       "forked"
     )
 
-  yield* registerLocal(parts, postItems, subscribe, tap)
+  const checkReader = (readerId: UserId) =>
+    supervised(
+      Effect.zipRight(beforeRead("CheckReader"), Effect.map(readable(parts, readerId), (s) => ({ head: s.head }))),
+      "forked"
+    )
+
+  yield* registerLocal(parts, postItems, subscribe, tap, checkReader)
 
   return ChannelEntity.of({
     Create: ({ payload }) => serial(create(parts, payload)),
@@ -241,11 +249,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
         ),
         "forked"
       )),
-    CheckReader: ({ payload }) =>
-      Rpc.fork(supervised(
-        Effect.zipRight(beforeRead("CheckReader"), Effect.map(readable(parts, payload.readerId), (s) => ({ head: s.head }))),
-        "forked"
-      )),
+    CheckReader: ({ payload }) => Rpc.fork(checkReader(payload.readerId)),
     Info: () => serial(Effect.map(cell.liveSerial, publicView)),
     Subscribe: ({ payload }) => Rpc.fork(subscribe(payload.afterSeq))
   })

@@ -25,8 +25,8 @@
  */
 import { Context, Data, Duration, Effect, Layer, Metric, Schedule, type Scope, type Stream } from "effect"
 import { ChannelEntity, type FeedChunk, type PostItem, type PostOutcome } from "../../domain/Channel.ts"
-import type { ChannelNotFound, ChannelUnavailable } from "../../domain/Errors.ts"
-import type { ChannelId } from "../../domain/Ids.ts"
+import type { ChannelNotFound, ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
+import type { ChannelId, UserId } from "../../domain/Ids.ts"
 
 /** `Post` calls and feed openings of this node's edge, tagged `path` = `local` (direct) or `cluster`. */
 export const channelCalls = Metric.counter("plexichat_channel_calls", {
@@ -71,6 +71,10 @@ export interface LocalChannel {
     afterSeq: number | undefined,
     sink: FeedSink
   ) => Effect.Effect<void, ChannelNotFound | ChannelUnavailable | LocalChannelClosed, Scope.Scope>
+  /** The entity's `CheckReader`: whether `readerId` may read the channel, and its head. */
+  readonly checkReader: (
+    readerId: UserId
+  ) => Effect.Effect<{ readonly head: number }, ChannelNotFound | ChannelUnavailable | NotAMember | LocalChannelClosed>
   /** Whether the entity has followers (it must then stay active). */
   readonly followed: () => boolean
 }

@@ -12,6 +12,7 @@ import { ChannelEntity, type Message } from "../../../domain/Channel.ts"
 import { type ChannelNotFound, ChannelUnavailable, NotAMember } from "../../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../../domain/Ids.ts"
 import { channelTransport } from "../ClusterTransport.ts"
+import { LocalChannels } from "../LocalChannels.ts"
 import { type Feed, reach } from "./Feed.ts"
 import type { FeedMap } from "./FeedMap.ts"
 
@@ -91,6 +92,15 @@ export const makeAttach = Effect.fnUntraced(function*(feeds: FeedMap, options: A
   const history = (channelId: ChannelId, readerId: UserId, afterSeq: number) =>
     makeClient(channelId).History({ readerId, afterSeq, limit: historyPage }).pipe(channelTransport(channelId))
   const catchUp = makeCatchUp(history, options.attachTimeoutMs)
+  const channels = yield* LocalChannels
+  const remoteCheck = (channelId: ChannelId, readerId: UserId) =>
+    makeClient(channelId).CheckReader({ readerId }).pipe(channelTransport(channelId))
+  /** The entity's reader check: directly when it runs on this node (`LocalChannels`), else through the cluster. */
+  const checkReader = (channelId: ChannelId, readerId: UserId) => {
+    const local = channels.get(channelId)
+    if (local === undefined) return remoteCheck(channelId, readerId)
+    return local.checkReader(readerId).pipe(Effect.catchTag("LocalChannelClosed", () => remoteCheck(channelId, readerId)))
+  }
 
   /** The attach proper, once the reference to `feed` is held. */
   const attachTo = (feed: Feed, readerId: UserId, lastSeq: number | undefined, follower: FeedFollower) => {
@@ -103,7 +113,7 @@ export const makeAttach = Effect.fnUntraced(function*(feeds: FeedMap, options: A
       )
       // Always asked, whatever `lastSeq` is: a private channel's messages
       // may already sit in this edge's ring for another reader.
-      const { head } = yield* makeClient(channelId).CheckReader({ readerId }).pipe(channelTransport(channelId))
+      const { head } = yield* checkReader(channelId, readerId)
       // A lastSeq beyond the channel's head is the client's mistake: treat it as the head.
       const caughtUp = yield* catchUp(feed, readerId, lastSeq === undefined ? undefined : Math.min(lastSeq, head), follower)
       // The reader left the (private) channel after its check: it does not get to follow it.
