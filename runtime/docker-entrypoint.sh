@@ -8,4 +8,4 @@ if [ -z "${PLEXI_RUNNER_HOST:-}" ]; then
   export PLEXI_RUNNER_HOST
 fi
 
-exec node --import tsx runtime/main.ts "$@"
+exec node dist/runtime/main.js "$@"

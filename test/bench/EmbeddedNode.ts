@@ -1,6 +1,6 @@
 /**
- * Memory and start time of one node (`npm start`'s entry,
- * `node --import tsx runtime/main.ts`) on the embedded PGlite store, against
+ * Memory and start time of one node (`npm start`'s entry, the compiled
+ * `node dist/runtime/main.js`; `npm run build` first) on the embedded PGlite store, against
  * the same node on real Postgres as its baseline, in the same run:
  *
  *   flock /tmp/plexi-bench.lock node --import tsx test/bench/EmbeddedNode.ts
@@ -26,6 +26,8 @@ import pg from "pg"
 import WebSocket from "ws"
 
 const root = resolve(import.meta.dirname, "../..")
+/** The node's entry: compiled, as `npm start` runs it; BENCH_ENTRY=tsx runs the sources through tsx instead. */
+const entry = process.env.BENCH_ENTRY === "tsx" ? ["--import", "tsx", "runtime/main.ts"] : ["dist/runtime/main.js"]
 const rounds = Number(process.env.ROUNDS ?? 3)
 const idleMs = Number(process.env.IDLE_MS ?? 5000)
 const adminUrl = process.env.PLEXI_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
@@ -100,7 +102,7 @@ interface Sample {
 const measure = async (env: Record<string, string>): Promise<Sample> => {
   const portFile = join(tempDir("plexi-bench-ports-"), "ports.json")
   const started = performance.now()
-  const child = spawn(process.execPath, ["--inspect=127.0.0.1:0", "--import", "tsx", "runtime/main.ts"], {
+  const child = spawn(process.execPath, ["--inspect=127.0.0.1:0", ...entry], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? "",

@@ -1,6 +1,7 @@
 /**
- * The embedded node stays lean (runtime/sql/PgliteStart.ts): on a fresh data
- * directory (initdb in a child process) and again on the same directory, it
+ * The embedded node stays lean (runtime/sql/PgliteStart.ts): run as `npm
+ * start` runs it (the compiled `dist/runtime/main.js`, built first), on a
+ * fresh data directory (initdb in a child process) and again on the same directory, it
  * answers health, a post round trip works and survives the restart, and its
  * resident memory stays under a generous bound. About 280 MiB idle is typical
  * (docs/BENCHMARKS.md, "Embedded node"); before the change it was 945 MiB on
@@ -11,7 +12,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { devToken, rest } from "../fixtures/Clients.ts"
-import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
+import { buildOnce, type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
 
 const boundMiB = 400
 
@@ -30,9 +31,10 @@ describe("the embedded node's memory", () => {
   })
 
   it(`answers health and a post round trip on a fresh and an existing directory, under ${boundMiB} MiB`, async () => {
-    node = await startNode({ dataDir })
+    buildOnce()
+    node = await startNode({ dataDir, compiled: true })
     const health = await (await fetch(`${node.url}/api/v1/health`)).json()
-    expect(health).toMatchObject({ status: "ok", database: "pglite", cluster: "single" })
+    expect(health).toMatchObject({ status: "ok", websocketEngine: "uws-native", database: "pglite", cluster: "single" })
     const api = rest(node.url, await devToken(node.url, "alice"))
     const channelId = (await api.createChannel("lean")).id
     expect((await api.post(channelId, "m1", "first")).seq).toBe(1)
@@ -40,7 +42,7 @@ describe("the embedded node's memory", () => {
     expect(rssMiB(node)).toBeLessThan(boundMiB)
     await node.stop()
 
-    node = await startNode({ dataDir })
+    node = await startNode({ dataDir, compiled: true })
     const again = rest(node.url, await devToken(node.url, "alice"))
     expect((await again.history(channelId)).map((m) => m.body)).toEqual(["first"])
     expect((await again.post(channelId, "m2", "second")).seq).toBe(2)
