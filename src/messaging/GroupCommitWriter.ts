@@ -43,6 +43,25 @@ interface Pending extends FencedRows {
 const outcome = (p: Pending, written: boolean): Exit.Exit<void, WriteError> =>
   written ? Exit.void : Exit.fail(new ChannelFenced({ channelId: p.channelId, epoch: p.epoch }))
 
+/** Writes `batch` as one statement; on failure, each request on its own. */
+const makeWriteBatch = (store: MessageStore) => (batch: ReadonlyArray<Pending>) =>
+  Effect.gen(function*() {
+    const exit = yield* Effect.exit(store.insertMessages(batch))
+    if (Exit.isSuccess(exit)) {
+      for (let i = 0; i < batch.length; i++) yield* Deferred.done(batch[i]!.done, outcome(batch[i]!, exit.value[i]!))
+      return
+    }
+    if (batch.length === 1) return yield* Deferred.done(batch[0]!.done, Exit.asVoid(exit))
+    // Isolate the failure: every request commits or fails on its own.
+    yield* Effect.forEach(batch, (p) =>
+      Effect.exit(store.insertMessages([p])).pipe(
+        Effect.flatMap((own) => Deferred.done(p.done, Exit.isSuccess(own) ? outcome(p, own.value[0]!) : Exit.asVoid(own)))
+      ), { discard: true })
+  }).pipe(
+    // A flusher stopped mid-write still answers its batch (the outcome is then unknown to the caller).
+    Effect.onInterrupt(() => Effect.forEach(batch, (p) => Deferred.interrupt(p.done), { discard: true }))
+  )
+
 export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter")<GroupCommitWriter, {
   /**
    * Commits the rows of one request (one channel's batch), only while the
@@ -65,24 +84,7 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
       ).pipe(Effect.zipRight(Queue.shutdown(queue)))
     )
 
-    /** Writes `batch` as one statement; on failure, each request on its own. */
-    const writeBatch = (batch: ReadonlyArray<Pending>) =>
-      Effect.gen(function*() {
-        const exit = yield* Effect.exit(store.insertMessages(batch))
-        if (Exit.isSuccess(exit)) {
-          for (let i = 0; i < batch.length; i++) yield* Deferred.done(batch[i]!.done, outcome(batch[i]!, exit.value[i]!))
-          return
-        }
-        if (batch.length === 1) return yield* Deferred.done(batch[0]!.done, Exit.asVoid(exit))
-        // Isolate the failure: every request commits or fails on its own.
-        yield* Effect.forEach(batch, (p) =>
-          Effect.exit(store.insertMessages([p])).pipe(
-            Effect.flatMap((own) => Deferred.done(p.done, Exit.isSuccess(own) ? outcome(p, own.value[0]!) : Exit.asVoid(own)))
-          ), { discard: true })
-      }).pipe(
-        // A flusher stopped mid-write still answers its batch (the outcome is then unknown to the caller).
-        Effect.onInterrupt(() => Effect.forEach(batch, (p) => Deferred.interrupt(p.done), { discard: true }))
-      )
+    const writeBatch = makeWriteBatch(store)
 
     /** One flusher: takes what is queued, writes it as one INSERT, acknowledges. */
     const flusher = Effect.suspend(() => {
