@@ -35,6 +35,8 @@ const hostOf = (origin: string) => {
 
 /** `host` (a `Host` header) as `URL` spells it for `protocol`: lower case, the default port left out. */
 const normalHost = (protocol: string, host: string) => {
+  // A Host is `host[:port]`; anything URL would read as a path, a query or credentials is not one.
+  if (/[/?#@\\\s]/.test(host)) return undefined
   try {
     return new URL(`${protocol}//${host}`).host
   } catch {

@@ -1,7 +1,8 @@
 /**
  * The `/ws` endpoint on uWS: a thin adapter over `Gateway`
- * (src/gateway/Gateway.ts). It applies the per-address limits and checks a
- * query token at upgrade, then forwards each socket's events to its
+ * (src/gateway/Gateway.ts). At upgrade it checks the `Origin`
+ * (docs/PROTOCOL.md#origin), applies the per-address limits and checks a
+ * query token, then forwards each socket's events to its
  * `Session`. Every handler is guarded: an unexpected exception is logged and
  * never leaves a uWS callback (it would kill the process). Live messages
  * never pass through here: the ChannelHub hands them to uWS `publish`.
