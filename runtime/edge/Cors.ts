@@ -10,7 +10,9 @@
  *   so the refusal is visible in a log and to a client that is not a browser;
  * - every answer carries `Vary: Origin` (the platform adds it to allowed
  *   origins' answers only), so that no cache hands an answer made for one
- *   origin to another.
+ *   origin to another;
+ * - `Access-Control-Expose-Headers` goes to allowed origins only (the
+ *   platform sends it to every request, listed or not).
  */
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
@@ -26,8 +28,16 @@ export const allowedHeaders = ["authorization", "content-type"]
 /** A 429's `Retry-After` is readable by the page. */
 export const exposedHeaders = ["retry-after"]
 
-const varyOrigin: HttpApp.PreResponseHandler = (_request, response) =>
-  Effect.succeed(HttpServerResponse.setHeader(response, "vary", "Origin"))
+const exposed = { vary: "Origin", "access-control-expose-headers": exposedHeaders.join(",") }
+
+const answerHeaders = (allows: (origin: string) => boolean): HttpApp.PreResponseHandler => (request, response) => {
+  const origin = request.headers["origin"]
+  return Effect.succeed(
+    origin !== undefined && allows(origin)
+      ? HttpServerResponse.setHeaders(response, exposed)
+      : HttpServerResponse.setHeader(response, "vary", "Origin")
+  )
+}
 
 /**
  * Wraps the node's app. `credentials` stays off: the API takes bearer tokens,
@@ -35,11 +45,11 @@ const varyOrigin: HttpApp.PreResponseHandler = (_request, response) =>
  */
 export const corsMiddleware = (settings: HardeningSettings) => {
   const allows = corsAllows(settings)
+  const varyOrigin = answerHeaders(allows)
   const platform = HttpMiddleware.cors({
     allowedOrigins: allows,
     allowedMethods,
     allowedHeaders,
-    exposedHeaders,
     maxAge: Math.max(1, Math.floor(Duration.toSeconds(settings.corsMaxAge))),
     credentials: false
   })
