@@ -31,6 +31,7 @@ import * as PortFile from "./cluster/PortFile.ts"
 import * as RunnerSocket from "./cluster/RunnerSocket.ts"
 import { EdgeLive, FanOutLive, NodeId, UwsApp } from "./edge/Edge.ts"
 import * as EdgeConfig from "./edge/EdgeConfig.ts"
+import * as HardeningConfig from "./edge/HardeningConfig.ts"
 import * as HttpConfig from "./edge/HttpConfig.ts"
 import * as WsConfig from "./edge/WsConfig.ts"
 import { websocketEngine } from "./edge/Uws.ts"
@@ -166,6 +167,7 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   ClusterConfig.layerFromEnv(),
   WsConfig.layerFromEnv(),
   HttpConfig.layerFromEnv(),
+  HardeningConfig.layerFromEnv(),
   ChannelConfig.layerFromEnv(),
   HubConfig.layerFromEnv()
 )))

@@ -11,9 +11,12 @@ import { ChatService } from "../../src/api/ChatService.ts"
 import { TokenVerifier } from "../../src/auth/TokenVerifier.ts"
 import { ChannelHub, FanOut } from "../../src/messaging/ChannelHub.ts"
 import { EdgeConfig } from "./EdgeConfig.ts"
+import { HardeningConfig } from "./HardeningConfig.ts"
 import { makeWebHandler } from "./HttpApp.ts"
 import { bridge } from "./HttpBridge.ts"
 import { HttpConfig } from "./HttpConfig.ts"
+import { corsAllows, corsAnswerHeaders, upgradeAllows } from "./OriginPolicy.ts"
+import { securityHeaders } from "./SecurityHeaders.ts"
 import { uws, websocketEngine } from "./Uws.ts"
 import { encodeMessageFrame, topicOf } from "../../src/gateway/ServerFrames.ts"
 import { Subscriptions } from "../../src/gateway/Subscriptions.ts"
@@ -60,6 +63,9 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   const runtime = yield* Effect.runtime<never>()
   const http = yield* HttpConfig
   const handler = yield* makeWebHandler
+  const hardening = yield* HardeningConfig
+  // Every HTTP answer and refused upgrade carries these (docs/SECURITY.md, "HTTP hardening").
+  const headers = securityHeaders(hardening)
 
   const gateway = makeGateway({
     options: { ...wsConfig, nodeId, engine: websocketEngine },
@@ -67,12 +73,19 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
     subscriptions,
     chat,
     tokens,
-    hub
+    hub,
+    policy: { headers, originAllowed: upgradeAllows(hardening) }
   })
   app.ws("/ws", gateway.behavior)
   // REST, RPC and every other HTTP path: one Effect HTTP app on this node's runtime (HttpApp.ts).
   const onDefect = (error: unknown) => Runtime.runFork(runtime)(Effect.logError("HTTP bridge defect", Cause.die(error)))
-  app.any("/*", bridge(handler, { maxBodyBytes: http.maxBodyBytes, onDefect }))
+  const corsOf = corsAnswerHeaders(corsAllows(hardening))
+  app.any("/*", bridge(handler, {
+    maxBodyBytes: http.maxBodyBytes,
+    onDefect,
+    headers,
+    refusalHeaders: (request) => corsOf(request.get("origin"))
+  }))
 
   const listenSocket = yield* Effect.async<us_listen_socket, Error>((resume) => {
     app.listen(config.host, config.port, (socket) => {

@@ -21,6 +21,8 @@ import { InternalError, MethodNotAllowed, NotFound, UnsupportedMediaType } from 
 import { PlexiHttpApi } from "../../domain/Http.ts"
 import { HttpGroupsLive } from "../../src/api/HttpHandlers.ts"
 import { ChatRpcsLive, RpcAuthenticationLive } from "../../src/api/RpcHandlers.ts"
+import { corsMiddleware } from "./Cors.ts"
+import { HardeningConfig } from "./HardeningConfig.ts"
 import { HttpConfig, type HttpSettings } from "./HttpConfig.ts"
 import { checkRpcBody, clip, nestedDeeperThan, parseJson } from "./RequestChecks.ts"
 import type { WebHandler } from "./HttpBridge.ts"
@@ -158,10 +160,11 @@ const tidyDecodeError = (response: HttpServerResponse.HttpServerResponse) => {
 
 /**
  * Every answer under `/api/v1/auth/` (tokens, device records, and the
- * refusals too) is `Cache-Control: no-store`: no cache may keep a credential.
+ * refusals too) and of the TEMPORARY `/api/v1/dev/token` (a token) is
+ * `Cache-Control: no-store`: no cache may keep a credential.
  */
 const privateIfAuth = (path: string, response: HttpServerResponse.HttpServerResponse) =>
-  path.startsWith("/api/v1/auth/")
+  path.startsWith("/api/v1/auth/") || path === "/api/v1/dev/token"
     ? HttpServerResponse.setHeaders(response, { "cache-control": "no-store", pragma: "no-cache" })
     : response
 
@@ -192,11 +195,13 @@ export const guarded = <E, R>(
  */
 export const makeWebHandler = Effect.gen(function*() {
   const settings = yield* HttpConfig
+  const hardening = yield* HardeningConfig
   const router = yield* HttpLayerRouter.toHttpEffect(RoutesLive).pipe(
     Effect.provideService(HttpLayerRouter.RouterConfig, routerConfig)
   )
   const runtime = yield* Effect.runtime<never>()
-  const app = guarded(router, settings) as HttpApp.Default<never, Scope.Scope>
+  // CORS outside the guard: a preflight is answered before any body or method check (OPTIONS /rpc is 204, not 405).
+  const app = corsMiddleware(hardening)(guarded(router, settings)) as HttpApp.Default<never, Scope.Scope>
   const handler = HttpApp.toWebHandlerRuntime(runtime)(app)
   const web: WebHandler = (request) => handler(request)
   return web

@@ -12,6 +12,7 @@
  */
 import type { HttpRequest, HttpResponse } from "uWebSockets.js"
 import { PEER_ADDRESS_HEADER } from "../../src/api/ClientAddress.ts"
+import type { HeaderList } from "./SecurityHeaders.ts"
 
 export type WebHandler = (request: Request) => Promise<Response>
 
@@ -20,6 +21,14 @@ export interface BridgeOptions {
   readonly maxBodyBytes: number
   /** Called with anything that went wrong on the node's side (it is logged there). */
   readonly onDefect: (error: unknown) => void
+  /**
+   * Headers on every answer written here (the node's security headers): the
+   * handler's responses, unless one sets the same header itself, and the
+   * bridge's own refusals (400, 413, 500).
+   */
+  readonly headers?: HeaderList | undefined
+  /** More headers on the bridge's own refusals, from the request's headers (CORS: the handler never saw these requests). */
+  readonly refusalHeaders?: ((request: Headers) => HeaderList) | undefined
 }
 
 const statusText: Record<number, string> = {
@@ -42,6 +51,15 @@ interface Exchange {
   aborted: boolean
   answered: boolean
   reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+  /** `refusalHeaders` of this request, once its headers are read. */
+  refusal: HeaderList
+}
+
+const writeHeaders = (res: HttpResponse, headers: HeaderList | undefined, unless?: Headers) => {
+  if (headers === undefined) return
+  for (const [name, value] of headers) {
+    if (unless === undefined || !unless.has(name)) res.writeHeader(name, value)
+  }
 }
 
 /** Runs `f`; an exception is reported and, when nothing was sent yet, answered 500. */
@@ -69,6 +87,8 @@ const fail = (x: Exchange, status: number, tag: string, message: string, extra: 
     x.res.cork(() => {
       x.res.writeStatus(statusLine(status))
       x.res.writeHeader("content-type", "application/json")
+      writeHeaders(x.res, x.options.headers)
+      writeHeaders(x.res, x.refusal)
       if (x.head) x.res.endWithoutBody()
       else x.res.end(JSON.stringify({ _tag: tag, message, ...extra }))
     })
@@ -109,6 +129,7 @@ const respond = (x: Exchange, response: Response) => {
     response.headers.forEach((value, key) => {
       if (!skipHeaders.has(key)) x.res.writeHeader(key, value)
     })
+    writeHeaders(x.res, x.options.headers, response.headers)
     // `end()` would claim Content-Length: 0. No reported length either: with one, this uWS leaves the connection
     // waiting for that many body bytes and never answers its next request (RFC 9110 lets HEAD leave it out).
     if (x.head) x.res.endWithoutBody()
@@ -194,7 +215,8 @@ export const bridge = (handler: WebHandler, options: BridgeOptions) => (res: Htt
     head: false,
     aborted: false,
     answered: false,
-    reader: undefined
+    reader: undefined,
+    refusal: []
   }
   res.onAborted(() => {
     x.aborted = true
@@ -210,6 +232,7 @@ export const bridge = (handler: WebHandler, options: BridgeOptions) => (res: Htt
     // The peer's address, for device records; a client's own header of this name is replaced.
     headers.set(PEER_ADDRESS_HEADER, Buffer.from(res.getRemoteAddressAsText()).toString())
     x.head = method === "HEAD"
+    if (options.refusalHeaders !== undefined) x.refusal = options.refusalHeaders(headers)
     const declared = Number(headers.get("content-length") ?? "0")
     const declaredBytes = Number.isFinite(declared) ? declared : 0
     if (badHeader) {

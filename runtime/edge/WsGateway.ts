@@ -1,7 +1,8 @@
 /**
  * The `/ws` endpoint on uWS: a thin adapter over `Gateway`
- * (src/gateway/Gateway.ts). It applies the per-address limits and checks a
- * query token at upgrade, then forwards each socket's events to its
+ * (src/gateway/Gateway.ts). At upgrade it checks the `Origin`
+ * (docs/PROTOCOL.md#origin), applies the per-address limits and checks a
+ * query token, then forwards each socket's events to its
  * `Session`. Every handler is guarded: an unexpected exception is logged and
  * never leaves a uWS callback (it would kill the process). Live messages
  * never pass through here: the ChannelHub hands them to uWS `publish`.
@@ -17,6 +18,7 @@ import type { SessionSocket } from "../../src/gateway/GatewayContext.ts"
 import type { Session } from "../../src/gateway/Session.ts"
 import type { Subscriptions } from "../../src/gateway/Subscriptions.ts"
 import type { ChannelHub } from "../../src/messaging/ChannelHub.ts"
+import type { HeaderList } from "./SecurityHeaders.ts"
 import { uws, type WebsocketEngine } from "./Uws.ts"
 import type { WsConfigShape } from "./WsConfig.ts"
 
@@ -55,12 +57,25 @@ class UwsSocket implements SessionSocket {
   }
 }
 
-const answer = (res: HttpResponse, status: string, body: object) =>
-  res.cork(() => res.writeStatus(status).writeHeader("content-type", "application/json").end(JSON.stringify(body)))
+/** What the upgrade handler needs besides the gateway: the node's security headers and its Origin rule. */
+export interface UpgradePolicy {
+  /** Written on every refused upgrade (SecurityHeaders.ts). */
+  readonly headers: HeaderList
+  /** Whether an upgrade with this `Origin` (`""`: none) and `Host` may proceed (OriginPolicy.ts, `upgradeAllows`). */
+  readonly originAllowed: (origin: string, host: string) => boolean
+}
+
+/** A refused upgrade: status, the security headers and a typed JSON body; no socket is opened. */
+const answer = (res: HttpResponse, policy: UpgradePolicy, status: string, body: object) =>
+  res.cork(() => {
+    res.writeStatus(status).writeHeader("content-type", "application/json")
+    for (const [name, value] of policy.headers) res.writeHeader(name, value)
+    res.end(JSON.stringify(body))
+  })
 
 /** HTTP 429 for an upgrade over a per-address limit (docs/PROTOCOL.md#limits). */
-const tooMany = (res: HttpResponse, kind: LimitKind) =>
-  answer(res, "429 Too Many Requests", {
+const tooMany = (res: HttpResponse, policy: UpgradePolicy, kind: LimitKind) =>
+  answer(res, policy, "429 Too Many Requests", {
     _tag: "TooManyConnections",
     limit: kind,
     message: kind === "connections_per_ip"
@@ -68,9 +83,20 @@ const tooMany = (res: HttpResponse, kind: LimitKind) =>
       : "too many unauthenticated WebSocket connections from this address; authenticate with ?token="
   })
 
-const upgradeWith = (gateway: Gateway, tokens: TokenVerifier["Type"]) =>
+/** HTTP 403 for an upgrade from an origin that may not open a socket here (docs/PROTOCOL.md#origin). */
+const foreignOrigin = (res: HttpResponse, policy: UpgradePolicy, origin: string) =>
+  answer(res, policy, "403 Forbidden", {
+    _tag: "Forbidden",
+    message: `WebSocket upgrade refused: origin ${JSON.stringify(origin.slice(0, 200))} may not open a socket on this ` +
+      "node (same-origin only, plus PLEXI_WS_ALLOWED_ORIGINS)"
+  })
+
+const upgradeWith = (gateway: Gateway, tokens: TokenVerifier["Type"], policy: UpgradePolicy) =>
 (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
   // uWS invalidates `req` after this handler returns: read everything first.
+  const origin = req.getHeader("origin")
+  // Checked first: a page on another site learns nothing else (no limit, no token check) and costs nothing.
+  if (!policy.originAllowed(origin, req.getHeader("host"))) return foreignOrigin(res, policy, origin)
   const key = req.getHeader("sec-websocket-key")
   const protocol = req.getHeader("sec-websocket-protocol")
   const extensions = req.getHeader("sec-websocket-extensions")
@@ -79,7 +105,7 @@ const upgradeWith = (gateway: Gateway, tokens: TokenVerifier["Type"]) =>
   const ip = addressKey(Buffer.from(res.getRemoteAddressAsText()).toString())
   if (token === null) {
     const over = gateway.admit(ip, false)
-    if (over !== undefined) return tooMany(res, over)
+    if (over !== undefined) return tooMany(res, policy, over)
     return void res.upgrade<SocketData>({ ip, unauthenticated: true, claims: undefined, session: undefined }, key, protocol, extensions, context)
   }
   let aborted = false
@@ -89,9 +115,11 @@ const upgradeWith = (gateway: Gateway, tokens: TokenVerifier["Type"]) =>
   gateway.fork(Effect.either(tokens.verifyClaims(token)).pipe(
     Effect.map((result) => {
       if (aborted) return
-      if (Either.isLeft(result)) return answer(res, "401 Unauthorized", { _tag: "Unauthorized", message: result.left.message })
+      if (Either.isLeft(result)) {
+        return answer(res, policy, "401 Unauthorized", { _tag: "Unauthorized", message: result.left.message })
+      }
       const over = gateway.admit(ip, true)
-      if (over !== undefined) return tooMany(res, over)
+      if (over !== undefined) return tooMany(res, policy, over)
       const data: SocketData = { ip, unauthenticated: false, claims: result.right, session: undefined }
       res.cork(() => res.upgrade(data, key, protocol, extensions, context))
     }),
@@ -106,6 +134,7 @@ export const makeGateway = (deps: {
   readonly chat: ChatService["Type"]
   readonly tokens: TokenVerifier["Type"]
   readonly hub: ChannelHub["Type"]
+  readonly policy: UpgradePolicy
 }) => {
   const { options } = deps
   const gateway = new Gateway({
@@ -123,7 +152,7 @@ export const makeGateway = (deps: {
       }
     }
   })
-  const upgrade = upgradeWith(gateway, deps.tokens)
+  const upgrade = upgradeWith(gateway, deps.tokens, deps.policy)
 
   /** Runs a uWS callback; an exception is logged, never thrown back into uWS. */
   const guarded = <A extends Array<any>>(name: string, f: (...args: A) => void) => (...args: A) => {
@@ -152,7 +181,7 @@ export const makeGateway = (deps: {
       } catch (error) {
         gateway.logError("ws upgrade handler failed", error)
         try {
-          answer(res, "500 Internal Server Error", { _tag: "Internal", message: "internal error; it was logged on the server" })
+          answer(res, deps.policy, "500 Internal Server Error", { _tag: "Internal", message: "internal error; it was logged on the server" })
         } catch {
           // The request is gone (aborted or already answered).
         }

@@ -125,3 +125,34 @@ export const flag = (name: string, fallback: boolean, description: string) =>
 /** One of Effect's log level labels (`All`, `Trace`, `Debug`, `Info`, `Warn`, `Error`, `Fatal`, `Off`), in any case. */
 export const logLevel = (name: string, fallback: LogLevel.LogLevel, description: string) =>
   described(Config.logLevel(name), fallback, description)
+
+/** A browser origin as a browser sends it: `http` or `https`, a host, an optional port, nothing after. */
+const isOrigin = (s: string) => {
+  try {
+    const url = new URL(s)
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === s
+  } catch {
+    return false
+  }
+}
+
+const splitList = (s: string) => s.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
+
+/**
+ * A comma-separated list of origins (`https://app.example.com,http://localhost:5173`), each exactly as a browser
+ * sends it in `Origin` (lower case, no path, no trailing slash, no default port); unset or empty: none.
+ */
+export const originList = (name: string, description: string) =>
+  described(
+    Config.string(name).pipe(
+      Config.validate({
+        message: `${name} must be a comma-separated list of origins such as https://app.example.com (scheme, host and ` +
+          `optional port, lower case, no path or trailing slash)`,
+        validation: (s) => splitList(s).every(isOrigin)
+      }),
+      Config.map((s): ReadonlyArray<string> => splitList(s))
+    ),
+    [],
+    description
+  )
+

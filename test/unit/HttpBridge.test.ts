@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest"
 import type { us_listen_socket } from "uWebSockets.js"
-import { bridge, type WebHandler } from "../../runtime/edge/HttpBridge.ts"
+import { bridge, type BridgeOptions, type WebHandler } from "../../runtime/edge/HttpBridge.ts"
 import { uws } from "../../runtime/edge/Uws.ts"
 
 const sockets: Array<us_listen_socket> = []
@@ -13,10 +13,10 @@ afterEach(() => {
   for (const s of sockets.splice(0)) uws.us_listen_socket_close(s)
 })
 
-const serve = async (handler: WebHandler, maxBodyBytes = 1024) => {
+const serve = async (handler: WebHandler, maxBodyBytes = 1024, options: Partial<BridgeOptions> = {}) => {
   const defects: Array<unknown> = []
   const app = uws.App()
-  app.any("/*", bridge(handler, { maxBodyBytes, onDefect: (e) => defects.push(e) }))
+  app.any("/*", bridge(handler, { maxBodyBytes, onDefect: (e) => defects.push(e), ...options }))
   const socket = await new Promise<us_listen_socket>((resolve, reject) =>
     app.listen("127.0.0.1", 0, (s) => (s === false ? reject(new Error("listen failed")) : resolve(s))))
   sockets.push(socket)
@@ -88,5 +88,31 @@ describe("HttpBridge", () => {
     client.abort()
     await expect(pending).rejects.toThrow()
     await expect.poll(() => aborted).toBe(true)
+  })
+
+  it("writes its headers on the handler's answers (unless the handler set one itself) and on its own refusals", async () => {
+    const { url } = await serve(
+      async (request) =>
+        request.url.endsWith("/page")
+          ? new Response("<p>", { headers: { "content-type": "text/html", "content-security-policy": "default-src 'self'" } })
+          : new Response("{}", { headers: { "content-type": "application/json" } }),
+      16,
+      {
+        headers: [["x-content-type-options", "nosniff"], ["content-security-policy", "default-src 'none'"]],
+        refusalHeaders: (request) => [["x-seen-origin", request.get("origin") ?? "none"]]
+      }
+    )
+    const plain = await fetch(`${url}/x`, { headers: { origin: "https://a.example" } })
+    expect(plain.headers.get("x-content-type-options")).toBe("nosniff")
+    expect(plain.headers.get("content-security-policy")).toBe("default-src 'none'")
+    // Refusal headers are for the bridge's own answers only: the handler's answer has its own CORS headers.
+    expect(plain.headers.get("x-seen-origin")).toBeNull()
+    const page = await fetch(`${url}/page`)
+    expect(page.headers.get("content-security-policy")).toBe("default-src 'self'")
+    expect(page.headers.get("x-content-type-options")).toBe("nosniff")
+    const refused = await fetch(`${url}/x`, { method: "POST", headers: { origin: "https://a.example" }, body: "x".repeat(64) })
+    expect(refused.status).toBe(413)
+    expect(refused.headers.get("x-content-type-options")).toBe("nosniff")
+    expect(refused.headers.get("x-seen-origin")).toBe("https://a.example")
   })
 })
