@@ -14,37 +14,80 @@
  *   had not read yet).
  * A test's `beforeChunk` hook (which may hold a chunk) always takes the stream.
  */
-import { Cause, Chunk, Data, Deferred, Effect, Fiber, identity, Schedule, Stream } from "effect"
+import { Cause, Chunk, Deferred, Effect, Fiber, identity, Schedule, Stream } from "effect"
 import { ChannelEntity, type FeedChunk } from "../../../domain/Channel.ts"
-import { ChannelUnavailable } from "../../../domain/Errors.ts"
+import { type ChannelNotFound, ChannelUnavailable } from "../../../domain/Errors.ts"
 import { FanOut } from "../FanOut.ts"
 import { HubHooks } from "../HubHooks.ts"
 import { countCall, LocalChannels } from "../LocalChannels.ts"
 import { applyChunk, type Feed } from "./Feed.ts"
 import { FeedEnded, FeedGap, followTap } from "./FeedTap.ts"
-
-/** No chunk or keep-alive came within `stallMs` (the owning node died): reopen. */
-class FeedStalled extends Data.TaggedError("FeedStalled") {}
+import { type FeedStalled, makeStallWatch } from "./StallWatch.ts"
 
 export interface FeedRunnerOptions {
   readonly stallMs: number
   readonly ringSize: number
 }
 
+const isNotFound = (error: { readonly _tag: string }): error is ChannelNotFound => error._tag === "ChannelNotFound"
+
+/**
+ * Follows with `follow` until interrupted, reopening from `lastSeq` whenever
+ * it fails, ends or dies; only a channel that does not exist stops it (then
+ * `ready` fails).
+ */
+const reopening = <E extends { readonly _tag: string }>(feed: Feed, follow: Effect.Effect<void, E>): Effect.Effect<void> =>
+  follow.pipe(
+    // A feed never ends while it has subscribers: one that completes (its owner stopped and ended the
+    // stream), dies or is interrupted from the other side is reopened from `lastSeq`. Only closing the
+    // feed (interrupting this fiber) stops it.
+    Effect.zipRight(Effect.failSync(() => new FeedEnded())),
+    Effect.sandbox,
+    Effect.mapError((cause) => {
+      const failure = Chunk.head(Chunk.fromIterable(Cause.failures(cause)))
+      return failure._tag === "Some"
+        ? failure.value
+        : new ChannelUnavailable({ channelId: feed.channelId, reason: "feed lost" })
+    }),
+    Effect.tapError((error) =>
+      isNotFound(error)
+        ? Deferred.fail(feed.ready, error)
+        : Effect.logDebug("channel feed reopening", { channelId: feed.channelId, reason: error._tag })
+    ),
+    Effect.retry({
+      while: (error) => error._tag !== "ChannelNotFound",
+      schedule: Schedule.exponential("50 millis").pipe(Schedule.union(Schedule.spaced("1 second")))
+    }),
+    Effect.ignore,
+    Effect.ensuring(Effect.sync(() => {
+      feed.running = false
+    }))
+  )
+
 export const makeFeedRunner = Effect.fnUntraced(function*(options: FeedRunnerOptions) {
   const fanOut = yield* FanOut
   const { beforeChunk } = yield* HubHooks
   const makeClient = yield* ChannelEntity.client
   const channels = yield* LocalChannels
+  const watchStall = yield* makeStallWatch(options.stallMs)
 
   const applyNow = (feed: Feed, chunk: FeedChunk) => applyChunk(fanOut, options.ringSize, feed, chunk)
 
-  /** Follows the entity's stream until it fails (it never succeeds); a gap fails it with `FeedGap`. */
+  /**
+   * Follows the entity's stream until it fails (it never succeeds): a gap
+   * fails it with `FeedGap`, no chunk within `stallMs` with `FeedStalled`.
+   */
   const streamed = <E>(feed: Feed, stream: Stream.Stream<FeedChunk, E>) =>
-    stream.pipe(
-      Stream.timeoutFail(() => new FeedStalled(), options.stallMs),
-      beforeChunk === undefined ? identity : Stream.tap((chunk) => beforeChunk(feed.channelId, chunk)),
-      Stream.runForEach((chunk) => Effect.suspend(() => applyNow(feed, chunk) ? Effect.void : Effect.fail(new FeedGap())))
+    watchStall((touch) =>
+      stream.pipe(
+        beforeChunk === undefined ? identity : Stream.tap((chunk) => beforeChunk(feed.channelId, chunk)),
+        Stream.runForEach((chunk) =>
+          Effect.suspend(() => {
+            touch()
+            return applyNow(feed, chunk) ? Effect.void : Effect.fail(new FeedGap())
+          })
+        )
+      )
     )
 
   /**
@@ -81,33 +124,7 @@ export const makeFeedRunner = Effect.fnUntraced(function*(options: FeedRunnerOpt
   }
 
   /** Runs until interrupted, or until the channel turns out not to exist (then `ready` fails). */
-  const run = (feed: Feed): Effect.Effect<void> =>
-    Effect.suspend(() => follow(feed)).pipe(
-      // A feed never ends while it has subscribers: one that completes (its owner stopped and ended the
-      // stream), dies or is interrupted from the other side is reopened from `lastSeq`. Only closing the
-      // feed (interrupting this fiber) stops it.
-      Effect.zipRight(Effect.failSync(() => new FeedEnded())),
-      Effect.sandbox,
-      Effect.mapError((cause) => {
-        const failure = Chunk.head(Chunk.fromIterable(Cause.failures(cause)))
-        return failure._tag === "Some"
-          ? failure.value
-          : new ChannelUnavailable({ channelId: feed.channelId, reason: "feed lost" })
-      }),
-      Effect.tapError((error) =>
-        error._tag === "ChannelNotFound"
-          ? Deferred.fail(feed.ready, error)
-          : Effect.logDebug("channel feed reopening", { channelId: feed.channelId, reason: error._tag })
-      ),
-      Effect.retry({
-        while: (error) => error._tag !== "ChannelNotFound",
-        schedule: Schedule.exponential("50 millis").pipe(Schedule.union(Schedule.spaced("1 second")))
-      }),
-      Effect.ignore,
-      Effect.ensuring(Effect.sync(() => {
-        feed.running = false
-      }))
-    )
+  const run = (feed: Feed): Effect.Effect<void> => reopening(feed, Effect.suspend(() => follow(feed)))
 
   return run
 })
