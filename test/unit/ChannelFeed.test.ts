@@ -3,9 +3,9 @@
  * an idle channel holds no PubSub, no keep-alive fiber and no timer; the
  * first follower opens them and the last one to leave closes them; followers
  * get every commit after their backlog head, once and in order, and
- * keep-alives at the feed's interval. Taps (this node's edge) get the same
- * chunks synchronously, with no fiber or timer, and are ended when the
- * entity stops.
+ * keep-alives at the feed's interval (none while commits go out more
+ * often). Taps (this node's edge) get the same chunks synchronously, with no
+ * fiber or timer, and are ended when the entity stops.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Ref, Scope, Stream, TestClock } from "effect"
@@ -152,6 +152,23 @@ describe("ChannelFeed", () => {
         if (c.messages.length > 0) delivered = c.messages[c.messages.length - 1]!.seq
         else expect(c.head).toBeLessThanOrEqual(delivered)
       }
+    }))
+
+  it.scoped("a channel that published within the keep-alive interval sends no keep-alive then", () =>
+    Effect.gen(function*() {
+      const { commit, follower } = yield* setup
+      const { chunks } = yield* follower()
+      yield* commit
+      yield* TestClock.adjust(keepAliveMs - 1)
+      yield* commit
+      // The keep-alive fiber wakes at keepAliveMs: the last commit is 1 ms old.
+      yield* TestClock.adjust(1)
+      yield* settle
+      expect(keepAlives(yield* Ref.get(chunks))).toEqual([])
+      // A whole interval after the last commit, followers hear from the channel again.
+      yield* TestClock.adjust(keepAliveMs)
+      yield* settle
+      expect(keepAlives(yield* Ref.get(chunks)).map((c) => c.head)).toEqual([2])
     }))
 
   it.scoped("a follower opening while commits go on gets every commit after its backlog head, once and in order", () =>

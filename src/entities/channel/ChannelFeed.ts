@@ -38,10 +38,16 @@ export const makeFeed = Effect.fnUntraced(function*(options: FeedOptions, live: 
    * keep-alive never announces a seq whose chunk is not out yet.
    */
   let publishedHead = 0
+  /** When the last chunk went out: a channel that published within the interval needs no keep-alive. */
+  let publishedAt = Number.NEGATIVE_INFINITY
+  const clock = yield* Effect.clock
   // Keep-alives go through the same PubSub as commits, so they are ordered with them.
   const streams = yield* makeStreams(
     options,
-    () => live() ? { head: publishedHead, messages: [] } : undefined,
+    () =>
+      live() && clock.unsafeCurrentTimeMillis() - publishedAt >= options.keepAliveMs
+        ? { head: publishedHead, messages: [] }
+        : undefined,
     yield* Effect.scope
   )
 
@@ -50,6 +56,7 @@ export const makeFeed = Effect.fnUntraced(function*(options: FeedOptions, live: 
     Effect.suspend(() => {
       if (!streams.active() && taps.size() === 0) return Effect.void
       const chunk = make()
+      publishedAt = clock.unsafeCurrentTimeMillis()
       taps.publish(chunk)
       return streams.publish(chunk)
     })

@@ -47,7 +47,8 @@ const followerStream = <E, R>(
 
 /**
  * Opens stream followers in `scope` (the entity's). `keepAlive` is the
- * keep-alive chunk due now, if any (none while the channel is not loaded).
+ * keep-alive chunk due now, if any (none while the channel is not loaded,
+ * nor when it published within the interval: any chunk shows it is alive).
  */
 export const makeStreams = Effect.fnUntraced(function*(options: StreamOptions, keepAlive: () => FeedChunk | undefined, scope: Scope.Scope) {
   // Followers join and leave one at a time, so that exactly the first opens the PubSub and the last closes it.
