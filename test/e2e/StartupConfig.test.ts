@@ -28,12 +28,12 @@ const inSlot = async <A>(start: () => Promise<A>): Promise<A> => {
   }
 }
 
-/** Starts a node that must not come up; returns the fixture's report (exit code and output). */
+/** Starts a node that must not come up (on an empty data directory: it stops before it opens a store); returns the fixture's report (exit code and output). */
 const refusedStart = (options: StartOptions): Promise<string> =>
   inSlot(async () => {
     let node: NodeProcess | undefined
     try {
-      node = await startNode(options)
+      node = await startNode({ ...options, freshStore: true })
     } catch (error) {
       return String(error)
     } finally {
