@@ -1,28 +1,50 @@
 /**
  * A node with a bad setting refuses to start: it exits non-zero before it
  * listens, and its output names the variable. Real node processes.
+ *
+ * The tests are independent, so they run concurrently, two node starts at a
+ * time: a start is mostly loading the node's modules, CPU-bound on a 2-core
+ * machine, so more at once would only slow each other (and the other test
+ * file vitest runs beside this one).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, it } from "vitest"
 import { defaultSecret } from "../../src/auth/DevTokenConfig.ts"
 import { type NodeProcess, type StartOptions, startNode } from "../fixtures/NodeProcess.ts"
 import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
 
-/** Starts a node that must not come up; returns the fixture's report (exit code and output). */
-const refusedStart = async (options: StartOptions): Promise<string> => {
-  let node: NodeProcess | undefined
+let freeSlots = 2
+const waiting: Array<() => void> = []
+
+/** Runs `start` once one of the `freeSlots` node starts is free. */
+const inSlot = async <A>(start: () => Promise<A>): Promise<A> => {
+  if (freeSlots > 0) freeSlots--
+  else await new Promise<void>((resolve) => waiting.push(resolve))
   try {
-    node = await startNode(options)
-  } catch (error) {
-    return String(error)
+    return await start()
   } finally {
-    await node?.stop()
+    const next = waiting.shift()
+    if (next === undefined) freeSlots++
+    else next()
   }
-  return expect.fail(`the node started with ${JSON.stringify(options.env)}`)
 }
+
+/** Starts a node that must not come up (on an empty data directory: it stops before it opens a store); returns the fixture's report (exit code and output). */
+const refusedStart = (options: StartOptions): Promise<string> =>
+  inSlot(async () => {
+    let node: NodeProcess | undefined
+    try {
+      node = await startNode({ ...options, freshStore: true })
+    } catch (error) {
+      return String(error)
+    } finally {
+      await node?.stop()
+    }
+    throw new Error(`the node started with ${JSON.stringify(options.env)}`)
+  })
 
 const exitedNonZero = /exited with [1-9]\d* before (listening|it was ready)/
 
-describe("node start-up configuration", () => {
+describe.concurrent("node start-up configuration", () => {
   let db: TestDatabase
   beforeAll(async () => {
     db = await makeTestDatabase()
@@ -31,38 +53,40 @@ describe("node start-up configuration", () => {
     await db?.drop()
   })
 
-  it("refuses the public dev-token secret when DATABASE_URL is set, saying why", async () => {
+  it("refuses the public dev-token secret when DATABASE_URL is set, saying why", async ({ expect }) => {
     const report = await refusedStart({ databaseUrl: db.url, env: { PLEXI_DEV_TOKEN_SECRET: defaultSecret } })
     expect(report).toMatch(exitedNonZero)
     expect(report).toMatch(/PLEXI_DEV_TOKEN_SECRET is the public default/)
     expect(report).not.toContain("listening on http://")
   }, 60_000)
 
-  it("accepts the public dev-token secret on a single node on the embedded store", async () => {
-    const node = await startNode({ env: { PLEXI_DEV_TOKEN_SECRET: defaultSecret } })
-    try {
-      const res = await fetch(`${node.url}/api/v1/health`)
-      expect(res.status).toBe(200)
-    } finally {
-      await node.stop()
-    }
+  it("accepts the public dev-token secret on a single node on the embedded store", async ({ expect }) => {
+    const status = await inSlot(async () => {
+      const node = await startNode({ env: { PLEXI_DEV_TOKEN_SECRET: defaultSecret } })
+      try {
+        return (await fetch(`${node.url}/api/v1/health`)).status
+      } finally {
+        await node.stop()
+      }
+    })
+    expect(status).toBe(200)
   }, 60_000)
 
-  it("refuses malformed access-token signing keys with a start-up error naming the variable, not the secret", async () => {
+  it("refuses malformed access-token signing keys with a start-up error naming the variable, not the secret", async ({ expect }) => {
     const report = await refusedStart({ env: { PLEXI_AUTH_SIGNING_KEYS: "k1=too-short-a-secret" } })
     expect(report).toMatch(exitedNonZero)
     expect(report).toMatch(/PLEXI_AUTH_SIGNING_KEYS: the secret of key k1 is shorter than 32 characters/)
     expect(report).not.toContain("too-short-a-secret")
   }, 60_000)
 
-  it("refuses an unknown PLEXI_LOG_LEVEL with a start-up error naming the variable", async () => {
+  it("refuses an unknown PLEXI_LOG_LEVEL with a start-up error naming the variable", async ({ expect }) => {
     const report = await refusedStart({ env: { PLEXI_LOG_LEVEL: "loud" } })
     expect(report).toMatch(exitedNonZero)
     expect(report).toMatch(/PLEXI_LOG_LEVEL/)
   }, 60_000)
 
   // A rate of 0 or a negative size is a start-up error naming the variable (issue 5: validated config modules).
-  it.each([
+  it.for<[string, string]>([
     ["PLEXI_WS_RATE_LIMIT", "0"],
     ["PLEXI_WS_RATE_BURST", "-1"],
     ["PLEXI_API_RATE_LIMIT", "0"],
@@ -77,9 +101,9 @@ describe("node start-up configuration", () => {
     ["PLEXI_CHANNEL_WINDOW", "0"],
     ["PORT", "70000"],
     ["PLEXI_DEV_TOKEN_TTL", "0 seconds"]
-  ])("refuses %s=%s with a start-up error naming the variable", async (name, value) => {
+  ])("refuses %s=%s with a start-up error naming the variable", { timeout: 60_000 }, async ([name, value], { expect }) => {
     const report = await refusedStart({ env: { [name]: value } })
     expect(report).toMatch(exitedNonZero)
     expect(report).toContain(name)
-  }, 60_000)
+  })
 })

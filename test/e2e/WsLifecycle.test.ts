@@ -3,8 +3,14 @@
  * deadline, per-IP connection limits, token expiry on an open socket, a slow
  * consumer stalled past uWS's close timeout, readable error frames and
  * refused frames that keep their `ref`.
+ *
+ * Each suite has its own node (its own settings), so the suites run side by
+ * side: their node starts overlap, and so does the slow consumer's 18 s
+ * stall. The tests of one suite share its node and run one after another.
+ * Tests running concurrently take `expect` from their context (a global
+ * `expect.poll` cannot tell which test it is in).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, it } from "vitest"
 import { CloseCode } from "../../domain/Protocol.ts"
 import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
@@ -18,7 +24,7 @@ const connect = async (node: NodeProcess, token?: string) => {
 const health = async (node: NodeProcess) =>
   (await (await fetch(`${node.url}/api/v1/health`)).json()) as { connections: number }
 
-describe("authentication deadline and per-IP limits", () => {
+describe.concurrent("authentication deadline and per-IP limits", () => {
   let node: NodeProcess
   let alice: string
 
@@ -37,7 +43,7 @@ describe("authentication deadline and per-IP limits", () => {
     await node?.stop()
   })
 
-  it(`closes a socket that does not authenticate within PLEXI_WS_AUTH_TIMEOUT with ${CloseCode.authTimeout}; an authenticated one stays`, async () => {
+  it.sequential(`closes a socket that does not authenticate within PLEXI_WS_AUTH_TIMEOUT with ${CloseCode.authTimeout}; an authenticated one stays`, async ({ expect }) => {
     const idle = await connect(node)
     const authed = await connect(node)
     expect(await authed.request({ type: "auth", token: alice })).toMatchObject({ type: "authenticated" })
@@ -49,7 +55,7 @@ describe("authentication deadline and per-IP limits", () => {
     await expect.poll(async () => (await health(node)).connections, { timeout: 10_000 }).toBe(0)
   })
 
-  it("refuses upgrades over the per-IP limits with HTTP 429, logs it, keeps health answering and frees slots on close and auth", async () => {
+  it.sequential("refuses upgrades over the per-IP limits with HTTP 429, logs it, keeps health answering and frees slots on close and auth", async ({ expect }) => {
     const anon = await Promise.all([connect(node), connect(node), connect(node)])
     await expect(WsClient.connect(node.wsUrl)).rejects.toThrow("upgrade refused: 429")
     // An authenticated upgrade still fits under the total limit.
@@ -77,7 +83,7 @@ describe("authentication deadline and per-IP limits", () => {
   })
 })
 
-describe("token expiry on an open socket", () => {
+describe.concurrent("token expiry on an open socket", () => {
   let node: NodeProcess
 
   beforeAll(async () => {
@@ -88,7 +94,7 @@ describe("token expiry on an open socket", () => {
     await node?.stop()
   })
 
-  it(`sends an error and closes with ${CloseCode.tokenExpired} at expiry unless the client re-authenticates first`, async () => {
+  it.sequential(`sends an error and closes with ${CloseCode.tokenExpired} at expiry unless the client re-authenticates first`, async ({ expect }) => {
     const first = await devToken(node.url, "alice")
     const expiring = await connect(node, first)
     const renewed = await connect(node, first)
@@ -104,7 +110,7 @@ describe("token expiry on an open socket", () => {
   })
 })
 
-describe("error frames", () => {
+describe.concurrent("error frames", () => {
   let node: NodeProcess
   let alice: string
   let bob: string
@@ -121,7 +127,7 @@ describe("error frames", () => {
     await node?.stop()
   })
 
-  it("gives every error a readable sentence in message and machine fields beside it", async () => {
+  it.sequential("gives every error a readable sentence in message and machine fields beside it", async ({ expect }) => {
     const client = await connect(node, bob)
     const missing = await client.request({ type: "post", channelId: "c_nothere00000", clientMsgId: "k", body: "b" })
     expect(missing).toMatchObject({ type: "error", code: "channel_not_found", channelId: "c_nothere00000" })
@@ -133,7 +139,7 @@ describe("error frames", () => {
     client.close()
   })
 
-  it("states one clause per bad field and never echoes an invalid ref", async () => {
+  it.sequential("states one clause per bad field and never echoes an invalid ref", async ({ expect }) => {
     const client = await connect(node, alice)
     const fractional = await client.request({ type: "subscribe", channelId, lastSeq: 1.5 })
     expect(fractional.code).toBe("invalid_frame")
@@ -147,7 +153,7 @@ describe("error frames", () => {
     client.close()
   })
 
-  it("answers every frame refused by the rate limit that had a ref with rate_limited, that ref and retryAfterMs", async () => {
+  it.sequential("answers every frame refused by the rate limit that had a ref with rate_limited, that ref and retryAfterMs", async ({ expect }) => {
     const client = await connect(node, alice)
     const refs = Array.from({ length: 100 }, (_, i) => `p${i}`)
     for (const ref of refs) client.send({ type: "ping", ref })
@@ -166,7 +172,7 @@ describe("error frames", () => {
   })
 })
 
-describe("slow consumer stalled past uWS's close timeout", () => {
+describe.concurrent("slow consumer stalled past uWS's close timeout", () => {
   let node: NodeProcess
   let alice: string
 
@@ -179,7 +185,7 @@ describe("slow consumer stalled past uWS's close timeout", () => {
     await node?.stop()
   })
 
-  it(`closes with ${CloseCode.slowConsumer} even when the client stops reading for 18 s`, async () => {
+  it.sequential(`closes with ${CloseCode.slowConsumer} even when the client stops reading for 18 s`, async ({ expect }) => {
     const api = rest(node.url, alice)
     const busy = (await api.createChannel("stalled")).id
     const slow = await connect(node, alice)

@@ -5,9 +5,14 @@
  * and keep the entity from being passivated while they use it.
  *
  * Cluster timers never fire under TestClock, so every test runs live.
+ * Each stack (an in-memory PGlite and a runner) is built in its suite's
+ * `layer`, before the tests and under the layer's own timeout: the first
+ * PGlite of a worker compiles its WebAssembly and runs initdb, which took
+ * ~10 s on a loaded machine and once, inside a test, used up its whole 30 s.
+ * A test's own time is then only what it does, and its waits are conditions.
  */
 import { Sharding } from "@effect/cluster"
-import { describe, expect, it } from "@effect/vitest"
+import { expect, layer } from "@effect/vitest"
 import { Effect, Metric, Schedule } from "effect"
 import { ChatService } from "../../src/api/ChatService.ts"
 import { ChannelHub } from "../../src/messaging/ChannelHub.ts"
@@ -41,8 +46,10 @@ const submitAll = (chat: ChatService["Type"], channelId: ReturnType<typeof fresh
 
 const seqOf = (r: PostResult | undefined) => (r?._tag === "Right" ? r.right.seq : undefined)
 
-describe("LocalChannels", () => {
-  it.live("posts to a channel whose entity runs here go directly, and stay gap-free and unique alongside posts through the mailbox", () =>
+const record = makeFanOutRecord()
+
+layer(edgeStack({ record }), { excludeTestServices: true, timeout: "60 seconds" })("LocalChannels", (it) => {
+  it.effect("posts to a channel whose entity runs here go directly, and stay gap-free and unique alongside posts through the mailbox", () =>
     Effect.gen(function*() {
       const chat = yield* ChatService
       const { channelId, channel } = yield* createChannel
@@ -64,11 +71,10 @@ describe("LocalChannels", () => {
       expect(all.sort((a, b) => a! - b!)).toEqual(range(1, 120))
       expect(yield* calls("local", "Post")).toBeGreaterThan(localBefore)
       expect(yield* calls("cluster", "Post")).toBe(clusterBefore)
-    }).pipe(Effect.provide(edgeStack())))
+    }))
 
-  it.live("a feed on this node follows the entity directly and delivers every message once, in order", () => {
-    const record = makeFanOutRecord()
-    return Effect.gen(function*() {
+  it.effect("a feed on this node follows the entity directly and delivers every message once, in order", () =>
+    Effect.gen(function*() {
       const chat = yield* ChatService
       const hub = yield* ChannelHub
       const { channelId } = yield* createChannel
@@ -79,11 +85,16 @@ describe("LocalChannels", () => {
       submitAll(chat, channelId, range(1, 40).map((i) => `f${i}`))
       yield* waitUntil(() => expect(seqs(record.published.get(channelId))).toEqual(range(1, 40)))
       attached.release()
-    }).pipe(Effect.provide(edgeStack({ record })))
-  })
+    }))
+})
 
-  const storeCalls = makeStoreCalls()
-  it.live("an entity used only directly is kept active past its idle time, and passivated once unused; posts then reach it through the cluster", () =>
+const storeCalls = makeStoreCalls()
+
+layer(edgeStack({ sharding: { entityMaxIdleTime: "1 second" }, calls: storeCalls }), {
+  excludeTestServices: true,
+  timeout: "60 seconds"
+})("LocalChannels and passivation", (it) => {
+  it.effect("an entity used only directly is kept active past its idle time, and passivated once unused; posts then reach it through the cluster", () =>
     Effect.gen(function*() {
       const chat = yield* ChatService
       const sharding = yield* Sharding.Sharding
@@ -114,11 +125,17 @@ describe("LocalChannels", () => {
       const after = submitAll(chat, channelId, ["after"])
       yield* waitUntil(() => expect(seqOf(after.get("after"))).toBe(n + 1))
       expect(yield* calls("cluster", "Post")).toBe(clusterBefore + 1)
-    }).pipe(Effect.provide(edgeStack({ sharding: { entityMaxIdleTime: "1 second" }, calls: storeCalls }))), { timeout: 60_000 })
+    }), { timeout: 60_000 })
+})
 
-  it.live("a feed opened through the cluster before its entity runs here switches to a tap once the entity registers, missing and repeating nothing", () => {
-    const record = makeFanOutRecord()
-    return Effect.gen(function*() {
+const tapRecord = makeFanOutRecord()
+
+layer(edgeStack({ record: tapRecord, sharding: { entityMaxIdleTime: "1 second" } }), {
+  excludeTestServices: true,
+  timeout: "60 seconds"
+})("LocalChannels and feed taps", (it) => {
+  it.effect("a feed opened through the cluster before its entity runs here switches to a tap once the entity registers, missing and repeating nothing", () =>
+    Effect.gen(function*() {
       const chat = yield* ChatService
       const hub = yield* ChannelHub
       const sharding = yield* Sharding.Sharding
@@ -137,9 +154,8 @@ describe("LocalChannels", () => {
       // The Subscribe activated the entity here; the feed reopens as a tap.
       yield* waitUntil(() => expect(Effect.runSync(calls("local", "Subscribe"))).toBe(localBefore + 1))
       submitAll(chat, channelId, range(2, 30).map((i) => `s${i}`))
-      yield* waitUntil(() => expect(seqs(record.published.get(channelId))).toEqual(range(2, 30)))
+      yield* waitUntil(() => expect(seqs(tapRecord.published.get(channelId))).toEqual(range(2, 30)))
       expect(yield* calls("cluster", "Subscribe")).toBe(clusterBefore + 1)
       attached.release()
-    }).pipe(Effect.provide(edgeStack({ record, sharding: { entityMaxIdleTime: "1 second" } })))
-  }, { timeout: 60_000 })
+    }), { timeout: 60_000 })
 })

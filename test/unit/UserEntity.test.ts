@@ -14,7 +14,9 @@ import { inMemoryCluster } from "../fixtures/InMemoryCluster.ts"
 let users = 0
 const freshUser = () => user(`u_${process.pid}_${users++}`)
 
-layer(inMemoryCluster({ sharding: { entityMaxIdleTime: "500 millis" } }), {
+// Short idle times for the Channel and the User entities alike: both are passivated at the cluster reaper's first look
+// (every 5 s), so the rebuild test waits ~5 s, not ~10 s.
+layer(inMemoryCluster({ sharding: { entityMaxIdleTime: "500 millis" }, userIdleTime: "500 millis" }), {
   excludeTestServices: true,
   timeout: "60 seconds"
 })("UserEntity", (it) => {
