@@ -9,7 +9,8 @@ import { SqlMessageStorage, SqlRunnerStorage } from "@effect/cluster"
 import { Migrator, SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 
-const migrations = {
+/** Every migration, by name, in order (the `plexi_migrations` table records which ran). */
+export const migrations = {
   "0001_chat_core": Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     yield* sql`CREATE TABLE plexi_users (
