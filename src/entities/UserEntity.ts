@@ -22,6 +22,27 @@ import { MessageStore } from "../messaging/MessageStore.ts"
  */
 export const userIdleTime = Duration.seconds(5)
 
+/**
+ * `channels` (sorted, distinct) with `channelId` in (`member`) or out, still
+ * sorted: a binary search and one copy, not a sort per change (a user who
+ * creates thousands of channels would otherwise pay O(n log n) each time).
+ * The same array when nothing changes.
+ */
+export const withMembership = (channels: ReadonlyArray<ChannelId>, channelId: ChannelId, member: boolean) => {
+  let lo = 0
+  let hi = channels.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (channels[mid]! < channelId) lo = mid + 1
+    else hi = mid
+  }
+  if ((channels[lo] === channelId) === member) return channels
+  const next = channels.slice()
+  if (member) next.splice(lo, 0, channelId)
+  else next.splice(lo, 1)
+  return next
+}
+
 const behaviour = Effect.gen(function*() {
   const address = yield* Entity.CurrentAddress
   const userId = UserId.make(address.entityId)
@@ -31,8 +52,10 @@ const behaviour = Effect.gen(function*() {
   const unavailable = (error: SqlError) =>
     Effect.zipRight(Effect.logWarning("user store failed", error), Effect.fail(new ServiceUnavailable({ reason: "user store unavailable" })))
 
-  // loadUser returns a fresh profile: kept as it is, no copy.
+  // loadUser returns a fresh profile: kept as it is, its channels sorted here (in JavaScript's order, which
+  // `withMembership` relies on; Postgres's collation may order them otherwise).
   const reload = store.loadUser(userId).pipe(
+    Effect.map(Option.map((u): User => ({ ...u, channels: [...u.channels].sort() }))),
     Effect.tap((u) => {
       cached = u
     }),
@@ -54,9 +77,8 @@ const behaviour = Effect.gen(function*() {
 
   const track = (channelId: ChannelId, member: boolean) =>
     Effect.map(get, (user): User => {
-      const channels = user.channels.filter((c) => c !== channelId)
-      if (member) channels.push(channelId)
-      channels.sort()
+      const channels = withMembership(user.channels, channelId, member)
+      if (channels === user.channels) return user
       const next = { ...user, channels }
       cached = Option.some(next)
       return next
