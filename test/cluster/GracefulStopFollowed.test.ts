@@ -2,10 +2,11 @@
  * SIGTERM of a node whose 1,000 channels are all followed by WebSocket
  * subscribers on it: the stop takes seconds, not tens of seconds. Before the
  * hub's feed fibers were interruptible, they outlived their feeds and, as the
- * node's entities stopped, reopened their streams over and over: one node took
- * 11-16 s to exit on this machine (test/bench/CreateAndStop.ts; 43-90 s on a
- * loaded one). Now about 3.5 s; the bound below is generous for a shared
- * machine, and the figure is printed.
+ * node's entities stopped, reopened their streams over and over: a node took
+ * 12-43 s to exit on this shared machine (test/bench/CreateAndStop.ts; 43-90 s
+ * was seen on a more loaded one). With the fix, 4.4 s on a quiet moment and
+ * 6.8 s at a load average of 11 on 2 cores; the bound below is generous, and
+ * the figure is printed.
  */
 import type WebSocket from "ws"
 import { describe, expect, it } from "vitest"
@@ -20,20 +21,20 @@ const SOCKETS = 20
 describe(`SIGTERM of a node with ${CHANNELS} followed channels`, () => {
   const cluster = clusterForSuite({ prefix: "f", size: 2 })
 
-  it("exits within 10 s with code 0, closes its sockets with 1001, and the survivor then serves its channels", async () => {
+  it("exits within 12 s with code 0, closes its sockets with 1001, and the survivor then serves its channels", async () => {
     const [stopping, survivor] = cluster.nodes as [typeof cluster.nodes[0], typeof cluster.nodes[0]]
     const token = await devToken(stopping.url, "creator")
     const channels = await createChannels(stopping.url, token, CHANNELS, "followed")
+    // One of the stopping node's own channels (found before the load of 1,000 subscribes), also followed on the survivor.
+    const owned = await waitUntil("a channel owned by the stopping node", async () => {
+      for (const id of channels.slice(0, 50)) if ((await ownerOf(cluster.nodes, id)) === stopping) return id
+      return undefined
+    }, 60_000)
     const sockets: Array<WebSocket> = await openAll((await tokensOf(stopping.url, "follower", SOCKETS)).map((t) => `${stopping.wsUrl}?token=${t}`))
     await Promise.all(sockets.map((s, i) => subscribe(s, channels.filter((_, c) => c % SOCKETS === i))))
     const closes: Array<number> = []
     for (const s of sockets) s.on("close", (code) => closes.push(code))
 
-    // One of the stopping node's own channels, also followed on the survivor.
-    const owned = await waitUntil("a channel owned by the stopping node", async () => {
-      for (const id of channels.slice(0, 50)) if ((await ownerOf(cluster.nodes, id)) === stopping) return id
-      return undefined
-    })
     const follower = await WsClient.connect(survivor.wsUrl, token)
     await follower.request({ type: "subscribe", channelId: owned, lastSeq: 0 })
 
@@ -44,7 +45,7 @@ describe(`SIGTERM of a node with ${CHANNELS} followed channels`, () => {
     console.log(`graceful stop with ${CHANNELS} followed channels: ${(stopMs / 1000).toFixed(1)} s`)
     expect(stopping.child.signalCode).toBeNull()
     expect(stopping.child.exitCode).toBe(0)
-    expect(stopMs).toBeLessThan(10_000)
+    expect(stopMs).toBeLessThan(12_000)
     await waitUntil("every socket closed", () => closes.length === SOCKETS, 5_000)
     expect(closes).toEqual(Array.from({ length: SOCKETS }, () => 1001))
 
