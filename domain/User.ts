@@ -28,15 +28,12 @@ export const Upsert = Rpc.make("Upsert", {
   error: ServiceUnavailable
 })
 
-/** The profile and the channels the user belongs to. */
+/**
+ * The profile and the channels the user belongs to. The channels are read
+ * from the membership rows on every call (the channels are their source of
+ * truth), so a create, join or leave needs no call to the user's entity.
+ */
 export const Get = Rpc.make("Get", { payload: {}, success: User, error: ServiceUnavailable })
 
-/** Records that the user joined (or left) a channel; sent by the Channel side after the change committed. */
-export const TrackMembership = Rpc.make("TrackMembership", {
-  payload: { channelId: ChannelId, member: Schema.Boolean },
-  success: User,
-  error: ServiceUnavailable
-})
-
 /** The sharded User entity, addressed by `UserId`. */
-export const UserEntity = Entity.make("User", [Upsert, Get, TrackMembership])
+export const UserEntity = Entity.make("User", [Upsert, Get])

@@ -24,13 +24,6 @@ const make = Effect.gen(function*() {
   const users = yield* UserEntity.client
   const outbox = yield* PostOutbox
 
-  /** Keeps the user's membership list in step; the channel is the source of truth, so failures are only logged. */
-  const track = (userId: UserId, channelId: ChannelId, member: boolean) =>
-    users(userId).TrackMembership({ channelId, member }).pipe(
-      Effect.catchAllCause((cause) => Effect.logWarning("membership tracking failed", cause)),
-      Effect.asVoid
-    )
-
   const ensureUser = (userId: UserId, displayName: Option.Option<string>): Effect.Effect<User, ServiceUnavailable> =>
     users(userId).Upsert(Option.match(displayName, { onNone: () => ({}), onSome: (name) => ({ displayName: name }) }))
       .pipe(serviceTransport)
@@ -40,23 +33,17 @@ const make = Effect.gen(function*() {
 
   const createChannel = (userId: UserId, name: string, visibility: Visibility) => {
     const channelId = newChannelId()
-    return channels(channelId).Create({ name, visibility, ownerId: userId }).pipe(
-      channelTransport(channelId),
-      Effect.tap(() => track(userId, channelId, true))
-    )
+    return channels(channelId).Create({ name, visibility, ownerId: userId }).pipe(channelTransport(channelId))
   }
 
   const join = (userId: UserId, channelId: ChannelId) =>
-    channels(channelId).Join({ userId }).pipe(channelTransport(channelId), Effect.tap(() => track(userId, channelId, true)))
+    channels(channelId).Join({ userId }).pipe(channelTransport(channelId))
 
   const addMember = (actorId: UserId, channelId: ChannelId, userId: UserId, role: Role) =>
-    channels(channelId).AddMember({ actorId, userId, role }).pipe(
-      channelTransport(channelId),
-      Effect.tap(() => track(userId, channelId, true))
-    )
+    channels(channelId).AddMember({ actorId, userId, role }).pipe(channelTransport(channelId))
 
   const leave = (userId: UserId, channelId: ChannelId) =>
-    channels(channelId).Leave({ userId }).pipe(channelTransport(channelId), Effect.tap(() => track(userId, channelId, false)))
+    channels(channelId).Leave({ userId }).pipe(channelTransport(channelId))
 
   /**
    * `post` for callers outside Effect: `done` receives, exactly once and

@@ -79,7 +79,8 @@ const change = ({ channelId, guards, store }: Parts, s: Live, decided: Membershi
 const create = (parts: Parts, payload: Rpc.Payload<typeof Create>) =>
   Effect.gen(function*() {
     const { cell, channelId, guards, store } = parts
-    const s = yield* cell.currentSerial
+    // No claim first: the insert itself answers `Taken` for an existing channel.
+    const s = yield* cell.knownSerial
     if (s._tag === "Live") return yield* new ChannelAlreadyExists({ channelId })
     const channel: Channel = {
       id: channelId,

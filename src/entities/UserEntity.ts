@@ -1,19 +1,21 @@
 /**
- * Behaviour of the sharded User entity: the profile and the channels the
- * user belongs to, rebuilt from Postgres on activation. Sessions and real
- * authentication are the identity issue's; this entity is where they go.
+ * Behaviour of the sharded User entity: the profile, kept once read, and the
+ * channels the user belongs to, read from the membership rows on every `Get`
+ * (the channels are their source of truth, so creating, joining or leaving a
+ * channel needs no call here). Sessions and real authentication are the
+ * identity issue's; this entity is where they go.
  */
 import { Entity } from "@effect/cluster"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Duration, Effect, Option } from "effect"
 import { ServiceUnavailable } from "../../domain/Errors.ts"
-import { type ChannelId, UserId } from "../../domain/Ids.ts"
+import { UserId } from "../../domain/Ids.ts"
 import { type User, UserEntity } from "../../domain/User.ts"
-import { MessageStore } from "../messaging/MessageStore.ts"
+import { MessageStore, type StoredProfile } from "../messaging/MessageStore.ts"
 
 /**
- * How long a User entity with no request stays active. Its state is two
- * small queries away (the profile and the memberships, both in Postgres), while
+ * How long a User entity with no request stays active. Its state is one
+ * small query away (the profile, in Postgres), while
  * an active entity costs the cluster about 19 KiB of heap whatever it holds
  * (docs/BENCHMARKS.md, "Idle entities"); so a sign-in's entity goes soon
  * rather than after the cluster's minute. The cluster's reaper looks every
@@ -26,46 +28,41 @@ const behaviour = Effect.gen(function*() {
   const address = yield* Entity.CurrentAddress
   const userId = UserId.make(address.entityId)
   const store = yield* MessageStore
-  let cached: Option.Option<User> = Option.none()
+  let cached: Option.Option<StoredProfile> = Option.none()
 
   const unavailable = (error: SqlError) =>
     Effect.zipRight(Effect.logWarning("user store failed", error), Effect.fail(new ServiceUnavailable({ reason: "user store unavailable" })))
 
-  // loadUser returns a fresh profile: kept as it is, no copy.
-  const reload = store.loadUser(userId).pipe(
-    Effect.tap((u) => {
-      cached = u
-    }),
-    Effect.catchAll(unavailable)
-  )
+  /** The profile with the user's channels as they are now. */
+  const withChannels = (profile: StoredProfile): Effect.Effect<User, ServiceUnavailable> =>
+    store.channelsOf(userId).pipe(
+      Effect.map((channels): User => ({ ...profile, channels })),
+      Effect.catchAll(unavailable)
+    )
 
   const upsert = (displayName: Option.Option<string>) =>
     store.upsertUser(userId, displayName).pipe(
+      Effect.map((row): StoredProfile => ({ id: userId, displayName: row.display_name, createdAt: Number(row.created_at) })),
       Effect.catchAll(unavailable),
-      Effect.zipRight(reload),
-      Effect.flatMap((u) => Effect.orDie(u))
+      Effect.tap((profile) => {
+        cached = Option.some(profile)
+      })
     )
 
-  const get: Effect.Effect<User, ServiceUnavailable> = Effect.suspend(() =>
-    Option.isSome(cached) ? Effect.succeed(cached.value) : reload.pipe(
-      Effect.flatMap((u) => Option.isSome(u) ? Effect.succeed(u.value) : upsert(Option.none()))
+  const profile: Effect.Effect<StoredProfile, ServiceUnavailable> = Effect.suspend(() =>
+    Option.isSome(cached) ? Effect.succeed(cached.value) : store.loadProfile(userId).pipe(
+      Effect.catchAll(unavailable),
+      Effect.flatMap((found) => {
+        if (Option.isNone(found)) return upsert(Option.none())
+        cached = found
+        return Effect.succeed(found.value)
+      })
     )
   )
 
-  const track = (channelId: ChannelId, member: boolean) =>
-    Effect.map(get, (user): User => {
-      const channels = user.channels.filter((c) => c !== channelId)
-      if (member) channels.push(channelId)
-      channels.sort()
-      const next = { ...user, channels }
-      cached = Option.some(next)
-      return next
-    })
-
   return UserEntity.of({
-    Upsert: ({ payload }) => upsert(Option.fromNullable(payload.displayName)),
-    Get: () => get,
-    TrackMembership: ({ payload }) => track(payload.channelId, payload.member)
+    Upsert: ({ payload }) => Effect.flatMap(upsert(Option.fromNullable(payload.displayName)), withChannels),
+    Get: () => Effect.flatMap(profile, withChannels)
   })
 })
 

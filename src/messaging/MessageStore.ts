@@ -13,7 +13,7 @@ import * as UserRows from "./store/UserRows.ts"
 
 export { type Claim, type ClaimedChannel, CREATED_EPOCH, type Creation, type ShardHold } from "./store/ChannelClaim.ts"
 export { type FencedRows, isRowRefused } from "./store/MessageRows.ts"
-export type { StoredUser } from "./store/UserRows.ts"
+export type { StoredProfile } from "./store/UserRows.ts"
 
 export class MessageStore extends Effect.Service<MessageStore>()("plexichat/MessageStore", {
   effect: Effect.map(SqlClient.SqlClient, (sql) => ({
@@ -26,6 +26,7 @@ export class MessageStore extends Effect.Service<MessageStore>()("plexichat/Mess
     findByClientIds: MessageRows.findByClientIds(sql),
     insertMessages: MessageRows.insertMessages(sql),
     upsertUser: UserRows.upsertUser(sql),
-    loadUser: UserRows.loadUser(sql)
+    loadProfile: UserRows.loadProfile(sql),
+    channelsOf: UserRows.channelsOf(sql)
   }) as const)
 }) {}

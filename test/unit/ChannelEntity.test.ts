@@ -504,4 +504,42 @@ layer(inMemoryCluster({ slowFirstLoadMs: 100 }), { excludeTestServices: true, ti
         expect(accepted(posted!).message.seq).toBe(1)
       }
     }))
+
+  it.effect("a Create for a channel that exists in Postgres but whose entity never ran fails ChannelAlreadyExists, claims nothing and changes nothing", () =>
+    Effect.gen(function*() {
+      const store = yield* MessageStore
+      const sql = yield* SqlClient.SqlClient
+      const client = yield* channelClient
+      const channelId = freshChannelId()
+      const epoch = Effect.map(
+        sql<{ owner_epoch: string }>`SELECT owner_epoch FROM plexi_channels WHERE id = ${channelId}`,
+        (rows) => Number(rows[0]!.owner_epoch)
+      )
+      const members = [{ userId: alice, role: "owner" as const }]
+      yield* store.createChannel({ id: channelId, name: "first", visibility: "public", createdBy: alice, createdAt: 1, members }, Option.none())
+      const again = yield* Effect.flip(client(channelId).Create({ name: "second", visibility: "private", ownerId: bob }))
+      expect(again._tag).toBe("ChannelAlreadyExists")
+      expect(yield* epoch).toBe(1)
+      const info = yield* client(channelId).Info({})
+      expect(info).toMatchObject({ name: "first", visibility: "public", createdBy: alice, members })
+      // Only the load claimed it.
+      expect(yield* epoch).toBe(2)
+    }))
+
+  it.effect("a Create racing a forked History's (slow) first load of the absent channel creates it, and the next Post commits", () =>
+    Effect.gen(function*() {
+      const client = yield* channelClient
+      for (let round = 0; round < 5; round++) {
+        const channelId = freshChannelId()
+        const channel = client(channelId)
+        const [history, created] = yield* Effect.all([
+          Effect.either(channel.History({ readerId: alice, afterSeq: 0, limit: 10 })),
+          channel.Create({ name: "raced", visibility: "public", ownerId: alice })
+        ], { concurrency: "unbounded" })
+        expect(created.id).toBe(channelId)
+        if (history._tag === "Left") expect(history.left._tag).toBe("ChannelNotFound")
+        const [posted] = yield* channel.Post({ items: [item("alice", "after-create")] })
+        expect(accepted(posted!).message.seq).toBe(1)
+      }
+    }))
 })

@@ -11,6 +11,7 @@ import { Chunk, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Stream }
 import type { Message } from "../../domain/Channel.ts"
 import { ChannelHub } from "../../src/messaging/ChannelHub.ts"
 import { HubHooks } from "../../src/messaging/HubHooks.ts"
+import { LocalChannels } from "../../src/messaging/LocalChannels.ts"
 import { channelClient, freshChannelId, item, user } from "../fixtures/ChannelHelpers.ts"
 import { edgeStack, makeFanOutRecord, range, seqs, waitUntil } from "../fixtures/EdgeStack.ts"
 
@@ -147,6 +148,24 @@ describe("ChannelHub", () => {
       attached.release()
       attached.release()
       yield* waitUntil(() => expect(hub.feeds()).toBe(0))
+      // The feed's fiber ended too: nothing follows the entity any longer (it once ran on, uninterruptible).
+      const local = yield* LocalChannels
+      yield* waitUntil(() => expect(local.get(channelId)?.followed()).toBe(false))
     }).pipe(Effect.provide(edgeStack({ record })))
   })
+
+  it.live("closeAll stops every feed at once: the entities it followed are no longer followed, and a later attach is refused", () =>
+    Effect.gen(function*() {
+      const hub = yield* ChannelHub
+      const local = yield* LocalChannels
+      const follower = { deliver: () => {}, follow: () => {}, wanted: () => true }
+      const channels = yield* Effect.forEach(range(1, 20), () => Effect.map(publicChannel, (c) => c.channelId))
+      yield* Effect.forEach(channels, (channelId) => hub.attach(channelId, alice, undefined, follower), { concurrency: 20 })
+      expect(channels.every((channelId) => local.get(channelId)?.followed())).toBe(true)
+
+      yield* hub.closeAll.pipe(Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("closeAll hung") }))
+      yield* waitUntil(() => expect(channels.filter((channelId) => local.get(channelId)?.followed())).toEqual([]), 5_000)
+      const refused = yield* Effect.flip(hub.attach(channels[0]!, alice, undefined, follower))
+      expect(refused).toMatchObject({ _tag: "ChannelUnavailable", reason: "node shutting down" })
+    }).pipe(Effect.provide(edgeStack())))
 })

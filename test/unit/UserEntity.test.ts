@@ -1,6 +1,6 @@
 /**
  * The User entity through the in-process cluster over an in-memory PGlite:
- * creation on first sight, display names, membership tracking, and a profile
+ * creation on first sight, display names, the channels read from the memberships, and a profile
  * rebuilt from Postgres after passivation, and a short idle time.
  */
 import { Sharding } from "@effect/cluster"
@@ -34,25 +34,23 @@ layer(inMemoryCluster({ sharding: { entityMaxIdleTime: "500 millis" }, userIdleT
       expect((yield* client(id).Get({})).displayName).toBe("Alice A.")
     }))
 
-  it.effect("TrackMembership keeps a sorted, duplicate-free channel list; the profile is rebuilt after passivation", () =>
+  it.effect("Get lists the channels the user belongs to, as the channels record them, with no call to the user; the profile is rebuilt after passivation", () =>
     Effect.gen(function*() {
       const users = yield* UserEntity.client
       const channels = yield* channelClient
       const id = freshUser()
       const [c1, c2] = [freshChannelId("b"), freshChannelId("a")]
       yield* users(id).Upsert({ displayName: "Bob" })
-      // memberships are committed by the channel, then tracked on the user
+      // memberships are committed by the channel, and only there
       yield* channels(c1).Create({ name: "one", visibility: "public", ownerId: id })
       yield* channels(c2).Create({ name: "two", visibility: "public", ownerId: user("someone") })
       yield* channels(c2).Join({ userId: id })
-      yield* users(id).TrackMembership({ channelId: c1, member: true })
-      yield* users(id).TrackMembership({ channelId: c2, member: true })
-      const twice = yield* users(id).TrackMembership({ channelId: c2, member: true })
-      expect(twice.channels).toEqual([c1, c2].sort())
+      yield* channels(c2).Join({ userId: id })
+      expect((yield* users(id).Get({})).channels).toEqual([c1, c2].sort())
 
       yield* channels(c1).Leave({ userId: id })
-      const left = yield* users(id).TrackMembership({ channelId: c1, member: false })
-      expect(left.channels).toEqual([c2])
+      expect((yield* users(id).Get({})).channels).toEqual([c2])
+      expect((yield* users(id).Upsert({})).channels).toEqual([c2])
 
       const sharding = yield* Sharding.Sharding
       yield* sharding.activeEntityCount.pipe(

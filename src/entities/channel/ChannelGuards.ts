@@ -31,7 +31,8 @@ export const makeGuards = (channelId: ChannelId, target: GuardTarget) => {
    */
   const notHeld = Effect.zipRight(
     Effect.logWarning("channel claim refused: another runner holds the channel's shard"),
-    Effect.fail(unavailable("the channel is served by another node; a retry with the same clientMsgId is safe"))
+    // Built when it happens, not with every entity: an error captures a stack when it is made.
+    Effect.failSync(() => unavailable("the channel is served by another node; a retry with the same clientMsgId is safe"))
   )
 
   /**

@@ -41,6 +41,16 @@ export interface LoadFailures {
   readonly notHeld: Effect.Effect<never, ChannelUnavailable>
 }
 
+/** Claims the channel (a new fencing epoch) and reads it with its newest messages. */
+const loadState = (channelId: ChannelId, store: MessageStore, options: CellOptions, failures: LoadFailures) =>
+  Effect.gen(function*() {
+    const claim = yield* store.claimChannel(channelId, options.hold)
+    if (claim._tag === "NotHeld") return yield* failures.notHeld
+    if (claim._tag === "Absent") return { _tag: "Absent" } satisfies Loaded as Loaded
+    const recent = yield* store.recent(channelId, Math.max(options.windowSize, options.dedupeLoad))
+    return fromLoad(claim, recent, options.windowSize) as Loaded
+  })
+
 export const makeStateCell = (
   channelId: ChannelId,
   store: MessageStore,
@@ -52,14 +62,7 @@ export const makeStateCell = (
   let rebuildRequested = false
   let loading: Deferred.Deferred<Loaded, ChannelUnavailable> | undefined
 
-  /** Claims the channel (a new fencing epoch) and reads it with its newest messages. */
-  const load = Effect.gen(function*() {
-    const claim = yield* store.claimChannel(channelId, options.hold)
-    if (claim._tag === "NotHeld") return yield* failures.notHeld
-    if (claim._tag === "Absent") return { _tag: "Absent" } satisfies Loaded as Loaded
-    const recent = yield* store.recent(channelId, Math.max(options.windowSize, options.dedupeLoad))
-    return fromLoad(claim, recent, options.windowSize) as Loaded
-  })
+  const load = loadState(channelId, store, options, failures)
 
   // Uninterruptible from the moment `loading` is set until it is completed, so
   // that an interrupted caller can never leave the others waiting for good.
@@ -82,13 +85,24 @@ export const makeStateCell = (
     )
   })
 
-  /** The state for a serial handler: a rebuild requested by a forked handler happens here. */
-  const currentSerial = Effect.suspend(() => {
+  /** A rebuild requested by a forked handler happens here, in a serial handler. */
+  const applyRebuild = () => {
     if (rebuildRequested && loading === undefined) {
       rebuildRequested = false
       state = { _tag: "Unloaded" }
     }
+  }
+
+  /** The state for a serial handler. */
+  const currentSerial = Effect.suspend(() => {
+    applyRebuild()
     return current
+  })
+
+  /** For Create: the state when known (or the outcome of a load under way), else `Unloaded`, without a load. */
+  const knownSerial = Effect.suspend((): Effect.Effect<State | Loaded, ChannelUnavailable> => {
+    applyRebuild()
+    return state._tag === "Unloaded" && loading === undefined ? Effect.succeed(state) : current
   })
 
   const liveOf = (s: Loaded) => s._tag === "Live" ? Effect.succeed(s) : Effect.fail(new ChannelNotFound({ channelId }))
@@ -97,6 +111,7 @@ export const makeStateCell = (
     /** The state for a forked (read-only) handler. */
     current,
     currentSerial,
+    knownSerial,
     /** The existing channel's state for a forked handler, or `ChannelNotFound`. */
     live: Effect.flatMap(current, liveOf),
     /** The existing channel's state for a serial handler, or `ChannelNotFound`. */

@@ -33,6 +33,12 @@ export interface PostDeps {
   readonly published: (head: number, messages: ReadonlyArray<Message>) => Effect.Effect<void>
 }
 
+/** The answer to an item whose values the store refused; one for every entity (an error captures a stack when built). */
+const refusedOutcome: PostOutcome = {
+  _tag: "Rejected",
+  error: new InvalidRequest({ message: "the store refused this message's values (body or clientMsgId)" })
+}
+
 export const makePost = (deps: PostDeps) => {
   const { channelId, store } = deps
 
@@ -69,11 +75,6 @@ export const makePost = (deps: PostDeps) => {
         }))
       return { ...planned, refused: !committed }
     })
-
-  const refusedOutcome: PostOutcome = {
-    _tag: "Rejected",
-    error: new InvalidRequest({ message: "the store refused this message's values (body or clientMsgId)" })
-  }
 
   /** Each item on its own, in order: a refused one is rejected, the others commit. */
   const oneByOne = (s: Live, items: ReadonlyArray<PostItem>) =>

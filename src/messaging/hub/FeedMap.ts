@@ -24,8 +24,12 @@ export const makeFeedMap = Effect.fnUntraced(function*(options: FeedRunnerOption
   /** Open feeds, with their fiber and the RcMap entry's scope. */
   const open = new Map<Feed, { readonly fiber: Fiber.RuntimeFiber<void>; readonly scope: Scope.Scope }>()
 
+  // Interruptible: the first start runs inside the entry's `acquireRelease`, whose uninterruptible region a
+  // fork inherits; an uninterruptible feed fiber outlived its entry (the entry's close waited on it forever),
+  // kept following its channel after the last subscriber left, and reopened its stream over and over while the
+  // node shut down.
   const start = (feed: Feed, scope: Scope.Scope) =>
-    Effect.map(Effect.forkIn(run(feed), scope), (fiber) => {
+    Effect.map(Effect.forkIn(Effect.interruptible(run(feed)), scope), (fiber) => {
       open.set(feed, { fiber, scope })
     })
 

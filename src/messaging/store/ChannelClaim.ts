@@ -45,14 +45,6 @@ export type Claim =
 /** What a creation did. */
 export type Creation = "Created" | "Taken" | "NotHeld"
 
-/** One row (`SELECT 1`) while `hold`'s row names its runner, share-locked until the commit; always one without `hold`. */
-const heldRow = (sql: SqlClient.SqlClient, hold: Option.Option<ShardHold>) =>
-  Option.match(hold, {
-    onNone: () => sql`SELECT 1`,
-    onSome: ({ runner, shardId }) =>
-      sql`SELECT 1 FROM plexi_shard_holders WHERE shard_id = ${shardId} AND runner = ${runner} FOR SHARE`
-  })
-
 const claimReturning = "RETURNING name, visibility, created_by, created_at, owner_epoch"
 
 interface ClaimRow {
@@ -132,25 +124,39 @@ export const claimChannel = (sql: SqlClient.SqlClient) =>
 /**
  * Creates the channel with its members; its creator holds epoch `CREATED_EPOCH`.
  * `Taken` when the id exists already, `NotHeld` (nothing written) when `hold`
- * no longer names this runner.
+ * no longer names this runner. One statement, so one round trip and atomic
+ * without a transaction: `held` share-locks `hold`'s record (as a claim
+ * does) until it commits, the channel row goes in only under that lock, and
+ * the members only with the channel row.
  */
-export const createChannel = (sql: SqlClient.SqlClient) => (channel: Channel, hold: Option.Option<ShardHold>) =>
-  sql.withTransaction(Effect.gen(function*() {
-    const [outcome] = yield* sql<{ held: string | number; inserted: string | number }>`
-      WITH held AS MATERIALIZED (${heldRow(sql, hold)}),
-      inserted AS (
-        INSERT INTO plexi_channels (id, name, visibility, created_by, created_at, owner_epoch)
-        SELECT ${channel.id}::text, ${channel.name}::text, ${channel.visibility}::text, ${channel.createdBy}::text,
-          ${channel.createdAt}::bigint, ${CREATED_EPOCH}::bigint
-        WHERE EXISTS (SELECT 1 FROM held)
-        ON CONFLICT (id) DO NOTHING RETURNING id)
-      SELECT (SELECT count(*) FROM held) AS held, (SELECT count(*) FROM inserted) AS inserted`
-    if (Number(outcome!.held) === 0) return "NotHeld" as const
-    if (Number(outcome!.inserted) === 0) return "Taken" as const
-    for (const member of channel.members) {
-      yield* sql`
-        INSERT INTO plexi_channel_members (channel_id, user_id, role, joined_at)
-        VALUES (${channel.id}, ${member.userId}, ${member.role}, ${channel.createdAt})`
-    }
-    return "Created" as const
+export const createChannel = (sql: SqlClient.SqlClient) =>
+(channel: Channel, hold: Option.Option<ShardHold>): Effect.Effect<Creation, SqlError> => {
+  const held = Option.isNone(hold)
+    ? "SELECT 1"
+    : "SELECT 1 FROM plexi_shard_holders WHERE shard_id = $8 AND runner = $9 FOR SHARE"
+  return sql.unsafe<{ held: string | number; inserted: string | number }>(
+    `WITH held AS MATERIALIZED (${held}),
+     inserted AS (
+       INSERT INTO plexi_channels (id, name, visibility, created_by, created_at, owner_epoch)
+       SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint, ${CREATED_EPOCH}::bigint
+       WHERE EXISTS (SELECT 1 FROM held)
+       ON CONFLICT (id) DO NOTHING RETURNING id),
+     members AS (
+       INSERT INTO plexi_channel_members (channel_id, user_id, role, joined_at)
+       SELECT inserted.id, m.user_id, m.role, $5::bigint FROM inserted, unnest($6::text[], $7::text[]) AS m(user_id, role))
+     SELECT (SELECT count(*) FROM held) AS held, (SELECT count(*) FROM inserted) AS inserted`,
+    [
+      channel.id,
+      channel.name,
+      channel.visibility,
+      channel.createdBy,
+      channel.createdAt,
+      channel.members.map((m) => m.userId),
+      channel.members.map((m) => m.role),
+      ...Option.match(hold, { onNone: () => [], onSome: (h) => [h.shardId, h.runner] })
+    ]
+  ).pipe(Effect.map(([outcome]): Creation => {
+    if (Number(outcome!.held) === 0) return "NotHeld"
+    return Number(outcome!.inserted) === 0 ? "Taken" : "Created"
   }))
+}
