@@ -1,14 +1,16 @@
 /**
  * The edge's ChannelHub over an in-process cluster: a feed that falls behind
  * the Channel entity's sliding PubSub sees a seq gap and reopens from its last
- * seq without losing or repeating a message, and an RPC subscriber that falls
- * `streamBuffer` messages behind is ended with `ChannelUnavailable`.
+ * seq without losing or repeating a message, an RPC subscriber that falls
+ * `streamBuffer` messages behind is ended with `ChannelUnavailable`, and an
+ * attach whose channel does not answer fails within the attach timeout.
  *
  * Cluster timers never fire under TestClock, so every test runs live.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Stream } from "effect"
 import type { Message } from "../../domain/Channel.ts"
+import { ChannelUnavailable } from "../../domain/Errors.ts"
 import { ChannelHub } from "../../src/messaging/ChannelHub.ts"
 import { HubHooks } from "../../src/messaging/HubHooks.ts"
 import { LocalChannels } from "../../src/messaging/LocalChannels.ts"
@@ -168,4 +170,23 @@ describe("ChannelHub", () => {
       const refused = yield* Effect.flip(hub.attach(channels[0]!, alice, undefined, follower))
       expect(refused).toMatchObject({ _tag: "ChannelUnavailable", reason: "node shutting down" })
     }).pipe(Effect.provide(edgeStack())))
+
+  it.live("an attach whose reader check gets no answer fails ChannelUnavailable within the attach timeout and holds no feed", () => {
+    let hold = false
+    return Effect.gen(function*() {
+      const hub = yield* ChannelHub
+      const { channelId } = yield* publicChannel
+      hold = true
+      const exit = yield* Effect.exit(hub.attach(channelId, alice, 0, { deliver: () => {}, wanted: () => true, follow: () => {} }))
+      hold = false
+      expect(exit).toEqual(Exit.fail(new ChannelUnavailable({ channelId, reason: "the reader check had no answer" })))
+      yield* waitUntil(() => expect(hub.feeds()).toBe(0))
+      // With the channel answering again, the same subscriber attaches.
+      const attached = yield* hub.attach(channelId, alice, 0, { deliver: () => {}, wanted: () => true, follow: () => {} })
+      attached.release()
+    }).pipe(Effect.provide(edgeStack({
+      hub: { attachTimeoutMs: 300 },
+      hooks: { beforePost: () => Effect.void, beforeRead: (rpc) => rpc === "CheckReader" && hold ? Effect.never : Effect.void }
+    })))
+  })
 })

@@ -89,8 +89,15 @@ const makeCatchUp = (history: History, attachTimeoutMs: number) =>
 export const makeAttach = Effect.fnUntraced(function*(feeds: FeedMap, options: AttachOptions) {
   const makeClient = yield* ChannelEntity.client
   const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+  // Each call of an attach answers within the attach timeout: a subscribe always gets an answer, if only
+  // `channel_unavailable` (retry), also while the channel's shard has no live owner.
+  const bounded = (channelId: ChannelId, what: string) =>
+    Effect.timeoutFail({ duration: options.attachTimeoutMs, onTimeout: timedOut(channelId, `${what} had no answer`) })
   const history = (channelId: ChannelId, readerId: UserId, afterSeq: number) =>
-    makeClient(channelId).History({ readerId, afterSeq, limit: historyPage }).pipe(channelTransport(channelId))
+    makeClient(channelId).History({ readerId, afterSeq, limit: historyPage }).pipe(
+      channelTransport(channelId),
+      bounded(channelId, "the history read")
+    )
   const catchUp = makeCatchUp(history, options.attachTimeoutMs)
   const channels = yield* LocalChannels
   const remoteCheck = (channelId: ChannelId, readerId: UserId) =>
@@ -113,7 +120,7 @@ export const makeAttach = Effect.fnUntraced(function*(feeds: FeedMap, options: A
       )
       // Always asked, whatever `lastSeq` is: a private channel's messages
       // may already sit in this edge's ring for another reader.
-      const { head } = yield* checkReader(channelId, readerId)
+      const { head } = yield* checkReader(channelId, readerId).pipe(bounded(channelId, "the reader check"))
       // A lastSeq beyond the channel's head is the client's mistake: treat it as the head.
       const caughtUp = yield* catchUp(feed, readerId, lastSeq === undefined ? undefined : Math.min(lastSeq, head), follower)
       // The reader left the (private) channel after its check: it does not get to follow it.
