@@ -96,9 +96,9 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
       const takeFirst = Effect.uninterruptibleMask((restore) =>
         carried !== undefined ? Effect.succeed(carried) : Effect.map(restore(Queue.take(queue)), (p) => carried = p)
       )
-      /** The first request, once it is `lingerMs` old. */
+      /** The first request, once it is `lingerMs` old (never more than `lingerMs` from now, whatever the wall clock does). */
       const lingered = Effect.flatMap(takeFirst, (first) => {
-        const wait = first.at + options.lingerMs - clock.unsafeCurrentTimeMillis()
+        const wait = Math.min(options.lingerMs, first.at + options.lingerMs - clock.unsafeCurrentTimeMillis())
         return wait > 0 ? Effect.as(Effect.sleep(wait), first) : Effect.succeed(first)
       })
 
