@@ -22,6 +22,7 @@ import type { Message } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { ChannelFenced } from "./ChannelFenced.ts"
 import { type FencedRows, MessageStore } from "./MessageStore.ts"
+import { monotonicMillis } from "./PostDeadline.ts"
 
 export interface GroupCommitOptions {
   /** Flushers running at once; each holds one connection while it writes. */
@@ -36,7 +37,7 @@ export type WriteError = SqlError | ChannelFenced
 
 interface Pending extends FencedRows {
   readonly done: Deferred.Deferred<void, WriteError>
-  /** When it was queued (the clock's millis). */
+  /** When it was queued (the clock's monotonic millis). */
   readonly at: number
 }
 
@@ -96,9 +97,9 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
       const takeFirst = Effect.uninterruptibleMask((restore) =>
         carried !== undefined ? Effect.succeed(carried) : Effect.map(restore(Queue.take(queue)), (p) => carried = p)
       )
-      /** The first request, once it is `lingerMs` old (never more than `lingerMs` from now, whatever the wall clock does). */
+      /** The first request, once it is `lingerMs` old (on the monotonic clock). */
       const lingered = Effect.flatMap(takeFirst, (first) => {
-        const wait = Math.min(options.lingerMs, first.at + options.lingerMs - clock.unsafeCurrentTimeMillis())
+        const wait = first.at + options.lingerMs - monotonicMillis(clock)
         return wait > 0 ? Effect.as(Effect.sleep(wait), first) : Effect.succeed(first)
       })
 
@@ -135,7 +136,7 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
           Deferred.make<void, WriteError>(),
           (done) =>
             Effect.zipRight(
-              Queue.offer(queue, { channelId, epoch, rows, done, at: clock.unsafeCurrentTimeMillis() }),
+              Queue.offer(queue, { channelId, epoch, rows, done, at: monotonicMillis(clock) }),
               Deferred.await(done)
             )
         ),

@@ -22,6 +22,7 @@ import { Effect } from "effect"
 import type { FeedChunk, Message } from "../../../domain/Channel.ts"
 import type { UserId } from "../../../domain/Ids.ts"
 import type { FeedSink } from "../../messaging/LocalChannels.ts"
+import { monotonicMillis } from "../../messaging/PostDeadline.ts"
 import type { Live } from "./ChannelState.ts"
 import type { Between } from "./FeedChunks.ts"
 import { makeStreams, type StreamOptions } from "./FeedStreams.ts"
@@ -45,7 +46,7 @@ export const makeFeed = Effect.fnUntraced(function*(options: FeedOptions, live: 
   const streams = yield* makeStreams(
     options,
     () =>
-      live() && clock.unsafeCurrentTimeMillis() - publishedAt >= options.keepAliveMs
+      live() && monotonicMillis(clock) - publishedAt >= options.keepAliveMs
         ? { head: publishedHead, messages: [] }
         : undefined,
     yield* Effect.scope
@@ -56,7 +57,7 @@ export const makeFeed = Effect.fnUntraced(function*(options: FeedOptions, live: 
     Effect.suspend(() => {
       if (!streams.active() && taps.size() === 0) return Effect.void
       const chunk = make()
-      publishedAt = clock.unsafeCurrentTimeMillis()
+      publishedAt = monotonicMillis(clock)
       taps.publish(chunk)
       return streams.publish(chunk)
     })

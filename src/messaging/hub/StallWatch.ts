@@ -8,6 +8,7 @@
  * records when it came.
  */
 import { Data, Deferred, Effect, Exit, Fiber, FiberId, Schedule } from "effect"
+import { monotonicMillis } from "../PostDeadline.ts"
 
 /** No chunk or keep-alive came within `stallMs` (the owning node died): reopen. */
 export class FeedStalled extends Data.TaggedError("FeedStalled") {}
@@ -21,7 +22,7 @@ export const makeStallWatch = Effect.fnUntraced(function*(stallMs: number) {
   const clock = yield* Effect.clock
   const watched = new Set<Watched>()
   yield* Effect.sync(() => {
-    const now = clock.unsafeCurrentTimeMillis()
+    const now = monotonicMillis(clock)
     for (const w of watched) {
       if (now - w.lastAt <= stallMs) continue
       watched.delete(w)
@@ -39,12 +40,12 @@ export const makeStallWatch = Effect.fnUntraced(function*(stallMs: number) {
     Effect.suspend(() => {
       const stalled = Deferred.unsafeMake<never, FeedStalled>(FiberId.none)
       const w: Watched = {
-        lastAt: clock.unsafeCurrentTimeMillis(),
+        lastAt: monotonicMillis(clock),
         stall: () => Deferred.unsafeDone(stalled, Exit.fail(new FeedStalled()))
       }
       watched.add(w)
       const touch = () => {
-        w.lastAt = clock.unsafeCurrentTimeMillis()
+        w.lastAt = monotonicMillis(clock)
       }
       return Effect.raceWith(use(touch), Deferred.await(stalled), {
         onSelfDone: (exit, timer) => Effect.zipRight(Fiber.interruptFork(timer), exit),
