@@ -23,8 +23,8 @@
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import { Clock, Context, Deferred, Duration, Effect, Either, Option, Stream } from "effect"
-import { type Channel, ChannelEntity, type Create, type FeedChunk, type Message, type PostItem, type PostOutcome } from "../../domain/Channel.ts"
-import { ChannelAlreadyExists, type ChannelNotFound, type ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
+import { type Channel, ChannelEntity, type Create, type Message, type PostItem } from "../../domain/Channel.ts"
+import { ChannelAlreadyExists, type ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
 import { GroupCommitWriter } from "../messaging/GroupCommitWriter.ts"
 import { type LocalChannel, LocalChannelClosed, LocalChannels } from "../messaging/LocalChannels.ts"
@@ -151,27 +151,19 @@ const makeParts = Effect.gen(function*() {
  * refused with `LocalChannelClosed` (the caller goes through the cluster)
  * and direct followers' streams end (they reopen).
  */
-const registerLocal = (
-  parts: Parts,
-  post: (items: ReadonlyArray<PostItem>) => Effect.Effect<ReadonlyArray<PostOutcome>, ChannelNotFound | ChannelUnavailable>,
-  subscribe: (afterSeq: number | undefined) => Stream.Stream<FeedChunk, ChannelNotFound | ChannelUnavailable>,
-  tap: LocalChannel["tap"],
-  checkReader: LocalChannel["checkReader"]
-) =>
+const registerLocal = (parts: Parts, handlers: Omit<LocalChannel, "followed">) =>
   Effect.gen(function*() {
     let closed = false
     const ended = yield* Deferred.make<void>()
     yield* Effect.addFinalizer(() => Effect.zipRight(Effect.sync(() => closed = true), Deferred.succeed(ended, void 0)))
+    /** Runs a handler while the entity runs; after, the caller goes through the cluster. */
+    const whileOpen = <A, E, R>(handler: () => Effect.Effect<A, E, R>): Effect.Effect<A, E | LocalChannelClosed, R> =>
+      Effect.suspend((): Effect.Effect<A, E | LocalChannelClosed, R> => closed ? Effect.fail(new LocalChannelClosed()) : handler())
     yield* (yield* LocalChannels).register(parts.channelId, {
-      post: (items) =>
-        Effect.gen(function*() {
-          if (closed) return yield* new LocalChannelClosed()
-          return yield* post(items)
-        }),
-      subscribe: (afterSeq) => Stream.interruptWhenDeferred(subscribe(afterSeq), ended),
-      tap: (afterSeq, sink) =>
-        Effect.suspend(() => closed ? Effect.fail(new LocalChannelClosed()) : tap(afterSeq, sink)),
-      checkReader: (readerId) => Effect.suspend(() => closed ? Effect.fail(new LocalChannelClosed()) : checkReader(readerId)),
+      post: (items) => whileOpen(() => handlers.post(items)),
+      subscribe: (afterSeq) => Stream.interruptWhenDeferred(handlers.subscribe(afterSeq), ended),
+      tap: (afterSeq, sink) => whileOpen(() => handlers.tap(afterSeq, sink)),
+      checkReader: (readerId) => whileOpen(() => handlers.checkReader(readerId)),
       followed: parts.feed.followed
     })
   })
@@ -224,7 +216,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
       "forked"
     )
 
-  yield* registerLocal(parts, postItems, subscribe, tap, checkReader)
+  yield* registerLocal(parts, { post: postItems, subscribe, tap, checkReader })
 
   return ChannelEntity.of({
     Create: ({ payload }) => serial(create(parts, payload)),

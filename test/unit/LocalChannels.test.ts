@@ -88,6 +88,13 @@ layer(edgeStack({ record }), { excludeTestServices: true, timeout: "60 seconds" 
     }))
 })
 
+/** Waits until the cluster has passivated every entity (the reaper looks every max(idle time, 5 s)). */
+const allPassivated = Effect.flatMap(Sharding.Sharding, (sharding) =>
+  sharding.activeEntityCount.pipe(
+    Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (count) => count === 0 }),
+    Effect.timeout("15 seconds")
+  ))
+
 const storeCalls = makeStoreCalls()
 
 layer(edgeStack({ sharding: { entityMaxIdleTime: "1 second" }, calls: storeCalls }), {
@@ -116,10 +123,7 @@ layer(edgeStack({ sharding: { entityMaxIdleTime: "1 second" }, calls: storeCalls
       expect(yield* calls("cluster", "Post")).toBe(clusterPostsBefore)
 
       // Unused now: passivated within a reaper look or two, and unregistered with it.
-      yield* sharding.activeEntityCount.pipe(
-        Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (count) => count === 0 }),
-        Effect.timeout("15 seconds")
-      )
+      yield* allPassivated
       expect((yield* LocalChannels).get(channelId)).toBeUndefined()
       const clusterBefore = yield* calls("cluster", "Post")
       const after = submitAll(chat, channelId, ["after"])
@@ -138,15 +142,11 @@ layer(edgeStack({ record: tapRecord, sharding: { entityMaxIdleTime: "1 second" }
     Effect.gen(function*() {
       const chat = yield* ChatService
       const hub = yield* ChannelHub
-      const sharding = yield* Sharding.Sharding
       const { channelId } = yield* createChannel
       const first = submitAll(chat, channelId, ["first"])
       yield* waitUntil(() => expect(first.size).toBe(1))
       // Passivated: the next feed cannot be a tap.
-      yield* sharding.activeEntityCount.pipe(
-        Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (count) => count === 0 }),
-        Effect.timeout("15 seconds")
-      )
+      yield* allPassivated
       const clusterBefore = yield* calls("cluster", "Subscribe")
       const localBefore = yield* calls("local", "Subscribe")
       const attached = yield* hub.attach(channelId, alice, 0, { deliver: () => {}, wanted: () => true, follow: () => {} })

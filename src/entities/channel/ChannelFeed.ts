@@ -57,8 +57,10 @@ export const makeFeed = Effect.fnUntraced(function*(options: FeedOptions, live: 
     Effect.suspend(() => {
       if (!streams.active() && taps.size() === 0) return Effect.void
       const chunk = make()
-      publishedAt = monotonicMillis(clock)
       taps.publish(chunk)
+      if (!streams.active()) return Effect.void
+      // Only streams get keep-alives, so only they need to know when the channel last spoke.
+      publishedAt = monotonicMillis(clock)
       return streams.publish(chunk)
     })
 

@@ -60,10 +60,10 @@ const plexiShape = async (nodes: ReadonlyArray<NodeProcess>, dbUrl: string): Pro
   const at = (i: number) => nodes[i % nodes.length]!
   const posterTokens = await tokensOf(nodes[0]!.url, "thin-poster-", POSTERS)
   const subTokens = await tokensOf(nodes[0]!.url, "thin-sub-", SUBS)
-  let t = Date.now()
+  let phaseStart = Date.now()
   const phase = (what: string) => {
-    console.error(`  ${what} in ${((Date.now() - t) / 1000).toFixed(1)} s`)
-    t = Date.now()
+    console.error(`  ${what} in ${((Date.now() - phaseStart) / 1000).toFixed(1)} s`)
+    phaseStart = Date.now()
   }
   const owned = await inPool(posterTokens, 2, (t, p) => createChannels(at(p).url, t, CHANNELS / POSTERS, `thin-${p}`))
   phase(`${CHANNELS} channels created`)
