@@ -38,12 +38,15 @@ describe(`SIGTERM of a node with ${CHANNELS} followed channels`, () => {
     const closes: Array<number> = []
     for (const s of sockets) s.on("close", (code) => closes.push(code))
 
-    const follower = await WsClient.connect(survivor.wsUrl, token)
-    await follower.request({ type: "subscribe", channelId: owned, lastSeq: 0 })
-
     // The stop is measured from a settled cluster: the set-up (1,000 creates and subscribes at once on two cores)
     // can cost a node its shard locks for a moment (docs/BENCHMARKS.md, "Thin traffic"), which is not this test's subject.
     await settledShards(cluster.nodes)
+    const follower = await WsClient.connect(survivor.wsUrl, token)
+    // Until it is subscribed: `channel_unavailable` is the documented "retry" while the cluster recovers.
+    await waitUntil("the survivor's follower subscribed", async () => {
+      const answer = await follower.request({ type: "subscribe", channelId: owned, lastSeq: 0 }, 15_000).catch(() => undefined)
+      return answer?.type === "subscribed" ? answer : undefined
+    }, 60_000, 500)
     const started = Date.now()
     await stopping.stop()
     const stopMs = Date.now() - started
