@@ -6,12 +6,9 @@
 import * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
-import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
-import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
-import { CurrentUser } from "./Api.ts"
 import { ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, Revoked, SessionInfo, TokenResponse } from "./Auth.ts"
 import {
   EmailTaken,
@@ -31,23 +28,15 @@ import {
   InvalidRequest,
   NotAMember,
   RateLimited,
-  ServiceUnavailable,
-  Unauthorized
+  ServiceUnavailable
 } from "./Errors.ts"
+import { HttpAuthentication } from "./HttpAuthentication.ts"
+import { OidcAccountApi, OidcApi } from "./OidcApi.ts"
 import { InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
 import { ChannelId, Seq, SessionId, UserId } from "./Ids.ts"
 import { DisplayName, User } from "./User.ts"
 
-/**
- * Bearer-token authentication for REST endpoints (an access token from
- * `/api/v1/auth/login`, or a TEMPORARY development token), with the caller's
- * request rate limit.
- */
-export class HttpAuthentication extends HttpApiMiddleware.Tag<HttpAuthentication>()("plexichat/HttpAuthentication", {
-  failure: Schema.Union(Unauthorized, RateLimited),
-  provides: CurrentUser,
-  security: { bearer: HttpApiSecurity.bearer }
-}) {}
+export { HttpAuthentication } from "./HttpAuthentication.ts"
 
 const channelId = HttpApiSchema.param("channelId", ChannelId)
 
@@ -226,6 +215,8 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(DevAuthApi)
   .add(AuthApi)
   .add(SessionsApi)
+  .add(OidcApi)
+  .add(OidcAccountApi)
   .add(ChannelsApi)
   // Every endpoint: a malformed or too deeply nested JSON body (400), a body over PLEXI_HTTP_MAX_BODY_BYTES (413),
   // a body that is not application/json (415), a failure of the node (500, logged).

@@ -11,6 +11,8 @@ import { RateLimiter } from "../src/api/RateLimiter.ts"
 import { AccessTokens } from "../src/auth/AccessTokens.ts"
 import { Accounts } from "../src/auth/Accounts.ts"
 import { AccountStore } from "../src/auth/AccountStore.ts"
+import { Oidc } from "../src/auth/oidc/Oidc.ts"
+import * as OidcConfig from "../src/auth/oidc/OidcConfig.ts"
 import * as AuthConfig from "../src/auth/AuthConfig.ts"
 import * as DevTokenConfig from "../src/auth/DevTokenConfig.ts"
 import { DevTokens } from "../src/auth/DevTokens.ts"
@@ -82,7 +84,7 @@ const AccessTokensLive = Layer.unwrapEffect(Effect.gen(function*() {
 const TokenVerifierLive = Layer.effect(TokenVerifier, Effect.map(Effect.zip(AccessTokens, DevTokens), ([access, dev]) =>
   TokenVerifier.make([AccessTokens.kind(access), DevTokens.kind(dev)])))
 
-const AuthLive = Layer.mergeAll(TokenVerifierLive, Accounts.layer).pipe(
+const AuthLive = Layer.mergeAll(TokenVerifierLive, Oidc.layer.pipe(Layer.provideMerge(Accounts.layer))).pipe(
   Layer.provideMerge(Layer.mergeAll(AccessTokensLive, DevTokensLive)),
   Layer.provide(AccountStore.Default)
 )
@@ -164,6 +166,7 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   EdgeConfig.layerFromEnv(),
   DevTokenConfig.layerFromEnv(),
   AuthConfig.layerFromEnv(),
+  OidcConfig.layerFromEnv(),
   ClusterConfig.layerFromEnv(),
   WsConfig.layerFromEnv(),
   HttpConfig.layerFromEnv(),

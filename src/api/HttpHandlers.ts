@@ -11,6 +11,7 @@ import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
 import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
 import { ChatService } from "./ChatService.ts"
 import { NodeStatus } from "./NodeStatus.ts"
+import { OidcAccountLive, OidcLive } from "./OidcHandlers.ts"
 import { RateLimiter } from "./RateLimiter.ts"
 
 export const HttpAuthenticationLive = Layer.effect(
@@ -74,6 +75,6 @@ const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =
   }))
 
 /** Every group of the REST API implemented, with its authentication middleware (for `HttpLayerRouter.addHttpApi`). */
-export const HttpGroupsLive = Layer.mergeAll(SystemLive, DevAuthLive, AuthLive, SessionsLive, ChannelsLive).pipe(
+export const HttpGroupsLive = Layer.mergeAll(SystemLive, DevAuthLive, AuthLive, SessionsLive, OidcLive, OidcAccountLive, ChannelsLive).pipe(
   Layer.provideMerge(HttpAuthenticationLive)
 )

@@ -22,7 +22,9 @@ const make = Effect.map(makeAccountKit, (kit) => ({
   sessions: SessionControl.sessions(kit),
   revoke: SessionControl.revoke(kit),
   revokeAll: SessionControl.revokeAll(kit),
-  changePassword: SessionControl.changePassword(kit)
+  changePassword: SessionControl.changePassword(kit),
+  /** What other sign-in methods (src/auth/oidc/) build on: the store, the token answers, the session records. */
+  kit
 }) as const)
 
 export class Accounts extends Context.Tag("plexichat/Accounts")<Accounts, Effect.Effect.Success<typeof make>>() {
