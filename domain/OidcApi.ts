@@ -11,7 +11,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { TokenResponse } from "./Auth.ts"
 import { RegistrationClosed } from "./AuthErrors.ts"
-import { Forbidden, ServiceUnavailable } from "./Errors.ts"
+import { Forbidden, ServiceUnavailable, Unauthorized } from "./Errors.ts"
 import { HttpAuthentication } from "./HttpAuthentication.ts"
 import {
   OidcCallbackParams,
@@ -90,5 +90,7 @@ export class OidcAccountApi extends HttpApiGroup.make("oidcAccount")
   )
   .addError(OidcProviderNotFound)
   .addError(ServiceUnavailable)
+  // A token without a session (a TEMPORARY dev token) may not link identities.
+  .addError(Unauthorized)
   .middleware(HttpAuthentication)
 {}
