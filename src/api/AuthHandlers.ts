@@ -21,10 +21,11 @@ export const AuthLive = HttpApiBuilder.group(PlexiHttpApi, "auth", (handlers) =>
         Effect.flatMap(clientOf, (client) => accounts.register(payload, { ...client, deviceName: payload.deviceName })))
       .handle("login", ({ payload }) =>
         Effect.flatMap(clientOf, (client) => accounts.login(payload, { ...client, deviceName: payload.deviceName })))
-      .handle("refresh", ({ payload }) => Effect.flatMap(clientOf, (client) => accounts.refresh(payload.refreshToken, client)))))
+      .handle("refresh", ({ payload }) => Effect.flatMap(clientOf, (client) => accounts.refresh(payload.refreshToken, client)))
+      .handle("completeMfa", ({ payload }) => Effect.flatMap(clientOf, (client) => accounts.mfa.complete(payload, client)))))
 
 /** The caller, when it came with an access token (a signed-in session). */
-const sessionCaller = Effect.flatMap(CurrentUser, (caller) =>
+export const sessionCaller = Effect.flatMap(CurrentUser, (caller) =>
   caller.sessionId === undefined
     ? Effect.fail(new Unauthorized({ message: "this operation needs an access token from POST /api/v1/auth/login" }))
     : Effect.succeed(caller))
