@@ -34,12 +34,12 @@ import {
   RateLimited,
   ServiceUnavailable
 } from "./Errors.ts"
+import { OidcAccountApi, OidcApi } from "./OidcApi.ts"
 import { InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
 import { ChannelId, Seq, SessionId, UserId } from "./Ids.ts"
 import { DisplayName, User } from "./User.ts"
 
-
-export { HttpAuthentication }
+export { HttpAuthentication } from "./HttpAuthentication.ts"
 
 const channelId = HttpApiSchema.param("channelId", ChannelId)
 
@@ -236,6 +236,8 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(AuthApi)
   .add(MfaApi)
   .add(SessionsApi)
+  .add(OidcApi)
+  .add(OidcAccountApi)
   .add(ChannelsApi)
   // Every endpoint: a malformed or too deeply nested JSON body (400), a body over PLEXI_HTTP_MAX_BODY_BYTES (413),
   // a body that is not application/json (415), a failure of the node (500, logged).

@@ -12,6 +12,7 @@ import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
 import { MfaLive } from "./MfaHandlers.ts"
 import { ChatService } from "./ChatService.ts"
 import { NodeStatus } from "./NodeStatus.ts"
+import { OidcAccountLive, OidcLive } from "./OidcHandlers.ts"
 import { RateLimiter } from "./RateLimiter.ts"
 
 export const HttpAuthenticationLive = Layer.effect(
@@ -75,6 +76,15 @@ const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =
   }))
 
 /** Every group of the REST API implemented, with its authentication middleware (for `HttpLayerRouter.addHttpApi`). */
-export const HttpGroupsLive = Layer.mergeAll(SystemLive, DevAuthLive, AuthLive, MfaLive, SessionsLive, ChannelsLive).pipe(
+export const HttpGroupsLive = Layer.mergeAll(
+  SystemLive,
+  DevAuthLive,
+  AuthLive,
+  MfaLive,
+  SessionsLive,
+  OidcLive,
+  OidcAccountLive,
+  ChannelsLive
+).pipe(
   Layer.provideMerge(HttpAuthenticationLive)
 )
