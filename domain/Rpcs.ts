@@ -1,0 +1,9 @@
+/**
+ * Every typed RPC a node serves at `/rpc`: the chat operations
+ * (domain/Api.ts) and the account operations (domain/AuthRpcs.ts). Clients
+ * build from this group (`plexichat/client`).
+ */
+import { ChatRpcs } from "./Api.ts"
+import { AuthRpcs, OidcAccountRpcs, SessionRpcs } from "./AuthRpcs.ts"
+
+export const PlexiRpcs = ChatRpcs.merge(AuthRpcs, SessionRpcs, OidcAccountRpcs)
