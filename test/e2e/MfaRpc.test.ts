@@ -4,36 +4,16 @@
  * the same flow and typed errors as REST (test/e2e/Mfa.test.ts), a replayed
  * code checked in SQL to have written nothing but the attempt count.
  */
-import { Effect, Either } from "effect"
-import { PlexiClient } from "plexichat/client"
 import { describe, expect, it } from "vitest"
 import { authenticator } from "../fixtures/MfaClient.ts"
-import type { NodeProcess } from "../fixtures/NodeProcess.ts"
 import { postgresPairForSuite } from "../fixtures/PostgresPair.ts"
+import { failure, ok, rpc } from "../fixtures/RpcCalls.ts"
 
 const password = "a long and unusual passphrase"
 
 describe("multi-factor sign-in as typed RPCs", () => {
   const pair = postgresPairForSuite("rpc-mfa")
 
-  /** Runs `f` with a client of `node` (with `token`, or none), answering its success or its typed failure. */
-  const rpc = <A, E>(node: NodeProcess, f: (client: PlexiClient["Type"]) => Effect.Effect<A, E>, token?: string) =>
-    Effect.runPromise(
-      Effect.flatMap(PlexiClient, f).pipe(
-        Effect.either,
-        Effect.provide(PlexiClient.layer(token === undefined ? { url: node.url } : { url: node.url, token }))
-      )
-    )
-  const ok = async <A, E>(result: Promise<Either.Either<A, E>>) => {
-    const r = await result
-    if (Either.isLeft(r)) throw new Error(`expected success, got ${JSON.stringify(r.left)}`)
-    return r.right
-  }
-  const failure = async <A, E>(result: Promise<Either.Either<A, E>>) => {
-    const r = await result
-    if (Either.isRight(r)) throw new Error(`expected a failure, got ${JSON.stringify(r.right)}`)
-    return r.left
-  }
   const rows = async (userId: string) => {
     const sql = pair.sql()
     const one = async (text: string) => (await sql.query(text, [userId])).rows
