@@ -1,7 +1,7 @@
 /**
  * The account operations as typed RPCs (`/rpc`), the same as the REST paths
  * under `/api/v1/auth/` (docs/SECURITY.md): `AuthRpcs` need no token
- * (registration, sign-in, refresh, OpenID Connect sign-in), `SessionRpcs`
+ * (registration, sign-in and its second step, refresh, OpenID Connect sign-in), `SessionRpcs`
  * and `OidcAccountRpcs` act for the caller of an access token.
  */
 import { Rpc, RpcGroup } from "@effect/rpc"
@@ -19,6 +19,8 @@ import {
 } from "./AuthErrors.ts"
 import { Forbidden, ServiceUnavailable, Unauthorized } from "./Errors.ts"
 import { SessionId } from "./Ids.ts"
+import { MfaRequired } from "./MfaErrors.ts"
+import { CompleteMfa } from "./MfaRpcs.ts"
 import {
   OidcCallbackParams,
   OidcFailed,
@@ -39,11 +41,15 @@ export const Register = Rpc.make("Register", {
   error: Schema.Union(WeakPassword, UsernameTaken, EmailTaken, RegistrationClosed, ServiceUnavailable)
 })
 
-/** Signs in: a new session with its token pair (REST `POST /api/v1/auth/login`). */
+/**
+ * Signs in: a new session with its token pair (REST `POST /api/v1/auth/login`).
+ * With MFA on it fails with `MfaRequired` (no session yet): complete it with
+ * `CompleteMfa` (domain/MfaRpcs.ts).
+ */
 export const Login = Rpc.make("Login", {
   payload: LoginRequest,
   success: TokenResponse,
-  error: Schema.Union(InvalidCredentials, ServiceUnavailable)
+  error: Schema.Union(InvalidCredentials, MfaRequired, ServiceUnavailable)
 })
 
 /** Exchanges a refresh token for a new pair; the old one stops working (REST `POST /api/v1/auth/refresh`). */
@@ -68,10 +74,10 @@ export const OidcStart = Rpc.make("OidcStart", { payload: ProviderPayload, succe
 export const OidcComplete = Rpc.make("OidcComplete", {
   payload: Schema.extend(ProviderPayload, OidcCallbackParams),
   success: TokenResponse,
-  error: Schema.Union(OidcFailure, OidcFailed, OidcIdentityTaken, RegistrationClosed)
+  error: Schema.Union(OidcFailure, OidcFailed, OidcIdentityTaken, RegistrationClosed, MfaRequired)
 })
 
-export class AuthRpcs extends RpcGroup.make(Register, Login, Refresh, OidcProviders, OidcStart, OidcComplete) {}
+export class AuthRpcs extends RpcGroup.make(Register, Login, CompleteMfa, Refresh, OidcProviders, OidcStart, OidcComplete) {}
 
 /** Ends the session of the access token (REST `POST /api/v1/auth/logout`). */
 export const Logout = Rpc.make("Logout", { payload: {}, success: Revoked, error: Schema.Union(Unauthorized, ServiceUnavailable) })

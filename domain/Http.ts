@@ -19,6 +19,10 @@ import {
   UsernameTaken,
   WeakPassword
 } from "./AuthErrors.ts"
+import { HttpAuthentication } from "./HttpAuthentication.ts"
+import { MfaCompleteRequest } from "./Mfa.ts"
+import { InvalidMfaChallenge, InvalidMfaCode, MfaRequired } from "./MfaErrors.ts"
+import { MfaApi } from "./MfaHttp.ts"
 import { Channel, ChannelName, ClientMsgId, HistoryLimit, Message, MessageBody, Role, Visibility } from "./Channel.ts"
 import {
   ChannelAlreadyExists,
@@ -30,7 +34,6 @@ import {
   RateLimited,
   ServiceUnavailable
 } from "./Errors.ts"
-import { HttpAuthentication } from "./HttpAuthentication.ts"
 import { OidcAccountApi, OidcApi } from "./OidcApi.ts"
 import { InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
 import { ChannelId, Seq, SessionId, UserId } from "./Ids.ts"
@@ -119,7 +122,24 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .setPayload(LoginRequest)
       .addSuccess(TokenResponse)
       .addError(InvalidCredentials)
-      .annotate(OpenApi.Description, "Signs in: a new session (device) with an access and a refresh token.")
+      .addError(MfaRequired)
+      .annotate(
+        OpenApi.Description,
+        "Signs in: a new session (device) with an access and a refresh token. With MFA on, the answer is 401 " +
+          "`MfaRequired` with a short-lived `challenge` (no session yet): complete it at POST /auth/mfa."
+      )
+  )
+  .add(
+    HttpApiEndpoint.post("completeMfa", "/auth/mfa")
+      .setPayload(MfaCompleteRequest)
+      .addSuccess(TokenResponse)
+      .addError(InvalidMfaChallenge)
+      .addError(InvalidMfaCode)
+      .annotate(
+        OpenApi.Description,
+        "The second sign-in step: the challenge of `MfaRequired` and a TOTP or backup code. The challenge is " +
+          "single-use and ends after PLEXI_AUTH_MFA_MAX_ATTEMPTS wrong codes; a refused code changes nothing but that count."
+      )
   )
   .add(
     HttpApiEndpoint.post("refresh", "/auth/refresh")
@@ -132,7 +152,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
       )
   )
   .addError(ServiceUnavailable)
-  .annotate(OpenApi.Description, "Accounts: registration, sign-in and token refresh.")
+  .annotate(OpenApi.Description, "Accounts: registration, sign-in (one or two steps) and token refresh.")
 {}
 
 /** The caller's own sessions; an access token (Bearer) is needed. */
@@ -214,6 +234,7 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(SystemApi)
   .add(DevAuthApi)
   .add(AuthApi)
+  .add(MfaApi)
   .add(SessionsApi)
   .add(OidcApi)
   .add(OidcAccountApi)

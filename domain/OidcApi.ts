@@ -11,6 +11,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { TokenResponse } from "./Auth.ts"
 import { RegistrationClosed } from "./AuthErrors.ts"
+import { MfaRequired } from "./MfaErrors.ts"
 import { Forbidden, ServiceUnavailable, Unauthorized } from "./Errors.ts"
 import { HttpAuthentication } from "./HttpAuthentication.ts"
 import {
@@ -46,6 +47,7 @@ export class OidcApi extends HttpApiGroup.make("oidc")
     HttpApiEndpoint.get("callback")`/auth/oidc/${provider}/callback`
       .setUrlParams(OidcCallbackParams)
       .addSuccess(TokenResponse)
+      .addError(MfaRequired)
       .addError(OidcFailed)
       .addError(OidcIdentityTaken)
       .addError(RegistrationClosed)

@@ -20,7 +20,7 @@ import { InvalidRequest } from "../../domain/Errors.ts"
 import { InternalError, MethodNotAllowed, NotFound, UnsupportedMediaType } from "../../domain/HttpErrors.ts"
 import { PlexiHttpApi } from "../../domain/Http.ts"
 import { HttpGroupsLive } from "../../src/api/HttpHandlers.ts"
-import { AuthRpcsLive, OidcAccountRpcsLive, SessionRpcsLive } from "../../src/api/AuthRpcHandlers.ts"
+import { AuthRpcsLive, MfaRpcsLive, OidcAccountRpcsLive, SessionRpcsLive } from "../../src/api/AuthRpcHandlers.ts"
 import { ChatRpcsLive, RpcAuthenticationLive } from "../../src/api/RpcHandlers.ts"
 import { corsMiddleware } from "./Cors.ts"
 import { HardeningConfig } from "./HardeningConfig.ts"
@@ -51,7 +51,15 @@ const routerConfig = {
 export const RoutesLive = Layer.mergeAll(
   HttpLayerRouter.addHttpApi(PlexiHttpApi, { openapiPath: openApiPath }).pipe(Layer.provide(HttpGroupsLive)),
   RpcServer.layerHttpRouter({ group: PlexiRpcs, path: "/rpc", protocol: "http" }).pipe(
-    Layer.provide([ChatRpcsLive, AuthRpcsLive, SessionRpcsLive, OidcAccountRpcsLive, RpcAuthenticationLive, RpcSerialization.layerNdjson])
+    Layer.provide([
+      ChatRpcsLive,
+      AuthRpcsLive,
+      SessionRpcsLive,
+      MfaRpcsLive,
+      OidcAccountRpcsLive,
+      RpcAuthenticationLive,
+      RpcSerialization.layerNdjson
+    ])
   )
 ).pipe(Layer.provide(HttpServer.layerContext))
 

@@ -6,6 +6,7 @@
 import type * as Headers from "@effect/platform/Headers"
 import { Effect, Option } from "effect"
 import { AuthRpcs, OidcAccountRpcs, SessionRpcs } from "../../domain/AuthRpcs.ts"
+import { MfaRpcs } from "../../domain/MfaRpcs.ts"
 import { Accounts } from "../auth/Accounts.ts"
 import { Oidc } from "../auth/oidc/Oidc.ts"
 import { sessionCaller } from "./AuthHandlers.ts"
@@ -22,6 +23,7 @@ export const AuthRpcsLive = AuthRpcs.toLayer(Effect.gen(function*() {
   return AuthRpcs.of({
     Register: (payload, { headers }) => accounts.register(payload, { ...clientOf(headers), deviceName: payload.deviceName }),
     Login: (payload, { headers }) => accounts.login(payload, { ...clientOf(headers), deviceName: payload.deviceName }),
+    CompleteMfa: (payload, { headers }) => accounts.mfa.complete(payload, clientOf(headers)),
     Refresh: ({ refreshToken }, { headers }) => accounts.refresh(refreshToken, clientOf(headers)),
     OidcProviders: () => Effect.succeed(oidc.list),
     OidcStart: ({ provider }) => oidc.start(provider, Option.none()),
@@ -37,6 +39,15 @@ export const SessionRpcsLive = SessionRpcs.toLayer(Effect.map(Accounts, (account
     RevokeAllSessions: () => Effect.flatMap(sessionCaller, accounts.revokeAll),
     ChangePassword: ({ currentPassword, newPassword }) =>
       Effect.flatMap(sessionCaller, (caller) => accounts.changePassword(caller, currentPassword, newPassword))
+  })))
+
+export const MfaRpcsLive = MfaRpcs.toLayer(Effect.map(Accounts, ({ mfa }) =>
+  MfaRpcs.of({
+    GetMfaStatus: () => Effect.flatMap(sessionCaller, mfa.status),
+    EnrolTotp: () => Effect.flatMap(sessionCaller, mfa.enrolTotp),
+    ConfirmTotp: ({ code }) => Effect.flatMap(sessionCaller, (caller) => mfa.confirmTotp(caller, code)),
+    DisableMfa: (proof) => Effect.flatMap(sessionCaller, (caller) => mfa.disable(caller, proof)),
+    RegenerateBackupCodes: (proof) => Effect.flatMap(sessionCaller, (caller) => mfa.regenerateBackupCodes(caller, proof))
   })))
 
 export const OidcAccountRpcsLive = OidcAccountRpcs.toLayer(Effect.map(Oidc, (oidc) => {

@@ -9,6 +9,7 @@ import { HttpAuthentication, PlexiHttpApi } from "../../domain/Http.ts"
 import { DevTokens } from "../auth/DevTokens.ts"
 import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
 import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
+import { MfaLive } from "./MfaHandlers.ts"
 import { ChatService } from "./ChatService.ts"
 import { NodeStatus } from "./NodeStatus.ts"
 import { OidcAccountLive, OidcLive } from "./OidcHandlers.ts"
@@ -75,6 +76,15 @@ const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =
   }))
 
 /** Every group of the REST API implemented, with its authentication middleware (for `HttpLayerRouter.addHttpApi`). */
-export const HttpGroupsLive = Layer.mergeAll(SystemLive, DevAuthLive, AuthLive, SessionsLive, OidcLive, OidcAccountLive, ChannelsLive).pipe(
+export const HttpGroupsLive = Layer.mergeAll(
+  SystemLive,
+  DevAuthLive,
+  AuthLive,
+  MfaLive,
+  SessionsLive,
+  OidcLive,
+  OidcAccountLive,
+  ChannelsLive
+).pipe(
   Layer.provideMerge(HttpAuthenticationLive)
 )

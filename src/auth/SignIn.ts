@@ -8,6 +8,7 @@
  */
 import { Clock, Effect, Option } from "effect"
 import { EmailTaken, InvalidRefreshToken, RegistrationClosed, UsernameTaken } from "../../domain/AuthErrors.ts"
+import type { SecondFactorGate } from "./mfa/Mfa.ts"
 import { type AccountKit, type ClientInfo, deviceOf, invalidCredentials, newRefreshToken, newUserId, refreshHashOf } from "./AccountKit.ts"
 
 export interface Registering {
@@ -43,7 +44,7 @@ export const register = (kit: AccountKit) => (input: Registering, client: Client
     }
   })
 
-export const login = (kit: AccountKit) => (input: { readonly username: string; readonly password: string }, client: ClientInfo) =>
+export const login = (kit: AccountKit, secondFactor: SecondFactorGate) => (input: { readonly username: string; readonly password: string }, client: ClientInfo) =>
   Effect.gen(function*() {
     const found = yield* kit.stored(kit.store.findByUsername(input.username))
     if (Option.isNone(found)) {
@@ -60,6 +61,8 @@ export const login = (kit: AccountKit) => (input: { readonly username: string; r
         Effect.catchAllCause((cause) => Effect.logWarning("password rehash failed", cause))
       )
     }
+    // With MFA on, this answers MfaRequired: no session until the second step (mfa/MfaChallenge.ts).
+    yield* secondFactor(account, client, now)
     const { refreshToken, session } = kit.newSession(account.userId, client, now)
     yield* kit.stored(kit.store.createSession(session))
     return yield* kit.tokens(account, session.id, refreshToken, session.expiresAt)

@@ -4,39 +4,16 @@
  * the same flows and typed errors as the REST paths (test/e2e/Accounts.test.ts),
  * rows checked in SQL after refusals.
  */
-import { Effect, Either } from "effect"
-import { PlexiClient } from "plexichat/client"
 import { describe, expect, it } from "vitest"
 import { call } from "../fixtures/AuthClient.ts"
-import type { NodeProcess } from "../fixtures/NodeProcess.ts"
 import { postgresPairForSuite } from "../fixtures/PostgresPair.ts"
+import { failure, ok, rpc } from "../fixtures/RpcCalls.ts"
 
 const password = "a long and unusual passphrase"
 
 describe("account operations as typed RPCs", () => {
   const pair = postgresPairForSuite("rpc-auth")
   const count = pair.count
-
-  /** Runs `f` with a client of `node` (with `token`, or none), answering its success or its typed failure. */
-  const rpc = <A, E>(node: NodeProcess, f: (client: PlexiClient["Type"]) => Effect.Effect<A, E>, token?: string) =>
-    Effect.runPromise(
-      Effect.flatMap(PlexiClient, f).pipe(
-        Effect.either,
-        Effect.provide(PlexiClient.layer(token === undefined ? { url: node.url } : { url: node.url, token }))
-      )
-    )
-
-  const ok = async <A, E>(result: Promise<Either.Either<A, E>>) => {
-    const r = await result
-    if (Either.isLeft(r)) throw new Error(`expected success, got ${JSON.stringify(r.left)}`)
-    return r.right
-  }
-
-  const failure = async <A, E>(result: Promise<Either.Either<A, E>>) => {
-    const r = await result
-    if (Either.isRight(r)) throw new Error(`expected a failure, got ${JSON.stringify(r.right)}`)
-    return r.left as { _tag: string; [key: string]: unknown }
-  }
 
   it("registers, signs in, refreshes and manages sessions without REST, across nodes", async () => {
     const registered = await ok(rpc(pair.a(), (c) => c.Register({ username: "rpc-alice", password, deviceName: "cli" })))

@@ -12,6 +12,7 @@ import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Answer, authClient, call } from "../fixtures/AuthClient.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
+import { authenticator, expectAnswer, mfaClient } from "../fixtures/MfaClient.ts"
 import { authorizeAt, type OidcTestProvider, startOidcProvider } from "../fixtures/OidcProvider.ts"
 import { freePort, makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
 
@@ -130,6 +131,7 @@ describe("OpenID Connect sign-in", () => {
         "erin-at-idp": { preferred_username: "erin" },
         "rpc-user": { email: "rpc@example.test", email_verified: true, preferred_username: "rpc-user" },
         "twin-tabs": { preferred_username: "twin" },
+        "frank-at-idp": { preferred_username: "frank" },
         "carol-at-idp": { preferred_username: "carol-idp" },
         "dave-at-idp": { preferred_username: "dave-idp" }
       }
@@ -349,6 +351,22 @@ describe("OpenID Connect sign-in", () => {
     expect(unlinked.body).toEqual({ unlinked: 1 })
     expect((await call(a.url, "GET", "/auth/oidc/identities", undefined, carol.accessToken)).body).toEqual([])
     expect((await call(a.url, "POST", "/auth/oidc/idp/link", undefined)).status).toBe(401)
+  })
+
+  it("asks an account with MFA on for its second factor after an OIDC sign-in too", async () => {
+    const first = await signIn("frank-at-idp")
+    expect(first.status, JSON.stringify(first.body)).toBe(200)
+    const mfa = mfaClient(a.url)
+    const enrolled = expectAnswer(await mfa.enrol(first.body.accessToken), 200, "enrol")
+    const confirmed = expectAnswer(await mfa.confirm(first.body.accessToken, authenticator(enrolled.uri).now()), 200, "confirm")
+    const sessions = await count("plexi_sessions")
+    const second = await signIn("frank-at-idp")
+    expect(second.status, JSON.stringify(second.body)).toBe(401)
+    expect(second.body._tag).toBe("MfaRequired")
+    expect(await count("plexi_sessions")).toBe(sessions)
+    const completed = await mfaClient(b.url).complete(second.body.challenge, confirmed.backupCodes[0])
+    expect(completed.status, JSON.stringify(completed.body)).toBe(200)
+    expect(completed.body.userId).toBe(first.body.userId)
   })
 
   it("refuses to unlink an account's only way to sign in", async () => {

@@ -10,6 +10,7 @@ import { Clock, Duration, Effect, Option } from "effect"
 import type { UserId } from "../../../domain/Ids.ts"
 import { type OidcCallbackParams, OidcFailed } from "../../../domain/Oidc.ts"
 import type { AccountKit } from "../AccountKit.ts"
+import type { SecondFactorGate } from "../mfa/Mfa.ts"
 import type { OidcProviders } from "./OidcProviders.ts"
 import type { OidcStore } from "./OidcStore.ts"
 
@@ -21,6 +22,8 @@ const errorCode = (error: string) => /^[a-z_]{1,64}$/.test(error) ? error : "an 
 
 export interface OidcDeps {
   readonly kit: AccountKit
+  /** The second factor an account with MFA on must give, as after a password (`MfaRequired`). */
+  readonly secondFactor: SecondFactorGate
   readonly providers: OidcProviders
   readonly rows: OidcStore
   readonly flowTtl: Duration.Duration

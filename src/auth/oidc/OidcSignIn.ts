@@ -10,12 +10,12 @@
  */
 import { randomInt } from "node:crypto"
 import { Clock, Effect, Option } from "effect"
-import type { TokenResponse } from "../../../domain/Auth.ts"
 import { RegistrationClosed } from "../../../domain/AuthErrors.ts"
 import type { UserId } from "../../../domain/Ids.ts"
 import { ServiceUnavailable } from "../../../domain/Errors.ts"
 import { type OidcCallbackParams, OidcIdentityTaken } from "../../../domain/Oidc.ts"
 import { type ClientInfo, newUserId } from "../AccountKit.ts"
+import type { StoredAccount } from "../AccountStore.ts"
 import { NO_PASSWORD } from "../PasswordHasher.ts"
 import type { OidcDeps, OidcFlows } from "./OidcFlows.ts"
 import { isUniqueViolation } from "../store/OidcRows.ts"
@@ -90,13 +90,14 @@ export const makeSignIn = (deps: OidcDeps, flows: OidcFlows) => {
   const { kit, rows } = deps
   const register = registered(deps)
 
-  /** A new session of `account`: its token pair. */
-  const signedIn = (
-    account: { readonly userId: UserId; readonly username: string; readonly role: TokenResponse["role"] },
-    client: ClientInfo
-  ) =>
+  /**
+   * A new session of an existing `account`: its token pair, or, with MFA on,
+   * `MfaRequired` and its challenge, exactly as after a password.
+   */
+  const signedIn = (account: StoredAccount, client: ClientInfo) =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
+      yield* deps.secondFactor(account, client, now)
       const { refreshToken, session } = kit.newSession(account.userId, client, now)
       yield* kit.stored(kit.store.createSession(session))
       return yield* kit.tokens(account, session.id, refreshToken, session.expiresAt)
