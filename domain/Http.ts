@@ -11,9 +11,11 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
+import { AdminUsersApi } from "./AdminUsers.ts"
 import { CurrentUser } from "./Api.ts"
 import { ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, Revoked, SessionInfo, TokenResponse } from "./Auth.ts"
 import {
+  AccountDisabled,
   EmailTaken,
   InvalidCredentials,
   InvalidRefreshToken,
@@ -130,6 +132,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .setPayload(LoginRequest)
       .addSuccess(TokenResponse)
       .addError(InvalidCredentials)
+      .addError(AccountDisabled)
       .annotate(OpenApi.Description, "Signs in: a new session (device) with an access and a refresh token.")
   )
   .add(
@@ -137,6 +140,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .setPayload(RefreshRequest)
       .addSuccess(TokenResponse)
       .addError(InvalidRefreshToken)
+      .addError(AccountDisabled)
       .annotate(
         OpenApi.Description,
         "Exchanges a refresh token for a new pair; the old refresh token stops working, and presenting it again revokes the session."
@@ -227,6 +231,7 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(AuthApi)
   .add(SessionsApi)
   .add(ChannelsApi)
+  .add(AdminUsersApi.middleware(HttpAuthentication))
   // Every endpoint: a malformed or too deeply nested JSON body (400), a body over PLEXI_HTTP_MAX_BODY_BYTES (413),
   // a body that is not application/json (415), a failure of the node (500, logged).
   .addError(InvalidRequest)

@@ -14,6 +14,8 @@ import { AccountStore } from "../src/auth/AccountStore.ts"
 import * as AuthConfig from "../src/auth/AuthConfig.ts"
 import * as DevTokenConfig from "../src/auth/DevTokenConfig.ts"
 import { DevTokens } from "../src/auth/DevTokens.ts"
+import * as RevocationConfig from "../src/auth/RevocationConfig.ts"
+import { revocationCheck, Revocations } from "../src/auth/Revocations.ts"
 import { randomSigningKeys } from "../src/auth/SigningKeys.ts"
 import { TokenVerifier } from "../src/auth/TokenVerifier.ts"
 import * as ChannelConfig from "../src/entities/ChannelConfig.ts"
@@ -77,13 +79,20 @@ const AccessTokensLive = Layer.unwrapEffect(Effect.gen(function*() {
 
 /**
  * The token check of every door: access tokens, and the TEMPORARY dev
- * tokens (removing them is removing their entry here).
+ * tokens (removing them is removing their entry here); then the revocations.
  */
-const TokenVerifierLive = Layer.effect(TokenVerifier, Effect.map(Effect.zip(AccessTokens, DevTokens), ([access, dev]) =>
-  TokenVerifier.make([AccessTokens.kind(access), DevTokens.kind(dev)])))
+const TokenVerifierLive = Layer.effect(
+  TokenVerifier,
+  Effect.map(Effect.all([AccessTokens, DevTokens, Revocations]), ([access, dev, revocations]) =>
+    TokenVerifier.make([AccessTokens.kind(access), DevTokens.kind(dev)], revocationCheck(revocations)))
+)
+
+/** Revocations: polled from the store when other nodes share it (Postgres); an embedded node reads its own. */
+const RevocationsLive = Layer.unwrapEffect(Effect.map(DatabaseConfig.DatabaseConfig, (store) =>
+  Revocations.layer({ poll: DatabaseConfig.onPostgres(store) })))
 
 const AuthLive = Layer.mergeAll(TokenVerifierLive, Accounts.layer).pipe(
-  Layer.provideMerge(Layer.mergeAll(AccessTokensLive, DevTokensLive)),
+  Layer.provideMerge(Layer.mergeAll(AccessTokensLive, DevTokensLive, RevocationsLive)),
   Layer.provide(AccountStore.Default)
 )
 
@@ -164,6 +173,7 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   EdgeConfig.layerFromEnv(),
   DevTokenConfig.layerFromEnv(),
   AuthConfig.layerFromEnv(),
+  RevocationConfig.layerFromEnv(),
   ClusterConfig.layerFromEnv(),
   WsConfig.layerFromEnv(),
   HttpConfig.layerFromEnv(),

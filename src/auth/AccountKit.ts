@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Duration, Effect } from "effect"
 import type { TokenResponse, WorkspaceRole } from "../../domain/Auth.ts"
-import { InvalidCredentials } from "../../domain/AuthErrors.ts"
+import { AccountDisabled, InvalidCredentials } from "../../domain/AuthErrors.ts"
 import { ServiceUnavailable } from "../../domain/Errors.ts"
 import { SessionId, UserId } from "../../domain/Ids.ts"
 import { AccessTokens } from "./AccessTokens.ts"
@@ -15,6 +15,7 @@ import { AccountStore, type Device, type NewSession } from "./AccountStore.ts"
 import { AuthConfig } from "./AuthConfig.ts"
 import { makePasswordHasher } from "./PasswordHasher.ts"
 import { loadCommonPasswords, makePasswordPolicy } from "./PasswordPolicy.ts"
+import { Revocations } from "./Revocations.ts"
 
 /** The caller of a session operation: a user and, for an access token, its session. */
 export interface Caller {
@@ -42,10 +43,13 @@ export const deviceOf = (client: ClientInfo): Device => ({
 
 export const invalidCredentials = () => new InvalidCredentials({ message: "wrong username or password" })
 
+export const accountDisabled = () => new AccountDisabled({ message: "this account is disabled; ask a workspace owner or admin" })
+
 export const makeAccountKit = Effect.gen(function*() {
   const config = yield* AuthConfig
   const store = yield* AccountStore
   const access = yield* AccessTokens
+  const revocations = yield* Revocations
   const hasher = yield* makePasswordHasher(config.argon2, config.hashConcurrency)
   const policy = makePasswordPolicy(
     { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength },
@@ -94,7 +98,14 @@ export const makeAccountKit = Effect.gen(function*() {
       role: account.role
     }))
 
-  return { config, store, hasher, policy, refreshTtlMs, stored, newSession, tokens } as const
+  /**
+   * Runs a store operation that ends sessions, then reads the revocations at
+   * once, so this node refuses their tokens (and closes their sockets) before
+   * it answers; the other nodes follow within their poll interval.
+   */
+  const revoking = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipLeft(effect, revocations.refresh)
+
+  return { config, store, hasher, policy, refreshTtlMs, stored, revoking, newSession, tokens } as const
 })
 
 export type AccountKit = Effect.Effect.Success<typeof makeAccountKit>

@@ -1,13 +1,15 @@
 /**
  * Accounts and sessions, for every door that offers them (REST today):
  * registration, sign-in and refresh (`SignIn.ts`), and the caller's own
- * sessions and password (`SessionControl.ts`). Passwords are Argon2id hashes
+ * sessions and password (`SessionControl.ts`), and account administration
+ * by owners and admins (`AccountAdmin.ts`). Passwords are Argon2id hashes
  * (`PasswordHasher.ts`); access tokens are signed JWTs (`AccessTokens.ts`);
  * refresh tokens are 32 random bytes, stored only as their SHA-256 and
  * rotated on every refresh. Store failures become `ServiceUnavailable`
  * (logged); nothing else of the store leaks.
  */
 import { Context, Effect, Layer } from "effect"
+import * as AccountAdmin from "./AccountAdmin.ts"
 import { makeAccountKit } from "./AccountKit.ts"
 import * as SessionControl from "./SessionControl.ts"
 import * as SignIn from "./SignIn.ts"
@@ -22,7 +24,10 @@ const make = Effect.map(makeAccountKit, (kit) => ({
   sessions: SessionControl.sessions(kit),
   revoke: SessionControl.revoke(kit),
   revokeAll: SessionControl.revokeAll(kit),
-  changePassword: SessionControl.changePassword(kit)
+  changePassword: SessionControl.changePassword(kit),
+  disable: AccountAdmin.disable(kit),
+  enable: AccountAdmin.enable(kit),
+  resetPassword: AccountAdmin.resetPassword(kit)
 }) as const)
 
 export class Accounts extends Context.Tag("plexichat/Accounts")<Accounts, Effect.Effect.Success<typeof make>>() {

@@ -8,7 +8,16 @@
  */
 import { Clock, Effect, Option } from "effect"
 import { EmailTaken, InvalidRefreshToken, RegistrationClosed, UsernameTaken } from "../../domain/AuthErrors.ts"
-import { type AccountKit, type ClientInfo, deviceOf, invalidCredentials, newRefreshToken, newUserId, refreshHashOf } from "./AccountKit.ts"
+import {
+  accountDisabled,
+  type AccountKit,
+  type ClientInfo,
+  deviceOf,
+  invalidCredentials,
+  newRefreshToken,
+  newUserId,
+  refreshHashOf
+} from "./AccountKit.ts"
 
 export interface Registering {
   readonly username: string
@@ -52,6 +61,8 @@ export const login = (kit: AccountKit) => (input: { readonly username: string; r
     }
     const account = found.value
     if (!(yield* kit.hasher.verify(account.passwordHash, input.password))) return yield* invalidCredentials()
+    // Told only to the holder of the right password, so it reveals nothing to a guesser.
+    if (account.disabled) return yield* accountDisabled()
     const now = yield* Clock.currentTimeMillis
     if (kit.hasher.needsRehash(account.passwordHash)) {
       // The configured cost changed since this hash was made: store one at today's cost (best effort).
@@ -61,7 +72,8 @@ export const login = (kit: AccountKit) => (input: { readonly username: string; r
       )
     }
     const { refreshToken, session } = kit.newSession(account.userId, client, now)
-    yield* kit.stored(kit.store.createSession(session))
+    // Refused when a disable committed since the account was read.
+    if (!(yield* kit.stored(kit.store.createSession(session)))) return yield* accountDisabled()
     return yield* kit.tokens(account, session.id, refreshToken, session.expiresAt)
   })
 
@@ -86,8 +98,10 @@ export const refresh = (kit: AccountKit) => (refreshToken: string, client: Clien
         return yield* new InvalidRefreshToken({ reason: "expired", message: "this refresh token has expired; sign in again" })
       case "Revoked":
         return yield* revokedSession()
+      case "Disabled":
+        return yield* accountDisabled()
       case "Reused":
-        yield* Effect.logWarning("refresh token reused: session revoked", { sessionId: outcome.sessionId })
+        yield* kit.revoking(Effect.logWarning("refresh token reused: session revoked", { sessionId: outcome.sessionId }))
         return yield* new InvalidRefreshToken({
           reason: "reused",
           message: "this refresh token was already used, so the session was ended; sign in again"

@@ -14,6 +14,8 @@ import { AccessTokens } from "../../src/auth/AccessTokens.ts"
 import { Accounts } from "../../src/auth/Accounts.ts"
 import { AccountStore } from "../../src/auth/AccountStore.ts"
 import * as AuthConfig from "../../src/auth/AuthConfig.ts"
+import * as RevocationConfig from "../../src/auth/RevocationConfig.ts"
+import { Revocations } from "../../src/auth/Revocations.ts"
 import { parseSigningKeys } from "../../src/auth/SigningKeys.ts"
 import { realPostgres } from "../fixtures/TestDatabase.ts"
 
@@ -38,6 +40,8 @@ const accountsOn = (url: string, config: Partial<AuthConfig.AuthConfigShape> = {
   )
   return Accounts.layer.pipe(
     Layer.provide(AccountStore.Default),
+    Layer.provide(Revocations.layer({ poll: true })),
+    Layer.provide(RevocationConfig.layer()),
     Layer.provide(AccessTokens.layer({ keys, ttlMs: 60_000 })),
     Layer.provide(settings),
     Layer.provideMerge(sql)

@@ -57,6 +57,7 @@ const makeGateway = (chat: Partial<ChatService["Type"]> = {}, hub: Partial<Chann
     chat: stub("chat", chat),
     hub: stub("hub", hub),
     tokens: TokenVerifier.make([DevTokens.kind(tokens)]),
+    revocations: { reasonFor: () => undefined, refresh: Effect.void, listen: () => () => {} },
     options: {
       maxFrameBytes: 4096,
       maxNestingDepth: 8,
@@ -68,6 +69,7 @@ const makeGateway = (chat: Partial<ChatService["Type"]> = {}, hub: Partial<Chann
       floodCloseAfter: 100,
       floodWindowMs: 10_000,
       authTimeoutMs: 60_000,
+      expiryWarningMs: 1_000,
       backpressureSweepMs: 50,
       limits: { maxPerIp: 10, maxUnauthenticatedPerIp: 10, logIntervalMs: 1000 },
       nodeId: "unit",
