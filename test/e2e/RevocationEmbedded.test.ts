@@ -1,0 +1,40 @@
+/**
+ * Revocation on the embedded single node (PGlite, no DATABASE_URL): it does
+ * not poll on a timer, it reads the revocation table right after its own
+ * revocations (before the revoking call answers), so a socket is closed (4003)
+ * and the token is refused on every door at once. Account disable and enable
+ * work the same as on Postgres. A real node process, real WebSockets.
+ */
+import { describe, expect, it } from "vitest"
+import { authClient } from "../fixtures/AuthClient.ts"
+import { WsClient } from "../fixtures/Clients.ts"
+import { nodeForSuite } from "../fixtures/NodeSuite.ts"
+import { admin, closedAfter, expectAccepted, expectRefused } from "../fixtures/RevocationChecks.ts"
+
+const password = "a long and unusual passphrase"
+
+describe("revocation on the embedded single node", () => {
+  const node = nodeForSuite()
+
+  it("ends sessions and disabled accounts on the open sockets and on every door, and lets an enabled account back in", async () => {
+    const auth = authClient(node().url)
+    const owner = await auth.signUp("em-owner", password)
+    const alice = await auth.signUp("em-alice", password)
+    const ws = await WsClient.connect(node().wsUrl, alice.accessToken)
+    const latency = await closedAfter([ws], "session_revoked", async () => {
+      expect((await auth.logout(alice.accessToken)).body).toEqual({ revoked: 1 })
+    })
+    console.log(`embedded: sign-out to close ${latency.toFixed(0)} ms`)
+    await expectRefused(node(), alice.accessToken, "session revoked: sign in again")
+
+    const again = await auth.signIn("em-alice", password)
+    const sockets = [await WsClient.connect(node().wsUrl, again.accessToken)]
+    await closedAfter(sockets, "account_disabled", async () => {
+      expect((await admin(node(), owner.accessToken).disable(alice.userId)).body).toMatchObject({ disabled: true, revoked: 1 })
+    })
+    expect(await auth.login({ username: "em-alice", password })).toMatchObject({ status: 403, body: { _tag: "AccountDisabled" } })
+    expect((await admin(node(), owner.accessToken).enable(alice.userId)).status).toBe(200)
+    await expectAccepted(node(), (await auth.signIn("em-alice", password)).accessToken)
+    await expectAccepted(node(), owner.accessToken)
+  }, 60_000)
+})
