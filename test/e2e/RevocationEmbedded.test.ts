@@ -1,9 +1,10 @@
 /**
- * Revocation on the embedded single node (PGlite, no DATABASE_URL): it does
- * not poll on a timer, it reads the revocation table right after its own
- * revocations (before the revoking call answers), so a socket is closed (4003)
+ * Revocation on the embedded single node (PGlite, no DATABASE_URL): it reads
+ * the revocation table right after its own revocations (before the revoking
+ * call answers; otherwise only once a minute), so a socket is closed (4003)
  * and the token is refused on every door at once. Account disable and enable
- * work the same as on Postgres. A real node process, real WebSockets.
+ * work the same as on Postgres, and the OpenAPI document lists them. A real
+ * node process, real WebSockets.
  */
 import { describe, expect, it } from "vitest"
 import { authClient } from "../fixtures/AuthClient.ts"
@@ -37,4 +38,16 @@ describe("revocation on the embedded single node", () => {
     await expectAccepted(node(), (await auth.signIn("em-alice", password)).accessToken)
     await expectAccepted(node(), owner.accessToken)
   }, 60_000)
+
+  it("lists the administration operations and their typed errors in the OpenAPI document", async () => {
+    const doc = (await (await fetch(`${node().url}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>
+    }
+    for (const action of ["disable", "enable", "password"]) {
+      const responses = Object.keys(doc.paths[`/api/v1/admin/users/{userId}/${action}`]!.post!.responses)
+      expect(responses, action).toEqual(expect.arrayContaining(["200", "401", "403", "404", "503"]))
+    }
+    expect(Object.keys(doc.paths["/api/v1/auth/login"]!.post!.responses)).toContain("403")
+    expect(Object.keys(doc.paths["/api/v1/auth/refresh"]!.post!.responses)).toContain("403")
+  })
 })
