@@ -15,6 +15,7 @@ import { TokenVerifier } from "../../src/auth/TokenVerifier.ts"
 import { Gateway } from "../../src/gateway/Gateway.ts"
 import type { SessionSocket } from "../../src/gateway/GatewayContext.ts"
 import { Subscriptions } from "../../src/gateway/Subscriptions.ts"
+import { unitGatewayOptions } from "../fixtures/GatewayOptions.ts"
 
 const dies = <T extends object>(name: string): T =>
   new Proxy({} as T, {
@@ -53,23 +54,7 @@ const makeGateway = (revokedSessions: Set<string>) => {
     hub: dies("hub"),
     tokens: TokenVerifier.make([]),
     revocations,
-    options: {
-      maxFrameBytes: 4096,
-      maxNestingDepth: 8,
-      maxBackpressureBytes: 1024,
-      drainTimeoutMs: 30_000,
-      maxSubscriptions: 2,
-      rateLimit: 1000,
-      rateBurst: 1000,
-      floodCloseAfter: 100,
-      floodWindowMs: 10_000,
-      authTimeoutMs: 60_000,
-      expiryWarningMs: 5_000,
-      backpressureSweepMs: 50,
-      limits: { maxPerIp: 10, maxUnauthenticatedPerIp: 10, logIntervalMs: 1000 },
-      nodeId: "unit",
-      engine: "uws-native"
-    }
+    options: { ...unitGatewayOptions, expiryWarningMs: 5_000 }
   })
 }
 
