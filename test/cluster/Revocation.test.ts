@@ -1,7 +1,8 @@
 /**
  * Revocation across a cluster of two real node processes on one Postgres
  * database: a session ended on node A (sign-out, ending it from another
- * session, a password change, an admin reset, an account disable) closes its
+ * session, a reused refresh token, a password change, an admin reset, an
+ * account disable) closes its
  * WebSockets on node B with 4003 within 1 s, and B refuses its access token
  * on REST, typed RPC, the WebSocket upgrade and the `auth` frame. Account
  * administration: only an owner or admin may disable, enable or reset, and a
@@ -57,6 +58,18 @@ describe("revocation across two nodes", () => {
     // The session that did the revoking is untouched.
     await expectAccepted(b(), first.accessToken)
   }, 90_000)
+
+  it("a reused refresh token on node A ends its session: the socket of the session's newest access token on node B closes with 4003", async () => {
+    const authA = authClient(a().url)
+    const leaked = await authA.signUp("rv-gina", password)
+    const rotated = (await authA.refresh(leaked.refreshToken)).body as TokenPair
+    const ws = await WsClient.connect(b().wsUrl, rotated.accessToken)
+    const latency = await closedAfter([ws], "session_revoked", async () => {
+      expect((await authA.refresh(leaked.refreshToken)).body).toMatchObject({ _tag: "InvalidRefreshToken", reason: "reused" })
+    })
+    summary("refresh-token reuse on A to close on B", [latency])
+    await expectRefused(b(), rotated.accessToken, revokedMessage)
+  }, 60_000)
 
   it("a password change on node B closes the other sessions' sockets on both nodes and keeps the current one", async () => {
     const authA = authClient(a().url)
