@@ -5,9 +5,9 @@
  */
 import { createHash, randomBytes } from "node:crypto"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Predicate } from "effect"
 import type { TokenResponse, WorkspaceRole } from "../../domain/Auth.ts"
-import { AccountDisabled, InvalidCredentials } from "../../domain/AuthErrors.ts"
+import { InvalidCredentials } from "../../domain/AuthErrors.ts"
 import { ServiceUnavailable } from "../../domain/Errors.ts"
 import { SessionId, UserId } from "../../domain/Ids.ts"
 import { AccessTokens } from "./AccessTokens.ts"
@@ -43,7 +43,7 @@ export const deviceOf = (client: ClientInfo): Device => ({
 
 export const invalidCredentials = () => new InvalidCredentials({ message: "wrong username or password" })
 
-export const accountDisabled = () => new AccountDisabled({ message: "this account is disabled; ask a workspace owner or admin" })
+export { accountDisabled } from "./store/SessionRows.ts"
 
 export const makeAccountKit = Effect.gen(function*() {
   const config = yield* AuthConfig
@@ -57,13 +57,15 @@ export const makeAccountKit = Effect.gen(function*() {
   )
   const refreshTtlMs = Duration.toMillis(config.refreshTtl)
 
-  /** Store failures: logged, and answered `ServiceUnavailable` (the caller may retry). */
-  const stored = <A>(effect: Effect.Effect<A, SqlError>): Effect.Effect<A, ServiceUnavailable> =>
-    Effect.catchTag(effect, "SqlError", (error) =>
-      Effect.zipRight(
-        Effect.logError("account store failed", error),
-        Effect.fail(new ServiceUnavailable({ reason: "account store unavailable" }))
-      ))
+  /** Store failures: logged, and answered `ServiceUnavailable` (the caller may retry); a typed refusal of the store passes. */
+  const stored = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, Exclude<E, SqlError> | ServiceUnavailable> =>
+    Effect.catchAll(effect, (error): Effect.Effect<never, Exclude<E, SqlError> | ServiceUnavailable> =>
+      Predicate.isTagged(error, "SqlError")
+        ? Effect.zipRight(
+          Effect.logError("account store failed", error),
+          Effect.fail(new ServiceUnavailable({ reason: "account store unavailable" }))
+        )
+        : Effect.fail(error as Exclude<E, SqlError>))
 
   /** A new session row for `userId` and the refresh token whose hash it stores. */
   const newSession = (userId: UserId, client: ClientInfo, now: number) => {
@@ -79,6 +81,14 @@ export const makeAccountKit = Effect.gen(function*() {
     return { session, refreshToken }
   }
 
+  /**
+   * The store just opened a session for this account, so it is enabled; if
+   * this node has not read the enable yet, it reads it now, so that the
+   * tokens it answers work here at once (other nodes follow within their poll).
+   */
+  const caughtUp = (userId: UserId) =>
+    revocations.reasonFor(userId, undefined) === "account_disabled" ? revocations.refresh : Effect.void
+
   /** The token answer: a fresh access token for the session, with its refresh token. */
   const tokens = (
     account: { readonly userId: UserId; readonly username: string; readonly role: WorkspaceRole },
@@ -86,7 +96,7 @@ export const makeAccountKit = Effect.gen(function*() {
     refreshToken: string,
     refreshTokenExpiresAt: number
   ): Effect.Effect<TokenResponse> =>
-    Effect.map(access.issue(account.userId, sessionId), (issued) => ({
+    Effect.map(Effect.zipRight(caughtUp(account.userId), access.issue(account.userId, sessionId)), (issued) => ({
       tokenType: "Bearer" as const,
       accessToken: issued.token,
       accessTokenExpiresAt: issued.expiresAt,

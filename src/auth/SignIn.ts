@@ -72,8 +72,8 @@ export const login = (kit: AccountKit) => (input: { readonly username: string; r
       )
     }
     const { refreshToken, session } = kit.newSession(account.userId, client, now)
-    // Refused when a disable committed since the account was read.
-    if (!(yield* kit.stored(kit.store.createSession(session)))) return yield* accountDisabled()
+    // AccountDisabled when a disable committed since the account was read.
+    yield* kit.stored(kit.store.createSession(session))
     return yield* kit.tokens(account, session.id, refreshToken, session.expiresAt)
   })
 

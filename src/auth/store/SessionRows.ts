@@ -9,6 +9,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
 import { Effect } from "effect"
 import type { SessionInfo } from "../../../domain/Auth.ts"
+import { AccountDisabled } from "../../../domain/AuthErrors.ts"
 import type { SessionId, UserId } from "../../../domain/Ids.ts"
 
 /** Where a session was opened or last refreshed from. */
@@ -26,6 +27,8 @@ export interface NewSession extends Device {
   readonly expiresAt: number
 }
 
+export const accountDisabled = () => new AccountDisabled({ message: "this account is disabled; ask a workspace owner or admin" })
+
 export const insertSession = (sql: SqlClient.SqlClient, s: NewSession) =>
   Effect.zipRight(
     sql`INSERT INTO plexi_sessions (id, user_id, device_name, user_agent, ip, created_at, last_seen_at, expires_at)
@@ -35,17 +38,18 @@ export const insertSession = (sql: SqlClient.SqlClient, s: NewSession) =>
   )
 
 /**
- * Opens a session unless the account is disabled (false then). The account
- * row is share-locked: a disable running at the same time either waits for
- * this session and then ends it, or commits first and this finds it disabled.
+ * Opens a session, or fails with `AccountDisabled` (writing nothing) when
+ * the account is disabled. The account row is share-locked: a disable
+ * running at the same time either waits for this session and then ends it,
+ * or commits first and this finds it disabled. Every way of signing in goes
+ * through here, so none can open a session for a disabled account.
  */
-export const createSession = (sql: SqlClient.SqlClient) => (s: NewSession): Effect.Effect<boolean, SqlError> =>
+export const createSession = (sql: SqlClient.SqlClient) => (s: NewSession): Effect.Effect<void, SqlError | AccountDisabled> =>
   sql.withTransaction(Effect.gen(function*() {
     const enabled = yield* sql<{ user_id: string }>`
       SELECT user_id FROM plexi_accounts WHERE user_id = ${s.userId} AND disabled_at IS NULL FOR SHARE`
-    if (enabled.length === 0) return false
+    if (enabled.length === 0) return yield* accountDisabled()
     yield* insertSession(sql, s)
-    return true
   }))
 
 /** What a refresh found. */
