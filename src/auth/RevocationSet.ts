@@ -23,11 +23,18 @@ export interface Ended {
 
 export type RevokedReason = "session_revoked" | "account_disabled"
 
+/** Far longer than the revocation cursor's gap timeout (10 s), the most a row can come late. */
+const USER_EVENT_MEMORY_MS = 5 * 60_000
+
 export class RevocationSet {
   private readonly sessions = new Map<SessionId, number>()
   private readonly disabled = new Set<UserId>()
-  /** The seq of the latest account event applied per user: a late row never undoes a newer one. */
-  private readonly userSeq = new Map<UserId, number>()
+  /**
+   * The seq of the latest account event applied per user, and when: a late
+   * row never undoes a newer one. Rows come late by at most the cursor's gap
+   * timeout, so an entry is forgotten after `USER_EVENT_MEMORY_MS`.
+   */
+  private readonly userSeq = new Map<UserId, { readonly seq: number; readonly at: number }>()
 
   /** Why a token of this user and session is refused, or undefined when it is not. */
   reasonFor(userId: UserId, sessionId: SessionId | undefined): RevokedReason | undefined {
@@ -52,8 +59,8 @@ export class RevocationSet {
         this.sessions.set(row.sessionId, Math.max(row.until, this.sessions.get(row.sessionId) ?? 0))
         continue
       }
-      if ((this.userSeq.get(row.userId) ?? 0) > row.seq) continue
-      this.userSeq.set(row.userId, row.seq)
+      if ((this.userSeq.get(row.userId)?.seq ?? 0) > row.seq) continue
+      this.userSeq.set(row.userId, { seq: row.seq, at: now })
       if (row.kind === "user_disabled") {
         if (!this.disabled.has(row.userId)) users.add(row.userId)
         this.disabled.add(row.userId)
@@ -65,9 +72,10 @@ export class RevocationSet {
     return { sessions, users }
   }
 
-  /** Forgets sessions whose access tokens have all expired. */
+  /** Forgets sessions whose access tokens have all expired, and old account-event seqs. */
   prune(now: number) {
     for (const [sessionId, until] of this.sessions) if (until <= now) this.sessions.delete(sessionId)
+    for (const [userId, { at }] of this.userSeq) if (now - at >= USER_EVENT_MEMORY_MS) this.userSeq.delete(userId)
   }
 
   size(): { readonly sessions: number; readonly disabled: number } {
