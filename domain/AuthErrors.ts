@@ -62,3 +62,13 @@ export class SessionNotFound extends Schema.TaggedError<SessionNotFound>()(
   { sessionId: SessionId },
   HttpApiSchema.annotations({ status: 404 })
 ) {}
+
+/**
+ * The account was disabled by a workspace owner or admin: it cannot sign in
+ * (told only after the right password) or refresh, and its sessions ended.
+ */
+export class AccountDisabled extends Schema.TaggedError<AccountDisabled>()(
+  "AccountDisabled",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 403 })
+) {}

@@ -9,6 +9,7 @@ import { Schema } from "effect"
 import { RpcAuthentication } from "./Api.ts"
 import { ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, Revoked, SessionInfo, TokenResponse } from "./Auth.ts"
 import {
+  AccountDisabled,
   EmailTaken,
   InvalidCredentials,
   InvalidRefreshToken,
@@ -49,14 +50,14 @@ export const Register = Rpc.make("Register", {
 export const Login = Rpc.make("Login", {
   payload: LoginRequest,
   success: TokenResponse,
-  error: Schema.Union(InvalidCredentials, MfaRequired, ServiceUnavailable)
+  error: Schema.Union(InvalidCredentials, MfaRequired, AccountDisabled, ServiceUnavailable)
 })
 
 /** Exchanges a refresh token for a new pair; the old one stops working (REST `POST /api/v1/auth/refresh`). */
 export const Refresh = Rpc.make("Refresh", {
   payload: RefreshRequest,
   success: TokenResponse,
-  error: Schema.Union(InvalidRefreshToken, ServiceUnavailable)
+  error: Schema.Union(InvalidRefreshToken, AccountDisabled, ServiceUnavailable)
 })
 
 const OidcFailure = Schema.Union(OidcProviderNotFound, ServiceUnavailable)
@@ -74,7 +75,7 @@ export const OidcStart = Rpc.make("OidcStart", { payload: ProviderPayload, succe
 export const OidcComplete = Rpc.make("OidcComplete", {
   payload: Schema.extend(ProviderPayload, OidcCallbackParams),
   success: TokenResponse,
-  error: Schema.Union(OidcFailure, OidcFailed, OidcIdentityTaken, RegistrationClosed, MfaRequired)
+  error: Schema.Union(OidcFailure, OidcFailed, OidcIdentityTaken, RegistrationClosed, MfaRequired, AccountDisabled)
 })
 
 export class AuthRpcs extends RpcGroup.make(Register, Login, CompleteMfa, Refresh, OidcProviders, OidcStart, OidcComplete) {}

@@ -9,8 +9,10 @@ import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
+import { AdminUsersApi } from "./AdminUsers.ts"
 import { ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, Revoked, SessionInfo, TokenResponse } from "./Auth.ts"
 import {
+  AccountDisabled,
   EmailTaken,
   InvalidCredentials,
   InvalidRefreshToken,
@@ -123,6 +125,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .addSuccess(TokenResponse)
       .addError(InvalidCredentials)
       .addError(MfaRequired)
+      .addError(AccountDisabled)
       .annotate(
         OpenApi.Description,
         "Signs in: a new session (device) with an access and a refresh token. With MFA on, the answer is 401 " +
@@ -135,6 +138,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .addSuccess(TokenResponse)
       .addError(InvalidMfaChallenge)
       .addError(InvalidMfaCode)
+      .addError(AccountDisabled)
       .annotate(
         OpenApi.Description,
         "The second sign-in step: the challenge of `MfaRequired` and a TOTP or backup code. The challenge is " +
@@ -146,6 +150,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .setPayload(RefreshRequest)
       .addSuccess(TokenResponse)
       .addError(InvalidRefreshToken)
+      .addError(AccountDisabled)
       .annotate(
         OpenApi.Description,
         "Exchanges a refresh token for a new pair; the old refresh token stops working, and presenting it again revokes the session."
@@ -239,6 +244,7 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(OidcApi)
   .add(OidcAccountApi)
   .add(ChannelsApi)
+  .add(AdminUsersApi.middleware(HttpAuthentication))
   // Every endpoint: a malformed or too deeply nested JSON body (400), a body over PLEXI_HTTP_MAX_BODY_BYTES (413),
   // a body that is not application/json (415), a failure of the node (500, logged).
   .addError(InvalidRequest)

@@ -8,7 +8,7 @@ import { Rpc, RpcGroup } from "@effect/rpc"
 import { Schema } from "effect"
 import { RpcAuthentication } from "./Api.ts"
 import { TokenResponse } from "./Auth.ts"
-import { InvalidCredentials } from "./AuthErrors.ts"
+import { AccountDisabled, InvalidCredentials } from "./AuthErrors.ts"
 import { InvalidRequest, ServiceUnavailable, Unauthorized } from "./Errors.ts"
 import { BackupCodes, MfaCodeRequest, MfaCompleteRequest, MfaDisabled, MfaProofRequest, MfaStatus, TotpEnrolment } from "./Mfa.ts"
 import { InvalidMfaChallenge, InvalidMfaCode, MfaNotEnabled, TotpAlreadyEnabled, TotpNotPending } from "./MfaErrors.ts"
@@ -22,7 +22,7 @@ import { InvalidMfaChallenge, InvalidMfaCode, MfaNotEnabled, TotpAlreadyEnabled,
 export const CompleteMfa = Rpc.make("CompleteMfa", {
   payload: MfaCompleteRequest,
   success: TokenResponse,
-  error: Schema.Union(InvalidMfaChallenge, InvalidMfaCode, ServiceUnavailable)
+  error: Schema.Union(InvalidMfaChallenge, InvalidMfaCode, AccountDisabled, ServiceUnavailable)
 })
 
 /** Whether TOTP is off, pending or on, and the unused backup codes left. */

@@ -10,7 +10,7 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { TokenResponse } from "./Auth.ts"
-import { RegistrationClosed } from "./AuthErrors.ts"
+import { AccountDisabled, RegistrationClosed } from "./AuthErrors.ts"
 import { MfaRequired } from "./MfaErrors.ts"
 import { Forbidden, ServiceUnavailable, Unauthorized } from "./Errors.ts"
 import { HttpAuthentication } from "./HttpAuthentication.ts"
@@ -48,6 +48,7 @@ export class OidcApi extends HttpApiGroup.make("oidc")
       .setUrlParams(OidcCallbackParams)
       .addSuccess(TokenResponse)
       .addError(MfaRequired)
+      .addError(AccountDisabled)
       .addError(OidcFailed)
       .addError(OidcIdentityTaken)
       .addError(RegistrationClosed)

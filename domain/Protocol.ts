@@ -67,6 +67,8 @@ export const CloseCode = {
   slowConsumer: 4008,
   /** The client kept flooding after being told it was rate limited. */
   flood: 4029,
+  /** The socket's session was ended (sign-out, revoked, password changed or reset) or its account disabled. */
+  revoked: 4003,
   /** The server is shutting down; reconnect to another node and resume. */
   goingAway: 1001,
   /** A text frame that is not valid UTF-8 (RFC 6455 §8.1); native uWS drops the TCP connection instead (1006). */
@@ -74,7 +76,7 @@ export const CloseCode = {
 } as const
 
 /** Why the server ended a subscription or answered `unauthorized` without a request. */
-export const Reason = Schema.Literal("not_a_member", "token_expired")
+export const Reason = Schema.Literal("not_a_member", "token_expired", "session_revoked", "account_disabled")
 
 // ---- Server frames --------------------------------------------------------
 
@@ -102,6 +104,8 @@ export const AckFrame = frame("ack", {
 })
 export const HistoryReplyFrame = frame("history", { channelId: ChannelId, messages: Schema.Array(Message), ref: OptionalRef })
 export const PongFrame = frame("pong", { ref: OptionalRef })
+/** The socket's token expires at `expiresAt` (sent `PLEXI_WS_TOKEN_EXPIRY_WARNING` before): send a fresh `auth` frame. */
+export const TokenExpiringFrame = frame("token_expiring", { expiresAt: Schema.Number })
 /**
  * A refused or failed request. `message` is a sentence for people; the other
  * fields are for programs and present when they apply.
@@ -126,6 +130,7 @@ export const ServerFrame = Schema.Union(
   AckFrame,
   HistoryReplyFrame,
   PongFrame,
+  TokenExpiringFrame,
   ErrorFrame
 )
 export type ServerFrame = typeof ServerFrame.Type

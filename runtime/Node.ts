@@ -21,6 +21,8 @@ import * as MfaConfig from "../src/auth/mfa/MfaConfig.ts"
 import { loadOrCreateMfaKeyFile } from "../src/auth/mfa/MfaKeyFile.ts"
 import { MfaSecrets } from "../src/auth/mfa/SecretBox.ts"
 import { MfaStore } from "../src/auth/MfaStore.ts"
+import * as RevocationConfig from "../src/auth/RevocationConfig.ts"
+import { revocationCheck, Revocations } from "../src/auth/Revocations.ts"
 import { randomSigningKeys } from "../src/auth/SigningKeys.ts"
 import { TokenVerifier } from "../src/auth/TokenVerifier.ts"
 import * as ChannelConfig from "../src/entities/ChannelConfig.ts"
@@ -84,10 +86,17 @@ const AccessTokensLive = Layer.unwrapEffect(Effect.gen(function*() {
 
 /**
  * The token check of every door: access tokens, and the TEMPORARY dev
- * tokens (removing them is removing their entry here).
+ * tokens (removing them is removing their entry here); then the revocations.
  */
-const TokenVerifierLive = Layer.effect(TokenVerifier, Effect.map(Effect.zip(AccessTokens, DevTokens), ([access, dev]) =>
-  TokenVerifier.make([AccessTokens.kind(access), DevTokens.kind(dev)])))
+const TokenVerifierLive = Layer.effect(
+  TokenVerifier,
+  Effect.map(Effect.all([AccessTokens, DevTokens, Revocations]), ([access, dev, revocations]) =>
+    TokenVerifier.make([AccessTokens.kind(access), DevTokens.kind(dev)], revocationCheck(revocations)))
+)
+
+/** Revocations: polled from the store when other nodes share it (Postgres); an embedded node reads its own. */
+const RevocationsLive = Layer.unwrapEffect(Effect.map(DatabaseConfig.DatabaseConfig, (store) =>
+  Revocations.layer({ poll: DatabaseConfig.onPostgres(store) })))
 
 /**
  * The key of TOTP secrets at rest: the configured keys, or on a single
@@ -105,7 +114,7 @@ const MfaSecretsLive = Layer.unwrapEffect(Effect.gen(function*() {
 }))
 
 const AuthLive = Layer.mergeAll(TokenVerifierLive, Oidc.layer.pipe(Layer.provideMerge(Accounts.layer))).pipe(
-  Layer.provideMerge(Layer.mergeAll(AccessTokensLive, DevTokensLive)),
+  Layer.provideMerge(Layer.mergeAll(AccessTokensLive, DevTokensLive, RevocationsLive)),
   Layer.provide(Layer.mergeAll(AccountStore.Default, MfaStore.Default, MfaSecretsLive))
 )
 
@@ -192,6 +201,7 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   AuthConfig.layerFromEnv(),
   MfaConfig.layerFromEnv(),
   OidcConfig.layerFromEnv(),
+  RevocationConfig.layerFromEnv(),
   ClusterConfig.layerFromEnv(),
   WsConfig.layerFromEnv(),
   HttpConfig.layerFromEnv(),

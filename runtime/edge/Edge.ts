@@ -8,6 +8,7 @@ import { Cause, Context, Effect, Layer, Runtime } from "effect"
 import type { TemplatedApp, us_listen_socket } from "uWebSockets.js"
 import { CloseCode } from "../../domain/Protocol.ts"
 import { ChatService } from "../../src/api/ChatService.ts"
+import { Revocations } from "../../src/auth/Revocations.ts"
 import { TokenVerifier } from "../../src/auth/TokenVerifier.ts"
 import { ChannelHub, FanOut } from "../../src/messaging/ChannelHub.ts"
 import { EdgeConfig } from "./EdgeConfig.ts"
@@ -60,6 +61,7 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   const chat = yield* ChatService
   const tokens = yield* TokenVerifier
   const hub = yield* ChannelHub
+  const revocations = yield* Revocations
   const runtime = yield* Effect.runtime<never>()
   const http = yield* HttpConfig
   const handler = yield* makeWebHandler
@@ -74,9 +76,15 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
     chat,
     tokens,
     hub,
+    revocations,
     policy: { headers, originAllowed: upgradeAllows(hardening) }
   })
   app.ws("/ws", gateway.behavior)
+  // Sessions ended and accounts disabled, here or on another node: their sockets close at once (4003).
+  yield* Effect.acquireRelease(
+    Effect.sync(() => revocations.listen(gateway.endRevoked)),
+    (stop) => Effect.sync(stop)
+  )
   // REST, RPC and every other HTTP path: one Effect HTTP app on this node's runtime (HttpApp.ts).
   const onDefect = (error: unknown) => Runtime.runFork(runtime)(Effect.logError("HTTP bridge defect", Cause.die(error)))
   const corsOf = corsAnswerHeaders(corsAllows(hardening))

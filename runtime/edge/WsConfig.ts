@@ -18,6 +18,8 @@ export interface WsConfigShape {
   readonly rateBurst: number
   readonly idleTimeoutSeconds: number
   readonly authTimeout: Duration.Duration
+  /** How long before its token expires a socket is sent `token_expiring`. */
+  readonly tokenExpiryWarning: Duration.Duration
   readonly maxConnectionsPerIp: number
   readonly maxUnauthenticatedPerIp: number
   readonly maxNestingDepth: number
@@ -38,6 +40,7 @@ export const defaults: WsConfigShape = {
   rateBurst: 400,
   idleTimeoutSeconds: 120,
   authTimeout: Duration.seconds(10),
+  tokenExpiryWarning: Duration.seconds(60),
   maxConnectionsPerIp: 1000,
   maxUnauthenticatedPerIp: 100,
   maxNestingDepth: 32,
@@ -68,6 +71,11 @@ export const config: Config.Config<WsConfigShape> = Config.all({
   rateBurst: positiveNumber("PLEXI_WS_RATE_BURST", defaults.rateBurst, "Token bucket size per connection."),
   idleTimeoutSeconds: positiveInteger("PLEXI_WS_IDLE_TIMEOUT_SECONDS", defaults.idleTimeoutSeconds, "uWS idle timeout (server pings)."),
   authTimeout: positiveDuration("PLEXI_WS_AUTH_TIMEOUT", defaults.authTimeout, "Time to authenticate before close 4002."),
+  tokenExpiryWarning: positiveDuration(
+    "PLEXI_WS_TOKEN_EXPIRY_WARNING",
+    defaults.tokenExpiryWarning,
+    "How long before a socket's token expires it is sent token_expiring (then closed with 4001 at expiry unless it re-authenticates)."
+  ),
   maxConnectionsPerIp: positiveInteger(
     "PLEXI_WS_MAX_CONNECTIONS_PER_IP",
     defaults.maxConnectionsPerIp,

@@ -10,6 +10,7 @@
 import { Duration, Effect, Either, type Runtime } from "effect"
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from "uWebSockets.js"
 import type { ChatService } from "../../src/api/ChatService.ts"
+import type { Ended, RevocationsShape } from "../../src/auth/Revocations.ts"
 import type { TokenClaims, TokenVerifier } from "../../src/auth/TokenVerifier.ts"
 import { addressKey } from "../../src/gateway/AddressKey.ts"
 import type { LimitKind } from "../../src/gateway/ConnectionLimits.ts"
@@ -134,6 +135,7 @@ export const makeGateway = (deps: {
   readonly chat: ChatService["Type"]
   readonly tokens: TokenVerifier["Type"]
   readonly hub: ChannelHub["Type"]
+  readonly revocations: RevocationsShape
   readonly policy: UpgradePolicy
 }) => {
   const { options } = deps
@@ -143,6 +145,7 @@ export const makeGateway = (deps: {
       ...options,
       floodWindowMs: Duration.toMillis(options.floodWindow),
       authTimeoutMs: Duration.toMillis(options.authTimeout),
+      expiryWarningMs: Duration.toMillis(options.tokenExpiryWarning),
       drainTimeoutMs: Duration.toMillis(options.drainTimeout),
       backpressureSweepMs: Duration.toMillis(options.backpressureSweepInterval),
       limits: {
@@ -203,5 +206,5 @@ export const makeGateway = (deps: {
     })
   }
 
-  return { behavior, closeAll: (code: number, reason: string) => gateway.closeAll(code, reason) }
+  return { behavior, closeAll: gateway.closeAll.bind(gateway), endRevoked: (ended: Ended) => gateway.endRevoked(ended) }
 }

@@ -143,6 +143,27 @@ export const migrations = {
     yield* sql`CREATE INDEX plexi_mfa_challenges_user ON plexi_mfa_challenges (user_id)`
   }),
   /**
+   * Revocations every node follows (src/auth/Revocations.ts): one row per
+   * ended session whose access tokens may still be alive, and per account
+   * disabled or enabled. Nodes poll it by `seq` and keep what is still
+   * relevant (`until`) in memory; `until` also lets old rows be purged.
+   * A disabled account (`disabled_at`) cannot sign in or refresh.
+   */
+  "0006_revocations": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`ALTER TABLE plexi_accounts ADD COLUMN disabled_at bigint`
+    yield* sql`ALTER TABLE plexi_accounts ADD COLUMN disabled_by text`
+    yield* sql`CREATE TABLE plexi_revocations (
+      seq bigserial PRIMARY KEY,
+      kind text NOT NULL CHECK (kind IN ('session', 'user_disabled', 'user_enabled')),
+      user_id text NOT NULL,
+      session_id text,
+      recorded_at bigint NOT NULL,
+      until bigint NOT NULL
+    )`
+    yield* sql`CREATE INDEX plexi_revocations_until ON plexi_revocations (until)`
+  }),
+  /**
    * OpenID Connect sign-in (src/auth/oidc/): started flows, single-use and
    * short-lived, keyed by the SHA-256 of their `state` (and bound to their
    * client by the SHA-256 of a secret it keeps); the provider identities

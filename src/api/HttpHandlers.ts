@@ -8,6 +8,7 @@ import { Forbidden } from "../../domain/Errors.ts"
 import { HttpAuthentication, PlexiHttpApi } from "../../domain/Http.ts"
 import { DevTokens } from "../auth/DevTokens.ts"
 import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
+import { AdminUsersLive } from "./AdminUsersHandlers.ts"
 import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
 import { MfaLive } from "./MfaHandlers.ts"
 import { ChatService } from "./ChatService.ts"
@@ -84,7 +85,8 @@ export const HttpGroupsLive = Layer.mergeAll(
   SessionsLive,
   OidcLive,
   OidcAccountLive,
-  ChannelsLive
+  ChannelsLive,
+  AdminUsersLive
 ).pipe(
   Layer.provideMerge(HttpAuthenticationLive)
 )

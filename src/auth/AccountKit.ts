@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from "node:crypto"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Predicate } from "effect"
 import type { TokenResponse, WorkspaceRole } from "../../domain/Auth.ts"
 import { InvalidCredentials } from "../../domain/AuthErrors.ts"
 import { ServiceUnavailable } from "../../domain/Errors.ts"
@@ -15,6 +15,7 @@ import { AccountStore, type Device, type NewSession } from "./AccountStore.ts"
 import { AuthConfig } from "./AuthConfig.ts"
 import { makePasswordHasher } from "./PasswordHasher.ts"
 import { loadCommonPasswords, makePasswordPolicy } from "./PasswordPolicy.ts"
+import { Revocations } from "./Revocations.ts"
 
 /** The caller of a session operation: a user and, for an access token, its session. */
 export interface Caller {
@@ -42,10 +43,13 @@ export const deviceOf = (client: ClientInfo): Device => ({
 
 export const invalidCredentials = () => new InvalidCredentials({ message: "wrong username or password" })
 
+export { accountDisabled } from "./store/SessionRows.ts"
+
 export const makeAccountKit = Effect.gen(function*() {
   const config = yield* AuthConfig
   const store = yield* AccountStore
   const access = yield* AccessTokens
+  const revocations = yield* Revocations
   const hasher = yield* makePasswordHasher(config.argon2, config.hashConcurrency)
   const policy = makePasswordPolicy(
     { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength },
@@ -53,13 +57,15 @@ export const makeAccountKit = Effect.gen(function*() {
   )
   const refreshTtlMs = Duration.toMillis(config.refreshTtl)
 
-  /** Store failures: logged, and answered `ServiceUnavailable` (the caller may retry). */
-  const stored = <A>(effect: Effect.Effect<A, SqlError>): Effect.Effect<A, ServiceUnavailable> =>
-    Effect.catchTag(effect, "SqlError", (error) =>
-      Effect.zipRight(
-        Effect.logError("account store failed", error),
-        Effect.fail(new ServiceUnavailable({ reason: "account store unavailable" }))
-      ))
+  /** Store failures: logged, and answered `ServiceUnavailable` (the caller may retry); a typed refusal of the store passes. */
+  const stored = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, Exclude<E, SqlError> | ServiceUnavailable> =>
+    Effect.catchAll(effect, (error): Effect.Effect<never, Exclude<E, SqlError> | ServiceUnavailable> =>
+      Predicate.isTagged(error, "SqlError")
+        ? Effect.zipRight(
+          Effect.logError("account store failed", error),
+          Effect.fail(new ServiceUnavailable({ reason: "account store unavailable" }))
+        )
+        : Effect.fail(error as Exclude<E, SqlError>))
 
   /** A new session row for `userId` and the refresh token whose hash it stores. */
   const newSession = (userId: UserId, client: ClientInfo, now: number) => {
@@ -75,6 +81,14 @@ export const makeAccountKit = Effect.gen(function*() {
     return { session, refreshToken }
   }
 
+  /**
+   * The store just opened a session for this account, so it is enabled; if
+   * this node has not read the enable yet, it reads it now, so that the
+   * tokens it answers work here at once (other nodes follow within their poll).
+   */
+  const caughtUp = (userId: UserId) =>
+    revocations.reasonFor(userId, undefined) === "account_disabled" ? revocations.refresh : Effect.void
+
   /** The token answer: a fresh access token for the session, with its refresh token. */
   const tokens = (
     account: { readonly userId: UserId; readonly username: string; readonly role: WorkspaceRole },
@@ -82,7 +96,7 @@ export const makeAccountKit = Effect.gen(function*() {
     refreshToken: string,
     refreshTokenExpiresAt: number
   ): Effect.Effect<TokenResponse> =>
-    Effect.map(access.issue(account.userId, sessionId), (issued) => ({
+    Effect.map(Effect.zipRight(caughtUp(account.userId), access.issue(account.userId, sessionId)), (issued) => ({
       tokenType: "Bearer" as const,
       accessToken: issued.token,
       accessTokenExpiresAt: issued.expiresAt,
@@ -94,7 +108,14 @@ export const makeAccountKit = Effect.gen(function*() {
       role: account.role
     }))
 
-  return { config, store, hasher, policy, refreshTtlMs, stored, newSession, tokens } as const
+  /**
+   * Runs a store operation that ends sessions, then reads the revocations at
+   * once, so this node refuses their tokens (and closes their sockets) before
+   * it answers; the other nodes follow within their poll interval.
+   */
+  const revoking = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipLeft(effect, revocations.refresh)
+
+  return { config, store, hasher, policy, refreshTtlMs, stored, revoking, newSession, tokens } as const
 })
 
 export type AccountKit = Effect.Effect.Success<typeof makeAccountKit>

@@ -1,7 +1,8 @@
 /**
  * Accounts and sessions, for every door that offers them (REST today):
  * registration, sign-in and refresh (`SignIn.ts`), and the caller's own
- * sessions and password (`SessionControl.ts`). Passwords are Argon2id hashes
+ * sessions and password (`SessionControl.ts`), and account administration
+ * by owners and admins (`AccountAdmin.ts`). Passwords are Argon2id hashes
  * (`PasswordHasher.ts`); access tokens are signed JWTs (`AccessTokens.ts`);
  * refresh tokens are 32 random bytes, stored only as their SHA-256 and
  * rotated on every refresh. With a second factor, sign-in is two steps
@@ -9,6 +10,7 @@
  * (logged); nothing else of the store leaks.
  */
 import { Context, Effect, Layer } from "effect"
+import * as AccountAdmin from "./AccountAdmin.ts"
 import { makeAccountKit } from "./AccountKit.ts"
 import { makeMfa } from "./mfa/Mfa.ts"
 import * as SessionControl from "./SessionControl.ts"
@@ -28,6 +30,9 @@ const make = Effect.gen(function*() {
     revoke: SessionControl.revoke(kit),
     revokeAll: SessionControl.revokeAll(kit),
     changePassword: SessionControl.changePassword(kit),
+    disable: AccountAdmin.disable(kit),
+    enable: AccountAdmin.enable(kit),
+    resetPassword: AccountAdmin.resetPassword(kit),
     /** Second factors: the second sign-in step and the caller's TOTP and backup codes (src/auth/mfa/). */
     mfa,
     /** What other sign-in methods (src/auth/oidc/) build on: the store, the token answers, the session records. */

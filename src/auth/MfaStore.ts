@@ -6,14 +6,15 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import * as MfaRows from "./store/MfaRows.ts"
-import { insertSession, type NewSession } from "./store/SessionRows.ts"
+import { insertSessionIfEnabled, type NewSession } from "./store/SessionRows.ts"
 
 export type { BackupCodeUse, LockedChallenge, MfaFactors, NewChallenge, StoredTotp } from "./store/MfaRows.ts"
 
 export class MfaStore extends Effect.Service<MfaStore>()("plexichat/MfaStore", {
   effect: Effect.map(SqlClient.SqlClient, (sql) => ({
     transaction: sql.withTransaction,
-    insertSession: (session: NewSession) => insertSession(sql, session),
+    /** Opens the session unless the account was disabled meanwhile (`false`). */
+    insertSession: (session: NewSession) => insertSessionIfEnabled(sql, session),
     findTotp: MfaRows.findTotp(sql),
     putPendingTotp: MfaRows.putPendingTotp(sql),
     confirmTotp: MfaRows.confirmTotp(sql),

@@ -1,8 +1,8 @@
 /**
  * The caller's own sessions: sign-out, the list, revoking one or all, and
  * password change (which revokes every other session). Revoking a session
- * stops its refresh token at once; its access token stays valid until it
- * expires (at most `PLEXI_AUTH_ACCESS_TTL`).
+ * stops its refresh token at once, and its access tokens and sockets on
+ * every node within the revocation poll interval (Revocations.ts).
  */
 import { Clock, Effect, Option } from "effect"
 import type { SessionInfo } from "../../domain/Auth.ts"
@@ -16,7 +16,7 @@ export const logout = (kit: AccountKit) => (caller: Caller) =>
     // A development token has no session to end.
     if (caller.sessionId === undefined) return { revoked: 0 }
     const now = yield* Clock.currentTimeMillis
-    return { revoked: yield* kit.stored(kit.store.revokeSession(caller.userId, caller.sessionId, now, "logout")) }
+    return { revoked: yield* kit.revoking(kit.stored(kit.store.revokeSession(caller.userId, caller.sessionId, now, "logout"))) }
   })
 
 export const sessions = (kit: AccountKit) => (caller: Caller): Effect.Effect<Array<SessionInfo>, ServiceUnavailable> =>
@@ -25,7 +25,7 @@ export const sessions = (kit: AccountKit) => (caller: Caller): Effect.Effect<Arr
 export const revoke = (kit: AccountKit) => (caller: Caller, sessionId: SessionId) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    const revoked = yield* kit.stored(kit.store.revokeSession(caller.userId, sessionId, now, "revoked"))
+    const revoked = yield* kit.revoking(kit.stored(kit.store.revokeSession(caller.userId, sessionId, now, "revoked")))
     if (revoked === 0) return yield* new SessionNotFound({ sessionId })
     return { revoked }
   })
@@ -33,7 +33,7 @@ export const revoke = (kit: AccountKit) => (caller: Caller, sessionId: SessionId
 export const revokeAll = (kit: AccountKit) => (caller: Caller) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    return { revoked: yield* kit.stored(kit.store.revokeSessions(caller.userId, undefined, now, "revoked_all")) }
+    return { revoked: yield* kit.revoking(kit.stored(kit.store.revokeSessions(caller.userId, undefined, now, "revoked_all"))) }
   })
 
 export const changePassword = (kit: AccountKit) => (caller: Caller, currentPassword: string, newPassword: string) =>
@@ -49,7 +49,7 @@ export const changePassword = (kit: AccountKit) => (caller: Caller, currentPassw
     const passwordHash = yield* kit.hasher.hash(newPassword)
     const now = yield* Clock.currentTimeMillis
     yield* kit.stored(kit.store.updatePasswordHash(account.userId, passwordHash, now))
-    const revoked = yield* kit.stored(kit.store.revokeSessions(account.userId, caller.sessionId, now, "password_changed"))
+    const revoked = yield* kit.revoking(kit.stored(kit.store.revokeSessions(account.userId, caller.sessionId, now, "password_changed")))
     yield* Effect.logInfo("password changed", { userId: account.userId, revokedSessions: revoked })
     return { revoked }
   })

@@ -9,7 +9,16 @@
 import { Clock, Effect, Option } from "effect"
 import { EmailTaken, InvalidRefreshToken, RegistrationClosed, UsernameTaken } from "../../domain/AuthErrors.ts"
 import type { SecondFactorGate } from "./mfa/Mfa.ts"
-import { type AccountKit, type ClientInfo, deviceOf, invalidCredentials, newRefreshToken, newUserId, refreshHashOf } from "./AccountKit.ts"
+import {
+  accountDisabled,
+  type AccountKit,
+  type ClientInfo,
+  deviceOf,
+  invalidCredentials,
+  newRefreshToken,
+  newUserId,
+  refreshHashOf
+} from "./AccountKit.ts"
 
 export interface Registering {
   readonly username: string
@@ -53,6 +62,8 @@ export const login = (kit: AccountKit, secondFactor: SecondFactorGate) => (input
     }
     const account = found.value
     if (!(yield* kit.hasher.verify(account.passwordHash, input.password))) return yield* invalidCredentials()
+    // Told only to the holder of the right password, so it reveals nothing to a guesser.
+    if (account.disabled) return yield* accountDisabled()
     const now = yield* Clock.currentTimeMillis
     if (kit.hasher.needsRehash(account.passwordHash)) {
       // The configured cost changed since this hash was made: store one at today's cost (best effort).
@@ -64,6 +75,7 @@ export const login = (kit: AccountKit, secondFactor: SecondFactorGate) => (input
     // With MFA on, this answers MfaRequired: no session until the second step (mfa/MfaChallenge.ts).
     yield* secondFactor(account, client, now)
     const { refreshToken, session } = kit.newSession(account.userId, client, now)
+    // AccountDisabled when a disable committed since the account was read.
     yield* kit.stored(kit.store.createSession(session))
     return yield* kit.tokens(account, session.id, refreshToken, session.expiresAt)
   })
@@ -89,8 +101,10 @@ export const refresh = (kit: AccountKit) => (refreshToken: string, client: Clien
         return yield* new InvalidRefreshToken({ reason: "expired", message: "this refresh token has expired; sign in again" })
       case "Revoked":
         return yield* revokedSession()
+      case "Disabled":
+        return yield* accountDisabled()
       case "Reused":
-        yield* Effect.logWarning("refresh token reused: session revoked", { sessionId: outcome.sessionId })
+        yield* kit.revoking(Effect.logWarning("refresh token reused: session revoked", { sessionId: outcome.sessionId }))
         return yield* new InvalidRefreshToken({
           reason: "reused",
           message: "this refresh token was already used, so the session was ended; sign in again"

@@ -26,17 +26,26 @@ export interface TokenKind {
 
 const malformed = () => Effect.fail(new Unauthorized({ message: "malformed token" }))
 
+/** Why a verified token is refused anyway (its session ended, its account is disabled), or undefined. */
+export type RevocationCheck = (claims: TokenClaims) => string | undefined
+
 export class TokenVerifier extends Context.Tag("plexichat/TokenVerifier")<TokenVerifier, {
   /** The claims of a token of any configured kind; a token of no kind is `Unauthorized` ("malformed token"). */
   readonly verifyClaims: (token: string) => Effect.Effect<TokenClaims, Unauthorized>
   /** Accepts `Bearer <token>` or a bare token. */
   readonly verifyHeader: (header: string | undefined) => Effect.Effect<TokenClaims, Unauthorized>
 }>() {
-  static readonly make = (kinds: ReadonlyArray<TokenKind>): TokenVerifier["Type"] => {
+  /** `revoked` runs after a token verified (an in-memory check: src/auth/Revocations.ts). */
+  static readonly make = (kinds: ReadonlyArray<TokenKind>, revoked?: RevocationCheck): TokenVerifier["Type"] => {
+    const checked = (claims: TokenClaims): Effect.Effect<TokenClaims, Unauthorized> => {
+      const reason = revoked?.(claims)
+      return reason === undefined ? Effect.succeed(claims) : Effect.fail(new Unauthorized({ message: reason }))
+    }
     const verifyClaims = (token: string): Effect.Effect<TokenClaims, Unauthorized> => {
       if (typeof token !== "string") return malformed()
       const kind = kinds.find((k) => k.recognises(token))
-      return kind === undefined ? malformed() : kind.verify(token)
+      if (kind === undefined) return malformed()
+      return revoked === undefined ? kind.verify(token) : Effect.flatMap(kind.verify(token), checked)
     }
     return {
       verifyClaims,
@@ -47,7 +56,8 @@ export class TokenVerifier extends Context.Tag("plexichat/TokenVerifier")<TokenV
     }
   }
 
-  static readonly layer = (kinds: ReadonlyArray<TokenKind>) => Layer.succeed(TokenVerifier, TokenVerifier.make(kinds))
+  static readonly layer = (kinds: ReadonlyArray<TokenKind>, revoked?: RevocationCheck) =>
+    Layer.succeed(TokenVerifier, TokenVerifier.make(kinds, revoked))
 }
 
 /** The `CurrentUser` of a request authenticated with `claims`. */

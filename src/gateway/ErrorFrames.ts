@@ -83,3 +83,17 @@ export const protocolErrorFrame = (
   ref: string | undefined,
   fields: Fields = {}
 ): ErrorFrame => ({ type: "error", code, message, ...(ref === undefined ? {} : { ref }), ...fields })
+
+const encodedError = (message: string, reason: string) => JSON.stringify(protocolErrorFrame("unauthorized", message, undefined, { reason }))
+
+/** Sent unasked, just before the close 4001 at token expiry. */
+export const tokenExpiredFrame = encodedError(
+  "the token expired; reconnect with a fresh token, or send a fresh auth frame before expiresAt to stay connected",
+  "token_expired"
+)
+
+/** Sent unasked, just before the close 4003, per reason. */
+export const revokedFrames: { readonly [R in "session_revoked" | "account_disabled"]: string } = {
+  session_revoked: encodedError("the session was ended (signed out, revoked, or the password changed or reset); sign in again", "session_revoked"),
+  account_disabled: encodedError("the account was disabled", "account_disabled")
+}

@@ -7,6 +7,7 @@
 import { Effect, Runtime } from "effect"
 import type { UserId } from "../../domain/Ids.ts"
 import type { ChatService } from "../api/ChatService.ts"
+import type { Ended, RevocationsShape } from "../auth/Revocations.ts"
 import type { TokenClaims, TokenVerifier } from "../auth/TokenVerifier.ts"
 import type { ChannelHub } from "../messaging/ChannelHub.ts"
 import { BackpressureSweep } from "./BackpressureSweep.ts"
@@ -32,6 +33,7 @@ export interface GatewayDeps {
   readonly chat: ChatService["Type"]
   readonly tokens: TokenVerifier["Type"]
   readonly hub: ChannelHub["Type"]
+  readonly revocations: RevocationsShape
 }
 
 /** Where a session comes from, for the per-address accounting (the adapter's per-socket data serves). */
@@ -69,6 +71,7 @@ export class Gateway {
       chat: deps.chat,
       hub: deps.hub,
       tokens: deps.tokens,
+      revoked: deps.revocations.reasonFor,
       subscriptions,
       replies: new ReplyBatcher(),
       decode: makeFrameDecoder(options),
@@ -130,6 +133,21 @@ export class Gateway {
     if (!this.sessions.delete(session)) return
     this.limits.closed(session.origin.ip, !session.origin.unauthenticated)
     session.onClose()
+  }
+
+  /**
+   * Closes, with an error frame and 4003, every socket whose session or
+   * account was just ended. One pass over this edge's sessions per poll that
+   * ended something (rare), instead of a per-session index every socket would pay for.
+   */
+  endRevoked(ended: Ended) {
+    for (const session of this.sessions) {
+      session.guard(() => {
+        if (session.userId === undefined) return
+        if (ended.users.has(session.userId)) session.revoke("account_disabled")
+        else if (session.sessionId !== undefined && ended.sessions.has(session.sessionId)) session.revoke("session_revoked")
+      })
+    }
   }
 
   /** Closes every open socket with `code` (shutdown: 1001, going away). */

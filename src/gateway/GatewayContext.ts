@@ -5,6 +5,8 @@
  */
 import type { Effect } from "effect"
 import type { ChatService } from "../api/ChatService.ts"
+import type { SessionId, UserId } from "../../domain/Ids.ts"
+import type { RevokedReason } from "../auth/Revocations.ts"
 import type { TokenVerifier } from "../auth/TokenVerifier.ts"
 import type { ChannelHub } from "../messaging/ChannelHub.ts"
 import type { AdmissionOptions } from "./Admission.ts"
@@ -32,6 +34,8 @@ export interface SessionOptions extends FrameDecoderOptions {
   /** Channels one socket may follow or be attaching to at once. */
   readonly maxSubscriptions: number
   readonly authTimeoutMs: number
+  /** How long before its token expires a socket is sent `token_expiring`. */
+  readonly expiryWarningMs: number
   readonly rateLimit: number
   readonly rateBurst: number
   readonly floodCloseAfter: number
@@ -45,6 +49,8 @@ export interface GatewayContext {
   readonly chat: ChatService["Type"]
   readonly hub: ChannelHub["Type"]
   readonly tokens: TokenVerifier["Type"]
+  /** Why this user's session is refused now (ended, or the account disabled), or undefined: an in-memory lookup. */
+  readonly revoked: (userId: UserId, sessionId: SessionId | undefined) => RevokedReason | undefined
   readonly subscriptions: Subscriptions
   readonly replies: ReplyBatcher
   readonly decode: (data: ArrayBuffer, isBinary: boolean) => Decoded

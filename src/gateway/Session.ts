@@ -7,11 +7,12 @@
 import { Effect, Either } from "effect"
 import type { DomainError } from "../../domain/Errors.ts"
 import { Unauthorized } from "../../domain/Errors.ts"
-import type { ChannelId, UserId } from "../../domain/Ids.ts"
+import type { ChannelId, SessionId, UserId } from "../../domain/Ids.ts"
 import { type ClientFrame, CloseCode, type ErrorCode } from "../../domain/Protocol.ts"
+import type { RevokedReason } from "../auth/Revocations.ts"
 import type { TokenClaims } from "../auth/TokenVerifier.ts"
 import { admit, type AdmissionState } from "./Admission.ts"
-import { domainErrorFrame, protocolErrorFrame } from "./ErrorFrames.ts"
+import { domainErrorFrame, protocolErrorFrame, revokedFrames, tokenExpiredFrame } from "./ErrorFrames.ts"
 import type { GatewayContext, SessionSocket } from "./GatewayContext.ts"
 import { encodeFrame, type ServerFrame, topicOf } from "./ServerFrames.ts"
 import { dropSubscription, subscribe } from "./SessionSubscribe.ts"
@@ -25,11 +26,15 @@ const withRef = <F extends object>(frame: F, ref: string | undefined): F => ref 
  */
 export class Session implements AdmissionState {
   userId: UserId | undefined
+  /** The signed-in session of the token the socket last authenticated with (a dev token has none). */
+  sessionId: SessionId | undefined
   /** No more writes: closed, or a slow consumer waiting for its backlog to drain before its close frame. */
   closed = false
   /** When the slow consumer's drain began (its hard close comes `drainTimeoutMs` later), or undefined. */
   private drainingSince: number | undefined
   private expiresAt: number | undefined
+  /** Whether `token_expiring` was sent for the current `expiresAt`. */
+  private warned = false
   private readonly openedAt: number
   // AdmissionState: the token bucket and flood counters.
   tokens: number
@@ -74,7 +79,13 @@ export class Session implements AdmissionState {
     if (this.closed) return
     if (this.userId === undefined) {
       if (now - this.openedAt >= this.ctx.options.authTimeoutMs) this.end(CloseCode.authTimeout, "authentication timeout")
-    } else if (this.expiresAt !== undefined && now >= this.expiresAt) this.expire()
+    } else if (this.expiresAt !== undefined) {
+      if (now >= this.expiresAt) return this.expire()
+      if (!this.warned && now >= this.expiresAt - this.ctx.options.expiryWarningMs) {
+        this.warned = true
+        this.send({ type: "token_expiring", expiresAt: this.expiresAt })
+      }
+    }
   }
 
   /** Runs `f`; an unexpected exception is logged and never leaves a uWS callback. */
@@ -199,29 +210,39 @@ export class Session implements AdmissionState {
         return Effect.fail(new Unauthorized({ message: `this connection is authenticated as ${this.userId}` }))
       }
       if (this.closed) return Effect.void
-      this.authenticate(claims)
+      if (!this.authenticate(claims)) return Effect.void
       this.send(withRef({ type: "authenticated" as const, userId: claims.userId, expiresAt: claims.expiresAt }, ref))
       return Effect.void
     }))
   }
 
-  private authenticate(claims: TokenClaims) {
+  /** Takes the token's claims; false (and the socket closed, 4003) when its session or account ended meanwhile. */
+  private authenticate(claims: TokenClaims): boolean {
     if (this.userId === undefined) {
       this.userId = claims.userId
       this.ctx.subscriptions.setUser(this, claims.userId)
       this.ctx.onAuthenticated(this)
     }
+    this.sessionId = claims.sessionId
     this.expiresAt = claims.expiresAt
+    this.warned = false
+    // The token was checked before an await (its signature); a revocation applied since then is caught here.
+    const revoked = this.ctx.revoked(claims.userId, claims.sessionId)
+    if (revoked === undefined) return true
+    this.revoke(revoked)
+    return false
+  }
+
+  /** The socket's session ended or its account was disabled: an error frame, then close 4003. */
+  revoke(reason: RevokedReason) {
+    if (this.closed) return
+    this.write([revokedFrames[reason]])
+    this.end(CloseCode.revoked, reason === "account_disabled" ? "account disabled" : "session revoked")
   }
 
   private expire() {
     // Written at once, ahead of the close frame (a queued reply would come after it).
-    this.write([encodeFrame(protocolErrorFrame(
-      "unauthorized",
-      "the token expired; reconnect with a fresh token, or send a fresh auth frame before expiresAt to stay connected",
-      undefined,
-      { reason: "token_expired" }
-    ))])
+    this.write([tokenExpiredFrame])
     this.end(CloseCode.tokenExpired, "token expired")
   }
 

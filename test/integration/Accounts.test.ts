@@ -73,4 +73,25 @@ describe("accounts on real Postgres", () => {
         Effect.provide(accountsOn(db.url, { config: { argon2: { ...cheapArgon2, timeCost: 2 } } }))
       )
     }), 60_000)
+
+  it.scopedLive("lets only one of two owners disabling each other at once succeed, so an enabled owner always remains", () =>
+    Effect.gen(function*() {
+      const db = yield* realPostgres
+      yield* Effect.gen(function*() {
+        const accounts = yield* Accounts
+        const sql = yield* SqlClient.SqlClient
+        const first = yield* accounts.register({ username: "owner-one", password }, client)
+        const second = yield* accounts.register({ username: "owner-two", password }, client)
+        yield* sql`UPDATE plexi_accounts SET role = 'owner' WHERE user_id = ${second.userId}`
+        const outcomes = yield* Effect.all(
+          [accounts.disable(first, second.userId), accounts.disable(second, first.userId)].map(Effect.either),
+          { concurrency: "unbounded" }
+        )
+        expect(outcomes.filter(Either.isRight)).toHaveLength(1)
+        // The loser found itself disabled when it got the locks.
+        expect(outcomes.filter(Either.isLeft).map((o) => o.left)).toEqual([expect.objectContaining({ _tag: "Forbidden" })])
+        const enabled = yield* sql<{ n: string }>`SELECT count(*) AS n FROM plexi_accounts WHERE role = 'owner' AND disabled_at IS NULL`
+        expect(Number(enabled[0]!.n)).toBe(1)
+      }).pipe(Effect.provide(accountsOn(db.url)))
+    }), 60_000)
 })

@@ -17,6 +17,7 @@ import type { SessionSocket } from "../../src/gateway/GatewayContext.ts"
 import { encodeMessageFrame } from "../../src/gateway/ServerFrames.ts"
 import { Subscriptions } from "../../src/gateway/Subscriptions.ts"
 import type { ChannelHub } from "../../src/messaging/ChannelHub.ts"
+import { unitGatewayOptions } from "../fixtures/GatewayOptions.ts"
 
 const stub = <T extends object>(name: string, methods: Partial<T>): T =>
   new Proxy(methods as T, {
@@ -57,22 +58,8 @@ const makeGateway = (chat: Partial<ChatService["Type"]> = {}, hub: Partial<Chann
     chat: stub("chat", chat),
     hub: stub("hub", hub),
     tokens: TokenVerifier.make([DevTokens.kind(tokens)]),
-    options: {
-      maxFrameBytes: 4096,
-      maxNestingDepth: 8,
-      maxBackpressureBytes: 1024,
-      drainTimeoutMs: 30_000,
-      maxSubscriptions: 2,
-      rateLimit: 1000,
-      rateBurst: 1000,
-      floodCloseAfter: 100,
-      floodWindowMs: 10_000,
-      authTimeoutMs: 60_000,
-      backpressureSweepMs: 50,
-      limits: { maxPerIp: 10, maxUnauthenticatedPerIp: 10, logIntervalMs: 1000 },
-      nodeId: "unit",
-      engine: "uws-native"
-    }
+    revocations: { reasonFor: () => undefined, refresh: Effect.void, listen: () => () => {} },
+    options: unitGatewayOptions
   })
   const origLog = gateway.ctx.logError
   ;(gateway.ctx as { logError: typeof origLog }).logError = (message) => void logged.push(message)

@@ -18,7 +18,7 @@ import { randomBytes } from "node:crypto"
 import { Clock, Effect, Option } from "effect"
 import { InvalidMfaChallenge, InvalidMfaCode, MfaRequired } from "../../../domain/MfaErrors.ts"
 import type { MfaFactor } from "../../../domain/Mfa.ts"
-import type { ClientInfo } from "../AccountKit.ts"
+import { accountDisabled, type ClientInfo } from "../AccountKit.ts"
 import type { StoredAccount } from "../AccountStore.ts"
 import { challengeHashOf, type MfaKit, refusalMessages } from "./MfaKit.ts"
 
@@ -74,10 +74,13 @@ export const complete = (mfa: MfaKit) => (input: { readonly challenge: string; r
       }
       yield* mfa.store.completeChallenge(hash, now)
       const opened = mfa.kit.newSession(challenge.userId, { ...client, deviceName: challenge.deviceName }, now)
-      yield* mfa.store.insertSession(opened.session)
+      // Disabled after the password step: the challenge ends, and no session opens.
+      if (!(yield* mfa.store.insertSession(opened.session))) return { _tag: "Disabled" } as const
       return { _tag: "Completed", challenge, ...opened } as const
     })))
     switch (outcome._tag) {
+      case "Disabled":
+        return yield* accountDisabled()
       case "Ended":
         return yield* new InvalidMfaChallenge({ reason: outcome.reason, message: challengeMessages[outcome.reason] })
       case "Refused":

@@ -14,6 +14,8 @@ export interface StoredAccount {
   readonly username: string
   readonly passwordHash: string
   readonly role: WorkspaceRole
+  /** Disabled by an owner or admin: no sign-in, no refresh. */
+  readonly disabled: boolean
 }
 
 export interface NewAccount {
@@ -44,24 +46,26 @@ interface AccountRow {
   readonly username: string
   readonly password_hash: string
   readonly role: WorkspaceRole
+  readonly disabled_at: string | null
 }
 
 const toAccount = (row: AccountRow): StoredAccount => ({
   userId: row.user_id as UserId,
   username: row.username,
   passwordHash: row.password_hash,
-  role: row.role
+  role: row.role,
+  disabled: row.disabled_at !== null
 })
 
 export const findByUsername = (sql: SqlClient.SqlClient) => (username: string): Effect.Effect<Option.Option<StoredAccount>, SqlError> =>
   Effect.map(
-    sql<AccountRow>`SELECT user_id, username, password_hash, role FROM plexi_accounts WHERE lower(username) = lower(${username})`,
+    sql<AccountRow>`SELECT user_id, username, password_hash, role, disabled_at FROM plexi_accounts WHERE lower(username) = lower(${username})`,
     (rows) => Option.map(Option.fromNullable(rows[0]), toAccount)
   )
 
 export const findByUserId = (sql: SqlClient.SqlClient) => (userId: UserId): Effect.Effect<Option.Option<StoredAccount>, SqlError> =>
   Effect.map(
-    sql<AccountRow>`SELECT user_id, username, password_hash, role FROM plexi_accounts WHERE user_id = ${userId}`,
+    sql<AccountRow>`SELECT user_id, username, password_hash, role, disabled_at FROM plexi_accounts WHERE user_id = ${userId}`,
     (rows) => Option.map(Option.fromNullable(rows[0]), toAccount)
   )
 
