@@ -34,15 +34,18 @@ describe("account operations as typed RPCs", () => {
     const reused = await failure(rpc(pair.a(), (c) => c.Refresh({ refreshToken: login.refreshToken })))
     expect(reused).toMatchObject({ _tag: "InvalidRefreshToken", reason: "reused" })
 
-    const revoked = await ok(rpc(pair.a(), (c) => c.RevokeSession({ sessionId: registered.sessionId }), refreshed.accessToken))
+    // The reuse ended the login's session: its access tokens are refused on every node too.
+    expect(await failure(rpc(pair.a(), (c) => c.Me({}), refreshed.accessToken))).toMatchObject({ _tag: "Unauthorized" })
+
+    const second = await ok(rpc(pair.a(), (c) => c.Login({ username: "rpc-alice", password })))
+    const revoked = await ok(rpc(pair.a(), (c) => c.RevokeSession({ sessionId: registered.sessionId }), second.accessToken))
     expect(revoked).toEqual({ revoked: 1 })
     const gone = await failure(rpc(pair.b(), (c) => c.Refresh({ refreshToken: registered.refreshToken })))
     expect(gone).toMatchObject({ _tag: "InvalidRefreshToken", reason: "revoked" })
-    const unknown = await failure(rpc(pair.a(), (c) => c.RevokeSession({ sessionId: "s_nope" as never }), refreshed.accessToken))
+    const unknown = await failure(rpc(pair.a(), (c) => c.RevokeSession({ sessionId: "s_nope" as never }), second.accessToken))
     expect(unknown._tag).toBe("SessionNotFound")
 
-    // The reuse above ended the login's session: two fresh ones, one of which changes the password.
-    const second = await ok(rpc(pair.a(), (c) => c.Login({ username: "rpc-alice", password })))
+    // A password change ends every other session.
     const third = await ok(rpc(pair.b(), (c) => c.Login({ username: "rpc-alice", password })))
     const changed = await ok(rpc(
       pair.a(),
