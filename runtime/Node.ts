@@ -12,10 +12,9 @@ import { AccessTokens } from "../src/auth/AccessTokens.ts"
 import { Accounts } from "../src/auth/Accounts.ts"
 import { AccountStore } from "../src/auth/AccountStore.ts"
 import * as AuthConfig from "../src/auth/AuthConfig.ts"
-import * as DevTokenConfig from "../src/auth/DevTokenConfig.ts"
-import { DevTokens } from "../src/auth/DevTokens.ts"
 import { randomSigningKeys } from "../src/auth/SigningKeys.ts"
 import { TokenVerifier } from "../src/auth/TokenVerifier.ts"
+import { warnRetiredSettings } from "../src/config/RetiredSettings.ts"
 import * as ChannelConfig from "../src/entities/ChannelConfig.ts"
 import { ChannelEntityLive } from "../src/entities/ChannelEntity.ts"
 import { UserEntityLive } from "../src/entities/UserEntity.ts"
@@ -54,9 +53,6 @@ const StoreLive = Layer.unwrapEffect(Effect.map(
 const NodeIdLive = Layer.effect(NodeId, Effect.map(EdgeConfig.EdgeConfig, (config) =>
   Option.getOrElse(config.nodeId, () => `${hostname()}:${config.port}`)))
 
-const DevTokensLive = Layer.unwrapEffect(Effect.map(DevTokenConfig.DevTokenConfig, (config) =>
-  DevTokens.layer(DevTokenConfig.tokenOptions(config))))
-
 /**
  * The access-token keys: the configured ones, or on a single node without
  * them a random key made now (tokens then do not survive a restart; clients
@@ -75,15 +71,11 @@ const AccessTokensLive = Layer.unwrapEffect(Effect.gen(function*() {
   return AccessTokens.layer({ keys, ttlMs: Duration.toMillis(config.accessTtl) })
 }))
 
-/**
- * The token check of every door: access tokens, and the TEMPORARY dev
- * tokens (removing them is removing their entry here).
- */
-const TokenVerifierLive = Layer.effect(TokenVerifier, Effect.map(Effect.zip(AccessTokens, DevTokens), ([access, dev]) =>
-  TokenVerifier.make([AccessTokens.kind(access), DevTokens.kind(dev)])))
+/** The token check of every door: access tokens, the only kind there is. */
+const TokenVerifierLive = Layer.effect(TokenVerifier, Effect.map(AccessTokens, (access) => TokenVerifier.make([AccessTokens.kind(access)])))
 
 const AuthLive = Layer.mergeAll(TokenVerifierLive, Accounts.layer).pipe(
-  Layer.provideMerge(Layer.mergeAll(AccessTokensLive, DevTokensLive)),
+  Layer.provideMerge(AccessTokensLive),
   Layer.provide(AccountStore.Default)
 )
 
@@ -142,15 +134,17 @@ const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, AuthL
   Layer.provide([OutboxLive, FanOutLive])
 )
 
-/** A node on Postgres (a cluster others can reach) refuses the public dev-token secret and needs shared signing keys. */
+/**
+ * A node on Postgres (a cluster others can reach) needs shared signing keys;
+ * a retired variable still set (the development tokens') is named in a warning.
+ */
 const OwnSecretCheck = Layer.effectDiscard(
-  Effect.flatMap(
-    Effect.all([DatabaseConfig.DatabaseConfig, DevTokenConfig.DevTokenConfig, AuthConfig.AuthConfig]),
-    ([store, tokens, auth]) =>
-      Effect.zipRight(
-        DevTokenConfig.requireOwnSecret(tokens, DatabaseConfig.onPostgres(store)),
-        AuthConfig.requireSigningKeys(auth, DatabaseConfig.onPostgres(store))
-      )
+  Effect.zipRight(
+    warnRetiredSettings,
+    Effect.flatMap(
+      Effect.zip(DatabaseConfig.DatabaseConfig, AuthConfig.AuthConfig),
+      ([store, auth]) => AuthConfig.requireSigningKeys(auth, DatabaseConfig.onPostgres(store))
+    )
   )
 )
 
@@ -162,7 +156,6 @@ const OwnSecretCheck = Layer.effectDiscard(
 const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   DatabaseConfig.layerFromEnv(),
   EdgeConfig.layerFromEnv(),
-  DevTokenConfig.layerFromEnv(),
   AuthConfig.layerFromEnv(),
   ClusterConfig.layerFromEnv(),
   WsConfig.layerFromEnv(),

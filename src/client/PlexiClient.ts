@@ -30,7 +30,7 @@ export { User } from "../../domain/User.ts"
 export interface ClientOptions {
   /** Base URL of any node, e.g. `http://localhost:8080`. */
   readonly url: string
-  /** A bearer token: an access token from `POST /api/v1/auth/login` (or a TEMPORARY development token). */
+  /** A bearer token: an access token from `POST /api/v1/auth/register`, `/login` or `/refresh`. */
   readonly token: string
 }
 
