@@ -29,7 +29,7 @@ import { User } from "./User.ts"
 
 /**
  * The authenticated caller of an RPC or REST request; `sessionId` is the
- * signed-in session of an access token (a development token has none).
+ * signed-in session its access token names.
  */
 export class CurrentUser extends Context.Tag("plexichat/CurrentUser")<
   CurrentUser,

@@ -39,7 +39,7 @@ import {
 import { OidcAccountApi, OidcApi } from "./OidcApi.ts"
 import { InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
 import { ChannelId, Seq, SessionId, UserId } from "./Ids.ts"
-import { DisplayName, User } from "./User.ts"
+import { User } from "./User.ts"
 
 export { HttpAuthentication } from "./HttpAuthentication.ts"
 
@@ -85,21 +85,6 @@ export const ChannelLocation = Schema.Struct({
 export class SystemApi extends HttpApiGroup.make("system")
   .add(HttpApiEndpoint.get("health", "/health").addSuccess(Health))
   .add(HttpApiEndpoint.get("locate")`/cluster/channels/${channelId}`.addSuccess(ChannelLocation))
-{}
-
-/** TEMPORARY development sign-in: issues a signed token for any user id. Replaced by the identity issue. */
-export const DevToken = Schema.Struct({ token: Schema.String, userId: UserId, expiresAt: Schema.Number })
-
-export class DevAuthApi extends HttpApiGroup.make("devAuth")
-  .add(
-    HttpApiEndpoint.post("issueToken", "/dev/token")
-      .setPayload(Schema.Struct({ userId: UserId, displayName: Schema.optional(DisplayName) }))
-      .addSuccess(DevToken)
-      .addError(ServiceUnavailable)
-      .addError(Forbidden)
-      .addError(RateLimited)
-  )
-  .annotate(OpenApi.Description, "Temporary development sign-in; disabled when PLEXI_DEV_AUTH=false.")
 {}
 
 const sessionId = HttpApiSchema.param("sessionId", SessionId)
@@ -237,7 +222,6 @@ export class ChannelsApi extends HttpApiGroup.make("channels")
 
 export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(SystemApi)
-  .add(DevAuthApi)
   .add(AuthApi)
   .add(MfaApi)
   .add(SessionsApi)

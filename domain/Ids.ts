@@ -13,7 +13,7 @@ const IdString = Schema.String.pipe(
   Schema.pattern(/^[A-Za-z0-9_.:-]+$/)
 )
 
-/** A user, as named by the identity layer: `u_<random>` for an account (src/auth/Accounts.ts), or a development token's subject. */
+/** A user, as named by the identity layer: `u_<random>` for an account (src/auth/AccountKit.ts `newUserId`). */
 export const UserId = IdString.pipe(Schema.brand("UserId"))
 export type UserId = typeof UserId.Type
 

@@ -1,8 +1,7 @@
 /**
  * The User aggregate: profile and channel memberships. A user is an account
  * (`u_…`, created by registration, which also writes the profile row; its
- * sign-in data lives in `plexi_accounts`, see domain/Auth.ts) or, until dev
- * tokens go, whoever a development token names.
+ * sign-in data lives in `plexi_accounts`, see domain/Auth.ts).
  */
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"

@@ -2,28 +2,37 @@
  * A typed client end to end: connect, create a channel, post, read history
  * and follow the live stream.
  *
- *   node --import tsx examples/typed-client.ts [baseUrl] [userId]
+ *   node --import tsx examples/typed-client.ts [baseUrl] [username] [password]
+ *
+ * It signs up (`POST /api/v1/auth/register`), or signs in when the username
+ * is taken (`POST /api/v1/auth/login`), and uses the access token.
  */
 import { Chunk, Console, Effect, Fiber, Stream } from "effect"
 import { PlexiClient } from "plexichat/client"
 
 const baseUrl = process.argv[2] ?? "http://localhost:8080"
-const userId = process.argv[3] ?? "example-user"
+const username = process.argv[3] ?? "example-user"
+const password = process.argv[4] ?? "an example passphrase, change me"
 
-/** TEMPORARY: development sign-in, replaced by the identity issue. */
-const devToken = Effect.promise(async () => {
-  const res = await fetch(`${baseUrl}/api/v1/dev/token`, {
+const authCall = (path: string) =>
+  fetch(`${baseUrl}/api/v1/auth/${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ userId })
+    body: JSON.stringify({ username, password })
   })
-  return ((await res.json()) as { token: string }).token
+
+/** The access token of a new account, or of the existing one (409 UsernameTaken: sign in). */
+const signIn = Effect.promise(async () => {
+  let res = await authCall("register")
+  if (res.status === 409) res = await authCall("login")
+  if (!res.ok) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`)
+  return ((await res.json()) as { accessToken: string }).accessToken
 })
 
 const program = Effect.gen(function*() {
   const client = yield* PlexiClient
   const me = yield* client.Me({})
-  yield* Console.log(`signed in as ${me.id}`)
+  yield* Console.log(`signed in as ${username} (${me.id})`)
 
   const channel = yield* client.CreateChannel({ name: "typed-client demo" })
   yield* Console.log(`created channel ${channel.id}`)
@@ -50,7 +59,7 @@ const program = Effect.gen(function*() {
   return { channelId: channel.id, seqs: Chunk.toReadonlyArray(followed).map((m) => m.seq) }
 })
 
-Effect.flatMap(devToken, (token) => program.pipe(Effect.provide(PlexiClient.layer({ url: baseUrl, token })))).pipe(
+Effect.flatMap(signIn, (token) => program.pipe(Effect.provide(PlexiClient.layer({ url: baseUrl, token })))).pipe(
   Effect.tap((result) => Console.log(JSON.stringify(result))),
   Effect.runPromise
 ).catch((error) => {

@@ -15,8 +15,6 @@ import { AccountStore } from "../src/auth/AccountStore.ts"
 import { Oidc } from "../src/auth/oidc/Oidc.ts"
 import * as OidcConfig from "../src/auth/oidc/OidcConfig.ts"
 import * as AuthConfig from "../src/auth/AuthConfig.ts"
-import * as DevTokenConfig from "../src/auth/DevTokenConfig.ts"
-import { DevTokens } from "../src/auth/DevTokens.ts"
 import * as MfaConfig from "../src/auth/mfa/MfaConfig.ts"
 import { loadOrCreateMfaKeyFile } from "../src/auth/mfa/MfaKeyFile.ts"
 import { MfaSecrets } from "../src/auth/mfa/SecretBox.ts"
@@ -25,6 +23,7 @@ import * as RevocationConfig from "../src/auth/RevocationConfig.ts"
 import { revocationCheck, Revocations } from "../src/auth/Revocations.ts"
 import { randomSigningKeys } from "../src/auth/SigningKeys.ts"
 import { TokenVerifier } from "../src/auth/TokenVerifier.ts"
+import { warnRetiredSettings } from "../src/config/RetiredSettings.ts"
 import * as ChannelConfig from "../src/entities/ChannelConfig.ts"
 import { ChannelEntityLive } from "../src/entities/ChannelEntity.ts"
 import { UserEntityLive } from "../src/entities/UserEntity.ts"
@@ -63,9 +62,6 @@ const StoreLive = Layer.unwrapEffect(Effect.map(
 const NodeIdLive = Layer.effect(NodeId, Effect.map(EdgeConfig.EdgeConfig, (config) =>
   Option.getOrElse(config.nodeId, () => `${hostname()}:${config.port}`)))
 
-const DevTokensLive = Layer.unwrapEffect(Effect.map(DevTokenConfig.DevTokenConfig, (config) =>
-  DevTokens.layer(DevTokenConfig.tokenOptions(config))))
-
 /**
  * The access-token keys: the configured ones, or on a single node without
  * them a random key made now (tokens then do not survive a restart; clients
@@ -84,14 +80,11 @@ const AccessTokensLive = Layer.unwrapEffect(Effect.gen(function*() {
   return AccessTokens.layer({ keys, ttlMs: Duration.toMillis(config.accessTtl) })
 }))
 
-/**
- * The token check of every door: access tokens, and the TEMPORARY dev
- * tokens (removing them is removing their entry here); then the revocations.
- */
+/** The token check of every door: access tokens (the only kind there is), then the revocations. */
 const TokenVerifierLive = Layer.effect(
   TokenVerifier,
-  Effect.map(Effect.all([AccessTokens, DevTokens, Revocations]), ([access, dev, revocations]) =>
-    TokenVerifier.make([AccessTokens.kind(access), DevTokens.kind(dev)], revocationCheck(revocations)))
+  Effect.map(Effect.zip(AccessTokens, Revocations), ([access, revocations]) =>
+    TokenVerifier.make([AccessTokens.kind(access)], revocationCheck(revocations)))
 )
 
 /** Revocations: polled from the store when other nodes share it (Postgres); an embedded node reads its own. */
@@ -114,7 +107,7 @@ const MfaSecretsLive = Layer.unwrapEffect(Effect.gen(function*() {
 }))
 
 const AuthLive = Layer.mergeAll(TokenVerifierLive, Oidc.layer.pipe(Layer.provideMerge(Accounts.layer))).pipe(
-  Layer.provideMerge(Layer.mergeAll(AccessTokensLive, DevTokensLive, RevocationsLive)),
+  Layer.provideMerge(Layer.mergeAll(AccessTokensLive, RevocationsLive)),
   Layer.provide(Layer.mergeAll(AccountStore.Default, MfaStore.Default, MfaSecretsLive))
 )
 
@@ -174,18 +167,21 @@ const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, AuthL
 )
 
 /**
- * A node on Postgres (a cluster others can reach) refuses the public
- * dev-token secret and needs shared signing keys and TOTP-secret keys.
+ * A node on Postgres (a cluster others can reach) needs shared signing keys
+ * and TOTP-secret keys; a retired variable still set (the development
+ * tokens') is named in a warning.
  */
 const OwnSecretCheck = Layer.effectDiscard(
-  Effect.flatMap(
-    Effect.all([DatabaseConfig.DatabaseConfig, DevTokenConfig.DevTokenConfig, AuthConfig.AuthConfig, MfaConfig.MfaConfig]),
-    ([store, tokens, auth, mfa]) =>
-      Effect.all([
-        DevTokenConfig.requireOwnSecret(tokens, DatabaseConfig.onPostgres(store)),
-        AuthConfig.requireSigningKeys(auth, DatabaseConfig.onPostgres(store)),
-        MfaConfig.requireMfaKeys(mfa, DatabaseConfig.onPostgres(store))
-      ], { discard: true })
+  Effect.zipRight(
+    warnRetiredSettings,
+    Effect.flatMap(
+      Effect.all([DatabaseConfig.DatabaseConfig, AuthConfig.AuthConfig, MfaConfig.MfaConfig]),
+      ([store, auth, mfa]) =>
+        Effect.all([
+          AuthConfig.requireSigningKeys(auth, DatabaseConfig.onPostgres(store)),
+          MfaConfig.requireMfaKeys(mfa, DatabaseConfig.onPostgres(store))
+        ], { discard: true })
+    )
   )
 )
 
@@ -197,7 +193,6 @@ const OwnSecretCheck = Layer.effectDiscard(
 const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   DatabaseConfig.layerFromEnv(),
   EdgeConfig.layerFromEnv(),
-  DevTokenConfig.layerFromEnv(),
   AuthConfig.layerFromEnv(),
   MfaConfig.layerFromEnv(),
   OidcConfig.layerFromEnv(),

@@ -4,15 +4,13 @@
  * over one Postgres, on public ports P, P+1, … and runner ports R, R+1, …
  *
  * Settings are read through the node's own config modules (DatabaseConfig,
- * EdgeConfig, DevTokenConfig, AuthConfig, MfaConfig, ClusterConfig), so names, defaults and
+ * EdgeConfig, AuthConfig, MfaConfig, ClusterConfig), so names, defaults and
  * validation are the node's: P defaults to `PORT`, R to `PLEXI_RUNNER_PORT`
  * (the flags win), the database is `DATABASE_URL` (default
  * postgres://postgres@127.0.0.1:5432/plexichat, created when missing), and
- * `PLEXI_DEV_TOKEN_SECRET` is shared by every node (a random one for this run
- * when it is the public default), and so are `PLEXI_AUTH_SIGNING_KEYS` and
- * `PLEXI_AUTH_MFA_KEYS` (one random key for this run when unset: TOTP
- * enrolled in an earlier run then cannot be checked). The nodes inherit the
- * environment.
+ * `PLEXI_AUTH_SIGNING_KEYS` and `PLEXI_AUTH_MFA_KEYS` are shared by every node
+ * (one random key for this run when unset: TOTP enrolled in an earlier run
+ * then cannot be checked). The nodes inherit the environment.
  * Ctrl-C or SIGTERM stops every node with SIGTERM and waits for it.
  */
 import { randomBytes } from "node:crypto"
@@ -26,7 +24,6 @@ import { config as clusterConfig } from "../runtime/cluster/ClusterConfig.ts"
 import { config as edgeConfig } from "../runtime/edge/EdgeConfig.ts"
 import { config as databaseConfig } from "../runtime/sql/DatabaseConfig.ts"
 import { config as authConfig } from "../src/auth/AuthConfig.ts"
-import { config as devTokenConfig, defaultSecret } from "../src/auth/DevTokenConfig.ts"
 import { config as mfaConfig, MFA_KEYS } from "../src/auth/mfa/MfaConfig.ts"
 
 /** One `kid=secret` key for this run. */
@@ -96,15 +93,8 @@ const runNode = (name: string, env: Record<string, string>) =>
 
 const program = Effect.gen(function*() {
   const { basePort, nodes: count, runnerBasePort } = yield* cli
-  // The node's own settings (environment): DATABASE_URL, PORT, PLEXI_RUNNER_PORT, PLEXI_DEV_TOKEN_SECRET.
-  const [store, edge, tokens, cluster, auth, mfa] = yield* Effect.all([
-    databaseConfig,
-    edgeConfig,
-    devTokenConfig,
-    clusterConfig,
-    authConfig,
-    mfaConfig
-  ])
+  // The node's own settings (environment): DATABASE_URL, PORT, PLEXI_RUNNER_PORT, PLEXI_AUTH_SIGNING_KEYS, PLEXI_AUTH_MFA_KEYS.
+  const [store, edge, cluster, auth, mfa] = yield* Effect.all([databaseConfig, edgeConfig, clusterConfig, authConfig, mfaConfig])
   const node = {
     port: Option.getOrElse(basePort, () => edge.port),
     runnerPort: Option.getOrElse(runnerBasePort, () => cluster.runnerPort)
@@ -113,10 +103,7 @@ const program = Effect.gen(function*() {
   if (lastPort > 65535) return yield* Effect.dieMessage(`${count} nodes do not fit below port 65535 from port ${Math.max(node.port, node.runnerPort)}`)
   const databaseUrl = Redacted.value(Option.getOrElse(store.url, () => Redacted.make(defaultDatabaseUrl)))
   yield* ensureDatabase(databaseUrl)
-  // Every node must sign and verify tokens with the same secret; a cluster refuses the public default.
-  const secret = Redacted.value(tokens.secret)
-  const devTokenSecret = secret === defaultSecret ? randomBytes(24).toString("base64url") : secret
-  // The same for access-token signing keys: the configured ones, or one random key for this run.
+  // Every node must sign and verify access tokens with the same keys: the configured ones, or one random key for this run.
   const signingKeys = Option.isSome(auth.signingKeys)
     ? yield* Config.string("PLEXI_AUTH_SIGNING_KEYS")
     : randomKey()
@@ -128,7 +115,6 @@ const program = Effect.gen(function*() {
     (i) =>
       runNode(`node-${i + 1}`, {
         DATABASE_URL: databaseUrl,
-        PLEXI_DEV_TOKEN_SECRET: devTokenSecret,
         PLEXI_AUTH_SIGNING_KEYS: signingKeys,
         PLEXI_AUTH_MFA_KEYS: mfaKeys,
         PORT: String(node.port + i),

@@ -177,12 +177,11 @@ const tidyDecodeError = (response: HttpServerResponse.HttpServerResponse) => {
 
 /**
  * Every answer under `/api/v1/auth/` (tokens, device records, and the
- * refusals too), of `/rpc` (whose `Register`, `Login` and `Refresh` answer
- * tokens) and of the TEMPORARY `/api/v1/dev/token` (a token) is
- * `Cache-Control: no-store`: no cache may keep a credential.
+ * refusals too) and of `/rpc` (whose `Register`, `Login` and `Refresh`
+ * answer tokens) is `Cache-Control: no-store`: no cache may keep a credential.
  */
 const privateIfAuth = (path: string, response: HttpServerResponse.HttpServerResponse) =>
-  path.startsWith("/api/v1/auth/") || path === "/rpc" || path === "/api/v1/dev/token"
+  path.startsWith("/api/v1/auth/") || path === "/rpc"
     ? HttpServerResponse.setHeaders(response, { "cache-control": "no-store", pragma: "no-cache" })
     : response
 

@@ -3,8 +3,8 @@
  * `Accounts`. Every answer under that path, tokens or errors, carries
  * `Cache-Control: no-store` (set in runtime/edge/HttpApp.ts, `guarded`, so
  * that refusals before a handler carry it too). The session operations need
- * an access token: a TEMPORARY dev token (which anyone may mint for any user
- * id) gets `Unauthorized` there.
+ * an access token naming its session (every access token does); a caller
+ * without one gets `Unauthorized`.
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect } from "effect"

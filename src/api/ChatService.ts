@@ -5,11 +5,10 @@
  * PostOutbox, whose results are mapped in one place (`PostResult.ts`).
  */
 import { randomBytes } from "node:crypto"
-import { Context, Effect, type Either, Layer, Option } from "effect"
+import { Context, Effect, type Either, Layer } from "effect"
 import { ChannelEntity, type Message, type Role, type Visibility } from "../../domain/Channel.ts"
-import type { ServiceUnavailable } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
-import { type User, UserEntity } from "../../domain/User.ts"
+import { UserEntity } from "../../domain/User.ts"
 import { channelTransport, serviceTransport } from "../messaging/ClusterTransport.ts"
 import { PostOutbox, type PostResult } from "../messaging/PostOutbox.ts"
 
@@ -23,10 +22,6 @@ const make = Effect.gen(function*() {
   const channels = yield* ChannelEntity.client
   const users = yield* UserEntity.client
   const outbox = yield* PostOutbox
-
-  const ensureUser = (userId: UserId, displayName: Option.Option<string>): Effect.Effect<User, ServiceUnavailable> =>
-    users(userId).Upsert(Option.match(displayName, { onNone: () => ({}), onSome: (name) => ({ displayName: name }) }))
-      .pipe(serviceTransport)
 
   /** The caller's profile; `Get` creates the user on first sight. */
   const me = (userId: UserId) => users(userId).Get({}).pipe(serviceTransport)
@@ -65,5 +60,5 @@ const make = Effect.gen(function*() {
 
   const history = (userId: UserId, channelId: ChannelId, afterSeq: number, limit: number) => channels(channelId).History({ readerId: userId, afterSeq, limit }).pipe(channelTransport(channelId))
 
-  return { ensureUser, me, createChannel, join, addMember, leave, post, submit, history } as const
+  return { me, createChannel, join, addMember, leave, post, submit, history } as const
 })

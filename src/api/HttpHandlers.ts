@@ -2,11 +2,9 @@
  * Handlers of the REST API (`/api/v1`), on top of ChatService.
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import { CurrentUser } from "../../domain/Api.ts"
-import { Forbidden } from "../../domain/Errors.ts"
 import { HttpAuthentication, PlexiHttpApi } from "../../domain/Http.ts"
-import { DevTokens } from "../auth/DevTokens.ts"
 import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
 import { AdminUsersLive } from "./AdminUsersHandlers.ts"
 import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
@@ -43,21 +41,6 @@ const SystemLive = HttpApiBuilder.group(PlexiHttpApi, "system", (handlers) =>
           nodeId: health.nodeId
         })))))
 
-const DevAuthLive = HttpApiBuilder.group(PlexiHttpApi, "devAuth", (handlers) =>
-  Effect.gen(function*() {
-    const tokens = yield* DevTokens
-    const chat = yield* ChatService
-    const limiter = yield* RateLimiter
-    return handlers.handle("issueToken", ({ payload }) =>
-      tokens.issuing
-        ? limiter.take(payload.userId).pipe(
-          Effect.zipRight(chat.ensureUser(payload.userId, Option.fromNullable(payload.displayName))),
-          Effect.zipRight(tokens.issue(payload.userId)),
-          Effect.map((issued) => ({ ...issued, userId: payload.userId }))
-        )
-        : Effect.fail(new Forbidden({ message: "development sign-in is disabled (PLEXI_DEV_AUTH=false)" })))
-  }))
-
 const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =>
   Effect.gen(function*() {
     const chat = yield* ChatService
@@ -79,7 +62,6 @@ const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =
 /** Every group of the REST API implemented, with its authentication middleware (for `HttpLayerRouter.addHttpApi`). */
 export const HttpGroupsLive = Layer.mergeAll(
   SystemLive,
-  DevAuthLive,
   AuthLive,
   MfaLive,
   SessionsLive,

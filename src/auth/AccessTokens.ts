@@ -24,7 +24,7 @@ const isSessionId = Schema.is(SessionId)
 
 /**
  * A compact JWS: three base64url parts, the first a JSON object (`eyJ` is
- * `{"` in base64url). A dev token (`dev.…`) is never one.
+ * `{"` in base64url).
  */
 export const looksLikeJwt = (token: string) => /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)
 

@@ -13,7 +13,7 @@ import { type AccountKit, type Caller, invalidCredentials } from "./AccountKit.t
 
 export const logout = (kit: AccountKit) => (caller: Caller) =>
   Effect.gen(function*() {
-    // A development token has no session to end.
+    // A caller without a session (every access token names one) has none to end.
     if (caller.sessionId === undefined) return { revoked: 0 }
     const now = yield* Clock.currentTimeMillis
     return { revoked: yield* kit.revoking(kit.stored(kit.store.revokeSession(caller.userId, caller.sessionId, now, "logout"))) }

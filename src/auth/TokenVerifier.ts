@@ -1,10 +1,10 @@
 /**
  * The one token check every door uses (WebSocket `?token=` and `auth`
  * frame, REST `Authorization: Bearer`, typed RPC `authorization`). It holds
- * a list of token kinds, each recognising its own tokens by their shape:
- * access tokens (`AccessTokens.ts`, JWTs) and, for now, the TEMPORARY
- * development tokens (`dev.` prefix, `DevTokens.ts`). Removing dev tokens is
- * removing their entry where runtime/Node.ts builds this list.
+ * a list of token kinds, each recognising its own tokens by their shape;
+ * runtime/Node.ts gives it one, access tokens (`AccessTokens.ts`, JWTs).
+ * Anything else (the removed development tokens' `dev.…` included) is
+ * "malformed token".
  */
 import { Context, Effect, Layer } from "effect"
 import { Unauthorized } from "../../domain/Errors.ts"

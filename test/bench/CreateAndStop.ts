@@ -20,7 +20,8 @@
 import { writeFileSync } from "node:fs"
 import pg from "pg"
 import type WebSocket from "ws"
-import { devToken, rest } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { rest } from "../fixtures/Clients.ts"
 import { inPool, openAll, subscribe } from "./lib/BenchClients.ts"
 import { relaxedEnv } from "./lib/BenchEnv.ts"
 import { withDatabase, withNodes } from "./lib/Lifecycle.ts"
@@ -51,7 +52,7 @@ await withDatabase(async (db) => {
   if (process.env.BENCH_LOG_SQL === "1") await logStatements(db.url)
   return withNodes([{ name: "create", databaseUrl: db.url, env: relaxedEnv }], async ([node]) => {
     const pid = node!.child.pid!
-    const token = await devToken(node!.url, "creator")
+    const { token } = await signedIn(node!.url, "creator")
     const results: Array<string> = []
     let first: ReadonlyArray<string> = []
     for (const inFlight of [2, 16]) {
@@ -66,7 +67,7 @@ await withDatabase(async (db) => {
       console.log(results[results.length - 1])
     }
 
-    const tokens = await inPool(Array.from({ length: sockets }, (_, i) => `follower${i}`), 16, (u) => devToken(node!.url, u))
+    const tokens = await inPool(Array.from({ length: sockets }, (_, i) => `follower${i}`), 16, async (u) => (await signedIn(node!.url, u)).token)
     const ws: Array<WebSocket> = await openAll(tokens.map((t) => `${node!.wsUrl}?token=${t}`))
     const followed = Date.now()
     await Promise.all(ws.map((s, i) => subscribe(s, first.filter((_, c) => c % sockets === i))))

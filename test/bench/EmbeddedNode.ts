@@ -113,7 +113,6 @@ const measure = async (env: Record<string, string>): Promise<Sample> => {
       PLEXI_RUNNER_LISTEN_HOST: "127.0.0.1",
       PLEXI_RUNNER_PORT: "0",
       PLEXI_PORT_FILE: portFile,
-      PLEXI_DEV_TOKEN_SECRET: "bench-secret-not-the-public-default",
       PLEXI_AUTH_SIGNING_KEYS: "bench-1=bench-signing-secret-of-at-least-32-characters",
       PLEXI_LOG_LEVEL: "Warn",
       ...env

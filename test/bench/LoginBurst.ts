@@ -8,12 +8,14 @@
  *
  *   flock /tmp/plexi-bench.lock node --import tsx test/bench/LoginBurst.ts
  *
- * The node gets the environment of BURST_ENV (JSON), e.g.
- * BURST_ENV='{"PLEXI_AUTH_HASH_CONCURRENCY":"2"}'.
+ * The node hashes at the shipped Argon2id cost (AuthConfig's default, not
+ * the test fixture's cheap one), plus the environment of BURST_ENV (JSON),
+ * e.g. BURST_ENV='{"PLEXI_AUTH_HASH_CONCURRENCY":"2"}'.
  */
 import { execFile } from "node:child_process"
 import { authClient } from "../fixtures/AuthClient.ts"
 import { WsClient } from "../fixtures/Clients.ts"
+import { defaultArgon2 } from "../../src/auth/AuthConfig.ts"
 import { startNode } from "../fixtures/NodeProcess.ts"
 import { makeTestDatabase } from "../fixtures/TestDatabase.ts"
 
@@ -41,7 +43,15 @@ const summary = (latencies: Array<number>) => {
 }
 
 const db = await makeTestDatabase()
-const node = await startNode({ databaseUrl: db.url, env: { PLEXI_LOG_LEVEL: "Warn", ...JSON.parse(process.env.BURST_ENV ?? "{}") } })
+const shippedCost = {
+  PLEXI_AUTH_ARGON2_MEMORY_KIB: String(defaultArgon2.memoryKib),
+  PLEXI_AUTH_ARGON2_TIME_COST: String(defaultArgon2.timeCost),
+  PLEXI_AUTH_ARGON2_PARALLELISM: String(defaultArgon2.parallelism)
+}
+const node = await startNode({
+  databaseUrl: db.url,
+  env: { PLEXI_LOG_LEVEL: "Warn", ...shippedCost, ...JSON.parse(process.env.BURST_ENV ?? "{}") }
+})
 try {
   const auth = authClient(node.url)
   const poster = await auth.signUp("poster", password)

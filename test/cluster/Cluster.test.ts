@@ -5,7 +5,8 @@
  * wait is on a condition.
  */
 import { describe, expect, it } from "vitest"
-import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { rest, WsClient } from "../fixtures/Clients.ts"
 import { ownerOf, poster, shardsOf, waitUntil } from "../fixtures/ClusterHelpers.ts"
 import { clusterForSuite } from "../fixtures/ClusterSuite.ts"
 
@@ -20,7 +21,7 @@ describe("cluster of 3 node processes", () => {
 
   it("delivers a message posted on node C to a client on node A", async () => {
     const [a, , c] = cluster.nodes
-    const token = await devToken(a!.url, "alice")
+    const { token } = await signedIn(a!.url, "alice")
     const channel = await rest(a!.url, token).createChannel("cross-node")
     const ws = await WsClient.connect(a!.wsUrl, token)
     ws.send({ type: "subscribe", channelId: channel.id })
@@ -32,7 +33,7 @@ describe("cluster of 3 node processes", () => {
   })
 
   it("after kill -9 of the node owning a busy channel, posting resumes within 5 s and every acknowledged message is delivered exactly once", async () => {
-    const token = await devToken(cluster.nodes[0]!.url, "bob")
+    const { token } = await signedIn(cluster.nodes[0]!.url, "bob")
     const channel = await rest(cluster.nodes[0]!.url, token).createChannel("busy")
     const owner = await ownerOf(cluster.nodes, channel.id)
     expect(owner).toBeDefined()
@@ -53,8 +54,8 @@ describe("cluster of 3 node processes", () => {
     let secret = await api.createChannel("secret", "private")
     for (let i = 0; i < 40 && (await ownerOf(cluster.nodes, secret.id)) !== owner; i++) secret = await api.createChannel("secret", "private")
     expect(await ownerOf(cluster.nodes, secret.id)).toBe(owner)
-    await api.call("POST", `/channels/${secret.id}/members`, { userId: "dora" })
-    const doraToken = await devToken(subscriberNode!.url, "dora")
+    const { token: doraToken, userId: doraId } = await signedIn(subscriberNode!.url, "dora")
+    await api.call("POST", `/channels/${secret.id}/members`, { userId: doraId })
     const dora = await WsClient.connect(subscriberNode!.wsUrl, doraToken)
     await dora.request({ type: "subscribe", channelId: secret.id })
     await api.post(secret.id, "before", "before the failover")
@@ -123,7 +124,7 @@ describe("cluster of 3 node processes", () => {
 
   it("a graceful SIGTERM of the owner hands its busy channel over, the connected follower misses nothing, and the owner's clients get 1001", async () => {
     expect(cluster.nodes.length).toBe(2)
-    const token = await devToken(cluster.nodes[0]!.url, "carol")
+    const { token } = await signedIn(cluster.nodes[0]!.url, "carol")
     const channel = await rest(cluster.nodes[0]!.url, token).createChannel("handover")
     const owner = await ownerOf(cluster.nodes, channel.id)
     expect(owner).toBeDefined()
@@ -174,7 +175,7 @@ describe("cluster of 3 node processes", () => {
 
   it("nodes joining a running cluster take their share of the shards, and a busy channel moving back stalls only briefly", async () => {
     expect(cluster.nodes.length).toBe(1)
-    const token = await devToken(cluster.nodes[0]!.url, "erin")
+    const { token } = await signedIn(cluster.nodes[0]!.url, "erin")
     const channel = await rest(cluster.nodes[0]!.url, token).createChannel("rebalance")
     const posting = await WsClient.connect(cluster.nodes[0]!.wsUrl, token)
     const load = poster(posting, channel.id, { retryAfterMs: 2000 })

@@ -31,7 +31,7 @@ describe(`kill -9 of a busy channel's owner, ${RUNS} times`, () => {
   it(`serves the channel again within p50 ≤ 3 s and max ≤ 5 s, losing nothing acknowledged`, async () => {
     const timings: Array<number> = []
     for (let run = 1; run <= RUNS; run++) {
-      const { channel, others, owner, token } = await ownedChannel(cluster.nodes, `u${run}`, `failover-${run}`)
+      const { channel, others, owner, token } = await ownedChannel(cluster.nodes, `failover${run}`, `failover-${run}`)
       const client = await WsClient.connect(others[0]!.wsUrl, token)
       const load = poster(client, channel.id, { retryAfterMs: 2000 })
       await eachAcked("posts acknowledged before the kill", [load], 10)

@@ -40,7 +40,7 @@ describe(`SIGTERM of a busy channel's owner under local and remote load, ${RUNS}
   it("never writes a committed seq again, loses no ack, delivers every ack once, and closes local clients with 1001", async () => {
     const failures: Array<string> = []
     for (let run = 1; run <= RUNS; run++) {
-      const { channel, others, owner, token } = await ownedChannel(cluster.nodes, `g${run}`, `graceful-${run}`)
+      const { channel, others, owner, token } = await ownedChannel(cluster.nodes, `graceful${run}`, `graceful-${run}`)
       const marks = logMarks(cluster.nodes)
       const follower = await WsClient.connect(others[0]!.wsUrl, token)
       await follower.request({ type: "subscribe", channelId: channel.id, lastSeq: 0 })

@@ -11,7 +11,8 @@
 import type WebSocket from "ws"
 import { describe, expect, it } from "vitest"
 import { createChannels, openAll, subscribe, tokensOf } from "../bench/lib/BenchClients.ts"
-import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { rest, WsClient } from "../fixtures/Clients.ts"
 import { ownerOf, settledShards, waitUntil } from "../fixtures/ClusterHelpers.ts"
 import { clusterForSuite } from "../fixtures/ClusterSuite.ts"
 
@@ -26,7 +27,7 @@ describe(`SIGTERM of a node with ${CHANNELS} followed channels`, () => {
 
   it("exits within 12 s with code 0, closes its sockets with 1001, and the survivor then serves its channels", async () => {
     const [stopping, survivor] = cluster.nodes as [typeof cluster.nodes[0], typeof cluster.nodes[0]]
-    const token = await devToken(stopping.url, "creator")
+    const { token } = await signedIn(stopping.url, "creator")
     const channels = await createChannels(stopping.url, token, CHANNELS, "followed")
     // One of the stopping node's own channels (found before the load of 1,000 subscribes), also followed on the survivor.
     const owned = await waitUntil("a channel owned by the stopping node", async () => {

@@ -32,7 +32,7 @@ describe("SIGSTOP of a busy channel's owner under local and remote load", () => 
   it.each([9_000, 20_000])(
     "stalled %i ms: another node serves the channel within 5 s, the woken owner writes nothing stale, nothing acknowledged is lost",
     async (stallMs) => {
-      const { channel, others, owner, token } = await ownedChannel(cluster.nodes, `s${stallMs}`, `stall-${stallMs}`)
+      const { channel, others, owner, token } = await ownedChannel(cluster.nodes, `stall${stallMs}`, `stall-${stallMs}`)
       const marks = logMarks(cluster.nodes)
       // One poster on the owner itself (its edge queues posts for the local, stale entity while stalled) and one
       // on each other node. Each retries the same clientMsgId after 1 s without an answer.

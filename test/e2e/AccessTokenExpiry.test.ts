@@ -34,6 +34,7 @@ describe("access-token expiry on an open WebSocket", () => {
     const warned = left.frames.findIndex((f) => f.type === "token_expiring")
     expect(left.frames[warned]).toEqual({ type: "token_expiring", expiresAt: first.accessTokenExpiresAt })
     expect(left.frames.findIndex((f) => f.type === "error" && f.reason === "token_expired")).toBeGreaterThan(warned)
+    expect(left.frames.filter((f) => f.type === "error" && f.reason === "token_expired")).toHaveLength(1)
     // Both sockets held the same token; the sweep that closed the first left the re-authenticated one open.
     expect(await kept.request({ type: "ping" })).toMatchObject({ type: "pong" })
     expect(kept.closeCode).toBeUndefined()

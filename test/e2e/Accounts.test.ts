@@ -271,20 +271,4 @@ describe("accounts and sessions on two nodes", () => {
       socket.close()
     }
   }, 60_000)
-
-  it("keeps development tokens working beside access tokens, but not for managing sessions", async () => {
-    const res = await fetch(`${a.url}/api/v1/dev/token`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ userId: "dev-user" })
-    })
-    const { token } = (await res.json()) as { token: string }
-    expect((await call(b.url, "GET", "/me", undefined, token)).body).toMatchObject({ id: "dev-user" })
-    const auth = authClient(b.url)
-    for (const answer of [await auth.logout(token), await auth.sessions(token), await auth.revokeAll(token)]) {
-      expect(answer.status).toBe(401)
-      expectNoStore(answer)
-      expect(answer.body).toEqual({ _tag: "Unauthorized", message: "this operation needs an access token from POST /api/v1/auth/login" })
-    }
-  })
 })

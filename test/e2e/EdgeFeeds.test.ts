@@ -3,7 +3,8 @@
  * lets go when the last one leaves.
  */
 import { describe, expect, it } from "vitest"
-import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { rest, WsClient } from "../fixtures/Clients.ts"
 import type { NodeProcess } from "../fixtures/NodeProcess.ts"
 import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 
@@ -14,7 +15,7 @@ describe("edge feeds", () => {
   const node = nodeForSuite()
 
   it("opens one feed per channel for many local subscribers, delivers each message once to each, and closes it when the last leaves", async () => {
-    const token = await devToken(node().url, "feeder")
+    const { token } = await signedIn(node().url, "feeder")
     const api = rest(node().url, token)
     const channel = await api.createChannel("shared")
     expect(await feedsOf(node())).toBe(0)

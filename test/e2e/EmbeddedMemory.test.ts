@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { devToken, rest } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { rest } from "../fixtures/Clients.ts"
 import { buildOnce, type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
 
 const boundMiB = 400
@@ -35,7 +36,7 @@ describe("the embedded node's memory", () => {
     node = await startNode({ dataDir, compiled: true })
     const health = await (await fetch(`${node.url}/api/v1/health`)).json()
     expect(health).toMatchObject({ status: "ok", websocketEngine: "uws-native", database: "pglite", cluster: "single" })
-    const api = rest(node.url, await devToken(node.url, "alice"))
+    const api = rest(node.url, (await signedIn(node.url, "alice")).token)
     const channelId = (await api.createChannel("lean")).id
     expect((await api.post(channelId, "m1", "first")).seq).toBe(1)
     expect((await api.history(channelId)).map((m) => m.body)).toEqual(["first"])
@@ -43,7 +44,7 @@ describe("the embedded node's memory", () => {
     await node.stop()
 
     node = await startNode({ dataDir, compiled: true })
-    const again = rest(node.url, await devToken(node.url, "alice"))
+    const again = rest(node.url, (await signedIn(node.url, "alice")).token)
     expect((await again.history(channelId)).map((m) => m.body)).toEqual(["first"])
     expect((await again.post(channelId, "m2", "second")).seq).toBe(2)
     expect(rssMiB(node)).toBeLessThan(boundMiB)

@@ -5,7 +5,7 @@
  */
 import { connect } from "node:net"
 import { describe, expect, it } from "vitest"
-import { devToken } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
 import type { NodeProcess } from "../fixtures/NodeProcess.ts"
 import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 
@@ -164,7 +164,7 @@ describe("hostile HTTP requests", () => {
   })
 
   it("answers 415 UnsupportedMediaType to a multipart REST body", async () => {
-    const token = await devToken(node().url, "multipart")
+    const { token } = await signedIn(node().url, "multipart")
     const form = new FormData()
     form.set("name", "x")
     const res = await json(await fetch(`${node().url}/api/v1/channels`, {
@@ -176,8 +176,8 @@ describe("hostile HTTP requests", () => {
     await stillServing()
   })
 
-  it("answers 400 HttpApiDecodeError to NUL or a lone surrogate in a channel name, display name or post (REST), and RPC refuses them typed", async () => {
-    const token = await devToken(node().url, "nul-rest")
+  it("answers 400 HttpApiDecodeError to NUL or a lone surrogate in a channel name, device name or post (REST), and RPC refuses them typed", async () => {
+    const { token } = await signedIn(node().url, "nul-rest")
     const post = (path: string, body: unknown, bearer = token) =>
       fetch(`${node().url}/api/v1${path}`, {
         method: "POST",
@@ -186,7 +186,8 @@ describe("hostile HTTP requests", () => {
       }).then(json)
     for (const bad of ["a\u0000b", "k\ud800"]) {
       expect(await post("/channels", { name: bad })).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError" } })
-      expect(await post("/dev/token", { userId: "nul-name", displayName: bad })).toMatchObject({ status: 400 })
+      expect(await post("/auth/register", { username: "nul-name", password: "a long enough passphrase", deviceName: bad }))
+        .toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError" } })
     }
     const channel = await post("/channels", { name: "clean" })
     expect(channel.status).toBe(201)
@@ -207,7 +208,7 @@ describe("hostile HTTP requests", () => {
   })
 
   it("answers 400 InvalidRequest to a REST body that is not JSON", async () => {
-    const token = await devToken(node().url, "not-json")
+    const { token } = await signedIn(node().url, "not-json")
     const res = await json(await fetch(`${node().url}/api/v1/channels`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -217,7 +218,7 @@ describe("hostile HTTP requests", () => {
   })
 
   it("answers 400 InvalidRequest to a 3,000-deep JSON body, on REST and on RPC, and keeps running", async () => {
-    const token = await devToken(node().url, "deep")
+    const { token } = await signedIn(node().url, "deep")
     const restDeep = await json(await fetch(`${node().url}/api/v1/channels`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -231,7 +232,7 @@ describe("hostile HTTP requests", () => {
   })
 
   it("answers 400 InvalidRequest with a readable sentence to a bad RPC id, payload, tag or line", async () => {
-    const token = await devToken(node().url, "bad-rpc")
+    const { token } = await signedIn(node().url, "bad-rpc")
     const badId = await json(await rpc(node(), token, `{"_tag":"Request","id":"abc","tag":"Me","payload":{},"headers":[]}\n`))
     expect(badId).toMatchObject({ status: 400, body: { _tag: "InvalidRequest", message: expect.stringContaining("id") } })
     expect(String(badId.body.message)).not.toContain("BigInt")
@@ -260,7 +261,7 @@ describe("hostile HTTP requests", () => {
   })
 
   it("answers one readable issue to an out-of-range REST limit", async () => {
-    const token = await devToken(node().url, "limits")
+    const { token } = await signedIn(node().url, "limits")
     const res = await json(await fetch(`${node().url}/api/v1/channels/c_none/messages?limit=0`, {
       headers: { authorization: `Bearer ${token}` }
     }))
@@ -270,7 +271,7 @@ describe("hostile HTTP requests", () => {
   })
 
   it("answers a refused REST field with a short readable message that does not echo the value whole", async () => {
-    const token = await devToken(node().url, "long-name")
+    const { token } = await signedIn(node().url, "long-name")
     const res = await json(await fetch(`${node().url}/api/v1/channels`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -282,7 +283,7 @@ describe("hostile HTTP requests", () => {
   })
 
   it("answers 400 InvalidRequest to an empty body on an operation that takes one, with or without a content type, and keeps running", async () => {
-    const token = await devToken(node().url, "empty-body")
+    const { token } = await signedIn(node().url, "empty-body")
     const noType = await rawRequest(node(), Buffer.from(
       `POST /api/v1/channels/c_empty/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
         `Authorization: Bearer ${token}\r\nContent-Length: 0\r\n\r\n`,
@@ -290,7 +291,7 @@ describe("hostile HTTP requests", () => {
     ))
     expect(noType.status).toBe(400)
     expect(JSON.parse(noType.body)).toMatchObject({ _tag: "InvalidRequest", message: expect.stringContaining("empty") })
-    const jsonType = await json(await fetch(`${node().url}/api/v1/dev/token`, {
+    const jsonType = await json(await fetch(`${node().url}/api/v1/auth/register`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: ""
@@ -311,7 +312,7 @@ describe("hostile HTTP requests", () => {
   })
 
   it("answers 400 HttpApiDecodeError with a clipped path issue to a path id that breaks the id schema, never echoing it whole", async () => {
-    const token = await devToken(node().url, "long-id")
+    const { token } = await signedIn(node().url, "long-id")
     const id = `c_${"x".repeat(298)}`
     for (const path of [`/api/v1/channels/${id}/leave`, `/api/v1/channels/${id}/messages`]) {
       const res = await json(await fetch(`${node().url}${path}`, {
@@ -351,17 +352,17 @@ describe("hostile HTTP requests", () => {
   })
 
   it("answers 413 PayloadTooLarge to a body over the limit", async () => {
-    const res = await json(await fetch(`${node().url}/api/v1/dev/token`, {
+    const res = await json(await fetch(`${node().url}/api/v1/auth/register`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ userId: "x".repeat(2 * 1024 * 1024) })
+      body: JSON.stringify({ username: "x".repeat(2 * 1024 * 1024), password: "a long enough passphrase" })
     }))
     expect(res).toMatchObject({ status: 413, body: { _tag: "PayloadTooLarge" } })
   })
 
   it("answers 413 PayloadTooLarge that the client receives, not a reset, when it declares and sends a body just over the limit", async () => {
     const size = 1024 * 1024 + 8
-    for (const path of ["/api/v1/dev/token", "/api/v1/channels/c_none/messages"]) {
+    for (const path of ["/api/v1/auth/register", "/api/v1/channels/c_none/messages"]) {
       for (const method of ["POST", "PUT"]) {
         for (let i = 0; i < 4; i++) {
           const head = Buffer.from(
@@ -382,7 +383,7 @@ describe("hostile HTTP requests", () => {
     const size = 3 * 1024 * 1024
     for (let i = 0; i < 4; i++) {
       const head = Buffer.concat([
-        Buffer.from("POST /api/v1/dev/token HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nUser-Agent: a", "latin1"),
+        Buffer.from("POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nUser-Agent: a", "latin1"),
         Buffer.from([0xa9, 0x95]),
         Buffer.from(`b\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`, "latin1")
       ])

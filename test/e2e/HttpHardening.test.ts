@@ -46,7 +46,10 @@ const sample = async (node: NodeProcess, origin: string) => {
       headers: json,
       body: JSON.stringify({ username, password: "a long enough passphrase" })
     })],
-    "dev token 200": [200, await call(node, "POST", "/api/v1/dev/token", { headers: json, body: JSON.stringify({ userId: "u_hardening" }) })],
+    "login 200": [200, await call(node, "POST", "/api/v1/auth/login", {
+      headers: json,
+      body: JSON.stringify({ username, password: "a long enough passphrase" })
+    })],
     "schema refusal 400": [400, await call(node, "POST", "/api/v1/auth/login", { headers: json, body: "{}" })],
     "guard refusal 400": [400, await call(node, "POST", "/api/v1/channels", { headers: json, body: "{not json" })],
     "no token 401": [401, await call(node, "GET", "/api/v1/me", { headers: o })],
@@ -98,7 +101,7 @@ describe("HTTP hardening with the defaults (CORS closed, same-origin WebSockets,
 
   it("answers that carry a credential are Cache-Control: no-store; the OpenAPI document still parses", async () => {
     const answers = await sample(node(), app)
-    for (const name of ["register 201", "dev token 200", "schema refusal 400"]) {
+    for (const name of ["register 201", "login 200", "schema refusal 400"]) {
       expect(answers[name]![1].headers.get("cache-control"), name).toBe("no-store")
     }
     expect(JSON.parse(answers["OpenAPI document 200"]![1].body)).toMatchObject({ openapi: expect.any(String) })

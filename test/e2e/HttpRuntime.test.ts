@@ -5,7 +5,8 @@
 import { Effect, Either } from "effect"
 import { PlexiClient } from "plexichat/client"
 import { describe, expect, it } from "vitest"
-import { devToken, rest } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { rest } from "../fixtures/Clients.ts"
 import type { NodeProcess } from "../fixtures/NodeProcess.ts"
 import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 
@@ -30,7 +31,7 @@ describe("one runtime for every HTTP door", () => {
   })
 
   it("releases the channel feed of an RPC Subscribe whose HTTP client disconnects", async () => {
-    const token = await devToken(node().url, "leaver")
+    const { token } = await signedIn(node().url, "leaver")
     const channel = await rest(node().url, token).createChannel("abandoned")
     expect(await feeds(node())).toBe(0)
     const abort = new AbortController()

@@ -3,14 +3,15 @@
  * member leaves or a subscribe is cancelled while it is still attaching.
  */
 import { describe, expect, it } from "vitest"
-import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { rest, WsClient } from "../fixtures/Clients.ts"
 import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 
 describe("private channels on an edge", () => {
   const node = nodeForSuite()
 
   const setup = async () => {
-    const alice = await devToken(node().url, `alice-${Math.random().toString(36).slice(2, 8)}`)
+    const { token: alice } = await signedIn(node().url, `alice-${Math.random().toString(36).slice(2, 8)}`)
     const api = rest(node().url, alice)
     const channel = await api.createChannel("secret", "private")
     return { alice, api, channelId: channel.id }
@@ -24,7 +25,7 @@ describe("private channels on an edge", () => {
     await api.post(channelId, "s2", "second secret")
     await member.waitFor((f) => f.type === "message" && f.message.seq === 2)
 
-    const mallory = await WsClient.connect(node().wsUrl, await devToken(node().url, "mallory"))
+    const mallory = await WsClient.connect(node().wsUrl, (await signedIn(node().url, "mallory")).token)
     for (const lastSeq of [0, 1, 2]) {
       const reply = await mallory.request({ type: "subscribe", channelId, lastSeq })
       expect(reply).toMatchObject({ type: "error", code: "not_a_member" })
@@ -40,8 +41,8 @@ describe("private channels on an edge", () => {
 
   it("stops a member's live feed when they leave a private channel, with an unsubscribed frame", async () => {
     const { alice, api, channelId } = await setup()
-    const bobToken = await devToken(node().url, "bob-leaver")
-    await api.call("POST", `/channels/${channelId}/members`, { userId: "bob-leaver" })
+    const { token: bobToken, userId: bobId } = await signedIn(node().url, "bob-leaver")
+    await api.call("POST", `/channels/${channelId}/members`, { userId: bobId })
     const bob = await WsClient.connect(node().wsUrl, bobToken)
     await bob.request({ type: "subscribe", channelId })
     const owner = await WsClient.connect(node().wsUrl, alice)
@@ -78,7 +79,7 @@ describe("private channels on an edge", () => {
   it("refuses a second auth frame for another user on an authenticated socket", async () => {
     const { alice } = await setup()
     const client = await WsClient.connect(node().wsUrl, alice)
-    const reply = await client.request({ type: "auth", token: await devToken(node().url, "someone-else") })
+    const reply = await client.request({ type: "auth", token: (await signedIn(node().url, "someone-else")).token })
     expect(reply).toMatchObject({ type: "error", code: "unauthorized" })
     expect(await client.request({ type: "ping" })).toMatchObject({ type: "pong" })
     client.close()

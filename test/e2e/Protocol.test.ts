@@ -4,17 +4,16 @@
  * the connection stays open where the protocol allows (proved by a later
  * ping/pong or post), and nothing is written (proved by the channel history).
  */
-import { createHmac } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { CloseCode } from "../../domain/Protocol.ts"
-import { devToken, type Frame, rest, WsClient } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { type Frame, rest, WsClient } from "../fixtures/Clients.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
+import { craftAccessToken } from "../fixtures/TestTokens.ts"
 
-/** A token signed like the node's dev tokens (startNode sets PLEXI_DEV_TOKEN_SECRET=test-secret). */
-const craftToken = (sub: string, exp: number, secret = "test-secret") => {
-  const payload = Buffer.from(JSON.stringify({ sub, exp })).toString("base64url")
-  return `dev.${payload}.${createHmac("sha256", secret).update(payload).digest("base64url")}`
-}
+/** An access token for `sub` like the node's own, signed with the test key (startNode's) unless `secret` is given. */
+const craftToken = (sub: string, expiresAt: number, secret?: string) =>
+  craftAccessToken({ sub, expiresAt, ...(secret === undefined ? {} : { secret: secret.padEnd(32, "!") }) })
 
 const isError = (code: string) => (f: Frame) => f.type === "error" && f.code === code
 
@@ -45,6 +44,7 @@ const MAX_BACKPRESSURE = 65536
 describe("protocol errors on a single node", () => {
   let node: NodeProcess
   let alice: string
+  let aliceId: string
   let bob: string
   let aliceApi: ReturnType<typeof rest>
   let channelId: string
@@ -56,8 +56,8 @@ describe("protocol errors on a single node", () => {
     node = await startNode({
       env: { PLEXI_WS_MAX_FRAME_BYTES: String(MAX_FRAME), PLEXI_WS_MAX_BACKPRESSURE_BYTES: String(MAX_BACKPRESSURE) }
     })
-    alice = await devToken(node.url, "alice")
-    bob = await devToken(node.url, "bob")
+    ;({ token: alice, userId: aliceId } = await signedIn(node.url, "alice"))
+    bob = (await signedIn(node.url, "bob")).token
     aliceApi = rest(node.url, alice)
     channelId = (await aliceApi.createChannel("protocol")).id
     await aliceApi.post(channelId, "seed-1", "first")
@@ -247,7 +247,7 @@ describe("protocol errors on a single node", () => {
     expect(await client.request({ type: "unsubscribe", channelId })).toMatchObject({ type: "error", code: "unauthorized" })
     await expectAlive(client)
     expect(await history()).toEqual(seeded)
-    expect(await client.request({ type: "auth", token: alice })).toMatchObject({ type: "authenticated", userId: "alice" })
+    expect(await client.request({ type: "auth", token: alice })).toMatchObject({ type: "authenticated", userId: aliceId })
     const read = await client.request({ type: "history", channelId })
     expect(read.type).toBe("history")
     expect(read.messages).toEqual(seeded)
@@ -255,7 +255,7 @@ describe("protocol errors on a single node", () => {
   })
 
   it("refuses the WebSocket upgrade with HTTP 401 for a bad token", async () => {
-    const badSignature = craftToken("alice", Date.now() + 60_000, "wrong-secret")
+    const badSignature = await craftToken(aliceId, Date.now() + 60_000, "wrong-secret")
     for (const token of ["nonsense", "dev.abc.def", badSignature, `${alice}x`]) {
       await expect(WsClient.connect(node.wsUrl, token)).rejects.toThrow("upgrade refused: 401")
     }
@@ -263,7 +263,7 @@ describe("protocol errors on a single node", () => {
 
   it("answers an auth frame with a bad token with unauthorized and keeps the socket open and anonymous", async () => {
     const client = await connect(node)
-    const badSignature = craftToken("alice", Date.now() + 60_000, "wrong-secret")
+    const badSignature = await craftToken(aliceId, Date.now() + 60_000, "wrong-secret")
     for (const token of ["nonsense", badSignature, ""]) {
       const error = await client.request({ type: "auth", token })
       expect(error).toMatchObject({ type: "error", code: "unauthorized" })
@@ -276,7 +276,7 @@ describe("protocol errors on a single node", () => {
   })
 
   it("answers REST calls with a missing or bad token with 401 JSON", async () => {
-    const badSignature = craftToken("alice", Date.now() + 60_000, "wrong-secret")
+    const badSignature = await craftToken(aliceId, Date.now() + 60_000, "wrong-secret")
     for (const token of ["nonsense", badSignature]) {
       const r = await rest(node.url, token).call("GET", `/channels/${channelId}/messages`)
       expect(r.status).toBe(401)
@@ -292,11 +292,11 @@ describe("protocol errors on a single node", () => {
   })
 
   it("refuses an expired token: 401 on upgrade, unauthorized on an auth frame, 401 over REST", async () => {
-    const expired = craftToken("alice", Date.now() - 1000)
+    const expired = await craftToken(aliceId, Date.now() - 1000)
     // The same claims, still valid, are accepted: only the expiry differs.
-    const fresh = craftToken("alice", Date.now() + 60_000)
+    const fresh = await craftToken(aliceId, Date.now() + 60_000)
     const ok = await connect(node, fresh)
-    expect(ok.frames[0]).toMatchObject({ userId: "alice" })
+    expect(ok.frames[0]).toMatchObject({ userId: aliceId })
     ok.close()
 
     await expect(WsClient.connect(node.wsUrl, expired)).rejects.toThrow("upgrade refused: 401")
@@ -399,7 +399,7 @@ describe("flood protection on a single node", () => {
 
   beforeAll(async () => {
     node = await startNode({ env: { PLEXI_WS_RATE_LIMIT: String(RATE), PLEXI_WS_RATE_BURST: String(BURST) } })
-    alice = await devToken(node.url, "alice")
+    alice = (await signedIn(node.url, "alice")).token
     aliceApi = rest(node.url, alice)
   })
 

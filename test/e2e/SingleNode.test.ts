@@ -4,7 +4,8 @@
  * channels; on the embedded PGlite store and on Postgres (DATABASE_URL).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { devToken, type Frame, rest, WsClient } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { type Frame, rest, WsClient } from "../fixtures/Clients.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
 import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
 
@@ -30,10 +31,16 @@ describe("a single node on the embedded PGlite store", () => {
   let aliceApi: ReturnType<typeof rest>
   let bobApi: ReturnType<typeof rest>
   let carolApi: ReturnType<typeof rest>
+  /** The ids the node gave the three users (`u_…`). */
+  const id = { alice: "", bob: "", carol: "" }
 
   beforeAll(async () => {
     node = await startNode()
-    ;[alice, bob, carol] = await Promise.all(["alice", "bob", "carol"].map((u) => devToken(node.url, u))) as [string, string, string]
+    ;[alice, bob, carol] = await Promise.all((["alice", "bob", "carol"] as const).map(async (name) => {
+      const user = await signedIn(node.url, name)
+      id[name] = user.userId
+      return user.token
+    })) as [string, string, string]
     aliceApi = rest(node.url, alice)
     bobApi = rest(node.url, bob)
     carolApi = rest(node.url, carol)
@@ -52,7 +59,7 @@ describe("a single node on the embedded PGlite store", () => {
 
   it("greets a WebSocket with hello naming the node, the native engine and the user", async () => {
     const client = await connect(node, alice)
-    expect(client.frames[0]).toMatchObject({ type: "hello", nodeId: node.name, engine: "uws-native", userId: "alice" })
+    expect(client.frames[0]).toMatchObject({ type: "hello", nodeId: node.name, engine: "uws-native", userId: id.alice })
     expect(client.frames[0]!.maxFrameBytes).toBe(64 * 1024)
     client.close()
   })
@@ -72,13 +79,14 @@ describe("a single node on the embedded PGlite store", () => {
     const paths = Object.keys(doc.paths)
     expect(paths).toEqual(expect.arrayContaining([
       "/api/v1/health",
-      "/api/v1/dev/token",
+      "/api/v1/auth/register",
       "/api/v1/channels",
       "/api/v1/channels/{channelId}/join",
       "/api/v1/channels/{channelId}/members",
       "/api/v1/channels/{channelId}/leave",
       "/api/v1/channels/{channelId}/messages"
     ]))
+    expect(paths).not.toContain("/api/v1/dev/token")
     expect(Object.keys(doc.paths["/api/v1/channels"]!)).toContain("post")
     expect(Object.keys(doc.paths["/api/v1/channels/{channelId}/messages"]!)).toEqual(expect.arrayContaining(["get", "post"]))
     for (const [path, operations] of Object.entries(doc.paths)) {
@@ -91,16 +99,16 @@ describe("a single node on the embedded PGlite store", () => {
   it("creates a channel, lets another user join, and keeps both users' posts in seq order in history", async () => {
     const created = await aliceApi.call("POST", "/channels", { name: "general" })
     expect(created.status).toBe(201)
-    expect(created.body).toMatchObject({ name: "general", visibility: "public", createdBy: "alice", members: [{ userId: "alice", role: "owner" }] })
+    expect(created.body).toMatchObject({ name: "general", visibility: "public", createdBy: id.alice, members: [{ userId: id.alice, role: "owner" }] })
     const channelId = created.body.id as string
     expect(channelId).toMatch(/^c_/)
 
     const joined = await bobApi.join(channelId)
-    expect(joined.members).toEqual(expect.arrayContaining([{ userId: "alice", role: "owner" }, { userId: "bob", role: "member" }]))
+    expect(joined.members).toEqual(expect.arrayContaining([{ userId: id.alice, role: "owner" }, { userId: id.bob, role: "member" }]))
 
     const posted = await aliceApi.call("POST", `/channels/${channelId}/messages`, { clientMsgId: "a1", body: "hello bob" })
     expect(posted.status).toBe(201)
-    expect(posted.body).toMatchObject({ id: `${channelId}:1`, channelId, seq: 1, authorId: "alice", body: "hello bob", clientMsgId: "a1" })
+    expect(posted.body).toMatchObject({ id: `${channelId}:1`, channelId, seq: 1, authorId: id.alice, body: "hello bob", clientMsgId: "a1" })
     const second = await bobApi.post(channelId, "b1", "hi alice")
     expect(second).toMatchObject({ seq: 2, id: `${channelId}:2` })
     const third = await aliceApi.post(channelId, "a2", "how are you?")
@@ -108,9 +116,9 @@ describe("a single node on the embedded PGlite store", () => {
 
     const history = await bobApi.history(channelId)
     expect(history.map((m) => [m.seq, m.authorId, m.body])).toEqual([
-      [1, "alice", "hello bob"],
-      [2, "bob", "hi alice"],
-      [3, "alice", "how are you?"]
+      [1, id.alice, "hello bob"],
+      [2, id.bob, "hi alice"],
+      [3, id.alice, "how are you?"]
     ])
     // afterSeq and limit page through it.
     expect((await aliceApi.history(channelId, 1, 1)).map((m) => m.seq)).toEqual([2])
@@ -164,7 +172,7 @@ describe("a single node on the embedded PGlite store", () => {
     const received = client.messages(channelId)
     expect(received.map((m) => m.seq)).toEqual(range(5, 20))
     expect(received.map((m) => m.body)).toEqual(range(5, 20).map((i) => `message ${i}`))
-    expect(received[0]).toMatchObject({ id: `${channelId}:5`, channelId, authorId: "alice", clientMsgId: "m5" })
+    expect(received[0]).toMatchObject({ id: `${channelId}:5`, channelId, authorId: id.alice, clientMsgId: "m5" })
     expect(typeof received[0]!.createdAt).toBe("number")
     expect(poster.messages(channelId)).toEqual([])
     client.close()
@@ -244,26 +252,26 @@ describe("a single node on the embedded PGlite store", () => {
     expect(join.body).toMatchObject({ _tag: "Forbidden" })
     const read = await carolApi.call("GET", `/channels/${channelId}/messages`)
     expect(read.status).toBe(403)
-    expect(read.body).toMatchObject({ _tag: "NotAMember", channelId, userId: "carol" })
+    expect(read.body).toMatchObject({ _tag: "NotAMember", channelId, userId: id.carol })
     const post = await carolApi.call("POST", `/channels/${channelId}/messages`, { clientMsgId: "c1", body: "hi?" })
     expect(post.status).toBe(403)
     expect(post.body).toMatchObject({ _tag: "NotAMember" })
     const ws = await connect(node, carol)
     expect(await ws.request({ type: "history", channelId })).toMatchObject({ type: "error", code: "not_a_member" })
     // A non-member cannot add members either.
-    const selfAdd = await carolApi.call("POST", `/channels/${channelId}/members`, { userId: "carol" })
+    const selfAdd = await carolApi.call("POST", `/channels/${channelId}/members`, { userId: id.carol })
     expect(selfAdd.status).toBe(403)
 
-    const added = await aliceApi.call("POST", `/channels/${channelId}/members`, { userId: "carol" })
+    const added = await aliceApi.call("POST", `/channels/${channelId}/members`, { userId: id.carol })
     expect(added.status).toBe(200)
-    expect(added.body.members).toEqual(expect.arrayContaining([{ userId: "carol", role: "member" }]))
+    expect(added.body.members).toEqual(expect.arrayContaining([{ userId: id.carol, role: "member" }]))
 
     expect((await carolApi.history(channelId)).map((m) => m.body)).toEqual(["members only"])
     expect((await carolApi.post(channelId, "c2", "thanks for adding me")).seq).toBe(2)
     const history = await ws.request({ type: "history", channelId })
     expect(history.messages.map((m: Frame) => m.seq)).toEqual([1, 2])
     // A plain member cannot add others to a private channel.
-    const memberAdds = await carolApi.call("POST", `/channels/${channelId}/members`, { userId: "bob" })
+    const memberAdds = await carolApi.call("POST", `/channels/${channelId}/members`, { userId: id.bob })
     expect(memberAdds.status).toBe(403)
     expect(memberAdds.body).toMatchObject({ _tag: "Forbidden" })
     ws.close()
@@ -289,8 +297,8 @@ describe("a single node on Postgres (DATABASE_URL)", () => {
   })
 
   it("creates, joins, posts idempotently and serves history and a resumed subscription from Postgres", async () => {
-    const alice = await devToken(node.url, "alice")
-    const bob = await devToken(node.url, "bob")
+    const { token: alice } = await signedIn(node.url, "alice")
+    const { token: bob } = await signedIn(node.url, "bob")
     const aliceApi = rest(node.url, alice)
     const channelId = (await aliceApi.createChannel("on-postgres")).id
     await rest(node.url, bob).join(channelId)

@@ -7,10 +7,8 @@
  * machine, so more at once would only slow each other (and the other test
  * file vitest runs beside this one).
  */
-import { afterAll, beforeAll, describe, it } from "vitest"
-import { defaultSecret } from "../../src/auth/DevTokenConfig.ts"
+import { describe, it } from "vitest"
 import { type NodeProcess, type StartOptions, startNode } from "../fixtures/NodeProcess.ts"
-import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
 
 let freeSlots = 2
 const waiting: Array<() => void> = []
@@ -45,33 +43,6 @@ const refusedStart = (options: StartOptions): Promise<string> =>
 const exitedNonZero = /exited with [1-9]\d* before (listening|it was ready)/
 
 describe.concurrent("node start-up configuration", () => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await makeTestDatabase()
-  })
-  afterAll(async () => {
-    await db?.drop()
-  })
-
-  it("refuses the public dev-token secret when DATABASE_URL is set, saying why", async ({ expect }) => {
-    const report = await refusedStart({ databaseUrl: db.url, env: { PLEXI_DEV_TOKEN_SECRET: defaultSecret } })
-    expect(report).toMatch(exitedNonZero)
-    expect(report).toMatch(/PLEXI_DEV_TOKEN_SECRET is the public default/)
-    expect(report).not.toContain("listening on http://")
-  }, 60_000)
-
-  it("accepts the public dev-token secret on a single node on the embedded store", async ({ expect }) => {
-    const status = await inSlot(async () => {
-      const node = await startNode({ env: { PLEXI_DEV_TOKEN_SECRET: defaultSecret } })
-      try {
-        return (await fetch(`${node.url}/api/v1/health`)).status
-      } finally {
-        await node.stop()
-      }
-    })
-    expect(status).toBe(200)
-  }, 60_000)
-
   it("refuses malformed access-token signing keys with a start-up error naming the variable, not the secret", async ({ expect }) => {
     const report = await refusedStart({ env: { PLEXI_AUTH_SIGNING_KEYS: "k1=too-short-a-secret" } })
     expect(report).toMatch(exitedNonZero)
@@ -100,7 +71,7 @@ describe.concurrent("node start-up configuration", () => {
     ["PLEXI_HUB_RING_SIZE", "0"],
     ["PLEXI_CHANNEL_WINDOW", "0"],
     ["PORT", "70000"],
-    ["PLEXI_DEV_TOKEN_TTL", "0 seconds"]
+    ["PLEXI_AUTH_ACCESS_TTL", "0 seconds"]
   ])("refuses %s=%s with a start-up error naming the variable", { timeout: 60_000 }, async ([name, value], { expect }) => {
     const report = await refusedStart({ env: { [name]: value } })
     expect(report).toMatch(exitedNonZero)

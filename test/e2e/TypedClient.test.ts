@@ -8,7 +8,8 @@ import { promisify } from "node:util"
 import { Chunk, Deferred, Effect, Either, Fiber, Stream } from "effect"
 import { ChannelId, PlexiClient } from "plexichat/client"
 import { describe, expect, it } from "vitest"
-import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { rest, WsClient } from "../fixtures/Clients.ts"
 import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 
 const root = resolve(import.meta.dirname, "../..")
@@ -22,7 +23,7 @@ describe("typed client", () => {
       cwd: root,
       timeout: 30_000
     })
-    expect(stdout).toContain("signed in as example-user")
+    expect(stdout).toMatch(/signed in as example-user \(u_[A-Za-z0-9_-]+\)/)
     expect(stdout).toContain("posted seq 1 (retry answered seq 1)")
     expect(stdout).toContain("history: #1 hello, typed world")
     const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as { seqs: Array<number> }
@@ -30,8 +31,8 @@ describe("typed client", () => {
   }, 40_000)
 
   it("maps domain failures to typed errors: Unauthorized for a bad token, NotAMember for a stranger's post", async () => {
-    const owner = await devToken(node().url, "owner")
-    const stranger = await devToken(node().url, "stranger")
+    const { token: owner } = await signedIn(node().url, "owner")
+    const { token: stranger } = await signedIn(node().url, "stranger")
     const program = Effect.gen(function*() {
       const channel = yield* Effect.flatMap(PlexiClient, (c) => c.CreateChannel({ name: "typed errors", visibility: "private" }))
         .pipe(Effect.provide(PlexiClient.layer({ url: node().url, token: owner })))
@@ -50,7 +51,7 @@ describe("typed client", () => {
   }, 30_000)
 
   it("Subscribe resumes after afterSeq with no gap and no duplicate, then goes live", async () => {
-    const token = await devToken(node().url, "streamer")
+    const { token } = await signedIn(node().url, "streamer")
     const program = Effect.gen(function*() {
       const client = yield* PlexiClient
       const channel = yield* client.CreateChannel({ name: "stream" })
@@ -77,7 +78,7 @@ describe("typed client", () => {
   }, 30_000)
 
   it("Subscribe replays a backlog longer than the stream buffer, in pages, then goes live", async () => {
-    const token = await devToken(node().url, "backlog")
+    const { token } = await signedIn(node().url, "backlog")
     const channelId = ChannelId.make((await rest(node().url, token).createChannel("long backlog")).id)
     const total = 4600
     const ws = await WsClient.connect(node().wsUrl, token)

@@ -5,7 +5,8 @@
  * process (same pid, health answering).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { devToken, type Frame, rest, WsClient } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { type Frame, rest, WsClient } from "../fixtures/Clients.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
 
 const connect = async (node: NodeProcess, token?: string) => {
@@ -40,7 +41,7 @@ describe("hostile WebSocket input on a single node", () => {
   beforeAll(async () => {
     node = await startNode()
     pid = node.child.pid
-    alice = await devToken(node.url, "alice")
+    alice = (await signedIn(node.url, "alice")).token
     channelId = (await rest(node.url, alice).createChannel("hostile")).id
   })
 

@@ -1,8 +1,8 @@
 /**
  * Connection lifecycle against real node processes: the authentication
- * deadline, per-IP connection limits, token expiry on an open socket, a slow
- * consumer stalled past uWS's close timeout, readable error frames and
- * refused frames that keep their `ref`.
+ * deadline, per-IP connection limits, a slow consumer stalled past uWS's
+ * close timeout, readable error frames and refused frames that keep their
+ * `ref`. Token expiry on an open socket: AccessTokenExpiry.test.ts.
  *
  * Each suite has its own node (its own settings), so the suites run side by
  * side: their node starts overlap, and so does the slow consumer's 18 s
@@ -12,7 +12,8 @@
  */
 import { afterAll, beforeAll, describe, it } from "vitest"
 import { CloseCode } from "../../domain/Protocol.ts"
-import { devToken, rest, WsClient } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { rest, WsClient } from "../fixtures/Clients.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
 
 const connect = async (node: NodeProcess, token?: string) => {
@@ -36,7 +37,7 @@ describe.concurrent("authentication deadline and per-IP limits", () => {
         PLEXI_WS_MAX_UNAUTHENTICATED_PER_IP: "3"
       }
     })
-    alice = await devToken(node.url, "alice")
+    alice = (await signedIn(node.url, "alice")).token
   })
 
   afterAll(async () => {
@@ -83,43 +84,17 @@ describe.concurrent("authentication deadline and per-IP limits", () => {
   })
 })
 
-describe.concurrent("token expiry on an open socket", () => {
-  let node: NodeProcess
-
-  beforeAll(async () => {
-    node = await startNode({ env: { PLEXI_DEV_TOKEN_TTL: "3 seconds" } })
-  })
-
-  afterAll(async () => {
-    await node?.stop()
-  })
-
-  it.sequential(`sends an error and closes with ${CloseCode.tokenExpired} at expiry unless the client re-authenticates first`, async ({ expect }) => {
-    const first = await devToken(node.url, "alice")
-    const expiring = await connect(node, first)
-    const renewed = await connect(node, first)
-    const fresh = await devToken(node.url, "alice")
-    expect(await renewed.request({ type: "auth", token: fresh })).toMatchObject({ type: "authenticated", userId: "alice" })
-    expect(await expiring.waitClosed(10_000)).toBe(CloseCode.tokenExpired)
-    expect(expiring.all((f) => f.type === "error" && f.code === "unauthorized" && f.reason === "token_expired"))
-      .toHaveLength(1)
-    // The renewed socket outlives the first token.
-    expect((await renewed.request({ type: "ping" })).type).toBe("pong")
-    expect(renewed.closeCode).toBeUndefined()
-    renewed.close()
-  })
-})
-
 describe.concurrent("error frames", () => {
   let node: NodeProcess
   let alice: string
   let bob: string
+  let bobId: string
   let channelId: string
 
   beforeAll(async () => {
     node = await startNode({ env: { PLEXI_WS_RATE_LIMIT: "2", PLEXI_WS_RATE_BURST: "40" } })
-    alice = await devToken(node.url, "alice")
-    bob = await devToken(node.url, "bob")
+    alice = (await signedIn(node.url, "alice")).token
+    ;({ token: bob, userId: bobId } = await signedIn(node.url, "bob"))
     channelId = (await rest(node.url, alice).createChannel("errors")).id
   })
 
@@ -134,7 +109,7 @@ describe.concurrent("error frames", () => {
     expect(missing.message).not.toMatch(/[{}"]/)
     expect(missing.message).toContain("c_nothere00000")
     const notMember = await client.request({ type: "post", channelId, clientMsgId: "k", body: "b" })
-    expect(notMember).toMatchObject({ type: "error", code: "not_a_member", channelId, userId: "bob" })
+    expect(notMember).toMatchObject({ type: "error", code: "not_a_member", channelId, userId: bobId })
     expect(notMember.message).not.toMatch(/[{}"]/)
     client.close()
   })
@@ -178,7 +153,7 @@ describe.concurrent("slow consumer stalled past uWS's close timeout", () => {
 
   beforeAll(async () => {
     node = await startNode({ env: { PLEXI_WS_MAX_BACKPRESSURE_BYTES: "65536" } })
-    alice = await devToken(node.url, "alice")
+    alice = (await signedIn(node.url, "alice")).token
   })
 
   afterAll(async () => {

@@ -11,7 +11,8 @@
  */
 import fc from "fast-check"
 import { describe } from "vitest"
-import { devToken, rest } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { rest } from "../fixtures/Clients.ts"
 import type { NodeProcess } from "../fixtures/NodeProcess.ts"
 import {
   binaryInput,
@@ -45,8 +46,8 @@ interface Suite {
 
 /** Users, channels and the frame limit, set up over REST as any client would; redone when a property killed the node. */
 const prepare = async ({ url, wsUrl }: NodeProcess): Promise<Suite> => {
-  const token = await devToken(url, "fuzzer")
-  const otherToken = await devToken(url, "fuzz-other")
+  const { token, userId } = await signedIn(url, "fuzzer")
+  const { token: otherToken, userId: otherId } = await signedIn(url, "fuzz-other")
   const mine = rest(url, token)
   const theirs = rest(url, otherToken)
   const own = [(await mine.createChannel("fuzz public")).id, (await mine.createChannel("fuzz private", "private")).id]
@@ -56,7 +57,7 @@ const prepare = async ({ url, wsUrl }: NodeProcess): Promise<Suite> => {
   probe.close()
   return {
     world: { ownChannels: own, foreignChannels: foreign, token, otherToken, maxFrameBytes },
-    restTokens: { fuzzer: token, "fuzz-other": otherToken }
+    restTokens: { [userId]: token, [otherId]: otherToken }
   }
 }
 

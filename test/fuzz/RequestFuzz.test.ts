@@ -9,7 +9,8 @@
  */
 import fc from "fast-check"
 import { describe } from "vitest"
-import { devToken, rest } from "../fixtures/Clients.ts"
+import { signedIn } from "../fixtures/AuthClient.ts"
+import { rest } from "../fixtures/Clients.ts"
 import { fuzzSuite } from "./fixtures/FuzzSuite.ts"
 import { loadContract } from "./fixtures/OpenApiContract.ts"
 import { type FuzzRequest, oddRequest, restRequest, type RequestWorld, rpcRequest } from "./fixtures/RequestArbitraries.ts"
@@ -18,7 +19,7 @@ import { RequestHarness } from "./fixtures/RequestHarness.ts"
 describe("HTTP request fuzzer (from the OpenAPI document and the RPC contract)", () => {
   /** The contract, a user and its channels, fetched and set up as any client would; redone after a node death. */
   const suite = fuzzSuite(async ({ url }): Promise<RequestWorld> => {
-    const token = await devToken(url, "req-fuzzer")
+    const { token } = await signedIn(url, "req-fuzzer")
     const mine = rest(url, token)
     const ownChannels = [(await mine.createChannel("req public")).id, (await mine.createChannel("req private", "private")).id]
     return { operations: await loadContract(url), token, ownChannels }

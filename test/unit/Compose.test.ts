@@ -156,10 +156,10 @@ describe("docker-compose.cluster.yml", () => {
     expect(node["depends_on"]).toEqual({ postgres: { condition: "service_healthy" } })
     const env = environmentOf(node)
     expect(env["DATABASE_URL"]).toMatch(/^postgres:\/\/.*@postgres:5432\//)
-    // `${VAR:?message}`: compose refuses to start when the secret is unset (a cluster must not use the public default).
-    expect(env["PLEXI_DEV_TOKEN_SECRET"]).toMatch(/^\$\{PLEXI_DEV_TOKEN_SECRET:\?.+\}$/)
+    // `${VAR:?message}`: compose refuses to start when the signing keys are unset (a cluster must share its own).
     expect(env["PLEXI_AUTH_SIGNING_KEYS"]).toMatch(/^\$\{PLEXI_AUTH_SIGNING_KEYS:\?.+\}$/)
     expect(env["PLEXI_AUTH_MFA_KEYS"]).toMatch(/^\$\{PLEXI_AUTH_MFA_KEYS:\?.+\}$/)
+    expect(Object.keys(env).filter((k) => k.startsWith("PLEXI_DEV_")), "the development tokens were removed").toEqual([])
     expect(node["healthcheck"]).toBeDefined()
   })
 

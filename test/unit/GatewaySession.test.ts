@@ -3,21 +3,20 @@
  * are proxies that die on any method a test did not stub.
  */
 import { fc, test } from "@fast-check/vitest"
-import { Effect, Either, Redacted, Runtime, Schema } from "effect"
-import { describe, expect, it } from "vitest"
+import { Effect, Either, Runtime, Schema } from "effect"
+import { describe, expect, it, vi } from "vitest"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
 import { Message } from "../../domain/Channel.ts"
 import { MessageFrame, ServerFrame } from "../../domain/Protocol.ts"
 import { isStorableText } from "../../domain/Text.ts"
 import type { ChatService } from "../../src/api/ChatService.ts"
-import { DevTokens } from "../../src/auth/DevTokens.ts"
-import { TokenVerifier } from "../../src/auth/TokenVerifier.ts"
 import { Gateway } from "../../src/gateway/Gateway.ts"
 import type { SessionSocket } from "../../src/gateway/GatewayContext.ts"
 import { encodeMessageFrame } from "../../src/gateway/ServerFrames.ts"
 import { Subscriptions } from "../../src/gateway/Subscriptions.ts"
 import type { ChannelHub } from "../../src/messaging/ChannelHub.ts"
 import { unitGatewayOptions } from "../fixtures/GatewayOptions.ts"
+import { testAccessToken, testTokenVerifier } from "../fixtures/TestTokens.ts"
 
 const stub = <T extends object>(name: string, methods: Partial<T>): T =>
   new Proxy(methods as T, {
@@ -46,7 +45,9 @@ class FakeSocket implements SessionSocket {
   bufferedAmount = () => this.buffered
 }
 
-const tokens = DevTokens.make({ secret: Redacted.make("unit-secret"), ttlMs: 60_000, issuing: true })
+/** The verified claims of a fresh access token for `userId`, signed with the test key. */
+const claimsOf = (userId: string) =>
+  Effect.runPromise(Effect.flatMap(testAccessToken(userId), ({ token }) => testTokenVerifier.verifyClaims(token)))
 const isServerFrame = Schema.is(ServerFrame)
 
 const makeGateway = (chat: Partial<ChatService["Type"]> = {}, hub: Partial<ChannelHub["Type"]> = {}) => {
@@ -57,7 +58,7 @@ const makeGateway = (chat: Partial<ChatService["Type"]> = {}, hub: Partial<Chann
     subscriptions: new Subscriptions(),
     chat: stub("chat", chat),
     hub: stub("hub", hub),
-    tokens: TokenVerifier.make([DevTokens.kind(tokens)]),
+    tokens: testTokenVerifier,
     revocations: { reasonFor: () => undefined, refresh: Effect.void, listen: () => () => {} },
     options: unitGatewayOptions
   })
@@ -92,8 +93,7 @@ describe("gateway session (fake socket)", () => {
       }
     })
     const socket = new FakeSocket()
-    const { token } = Effect.runSync(tokens.issue("alice" as UserId))
-    const claims = Effect.runSync(tokens.verifyClaims(token))
+    const claims = await claimsOf("alice")
     const session = gateway.open(socket, { ip: "10.0.0.1", unauthenticated: true }, claims)
     expect(() => session.onMessage(text(`{"type":"post","channelId":"c1","clientMsgId":"k","body":"b","ref":"p"}`), false))
       .not.toThrow()
@@ -111,7 +111,7 @@ describe("gateway session (fake socket)", () => {
       submit: (userId, channelId, _id, _body, done) => done(Either.left(new NotAMember({ channelId, userId })))
     })
     const socket = new FakeSocket()
-    const claims = Effect.runSync(tokens.verifyClaims(Effect.runSync(tokens.issue("bob" as UserId)).token))
+    const claims = await claimsOf("bob")
     const session = gateway.open(socket, { ip: "10.0.0.2", unauthenticated: true }, claims)
     session.onMessage(text(`{"type":"post","channelId":"c1","clientMsgId":"k","body":"b","ref":"p"}`), false)
     await tick()
@@ -136,7 +136,7 @@ describe("gateway session (fake socket)", () => {
         })
     })
     const socket = new FakeSocket()
-    const claims = Effect.runSync(tokens.verifyClaims(Effect.runSync(tokens.issue("carol" as UserId)).token))
+    const claims = await claimsOf("carol")
     const session = gateway.open(socket, { ip: "10.0.0.3", unauthenticated: true }, claims)
     session.onMessage(text(`{"type":"subscribe","channelId":"c1","ref":"s"}`), false)
     await tick()
@@ -161,7 +161,7 @@ describe("gateway session (fake socket)", () => {
         })
     })
     const socket = new FakeSocket()
-    const claims = Effect.runSync(tokens.verifyClaims(Effect.runSync(tokens.issue("erin" as UserId)).token))
+    const claims = await claimsOf("erin")
     const session = gateway.open(socket, { ip: "10.0.0.5", unauthenticated: true }, claims)
     session.onMessage(text(`{"type":"subscribe","channelId":"c1","ref":"s"}`), false)
     await tick()
@@ -187,7 +187,7 @@ describe("gateway session (fake socket)", () => {
         })
     })
     const socket = new FakeSocket()
-    const claims = Effect.runSync(tokens.verifyClaims(Effect.runSync(tokens.issue("fay" as UserId)).token))
+    const claims = await claimsOf("fay")
     const session = gateway.open(socket, { ip: "10.0.0.6", unauthenticated: true }, claims)
     for (const c of ["c1", "c2", "c3"]) session.onMessage(text(`{"type":"subscribe","channelId":"${c}","ref":"${c}"}`), false)
     // Resubscribing to a followed channel is not a new subscription.
@@ -245,10 +245,10 @@ describe("session deadlines (driven by the gateway's deadline sweep)", () => {
     const renewed = new FakeSocket()
     const first = gateway.open(expiring, { ip: "10.0.1.2", unauthenticated: true }, { userId: "alice" as UserId, expiresAt: now + 1000 })
     const second = gateway.open(renewed, { ip: "10.0.1.2", unauthenticated: true }, { userId: "alice" as UserId, expiresAt: now + 1000 })
-    const { token } = Effect.runSync(tokens.issue("alice" as UserId))
+    const { token } = await Effect.runPromise(testAccessToken("alice"))
     second.onMessage(text(JSON.stringify({ type: "auth", token, ref: "re" })), false)
-    await tick()
-    expect(renewed.sent.find((f) => f.ref === "re")).toMatchObject({ type: "authenticated", userId: "alice" })
+    // The signature check is asynchronous (WebCrypto): wait for its answer.
+    await vi.waitFor(() => expect(renewed.sent.find((f) => f.ref === "re")).toMatchObject({ type: "authenticated", userId: "alice" }))
     first.tick(now + 1000)
     second.tick(now + 1000)
     expect(expiring.sent.at(-1)).toMatchObject({ type: "error", code: "unauthorized", reason: "token_expired" })

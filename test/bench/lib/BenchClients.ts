@@ -1,9 +1,11 @@
 /**
  * The load generator's clients: raw `ws` sockets (no per-frame bookkeeping, so
- * that the bench process stays light), distinct users, channels over REST.
+ * that the bench process stays light), distinct users signed up over REST,
+ * channels over REST.
  */
 import WebSocket from "ws"
-import { devToken, rest } from "../../fixtures/Clients.ts"
+import { signedIn } from "../../fixtures/AuthClient.ts"
+import { rest } from "../../fixtures/Clients.ts"
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -51,9 +53,12 @@ export const closeAll = (sockets: ReadonlyArray<WebSocket>) => {
   for (const ws of sockets) ws.terminate()
 }
 
-/** Tokens of distinct users `<prefix>0…`, from the node at `url` (each user's first sign-in creates it). */
+/**
+ * Access tokens of distinct users `<prefix>0…`, signed up through the real flow at the node at `url` (or signed
+ * in, when a user exists), 16 at a time: the node hashes one password per spare core, so more in flight only queue.
+ */
 export const tokensOf = (url: string, prefix: string, n: number) =>
-  inPool(Array.from({ length: n }, (_, i) => `${prefix}${i}`), 16, (user) => retrying(() => devToken(url, user)))
+  inPool(Array.from({ length: n }, (_, i) => `${prefix}${i}`), 16, async (user) => (await retrying(() => signedIn(url, user))).token)
 
 /** `n` public channels created over REST by the token's user (who is then a member and may post). */
 export const createChannels = (url: string, token: string, n: number, name: string) => {
