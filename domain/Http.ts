@@ -11,7 +11,9 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
+import { AdminRolesApi } from "./AdminRoles.ts"
 import { CurrentUser } from "./Api.ts"
+import { AuditApi } from "./Audit.ts"
 import { ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, Revoked, SessionInfo, TokenResponse } from "./Auth.ts"
 import {
   EmailTaken,
@@ -187,6 +189,7 @@ export class ChannelsApi extends HttpApiGroup.make("channels")
       .setPayload(Schema.Struct({ name: ChannelName, visibility: Schema.optional(Visibility) }))
       .addSuccess(Channel, { status: 201 })
       .addError(ChannelAlreadyExists)
+      .addError(Forbidden)
   )
   .add(HttpApiEndpoint.post("join")`/channels/${channelId}/join`.addSuccess(Channel).addError(Forbidden))
   .add(
@@ -227,6 +230,8 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(AuthApi)
   .add(SessionsApi)
   .add(ChannelsApi)
+  .add(AdminRolesApi.middleware(HttpAuthentication))
+  .add(AuditApi.middleware(HttpAuthentication))
   // Every endpoint: a malformed or too deeply nested JSON body (400), a body over PLEXI_HTTP_MAX_BODY_BYTES (413),
   // a body that is not application/json (415), a failure of the node (500, logged).
   .addError(InvalidRequest)

@@ -10,6 +10,7 @@ import { ShardingConfig } from "@effect/cluster"
 import { Clock, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { layerPostgres } from "../../runtime/sql/Database.ts"
 import { migrate } from "../../runtime/sql/Migrations.ts"
+import { AuditLog } from "../../src/audit/AuditLog.ts"
 import { AccessTokens } from "../../src/auth/AccessTokens.ts"
 import { Accounts } from "../../src/auth/Accounts.ts"
 import { AccountStore } from "../../src/auth/AccountStore.ts"
@@ -39,6 +40,7 @@ const accountsOn = (url: string, config: Partial<AuthConfig.AuthConfigShape> = {
   return Accounts.layer.pipe(
     Layer.provide(AccountStore.Default),
     Layer.provide(AccessTokens.layer({ keys, ttlMs: 60_000 })),
+    Layer.provide(AuditLog.layer("test")),
     Layer.provide(settings),
     Layer.provideMerge(sql)
   )
