@@ -92,7 +92,18 @@ export const ChannelLocation = Schema.Struct({
 
 export class SystemApi extends HttpApiGroup.make("system")
   .add(HttpApiEndpoint.get("health", "/health").addSuccess(Health))
-  .add(HttpApiEndpoint.get("locate")`/cluster/channels/${channelId}`.addSuccess(ChannelLocation))
+  .add(
+    HttpApiEndpoint.get("locate")`/cluster/channels/${channelId}`
+      .addSuccess(ChannelLocation)
+      .addError(ChannelNotFound)
+      .addError(Unauthorized)
+      .addError(ServiceUnavailable)
+      .annotate(
+        OpenApi.Description,
+        "Where a channel's shard lives. An optional Bearer token names the caller; a missing channel and a private one the " +
+          "caller is not a member of both answer 404 ChannelNotFound."
+      )
+  )
 {}
 
 /** TEMPORARY development sign-in: issues a signed token for any user id. Replaced by the identity issue. */

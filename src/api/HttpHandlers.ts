@@ -11,6 +11,7 @@ import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
 import { AdminRolesLive, AuditLive } from "./AdminHandlers.ts"
 import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
 import { ChatService } from "./ChatService.ts"
+import { makeLocateAccess } from "./LocateAccess.ts"
 import { NodeStatus } from "./NodeStatus.ts"
 import { RateLimiter } from "./RateLimiter.ts"
 
@@ -31,15 +32,21 @@ export const HttpAuthenticationLive = Layer.effect(
 )
 
 const SystemLive = HttpApiBuilder.group(PlexiHttpApi, "system", (handlers) =>
-  Effect.map(NodeStatus, (status) =>
-    handlers
+  Effect.gen(function*() {
+    const status = yield* NodeStatus
+    const visible = yield* makeLocateAccess
+    return handlers
       .handle("health", () => status.health)
       .handle("locate", ({ path }) =>
-        Effect.zipWith(status.locate(path.channelId), status.health, (location, health) => ({
-          channelId: path.channelId,
-          ...location,
-          nodeId: health.nodeId
-        })))))
+        Effect.zipRight(
+          visible(path.channelId),
+          Effect.zipWith(status.locate(path.channelId), status.health, (location, health) => ({
+            channelId: path.channelId,
+            ...location,
+            nodeId: health.nodeId
+          }))
+        ))
+  }))
 
 const DevAuthLive = HttpApiBuilder.group(PlexiHttpApi, "devAuth", (handlers) =>
   Effect.gen(function*() {
