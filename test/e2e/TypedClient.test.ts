@@ -29,7 +29,7 @@ describe("typed client", () => {
     expect(result.seqs).toEqual([1, 2, 3])
   }, 40_000)
 
-  it("maps domain failures to typed errors: Unauthorized for a bad token, NotAMember for a stranger's post", async () => {
+  it("maps domain failures to typed errors: Unauthorized for a bad token, ChannelNotFound for a stranger's post to a private channel", async () => {
     const owner = await devToken(node().url, "owner")
     const stranger = await devToken(node().url, "stranger")
     const program = Effect.gen(function*() {
@@ -45,7 +45,7 @@ describe("typed client", () => {
       return { notMember, unauthorized }
     })
     const { notMember, unauthorized } = await Effect.runPromise(program)
-    expect(Either.isLeft(notMember) && notMember.left._tag).toBe("NotAMember")
+    expect(Either.isLeft(notMember) && notMember.left._tag).toBe("ChannelNotFound")
     expect(Either.isLeft(unauthorized) && unauthorized.left._tag).toBe("Unauthorized")
   }, 30_000)
 
