@@ -7,7 +7,7 @@
 import { Command } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Console, Effect } from "effect"
+import { ConfigError, Console, Effect } from "effect"
 import { auditCommand } from "./AuditCommands.ts"
 
 const plexichat = Command.make("plexichat").pipe(
@@ -20,7 +20,12 @@ const run = Command.run(plexichat, { name: "plexichat", version: "0.1.0" })
 NodeRuntime.runMain(
   run(process.argv).pipe(
     Effect.provide(NodeContext.layer),
-    Effect.tapErrorTag("SqlError", (error) => Console.error(`database: ${error.message}`))
+    Effect.tapErrorTag("SqlError", (error) => Console.error(`database: ${error.message}`)),
+    // A missing or empty DATABASE_URL: say so in one line (the value itself is never printed).
+    Effect.catchIf(ConfigError.isConfigError, (error) =>
+      Effect.zipRight(Console.error(`configuration: ${String(error).replace(/: "<redacted>"/g, "")}; set DATABASE_URL to the installation's Postgres URL`), Effect.sync(() => {
+        process.exitCode = 2
+      })))
   ),
   { disablePrettyLogger: true }
 )
