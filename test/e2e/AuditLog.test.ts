@@ -169,11 +169,15 @@ describe("audit log under concurrent appends", () => {
     try {
       const perNode = 60
       // Failed sign-ins (each one audit entry) sent to both nodes at once, in waves of 20 per node.
+      const statuses: Array<number> = []
       for (let wave = 0; wave < perNode / 20; wave++) {
-        await Promise.all(nodes.flatMap((node, n) =>
+        const answers = await Promise.all(nodes.flatMap((node, n) =>
           Array.from({ length: 20 }, (_, i) => authClient(node.url).login({ username: `nobody-${n}-${wave}-${i}`, password: "not this one at all" }))
         ))
+        statuses.push(...answers.map((a) => a.status))
       }
+      // Every attempt was a failed sign-in (so each wrote exactly one entry).
+      expect(statuses.filter((s) => s !== 401)).toEqual([])
       const count = async () => {
         const client = new pg.Client({ connectionString: db.url })
         await client.connect()
@@ -184,7 +188,7 @@ describe("audit log under concurrent appends", () => {
           await client.end()
         }
       }
-      await expect.poll(count, { timeout: 20_000, interval: 200 }).toEqual([nodes[0]!.name, nodes[1]!.name].sort().map((name) => [name, perNode]))
+      await expect.poll(count, { timeout: 30_000, interval: 200 }).toEqual([nodes[0]!.name, nodes[1]!.name].sort().map((name) => [name, perNode]))
       const run = await cli(db.url, ["audit", "verify"])
       expect(run.code).toBe(0)
       expect(run.stdout).toMatch(new RegExp(`^ok: ${2 * perNode} rows`, "m"))
