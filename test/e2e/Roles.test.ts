@@ -89,6 +89,26 @@ describe("roles at every door", () => {
     await expectAudited(`actor=${owner.userId}&action=admin.role_changed`, { target: admin.userId, details: { from: "member", to: "admin" } })
   })
 
+  it("applies a role change in the Channel entity: a new admin manages a public channel, a new guest may not join", async () => {
+    const promoted = await member()
+    const demoted = await member()
+    const other = await member()
+    const channel = (await call(node.url, "POST", "/channels", { name: "plaza" }, other.accessToken)).body
+    const addAsAdmin = () => call(node.url, "POST", `/channels/${channel.id}/members`, { userId: demoted.userId, role: "member" }, promoted.accessToken)
+    expect((await addAsAdmin()).body._tag).toBe("NotAMember")
+    expect((await setRole(owner.accessToken, promoted.userId, "admin")).status).toBe(200)
+    expect((await setRole(owner.accessToken, demoted.userId, "guest")).status).toBe(200)
+    // The node that changed the roles dropped its cached entries; other nodes see the change within 2 s.
+    await expect.poll(async () => (await addAsAdmin()).status, { timeout: 5000, interval: 100 }).toBe(200)
+    const leave = await call(node.url, "POST", `/channels/${channel.id}/leave`, undefined, demoted.accessToken)
+    expect(leave.status).toBe(200)
+    const join = await call(node.url, "POST", `/channels/${channel.id}/join`, undefined, demoted.accessToken)
+    expect(join.status).toBe(403)
+    expect(join.body.message).toBe("guests join a channel only when a member adds them")
+    expect((await call(node.url, "POST", "/channels", { name: "mine" }, demoted.accessToken)).body._tag).toBe("Forbidden")
+    await expectAudited(`actor=${demoted.userId}&action=channel.join.denied`, { target: channel.id })
+  })
+
   /** A private channel of the owner with one message, and the id of a channel that does not exist. */
   const privateChannel = async () => {
     const channel = (await call(node.url, "POST", "/channels", { name: "board", visibility: "private" }, owner.accessToken)).body
