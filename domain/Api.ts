@@ -12,6 +12,7 @@
  */
 import { Rpc, RpcGroup, RpcMiddleware } from "@effect/rpc"
 import { Context, Schema } from "effect"
+import { AuditEntry, AuditQuery } from "./Audit.ts"
 import { Channel, ChannelName, ClientMsgId, HistoryLimit, Message, MessageBody, Role, Visibility } from "./Channel.ts"
 import {
   ChannelAlreadyExists,
@@ -47,11 +48,11 @@ export class RpcAuthentication extends RpcMiddleware.Tag<RpcAuthentication>()("p
 
 const ChannelFailure = Schema.Union(ChannelNotFound, ChannelUnavailable)
 
-/** Creates a channel owned by the caller. */
+/** Creates a channel owned by the caller. `Forbidden` for a workspace guest. */
 export const CreateChannel = Rpc.make("CreateChannel", {
   payload: Schema.Struct({ name: ChannelName, visibility: Schema.optionalWith(Visibility, { default: () => "public" as const }) }),
   success: Channel,
-  error: Schema.Union(ChannelAlreadyExists, ChannelUnavailable, ServiceUnavailable)
+  error: Schema.Union(ChannelAlreadyExists, ChannelUnavailable, ServiceUnavailable, Forbidden)
 })
 
 /** Joins a public channel. Fails with `Forbidden` for a private one. */
@@ -112,6 +113,17 @@ export const Subscribe = Rpc.make("Subscribe", {
 /** The caller's profile and channels. */
 export const Me = Rpc.make("Me", { payload: {}, success: User, error: ServiceUnavailable })
 
+/**
+ * Audit entries by actor, action and time, oldest first (as
+ * `GET /api/v1/admin/audit`). Workspace owners and admins only: anyone else
+ * gets `Forbidden`, and the refusal is audited.
+ */
+export const QueryAudit = Rpc.make("QueryAudit", {
+  payload: AuditQuery,
+  success: Schema.Array(AuditEntry),
+  error: Schema.Union(Forbidden, ServiceUnavailable)
+})
+
 export class ChatRpcs extends RpcGroup.make(
   CreateChannel,
   JoinChannel,
@@ -120,5 +132,6 @@ export class ChatRpcs extends RpcGroup.make(
   PostMessage,
   History,
   Subscribe,
-  Me
+  Me,
+  QueryAudit
 ).middleware(RpcAuthentication) {}

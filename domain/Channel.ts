@@ -72,7 +72,7 @@ export type PostItem = typeof PostItem.Type
  */
 export const PostOutcome = Schema.Union(
   Schema.TaggedStruct("Accepted", { message: Message, duplicate: Schema.Boolean }),
-  Schema.TaggedStruct("Rejected", { error: Schema.Union(NotAMember, InvalidRequest) })
+  Schema.TaggedStruct("Rejected", { error: Schema.Union(NotAMember, ChannelNotFound, InvalidRequest) })
 )
 export type PostOutcome = typeof PostOutcome.Type
 
@@ -94,14 +94,18 @@ export type FeedChunk = typeof FeedChunk.Type
 
 export const HistoryLimit = Schema.Int.pipe(Schema.between(1, 1000))
 
-/** Creates the channel with `ownerId` as its owner. Fails with `ChannelAlreadyExists`. */
+/** Creates the channel with `ownerId` as its owner. Fails with `ChannelAlreadyExists`, and `Forbidden` for a workspace guest. */
 export const Create = Rpc.make("Create", {
   payload: { name: ChannelName, visibility: Visibility, ownerId: UserId },
   success: Channel,
-  error: Schema.Union(ChannelAlreadyExists, ChannelUnavailable)
+  error: Schema.Union(ChannelAlreadyExists, ChannelUnavailable, Forbidden)
 })
 
-/** Joins a public channel (idempotent). Private channels need `AddMember`. */
+/**
+ * Joins a public channel (idempotent). Private channels need `AddMember`; a
+ * non-member's Join of one is `ChannelNotFound`, as for a missing channel.
+ * `Forbidden` for a workspace guest.
+ */
 export const Join = Rpc.make("Join", {
   payload: { userId: UserId },
   success: Channel,
@@ -110,9 +114,11 @@ export const Join = Rpc.make("Join", {
 
 /**
  * An owner or admin adds a member to the channel or sets a member's role
- * (idempotent). `Forbidden` when the actor is a plain member, when an admin
- * makes an owner or changes an owner's role, and when the change would leave
- * the channel without an owner.
+ * (idempotent); in a public channel, workspace owners and admins act as
+ * channel admins. `Forbidden` when the actor is a plain member, when an admin
+ * makes an owner or changes an owner's role, when a guest would get more than
+ * `member`, and when the change would leave the channel without an owner.
+ * `ChannelNotFound` for a non-member of a private channel.
  */
 export const AddMember = Rpc.make("AddMember", {
   payload: { actorId: UserId, userId: UserId, role: Role },
@@ -146,7 +152,11 @@ export const Post = Rpc.make("Post", {
   error: Schema.Union(ChannelNotFound, ChannelUnavailable)
 })
 
-/** Messages with `seq > afterSeq`, oldest first, at most `limit`. Private channels are readable by members only. */
+/**
+ * Messages with `seq > afterSeq`, oldest first, at most `limit`. A private
+ * channel is readable by members only (`ChannelNotFound` for anyone else); a
+ * public one by anyone but a workspace guest who is not a member (`NotAMember`).
+ */
 export const History = Rpc.make("History", {
   payload: { readerId: UserId, afterSeq: Seq, limit: HistoryLimit },
   success: Schema.Array(Message),
@@ -154,8 +164,8 @@ export const History = Rpc.make("History", {
 })
 
 /**
- * Whether `readerId` may read the channel (anyone for a public channel,
- * members for a private one), and its current head. Edges ask before they
+ * Whether `readerId` may read the channel (as for `History`), and its
+ * current head. Edges ask before they
  * let a socket follow the channel.
  */
 export const CheckReader = Rpc.make("CheckReader", {

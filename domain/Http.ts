@@ -10,6 +10,8 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { AdminUsersApi } from "./AdminUsers.ts"
+import { AdminRolesApi } from "./AdminRoles.ts"
+import { AuditApi } from "./Audit.ts"
 import { ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, Revoked, SessionInfo, TokenResponse } from "./Auth.ts"
 import {
   AccountDisabled,
@@ -34,7 +36,8 @@ import {
   InvalidRequest,
   NotAMember,
   RateLimited,
-  ServiceUnavailable
+  ServiceUnavailable,
+  Unauthorized
 } from "./Errors.ts"
 import { OidcAccountApi, OidcApi } from "./OidcApi.ts"
 import { InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
@@ -84,7 +87,18 @@ export const ChannelLocation = Schema.Struct({
 
 export class SystemApi extends HttpApiGroup.make("system")
   .add(HttpApiEndpoint.get("health", "/health").addSuccess(Health))
-  .add(HttpApiEndpoint.get("locate")`/cluster/channels/${channelId}`.addSuccess(ChannelLocation))
+  .add(
+    HttpApiEndpoint.get("locate")`/cluster/channels/${channelId}`
+      .addSuccess(ChannelLocation)
+      .addError(ChannelNotFound)
+      .addError(Unauthorized)
+      .addError(ServiceUnavailable)
+      .annotate(
+        OpenApi.Description,
+        "Where a channel's shard lives. An optional Bearer token names the caller; a missing channel and a private one the " +
+          "caller is not a member of both answer 404 ChannelNotFound."
+      )
+  )
 {}
 
 const sessionId = HttpApiSchema.param("sessionId", SessionId)
@@ -186,6 +200,7 @@ export class ChannelsApi extends HttpApiGroup.make("channels")
       .setPayload(Schema.Struct({ name: ChannelName, visibility: Schema.optional(Visibility) }))
       .addSuccess(Channel, { status: 201 })
       .addError(ChannelAlreadyExists)
+      .addError(Forbidden)
   )
   .add(HttpApiEndpoint.post("join")`/channels/${channelId}/join`.addSuccess(Channel).addError(Forbidden))
   .add(
@@ -229,6 +244,8 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(OidcAccountApi)
   .add(ChannelsApi)
   .add(AdminUsersApi.middleware(HttpAuthentication))
+  .add(AdminRolesApi.middleware(HttpAuthentication))
+  .add(AuditApi.middleware(HttpAuthentication))
   // Every endpoint: a malformed or too deeply nested JSON body (400), a body over PLEXI_HTTP_MAX_BODY_BYTES (413),
   // a body that is not application/json (415), a failure of the node (500, logged).
   .addError(InvalidRequest)

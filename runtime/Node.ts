@@ -9,6 +9,7 @@ import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { ChatService } from "../src/api/ChatService.ts"
 import { NodeStatus } from "../src/api/NodeStatus.ts"
 import { RateLimiter } from "../src/api/RateLimiter.ts"
+import { AuditLog } from "../src/audit/AuditLog.ts"
 import { AccessTokens } from "../src/auth/AccessTokens.ts"
 import { Accounts } from "../src/auth/Accounts.ts"
 import { AccountStore } from "../src/auth/AccountStore.ts"
@@ -33,6 +34,8 @@ import { LocalChannels } from "../src/messaging/LocalChannels.ts"
 import * as HubConfig from "../src/messaging/HubConfig.ts"
 import { MessageStore } from "../src/messaging/MessageStore.ts"
 import { PostOutbox } from "../src/messaging/PostOutbox.ts"
+import { RoleChange } from "../src/roles/RoleChange.ts"
+import { WorkspaceRoles } from "../src/roles/WorkspaceRoles.ts"
 import * as Cluster from "./cluster/Cluster.ts"
 import * as ClusterConfig from "./cluster/ClusterConfig.ts"
 import * as PortFile from "./cluster/PortFile.ts"
@@ -161,9 +164,15 @@ const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
 const RateLimiterLive = Layer.unwrapEffect(Effect.map(HttpConfig.HttpConfig, (http) =>
   RateLimiter.layer({ rate: http.apiRateLimit, burst: http.apiRateBurst })))
 
-const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, AuthLive, RateLimiterLive).pipe(
+const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, AuthLive, RateLimiterLive, RoleChange.Default).pipe(
   Layer.provideMerge(HubLive),
   Layer.provide([OutboxLive, FanOutLive])
+)
+
+/** The workspace roles the entities check (cached per node) and the audit log, labelled with the node's id. */
+const AccessLive = Layer.mergeAll(
+  WorkspaceRoles.layer(),
+  Layer.unwrapEffect(Effect.map(NodeId, (node) => AuditLog.layer(node)))
 )
 
 /**
@@ -215,6 +224,7 @@ export const NodeLive = PortFile.layer.pipe(
   Layer.provide(EdgeServicesLive),
   Layer.provideMerge(EntitiesLive),
   Layer.provideMerge(LocalChannels.layer(ChannelConfig.entityIdleTime)),
+  Layer.provideMerge(AccessLive),
   Layer.provideMerge(Layer.mergeAll(UwsApp.layer, NodeIdLive)),
   Layer.provideMerge(MessageStore.Default),
   Layer.provideMerge(Cluster.layer),

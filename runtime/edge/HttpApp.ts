@@ -21,6 +21,8 @@ import { InternalError, MethodNotAllowed, NotFound, UnsupportedMediaType } from 
 import { PlexiHttpApi } from "../../domain/Http.ts"
 import { HttpGroupsLive } from "../../src/api/HttpHandlers.ts"
 import { AuthRpcsLive, MfaRpcsLive, OidcAccountRpcsLive, SessionRpcsLive } from "../../src/api/AuthRpcHandlers.ts"
+import { PEER_ADDRESS_HEADER } from "../../src/api/ClientAddress.ts"
+import { AuditOrigin } from "../../src/audit/AuditLog.ts"
 import { ChatRpcsLive, RpcAuthenticationLive } from "../../src/api/RpcHandlers.ts"
 import { corsMiddleware } from "./Cors.ts"
 import { HardeningConfig } from "./HardeningConfig.ts"
@@ -203,7 +205,9 @@ export const guarded = <E, R>(
       const allow: Record<string, string> = refused.value._tag === "MethodNotAllowed" ? { allow: "POST" } : {}
       return privateIfAuth(path, refusalResponse(refused.value, allow))
     }
-    return privateIfAuth(path, tidyDecodeError(yield* Effect.catchAllCause(router, answerCause(request))))
+    // Audit entries recorded while serving the request carry the peer's address.
+    const served = Effect.locally(router, AuditOrigin, { ip: request.headers[PEER_ADDRESS_HEADER] ?? "" })
+    return privateIfAuth(path, tidyDecodeError(yield* Effect.catchAllCause(served, answerCause(request))))
   }) as Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest>
 
 /**

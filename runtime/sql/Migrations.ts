@@ -164,6 +164,44 @@ export const migrations = {
     yield* sql`CREATE INDEX plexi_revocations_until ON plexi_revocations (until)`
   }),
   /**
+   * The audit log (src/audit/): one hash chain over every node's events.
+   * `seq` is gap-free and given under the row lock of `plexi_audit_head`
+   * (the chain's last seq and hash), so appends from all nodes are
+   * serialised; each row's `hash` covers its fields and the previous row's
+   * hash. A trigger refuses UPDATE, DELETE and TRUNCATE (the chain detects
+   * what someone with the rights to drop the trigger changes anyway).
+   */
+  "0007_audit_log": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE plexi_audit_log (
+      seq bigint PRIMARY KEY,
+      at bigint NOT NULL,
+      actor text,
+      action text NOT NULL,
+      target text,
+      ip text,
+      node text NOT NULL,
+      details text NOT NULL,
+      prev_hash text NOT NULL,
+      hash text NOT NULL
+    )`
+    yield* sql`CREATE INDEX plexi_audit_log_actor ON plexi_audit_log (actor, seq)`
+    yield* sql`CREATE INDEX plexi_audit_log_action ON plexi_audit_log (action, seq)`
+    yield* sql`CREATE INDEX plexi_audit_log_at ON plexi_audit_log (at)`
+    yield* sql`CREATE TABLE plexi_audit_head (
+      id int PRIMARY KEY CHECK (id = 1),
+      seq bigint NOT NULL,
+      hash text NOT NULL
+    )`
+    yield* sql`INSERT INTO plexi_audit_head (id, seq, hash) VALUES (1, 0, ${"0".repeat(64)})`
+    yield* sql.unsafe(`CREATE FUNCTION plexi_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'plexi_audit_log is append-only'; END $$`)
+    yield* sql`CREATE TRIGGER plexi_audit_log_append_only BEFORE UPDATE OR DELETE ON plexi_audit_log
+      FOR EACH ROW EXECUTE FUNCTION plexi_audit_append_only()`
+    yield* sql`CREATE TRIGGER plexi_audit_log_no_truncate BEFORE TRUNCATE ON plexi_audit_log
+      FOR EACH STATEMENT EXECUTE FUNCTION plexi_audit_append_only()`
+  }),
+  /**
    * OpenID Connect sign-in (src/auth/oidc/): started flows, single-use and
    * short-lived, keyed by the SHA-256 of their `state` (and bound to their
    * client by the SHA-256 of a secret it keeps); the provider identities

@@ -7,9 +7,11 @@ import { CurrentUser } from "../../domain/Api.ts"
 import { HttpAuthentication, PlexiHttpApi } from "../../domain/Http.ts"
 import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
 import { AdminUsersLive } from "./AdminUsersHandlers.ts"
+import { AdminRolesLive, AuditLive } from "./AdminHandlers.ts"
 import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
 import { MfaLive } from "./MfaHandlers.ts"
 import { ChatService } from "./ChatService.ts"
+import { makeLocateAccess } from "./LocateAccess.ts"
 import { NodeStatus } from "./NodeStatus.ts"
 import { OidcAccountLive, OidcLive } from "./OidcHandlers.ts"
 import { RateLimiter } from "./RateLimiter.ts"
@@ -31,15 +33,21 @@ export const HttpAuthenticationLive = Layer.effect(
 )
 
 const SystemLive = HttpApiBuilder.group(PlexiHttpApi, "system", (handlers) =>
-  Effect.map(NodeStatus, (status) =>
-    handlers
+  Effect.gen(function*() {
+    const status = yield* NodeStatus
+    const visible = yield* makeLocateAccess
+    return handlers
       .handle("health", () => status.health)
       .handle("locate", ({ path }) =>
-        Effect.zipWith(status.locate(path.channelId), status.health, (location, health) => ({
-          channelId: path.channelId,
-          ...location,
-          nodeId: health.nodeId
-        })))))
+        Effect.zipRight(
+          visible(path.channelId),
+          Effect.zipWith(status.locate(path.channelId), status.health, (location, health) => ({
+            channelId: path.channelId,
+            ...location,
+            nodeId: health.nodeId
+          }))
+        ))
+  }))
 
 const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =>
   Effect.gen(function*() {
@@ -68,7 +76,9 @@ export const HttpGroupsLive = Layer.mergeAll(
   OidcLive,
   OidcAccountLive,
   ChannelsLive,
-  AdminUsersLive
+  AdminUsersLive,
+  AdminRolesLive,
+  AuditLive
 ).pipe(
   Layer.provideMerge(HttpAuthenticationLive)
 )

@@ -5,7 +5,11 @@ import { Effect, Layer, Stream } from "effect"
 import { ChatRpcs, CurrentUser, RpcAuthentication } from "../../domain/Api.ts"
 import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
 import { ChannelHub } from "../messaging/ChannelHub.ts"
+import { AuditLog } from "../audit/AuditLog.ts"
+import { RoleChange } from "../roles/RoleChange.ts"
+import { auditQuery } from "./AdminHandlers.ts"
 import { ChatService } from "./ChatService.ts"
+import { PEER_ADDRESS_HEADER } from "./ClientAddress.ts"
 import { RateLimiter } from "./RateLimiter.ts"
 
 /** Authenticates each RPC from its `authorization` header and applies the caller's rate limit. */
@@ -28,6 +32,7 @@ export const ChatRpcsLive = ChatRpcs.toLayer(Effect.gen(function*() {
   const chat = yield* ChatService
   const hub = yield* ChannelHub
   const caller = Effect.map(CurrentUser, (u) => u.userId)
+  const queryAudit = auditQuery(yield* RoleChange, yield* AuditLog)
   return ChatRpcs.of({
     CreateChannel: ({ name, visibility }) => Effect.flatMap(caller, (userId) => chat.createChannel(userId, name, visibility)),
     JoinChannel: ({ channelId }) => Effect.flatMap(caller, (userId) => chat.join(userId, channelId)),
@@ -39,6 +44,7 @@ export const ChatRpcsLive = ChatRpcs.toLayer(Effect.gen(function*() {
       Effect.flatMap(caller, (userId) => chat.history(userId, channelId, afterSeq, limit)),
     Subscribe: ({ afterSeq, channelId }) =>
       Stream.unwrap(Effect.map(caller, (userId) => hub.stream(channelId, userId, afterSeq))),
-    Me: () => Effect.flatMap(caller, (userId) => chat.me(userId))
+    Me: () => Effect.flatMap(caller, (userId) => chat.me(userId)),
+    QueryAudit: (q, { headers }) => Effect.flatMap(caller, (userId) => queryAudit(userId, q, headers[PEER_ADDRESS_HEADER]))
   })
 }))

@@ -1,7 +1,7 @@
 /**
  * What the account operations (`SignIn.ts`, `SessionControl.ts`) share:
  * the settings, the store, the password hasher and rules, the access-token
- * issuer, and the helpers that mint sessions and token answers.
+ * issuer, the audit log (every operation records its outcome), and the helpers that mint sessions and token answers.
  */
 import { createHash, randomBytes } from "node:crypto"
 import type { SqlError } from "@effect/sql/SqlError"
@@ -10,6 +10,7 @@ import type { TokenResponse, WorkspaceRole } from "../../domain/Auth.ts"
 import { InvalidCredentials } from "../../domain/AuthErrors.ts"
 import { ServiceUnavailable } from "../../domain/Errors.ts"
 import { SessionId, UserId } from "../../domain/Ids.ts"
+import { AuditLog } from "../audit/AuditLog.ts"
 import { AccessTokens } from "./AccessTokens.ts"
 import { AccountStore, type Device, type NewSession } from "./AccountStore.ts"
 import { AuthConfig } from "./AuthConfig.ts"
@@ -50,6 +51,7 @@ export const makeAccountKit = Effect.gen(function*() {
   const store = yield* AccountStore
   const access = yield* AccessTokens
   const revocations = yield* Revocations
+  const audit = yield* AuditLog
   const hasher = yield* makePasswordHasher(config.argon2, config.hashConcurrency)
   const policy = makePasswordPolicy(
     { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength },
@@ -115,7 +117,7 @@ export const makeAccountKit = Effect.gen(function*() {
    */
   const revoking = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipLeft(effect, revocations.refresh)
 
-  return { config, store, hasher, policy, refreshTtlMs, stored, revoking, newSession, tokens } as const
+  return { config, store, hasher, policy, refreshTtlMs, stored, revoking, newSession, tokens, audit } as const
 })
 
 export type AccountKit = Effect.Effect.Success<typeof makeAccountKit>

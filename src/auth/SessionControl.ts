@@ -16,7 +16,9 @@ export const logout = (kit: AccountKit) => (caller: Caller) =>
     // A caller without a session (every access token names one) has none to end.
     if (caller.sessionId === undefined) return { revoked: 0 }
     const now = yield* Clock.currentTimeMillis
-    return { revoked: yield* kit.revoking(kit.stored(kit.store.revokeSession(caller.userId, caller.sessionId, now, "logout"))) }
+    const revoked = yield* kit.revoking(kit.stored(kit.store.revokeSession(caller.userId, caller.sessionId, now, "logout")))
+    yield* kit.audit.record({ actor: caller.userId, action: "auth.logout", target: caller.sessionId, details: { revoked } })
+    return { revoked }
   })
 
 export const sessions = (kit: AccountKit) => (caller: Caller): Effect.Effect<Array<SessionInfo>, ServiceUnavailable> =>
@@ -27,13 +29,16 @@ export const revoke = (kit: AccountKit) => (caller: Caller, sessionId: SessionId
     const now = yield* Clock.currentTimeMillis
     const revoked = yield* kit.revoking(kit.stored(kit.store.revokeSession(caller.userId, sessionId, now, "revoked")))
     if (revoked === 0) return yield* new SessionNotFound({ sessionId })
+    yield* kit.audit.record({ actor: caller.userId, action: "auth.session_revoked", target: sessionId, details: { reason: "revoked" } })
     return { revoked }
   })
 
 export const revokeAll = (kit: AccountKit) => (caller: Caller) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    return { revoked: yield* kit.revoking(kit.stored(kit.store.revokeSessions(caller.userId, undefined, now, "revoked_all"))) }
+    const revoked = yield* kit.revoking(kit.stored(kit.store.revokeSessions(caller.userId, undefined, now, "revoked_all")))
+    yield* kit.audit.record({ actor: caller.userId, action: "auth.sessions_revoked", target: caller.userId, details: { revoked } })
+    return { revoked }
   })
 
 export const changePassword = (kit: AccountKit) => (caller: Caller, currentPassword: string, newPassword: string) =>
@@ -44,12 +49,16 @@ export const changePassword = (kit: AccountKit) => (caller: Caller, currentPassw
       return yield* invalidCredentials()
     }
     const account = found.value
-    if (!(yield* kit.hasher.verify(account.passwordHash, currentPassword))) return yield* invalidCredentials()
+    if (!(yield* kit.hasher.verify(account.passwordHash, currentPassword))) {
+      yield* kit.audit.record({ actor: caller.userId, action: "auth.password_change_failed", target: caller.userId, details: { reason: "wrong current password" } })
+      return yield* invalidCredentials()
+    }
     yield* kit.policy(newPassword, account.username)
     const passwordHash = yield* kit.hasher.hash(newPassword)
     const now = yield* Clock.currentTimeMillis
     yield* kit.stored(kit.store.updatePasswordHash(account.userId, passwordHash, now))
     const revoked = yield* kit.revoking(kit.stored(kit.store.revokeSessions(account.userId, caller.sessionId, now, "password_changed")))
     yield* Effect.logInfo("password changed", { userId: account.userId, revokedSessions: revoked })
+    yield* kit.audit.record({ actor: account.userId, action: "auth.password_changed", target: account.userId, details: { revokedSessions: revoked } })
     return { revoked }
   })

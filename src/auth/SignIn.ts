@@ -29,7 +29,12 @@ export interface Registering {
 export const register = (kit: AccountKit) => (input: Registering, client: ClientInfo) =>
   Effect.gen(function*() {
     const mode = kit.config.registration
-    if (mode === "closed") return yield* new RegistrationClosed({ message: "registration is closed on this installation" })
+    const refused = (message: string) =>
+      Effect.zipRight(
+        kit.audit.record({ action: "auth.register.denied", ip: client.ip, details: { username: input.username, reason: message } }),
+        Effect.fail(new RegistrationClosed({ message }))
+      )
+    if (mode === "closed") return yield* refused("registration is closed on this installation")
     yield* kit.policy(input.password, input.username)
     const passwordHash = yield* kit.hasher.hash(input.password)
     const now = yield* Clock.currentTimeMillis
@@ -42,13 +47,20 @@ export const register = (kit: AccountKit) => (input: Registering, client: Client
     ))
     switch (outcome._tag) {
       case "NotFirst":
-        return yield* new RegistrationClosed({ message: "registration is closed: this installation has its owner" })
+        return yield* refused("registration is closed: this installation has its owner")
       case "UsernameTaken":
         return yield* new UsernameTaken({ message: "this username is taken" })
       case "EmailTaken":
         return yield* new EmailTaken({ message: "an account with this email address exists" })
       case "Registered":
         yield* Effect.logInfo("account registered", { userId, role: outcome.role })
+        yield* kit.audit.record({
+          actor: userId,
+          action: "auth.register",
+          target: userId,
+          ip: client.ip,
+          details: { username: input.username, role: outcome.role, sessionId: session.id }
+        })
         return yield* kit.tokens({ userId, username: input.username, role: outcome.role }, session.id, refreshToken, session.expiresAt)
     }
   })
@@ -56,12 +68,17 @@ export const register = (kit: AccountKit) => (input: Registering, client: Client
 export const login = (kit: AccountKit, secondFactor: SecondFactorGate) => (input: { readonly username: string; readonly password: string }, client: ClientInfo) =>
   Effect.gen(function*() {
     const found = yield* kit.stored(kit.store.findByUsername(input.username))
+    const failed = (target: string | null) =>
+      Effect.zipRight(
+        kit.audit.record({ action: "auth.login_failed", target, ip: client.ip, details: { username: input.username } }),
+        Effect.fail(invalidCredentials())
+      )
     if (Option.isNone(found)) {
       yield* kit.hasher.verifyNobody(input.password)
-      return yield* invalidCredentials()
+      return yield* failed(null)
     }
     const account = found.value
-    if (!(yield* kit.hasher.verify(account.passwordHash, input.password))) return yield* invalidCredentials()
+    if (!(yield* kit.hasher.verify(account.passwordHash, input.password))) return yield* failed(account.userId)
     // Told only to the holder of the right password, so it reveals nothing to a guesser.
     if (account.disabled) return yield* accountDisabled()
     const now = yield* Clock.currentTimeMillis
@@ -77,6 +94,7 @@ export const login = (kit: AccountKit, secondFactor: SecondFactorGate) => (input
     const { refreshToken, session } = kit.newSession(account.userId, client, now)
     // AccountDisabled when a disable committed since the account was read.
     yield* kit.stored(kit.store.createSession(session))
+    yield* kit.audit.record({ actor: account.userId, action: "auth.login", target: session.id, ip: client.ip, details: { username: account.username } })
     return yield* kit.tokens(account, session.id, refreshToken, session.expiresAt)
   })
 
@@ -105,6 +123,12 @@ export const refresh = (kit: AccountKit) => (refreshToken: string, client: Clien
         return yield* accountDisabled()
       case "Reused":
         yield* kit.revoking(Effect.logWarning("refresh token reused: session revoked", { sessionId: outcome.sessionId }))
+        yield* kit.audit.record({
+          action: "auth.session_revoked",
+          target: outcome.sessionId,
+          ip: client.ip,
+          details: { reason: "refresh_token_reused" }
+        })
         return yield* new InvalidRefreshToken({
           reason: "reused",
           message: "this refresh token was already used, so the session was ended; sign in again"

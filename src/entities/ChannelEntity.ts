@@ -6,7 +6,13 @@
  * - `channel/ChannelGuards.ts`: store failures, uninterruptible writes, supervision;
  * - `channel/PostStep.ts`: the pure step of a Post (state + items → outcomes + rows), run by `PostHandler.ts`;
  * - `channel/ChannelFeed.ts`: the live feed followers subscribe to;
- * - `channel/MembershipPolicy.ts`: who may change the membership.
+ * - `channel/MembershipPolicy.ts`: who may read, join, add members and leave (docs/SECURITY.md, "Roles").
+ *
+ * Every check runs here, in the single writer, whichever door the request
+ * came through: the actor is the user id the edge put in the payload (the
+ * caller its token names; `ownerId`, `userId`, `actorId`, `readerId`, each
+ * item's `authorId`). Workspace roles come from `WorkspaceRoles` (a per-node
+ * cache; posts never need them). Every refusal by the policy is audited.
  *
  * State is rebuilt from Postgres whenever the entity starts: on first use,
  * after passivation, after its node died and after a crash. Requests are
@@ -23,9 +29,10 @@
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import { Clock, Context, Deferred, Duration, Effect, Either, Option, Stream } from "effect"
-import { type Channel, ChannelEntity, type Create, type Message, type PostItem } from "../../domain/Channel.ts"
-import { ChannelAlreadyExists, type ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
+import { type AddMember, type Channel, ChannelEntity, type Create, type Message, type PostItem } from "../../domain/Channel.ts"
+import { ChannelAlreadyExists, type ChannelUnavailable, Forbidden } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
+import { type Access, makeAccess } from "./channel/ChannelAccess.ts"
 import { GroupCommitWriter } from "../messaging/GroupCommitWriter.ts"
 import { type LocalChannel, LocalChannelClosed, LocalChannels } from "../messaging/LocalChannels.ts"
 import { CREATED_EPOCH, isRowRefused, MessageStore, type ShardHold } from "../messaging/MessageStore.ts"
@@ -59,6 +66,8 @@ interface Parts {
   /** The shard every claim and Create must hold (none on a single runner). */
   readonly hold: Option.Option<ShardHold>
   readonly between: (s: Live, afterSeq: number, upTo: number, limit: number) => Effect.Effect<ReadonlyArray<Message>, ChannelUnavailable>
+  /** Workspace roles and the audit of refusals (channel/ChannelAccess.ts). */
+  readonly access: Access
 }
 
 /** Persists a membership change and applies it to the state. */
@@ -102,6 +111,34 @@ const create = (parts: Parts, payload: Rpc.Payload<typeof Create>) =>
     return channel
   })
 
+/** Runs an effect holding the entity's one permit (the serial handlers). */
+type Serial = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ChannelUnavailable, R>
+
+// Workspace roles are looked up before the permit is taken, so that a lookup never holds up posts.
+
+const guardedCreate = (parts: Parts, serial: Serial, payload: Rpc.Payload<typeof Create>) =>
+  Effect.flatMap(parts.access.roleOf(payload.ownerId), (role): Effect.Effect<Channel, ChannelAlreadyExists | ChannelUnavailable | Forbidden> =>
+    role === "guest"
+      ? parts.access.decide("create", payload.ownerId, Either.left(new Forbidden({ message: "guests cannot create channels" })))
+      : serial(create(parts, payload)))
+
+const join = (parts: Parts, serial: Serial, userId: UserId) =>
+  Effect.flatMap(parts.access.roleOf(userId), (role) =>
+    serial(Effect.gen(function*() {
+      const s = yield* parts.cell.liveSerial
+      yield* change(parts, s, yield* parts.access.decide("join", userId, Membership.join(s, parts.channelId, userId, role)))
+      return publicView(s)
+    })))
+
+const addMember = (parts: Parts, serial: Serial, payload: Rpc.Payload<typeof AddMember>) =>
+  Effect.flatMap(Effect.zip(parts.access.roleOf(payload.actorId), parts.access.roleOf(payload.userId)), ([actorRole, userRole]) =>
+    serial(Effect.gen(function*() {
+      const s = yield* parts.cell.liveSerial
+      const decided = Membership.addMember(s, parts.channelId, { ...payload, actorRole, userRole })
+      yield* change(parts, s, yield* parts.access.decide("add_member", payload.actorId, decided))
+      return publicView(s)
+    })))
+
 const leave = (parts: Parts, userId: UserId) =>
   Effect.gen(function*() {
     const s = yield* parts.cell.liveSerial
@@ -109,18 +146,22 @@ const leave = (parts: Parts, userId: UserId) =>
     // user is already out, so that a retried Leave (whose first answer was lost) repairs a missed notice.
     const announce = s.channel.visibility === "private" ? parts.feed.left(userId) : Effect.void
     const decided = Membership.leave(s, parts.channelId, userId)
-    if (Either.isLeft(decided) && decided.left._tag === "NotAMember") yield* announce
-    yield* change(parts, s, yield* decided)
+    if (Either.isLeft(decided) && decided.left._tag !== "Forbidden") yield* announce
+    yield* change(parts, s, yield* parts.access.decide("leave", userId, decided))
     yield* announce
     return publicView(s)
   })
 
-/** The state, when `readerId` may read the channel: anyone for a public one, members for a private one. */
-const readable = ({ cell, channelId }: Parts, readerId: UserId) =>
-  Effect.flatMap(cell.live, (s) =>
-    s.channel.visibility === "private" && !s.members.has(readerId)
-      ? Effect.fail(new NotAMember({ channelId, userId: readerId }))
-      : Effect.succeed(s))
+/** The state, when `readerId` may read the channel (MembershipPolicy.read). */
+const readable = (parts: Parts, readerId: UserId) =>
+  Effect.flatMap(parts.cell.live, (s) =>
+    Effect.as(
+      Effect.flatMap(
+        Membership.readNeedsRole(s, readerId) ? parts.access.roleOf(readerId) : Effect.succeed(undefined),
+        (role) => parts.access.decide("read", readerId, Membership.read(s, parts.channelId, readerId, role))
+      ),
+      s
+    ))
 
 const makeParts = Effect.gen(function*() {
   const address = yield* Entity.CurrentAddress
@@ -142,7 +183,8 @@ const makeParts = Effect.gen(function*() {
     if (cached !== undefined) return Effect.succeed(cached)
     return store.range(channelId, afterSeq, limit, upTo).pipe(Effect.catchAll(guards.readFailed))
   }
-  return { channelId, store, cell, feed, guards, hold, between } satisfies Parts
+  const access = yield* makeAccess(channelId, guards)
+  return { channelId, store, cell, feed, guards, hold, between, access } satisfies Parts
 })
 
 /**
@@ -197,7 +239,8 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
   // One permit for the serial handlers, shared by the mailbox and the direct path.
   const permit = yield* Effect.makeSemaphore(1)
   const serial = <A, E, R>(effect: Effect.Effect<A, E, R>) => permit.withPermits(1)(supervised(effect))
-  const postItems = (items: ReadonlyArray<PostItem>) => serial(Effect.zipRight(hooks.beforePost(items), post(items)))
+  const postItems = (items: ReadonlyArray<PostItem>) =>
+    serial(Effect.zipRight(hooks.beforePost(items), post(items))).pipe(Effect.tap((outcomes) => parts.access.refusedPosts(items, outcomes)))
   const subscribe = (afterSeq: number | undefined) =>
     Stream.unwrapScoped(supervised(
       Effect.zipRight(beforeRead("Subscribe"), Effect.flatMap(cell.live, (s) => feed.follow(s, afterSeq, between))),
@@ -219,19 +262,9 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
   yield* registerLocal(parts, { post: postItems, subscribe, tap, checkReader })
 
   return ChannelEntity.of({
-    Create: ({ payload }) => serial(create(parts, payload)),
-    Join: ({ payload }) =>
-      serial(Effect.gen(function*() {
-        const s = yield* cell.liveSerial
-        yield* change(parts, s, yield* Membership.join(s, payload.userId))
-        return publicView(s)
-      })),
-    AddMember: ({ payload }) =>
-      serial(Effect.gen(function*() {
-        const s = yield* cell.liveSerial
-        yield* change(parts, s, yield* Membership.addMember(s, parts.channelId, payload.actorId, payload.userId, payload.role))
-        return publicView(s)
-      })),
+    Create: ({ payload }) => guardedCreate(parts, serial, payload),
+    Join: ({ payload }) => join(parts, serial, payload.userId),
+    AddMember: ({ payload }) => addMember(parts, serial, payload),
     Leave: ({ payload }) => serial(leave(parts, payload.userId)),
     Post: ({ payload }) => postItems(payload.items),
     History: ({ payload }) =>

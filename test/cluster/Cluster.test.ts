@@ -52,8 +52,8 @@ describe("cluster of 3 node processes", () => {
     // failover: whether that node's feed gets the leave live or reopens after it, her feed must stop.
     const api = rest(cluster.nodes[0]!.url, token)
     let secret = await api.createChannel("secret", "private")
-    for (let i = 0; i < 40 && (await ownerOf(cluster.nodes, secret.id)) !== owner; i++) secret = await api.createChannel("secret", "private")
-    expect(await ownerOf(cluster.nodes, secret.id)).toBe(owner)
+    for (let i = 0; i < 40 && (await ownerOf(cluster.nodes, secret.id, token)) !== owner; i++) secret = await api.createChannel("secret", "private")
+    expect(await ownerOf(cluster.nodes, secret.id, token)).toBe(owner)
     const { token: doraToken, userId: doraId } = await signedIn(subscriberNode!.url, "dora")
     await api.call("POST", `/channels/${secret.id}/members`, { userId: doraId })
     const dora = await WsClient.connect(subscriberNode!.wsUrl, doraToken)

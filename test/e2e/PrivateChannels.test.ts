@@ -1,10 +1,12 @@
 /**
  * Private channels on one edge: who may follow them, and what happens when a
- * member leaves or a subscribe is cancelled while it is still attaching.
+ * member leaves or a subscribe is cancelled while it is still attaching. To
+ * a non-member a private channel does not exist: every answer is the one a
+ * missing channel gets.
  */
 import { describe, expect, it } from "vitest"
-import { signedIn } from "../fixtures/AuthClient.ts"
-import { rest, WsClient } from "../fixtures/Clients.ts"
+import { authClient, signedIn } from "../fixtures/AuthClient.ts"
+import { type Frame, rest, WsClient } from "../fixtures/Clients.ts"
 import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 
 describe("private channels on an edge", () => {
@@ -17,7 +19,7 @@ describe("private channels on an edge", () => {
     return { alice, api, channelId: channel.id }
   }
 
-  it("refuses a non-member's subscribe with a lastSeq even while a member's feed has the messages in the edge's ring", async () => {
+  it("refuses a non-member's subscribe with a lastSeq (channel_not_found) even while a member's feed has the messages in the edge's ring", async () => {
     const { alice, api, channelId } = await setup()
     const member = await WsClient.connect(node().wsUrl, alice)
     await member.request({ type: "subscribe", channelId })
@@ -28,7 +30,7 @@ describe("private channels on an edge", () => {
     const mallory = await WsClient.connect(node().wsUrl, (await signedIn(node().url, "mallory")).token)
     for (const lastSeq of [0, 1, 2]) {
       const reply = await mallory.request({ type: "subscribe", channelId, lastSeq })
-      expect(reply).toMatchObject({ type: "error", code: "not_a_member" })
+      expect(reply).toMatchObject({ type: "error", code: "channel_not_found", channelId })
     }
     await api.post(channelId, "s3", "third secret")
     await member.waitFor((f) => f.type === "message" && f.message.seq === 3)
@@ -62,6 +64,42 @@ describe("private channels on an edge", () => {
     expect(await bob.request({ type: "ping" })).toMatchObject({ type: "pong" })
     bob.close()
     owner.close()
+  })
+
+  it("answers a signed-up non-member, and a member once they left, exactly as for a missing channel on every frame", async () => {
+    const unique = Math.random().toString(36).slice(2, 8)
+    const password = "a private passphrase of some length"
+    const owner = await authClient(node().url).signUp(`owner-${unique}`, password)
+    const leaver = await authClient(node().url).signUp(`leaver-${unique}`, password)
+    const stranger = await authClient(node().url).signUp(`stranger-${unique}`, password)
+    const api = rest(node().url, owner.accessToken)
+    const channelId = (await api.createChannel("board", "private")).id
+    await api.post(channelId, "p1", "secret")
+    await api.call("POST", `/channels/${channelId}/members`, { userId: leaver.userId })
+    expect((await rest(node().url, leaver.accessToken).call("POST", `/channels/${channelId}/leave`)).status).toBe(200)
+    const missingId = `c_missing${unique}`
+    /** A frame with its ref dropped and the channel id masked. */
+    const shape = (frame: Frame, id: string) => {
+      const { ref: _ref, ...rest } = frame
+      return JSON.parse(JSON.stringify(rest).replaceAll(id, "<id>"))
+    }
+    for (const who of [stranger, leaver]) {
+      const ws = await WsClient.connect(node().wsUrl, who.accessToken)
+      for (const frame of [
+        { type: "subscribe", lastSeq: 0 },
+        { type: "subscribe" },
+        { type: "history", afterSeq: 0 },
+        { type: "post", clientMsgId: "x1", body: "let me in" }
+      ]) {
+        const secret = await ws.request({ ...frame, channelId })
+        const missing = await ws.request({ ...frame, channelId: missingId })
+        expect(secret).toMatchObject({ type: "error", code: "channel_not_found" })
+        expect(shape(secret, channelId)).toEqual(shape(missing, missingId))
+      }
+      expect(ws.all((f) => f.type === "message")).toEqual([])
+      ws.close()
+    }
+    expect((await api.history(channelId)).map((m) => m.clientMsgId)).toEqual(["p1"])
   })
 
   it("follows from the head when lastSeq is beyond it, without repeating or waiting", async () => {

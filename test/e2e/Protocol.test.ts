@@ -204,15 +204,15 @@ describe("protocol errors on a single node", () => {
     client.close()
   })
 
-  it("answers post, history and subscribe on a private channel the user is not a member of with not_a_member and writes nothing", async () => {
+  it("answers post, history and subscribe on a private channel the user is not a member of with channel_not_found and writes nothing", async () => {
     const secret = (await aliceApi.createChannel("secret", "private")).id
     await aliceApi.post(secret, "s-1", "for members only")
     const before = await aliceApi.history(secret)
     const client = await connect(node, bob)
     expect(await client.request({ type: "post", channelId: secret, clientMsgId: "intruder", body: "let me in" }))
-      .toMatchObject({ type: "error", code: "not_a_member" })
-    expect(await client.request({ type: "history", channelId: secret })).toMatchObject({ type: "error", code: "not_a_member" })
-    expect(await client.request({ type: "subscribe", channelId: secret })).toMatchObject({ type: "error", code: "not_a_member" })
+      .toMatchObject({ type: "error", code: "channel_not_found", channelId: secret })
+    expect(await client.request({ type: "history", channelId: secret })).toMatchObject({ type: "error", code: "channel_not_found" })
+    expect(await client.request({ type: "subscribe", channelId: secret })).toMatchObject({ type: "error", code: "channel_not_found" })
     await expectAlive(client)
     expect(await aliceApi.history(secret)).toEqual(before)
     expect(client.messages(secret)).toEqual([])

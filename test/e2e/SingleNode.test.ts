@@ -241,26 +241,26 @@ describe("a single node on the embedded PGlite store", () => {
     witness.close()
   })
 
-  it("keeps a private channel closed to non-members until the owner adds them", async () => {
+  it("keeps a private channel invisible to non-members (ChannelNotFound) until the owner adds them", async () => {
     const created = await aliceApi.call("POST", "/channels", { name: "secret", visibility: "private" })
     expect(created.status).toBe(201)
     const channelId = created.body.id as string
     await aliceApi.post(channelId, "s1", "members only")
 
     const join = await carolApi.call("POST", `/channels/${channelId}/join`)
-    expect(join.status).toBe(403)
-    expect(join.body).toMatchObject({ _tag: "Forbidden" })
+    expect(join.status).toBe(404)
+    expect(join.body).toEqual({ _tag: "ChannelNotFound", channelId })
     const read = await carolApi.call("GET", `/channels/${channelId}/messages`)
-    expect(read.status).toBe(403)
-    expect(read.body).toMatchObject({ _tag: "NotAMember", channelId, userId: id.carol })
+    expect(read.status).toBe(404)
+    expect(read.body).toEqual({ _tag: "ChannelNotFound", channelId })
     const post = await carolApi.call("POST", `/channels/${channelId}/messages`, { clientMsgId: "c1", body: "hi?" })
-    expect(post.status).toBe(403)
-    expect(post.body).toMatchObject({ _tag: "NotAMember" })
+    expect(post.status).toBe(404)
+    expect(post.body).toEqual({ _tag: "ChannelNotFound", channelId })
     const ws = await connect(node, carol)
-    expect(await ws.request({ type: "history", channelId })).toMatchObject({ type: "error", code: "not_a_member" })
+    expect(await ws.request({ type: "history", channelId })).toMatchObject({ type: "error", code: "channel_not_found" })
     // A non-member cannot add members either.
     const selfAdd = await carolApi.call("POST", `/channels/${channelId}/members`, { userId: id.carol })
-    expect(selfAdd.status).toBe(403)
+    expect(selfAdd.status).toBe(404)
 
     const added = await aliceApi.call("POST", `/channels/${channelId}/members`, { userId: id.carol })
     expect(added.status).toBe(200)

@@ -30,7 +30,7 @@ describe("typed client", () => {
     expect(result.seqs).toEqual([1, 2, 3])
   }, 40_000)
 
-  it("maps domain failures to typed errors: Unauthorized for a bad token, NotAMember for a stranger's post", async () => {
+  it("maps domain failures to typed errors: Unauthorized for a bad token, ChannelNotFound for a stranger's post to a private channel", async () => {
     const { token: owner } = await signedIn(node().url, "owner")
     const { token: stranger } = await signedIn(node().url, "stranger")
     const program = Effect.gen(function*() {
@@ -46,7 +46,7 @@ describe("typed client", () => {
       return { notMember, unauthorized }
     })
     const { notMember, unauthorized } = await Effect.runPromise(program)
-    expect(Either.isLeft(notMember) && notMember.left._tag).toBe("NotAMember")
+    expect(Either.isLeft(notMember) && notMember.left._tag).toBe("ChannelNotFound")
     expect(Either.isLeft(unauthorized) && unauthorized.left._tag).toBe("Unauthorized")
   }, 30_000)
 

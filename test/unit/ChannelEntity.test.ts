@@ -11,6 +11,7 @@ import { Sharding } from "@effect/cluster"
 import { SqlClient } from "@effect/sql"
 import { Chunk, Deferred, Effect, Fiber, Option, Schedule, Stream } from "effect"
 import type { PostItem } from "../../domain/Channel.ts"
+import { ChannelNotFound } from "../../domain/Errors.ts"
 import { accepted, channelClient, freshChannelId, item, storedMessages, user } from "../fixtures/ChannelHelpers.ts"
 import { MessageStore } from "../../src/messaging/MessageStore.ts"
 import { inMemoryCluster, makeStoreCalls } from "../fixtures/InMemoryCluster.ts"
@@ -56,14 +57,14 @@ layer(inMemoryCluster(), { excludeTestServices: true, timeout: "60 seconds" })("
         expect(twice.members.filter((m) => m.userId === carol)).toHaveLength(1)
       }))
 
-    it.effect("a private channel forbids Join; owners and admins add members, members cannot", () =>
+    it.effect("a private channel is not found by a non-member's Join; owners and admins add members, members cannot", () =>
       Effect.gen(function*() {
         const client = yield* channelClient
         const channelId = freshChannelId()
         const channel = client(channelId)
         yield* channel.Create({ name: "secret", visibility: "private", ownerId: alice })
         const join = yield* Effect.flip(channel.Join({ userId: bob }))
-        expect(join._tag).toBe("Forbidden")
+        expect(join).toEqual(new ChannelNotFound({ channelId }))
 
         // owner adds an admin, the admin adds a member
         yield* channel.AddMember({ actorId: alice, userId: bob, role: "admin" })
@@ -76,9 +77,9 @@ layer(inMemoryCluster(), { excludeTestServices: true, timeout: "60 seconds" })("
         // an admin cannot add an owner
         const ownerByAdmin = yield* Effect.flip(channel.AddMember({ actorId: bob, userId: dave, role: "owner" }))
         expect(ownerByAdmin._tag).toBe("Forbidden")
-        // a non-member actor is told so
+        // to a non-member actor the private channel does not exist
         const byStranger = yield* Effect.flip(channel.AddMember({ actorId: dave, userId: dave, role: "member" }))
-        expect(byStranger._tag).toBe("NotAMember")
+        expect(byStranger).toEqual(new ChannelNotFound({ channelId }))
 
         const info = yield* channel.Info({})
         expect(info.members.map((m) => m.userId).sort()).toEqual([alice, bob, carol].sort())
@@ -261,14 +262,18 @@ layer(inMemoryCluster(), { excludeTestServices: true, timeout: "60 seconds" })("
         expect(yield* channel.History({ readerId: bob, afterSeq: 50, limit: 10 })).toEqual([])
       }))
 
-    it.effect("a private channel's history is for members only", () =>
+    it.effect("a private channel's history is for members only: anyone else gets the answer of a missing channel", () =>
       Effect.gen(function*() {
         const client = yield* channelClient
-        const channel = client(freshChannelId())
+        const channelId = freshChannelId()
+        const channel = client(channelId)
         yield* channel.Create({ name: "p", visibility: "private", ownerId: alice })
         yield* channel.Post({ items: [item("alice", "1")] })
         const denied = yield* Effect.flip(channel.History({ readerId: bob, afterSeq: 0, limit: 10 }))
-        expect(denied._tag).toBe("NotAMember")
+        const missingId = freshChannelId()
+        const missing = yield* Effect.flip(client(missingId).History({ readerId: bob, afterSeq: 0, limit: 10 }))
+        expect(denied).toEqual(new ChannelNotFound({ channelId }))
+        expect(missing).toEqual(new ChannelNotFound({ channelId: missingId }))
         expect((yield* channel.History({ readerId: alice, afterSeq: 0, limit: 10 })).length).toBe(1)
       }))
 

@@ -1,12 +1,21 @@
 /**
- * Who may change a channel's membership, as pure decisions over its state:
- * each returns the change to persist (`Upsert`, `Remove`), `Unchanged`, or the
- * error the caller gets. The entity persists the change and applies it.
+ * Who may do what in a channel (docs/SECURITY.md, "Roles"), as pure
+ * decisions over its state and the actor's workspace role: each returns the
+ * change to persist (`Upsert`, `Remove`), `Unchanged`, or the error the
+ * caller gets. The entity persists the change and applies it.
+ *
+ * A private channel is invisible to a non-member: every operation answers
+ * `ChannelNotFound`, exactly as for a channel that does not exist. In a
+ * public channel, workspace owners and admins have a channel admin's powers
+ * (whether they are members or not); guests only read and post where they
+ * were added, and are only ever plain members.
  */
 import { Either } from "effect"
 import type { Role } from "../../../domain/Channel.ts"
-import { Forbidden, NotAMember } from "../../../domain/Errors.ts"
+import type { WorkspaceRole } from "../../../domain/Auth.ts"
+import { ChannelNotFound, Forbidden, NotAMember } from "../../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../../domain/Ids.ts"
+import { isWorkspaceAdmin } from "../../roles/WorkspaceRoles.ts"
 import type { Live } from "./ChannelState.ts"
 
 export type Change =
@@ -16,12 +25,28 @@ export type Change =
 
 const unchanged: Change = { _tag: "Unchanged" }
 
-/** Anyone joins a public channel (idempotent); a private one needs `AddMember`. */
-export const join = (s: Live, userId: UserId): Either.Either<Change, Forbidden> => {
+/** Whether `userId` cannot even see the channel (a private channel they are not in). */
+export const hidden = (s: Live, userId: UserId) => s.channel.visibility === "private" && !s.members.has(userId)
+
+/** Whether a read by a non-member of a public channel needs their workspace role (a guest may not read it). */
+export const readNeedsRole = (s: Live, userId: UserId) => s.channel.visibility === "public" && !s.members.has(userId)
+
+/**
+ * Whether `userId` may read (history, subscribe): members always; anyone
+ * but a guest in a public channel; nobody else (and a private channel is then
+ * not found). `role` is needed only when `readNeedsRole`.
+ */
+export const read = (s: Live, channelId: ChannelId, userId: UserId, role: WorkspaceRole | undefined): Either.Either<void, ChannelNotFound | NotAMember> => {
+  if (s.members.has(userId)) return Either.void
+  if (s.channel.visibility === "private") return Either.left(new ChannelNotFound({ channelId }))
+  return role === "guest" ? Either.left(new NotAMember({ channelId, userId })) : Either.void
+}
+
+/** Anyone but a guest joins a public channel (idempotent); a private one needs `AddMember` (and is not found). */
+export const join = (s: Live, channelId: ChannelId, userId: UserId, role: WorkspaceRole): Either.Either<Change, ChannelNotFound | Forbidden> => {
   if (s.members.has(userId)) return Either.right(unchanged)
-  if (s.channel.visibility === "private") {
-    return Either.left(new Forbidden({ message: "private channel: ask an owner or admin to add you" }))
-  }
+  if (s.channel.visibility === "private") return Either.left(new ChannelNotFound({ channelId }))
+  if (role === "guest") return Either.left(new Forbidden({ message: "guests join a channel only when a member adds them" }))
   return Either.right({ _tag: "Upsert", userId, role: "member" })
 }
 
@@ -32,33 +57,45 @@ const owners = (s: Live) => {
   return n
 }
 
+/** The actor's powers in the channel: their channel role, raised to `admin` for a workspace admin in a public channel. */
+const powersOf = (s: Live, actorId: UserId, actorRole: WorkspaceRole): Role | undefined => {
+  const own = s.members.get(actorId)?.role
+  if (s.channel.visibility === "public" && isWorkspaceAdmin(actorRole) && own !== "owner") return "admin"
+  return own
+}
+
+export interface AddMemberRequest {
+  readonly actorId: UserId
+  readonly actorRole: WorkspaceRole
+  readonly userId: UserId
+  readonly userRole: WorkspaceRole
+  readonly role: Role
+}
+
 /**
  * An owner or admin adds a member or sets a member's role (idempotent).
- * Only an owner makes an owner or changes an owner's role, and a channel
- * never loses its last owner: demoting the only owner is `Forbidden`.
+ * Only an owner makes an owner or changes an owner's role, a guest is only
+ * ever a plain member, and a channel never loses its last owner: demoting
+ * the only owner is `Forbidden`.
  */
-export const addMember = (
-  s: Live,
-  channelId: ChannelId,
-  actorId: UserId,
-  userId: UserId,
-  role: Role
-): Either.Either<Change, Forbidden | NotAMember> => {
-  const actor = s.members.get(actorId)
-  if (actor === undefined) return Either.left(new NotAMember({ channelId, userId: actorId }))
-  if (actor.role === "member") return Either.left(new Forbidden({ message: "only owners and admins add members" }))
-  const current = s.members.get(userId)?.role
-  if (current === role) return Either.right(unchanged)
-  if (role === "owner" && actor.role !== "owner") {
+export const addMember = (s: Live, channelId: ChannelId, r: AddMemberRequest): Either.Either<Change, ChannelNotFound | Forbidden | NotAMember> => {
+  if (hidden(s, r.actorId)) return Either.left(new ChannelNotFound({ channelId }))
+  const actor = powersOf(s, r.actorId, r.actorRole)
+  if (actor === undefined) return Either.left(new NotAMember({ channelId, userId: r.actorId }))
+  if (actor === "member") return Either.left(new Forbidden({ message: "only owners and admins add members" }))
+  const current = s.members.get(r.userId)?.role
+  if (current === r.role) return Either.right(unchanged)
+  if (r.role !== "member" && r.userRole === "guest") return Either.left(new Forbidden({ message: "a guest is only ever a plain member of a channel" }))
+  if (r.role === "owner" && actor !== "owner") {
     return Either.left(new Forbidden({ message: "only an owner can add an owner" }))
   }
   if (current === "owner") {
-    if (actor.role !== "owner") return Either.left(new Forbidden({ message: "only an owner can change an owner's role" }))
+    if (actor !== "owner") return Either.left(new Forbidden({ message: "only an owner can change an owner's role" }))
     if (owners(s) === 1) {
       return Either.left(new Forbidden({ message: "a channel keeps at least one owner: make another member an owner first" }))
     }
   }
-  return Either.right({ _tag: "Upsert", userId, role })
+  return Either.right({ _tag: "Upsert", userId: r.userId, role: r.role })
 }
 
 /**
@@ -66,9 +103,11 @@ export const addMember = (
  * it must first make another member an owner. An owner alone in the channel
  * may leave (the channel is then without members).
  */
-export const leave = (s: Live, channelId: ChannelId, userId: UserId): Either.Either<Change, NotAMember | Forbidden> => {
+export const leave = (s: Live, channelId: ChannelId, userId: UserId): Either.Either<Change, ChannelNotFound | NotAMember | Forbidden> => {
   const member = s.members.get(userId)
-  if (member === undefined) return Either.left(new NotAMember({ channelId, userId }))
+  if (member === undefined) {
+    return Either.left(s.channel.visibility === "private" ? new ChannelNotFound({ channelId }) : new NotAMember({ channelId, userId }))
+  }
   if (member.role === "owner" && owners(s) === 1 && s.members.size > 1) {
     return Either.left(new Forbidden({ message: "the last owner cannot leave: make another member an owner first" }))
   }

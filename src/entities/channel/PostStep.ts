@@ -1,6 +1,7 @@
 /**
  * The pure part of a Post: what a batch of items does to a channel's state,
- * before anything is written. Each item is checked for membership, deduped
+ * before anything is written. Each item is checked for membership (a
+ * non-member of a private channel gets `ChannelNotFound`), deduped
  * on (author, clientMsgId) against the state, the keys found in Postgres and
  * the earlier items of the batch, and the new ones get the next seqs.
  *
@@ -9,7 +10,7 @@
  * outcome and the rows to write. Nothing here touches the state.
  */
 import type { Message, PostItem, PostOutcome } from "../../../domain/Channel.ts"
-import { NotAMember } from "../../../domain/Errors.ts"
+import { ChannelNotFound, NotAMember } from "../../../domain/Errors.ts"
 import { type ChannelId, messageIdOf } from "../../../domain/Ids.ts"
 import { dedupeKey, type Live } from "./ChannelState.ts"
 
@@ -31,7 +32,11 @@ export const classify = (s: Live, channelId: ChannelId, items: ReadonlyArray<Pos
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!
     if (!s.members.has(item.authorId)) {
-      outcomes[i] = { _tag: "Rejected", error: new NotAMember({ channelId, userId: item.authorId }) }
+      // A private channel is invisible to non-members: the same answer as a channel that does not exist.
+      const error = s.channel.visibility === "private"
+        ? new ChannelNotFound({ channelId })
+        : new NotAMember({ channelId, userId: item.authorId })
+      outcomes[i] = { _tag: "Rejected", error }
       continue
     }
     const seq = s.dedupe.get(dedupeKey(item.authorId, item.clientMsgId))

@@ -1,0 +1,77 @@
+/**
+ * `plexichat audit verify` and `plexichat audit query`.
+ *
+ * - `verify` checks the whole chain; it prints `ok: N rows, head <hash>`
+ *   (keep the head hash somewhere else: it anchors the log) or
+ *   `broken at row N: <problem>` and exits with status 1.
+ * - `query` prints matching entries as JSON lines, oldest first, filtered by
+ *   `--actor`, `--action`, `--since`, `--until` (an ISO 8601 time or
+ *   milliseconds since the epoch), `--after-seq` and `--limit` (1 to 1000,
+ *   default 100).
+ */
+import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { Console, Effect, Layer, Option } from "effect"
+import type { AuditQuery } from "../../domain/Audit.ts"
+import * as AuditRows from "../audit/AuditRows.ts"
+import { verify } from "../audit/AuditVerify.ts"
+import { databaseUrl } from "./CliConfig.ts"
+
+const verifyCommand = Command.make("verify", {}, () =>
+  Effect.gen(function*() {
+    const verdict = yield* verify(yield* SqlClient.SqlClient)
+    if (verdict._tag === "Intact") return yield* Console.log(`ok: ${verdict.rows} rows, head ${verdict.headHash}`)
+    yield* Console.log(`broken at row ${verdict.seq}: ${verdict.problem} (rows 1-${verdict.verifiedRows} verified)`)
+    yield* Effect.sync(() => {
+      process.exitCode = 1
+    })
+  })).pipe(Command.withDescription("Checks the audit log's hash chain and names the first bad row."))
+
+/** A time option: ISO 8601 or milliseconds since the epoch. */
+const invalid = (message: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message)))
+
+const time = (name: string, description: string) =>
+  Options.text(name).pipe(
+    Options.withDescription(description),
+    Options.mapEffect((text) => {
+      const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text)
+      return Number.isSafeInteger(ms) && ms >= 0
+        ? Effect.succeed(ms)
+        : invalid(`--${name}: not a time (ISO 8601 like 2026-12-02T17:00:00Z, or milliseconds since the epoch): ${text.slice(0, 64)}`)
+    }),
+    Options.optional
+  )
+
+const bounded = (text: string, name: string) =>
+  text.length > 0 && text.length <= 64 ? Effect.succeed(text) : invalid(`--${name}: 1 to 64 characters`)
+
+const queryOptions = {
+  actor: Options.text("actor").pipe(Options.withDescription("Only entries of this actor (a user id)."), Options.mapEffect((t) => bounded(t, "actor")), Options.optional),
+  action: Options.text("action").pipe(Options.withDescription("Only entries with this action (e.g. auth.login_failed)."), Options.mapEffect((t) => bounded(t, "action")), Options.optional),
+  since: time("since", "Only entries at or after this time."),
+  until: time("until", "Only entries before this time."),
+  afterSeq: Options.integer("after-seq").pipe(Options.withDescription("Only entries after this seq (paging)."), Options.withDefault(0)),
+  limit: Options.integer("limit").pipe(Options.withDescription("At most this many entries (1 to 1000)."), Options.withDefault(100))
+}
+
+const queryCommand = Command.make("query", queryOptions, (o) =>
+  Effect.gen(function*() {
+    if (o.limit < 1 || o.limit > 1000) return yield* invalid("--limit: 1 to 1000")
+    if (o.afterSeq < 0) return yield* invalid("--after-seq: not negative")
+    const q: { -readonly [K in keyof AuditQuery]: AuditQuery[K] } = { afterSeq: o.afterSeq, limit: o.limit }
+    if (Option.isSome(o.actor)) q.actor = o.actor.value
+    if (Option.isSome(o.action)) q.action = o.action.value
+    if (Option.isSome(o.since)) q.since = o.since.value
+    if (Option.isSome(o.until)) q.until = o.until.value
+    const entries = yield* AuditRows.query(yield* SqlClient.SqlClient)(q)
+    for (const entry of entries) yield* Console.log(JSON.stringify(entry))
+  })).pipe(Command.withDescription("Prints audit entries as JSON lines, oldest first."))
+
+/** The installation's Postgres, opened only when a command that reads it runs (so `--help` needs no database). */
+const Database = Layer.unwrapEffect(Effect.map(databaseUrl, (url) => PgClient.layer({ url, maxConnections: 2, applicationName: "plexichat-cli" })))
+
+export const auditCommand = Command.make("audit").pipe(
+  Command.withDescription("The tamper-evident audit log."),
+  Command.withSubcommands([verifyCommand.pipe(Command.provide(Database)), queryCommand.pipe(Command.provide(Database))])
+)
