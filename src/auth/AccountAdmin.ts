@@ -26,6 +26,7 @@ export const disable = (kit: AccountKit) => (caller: Caller, targetId: UserId) =
     const now = yield* Clock.currentTimeMillis
     const revoked = yield* revokedOf(yield* kit.revoking(kit.stored(kit.store.disable(caller.userId, targetId, now))), targetId)
     yield* Effect.logInfo("account disabled", { by: caller.userId, userId: targetId, revokedSessions: revoked })
+    yield* kit.audit.record({ actor: caller.userId, action: "admin.account_disabled", target: targetId, details: { revoked } })
     return { userId: targetId, disabled: true, revoked }
   })
 
@@ -34,6 +35,7 @@ export const enable = (kit: AccountKit) => (caller: Caller, targetId: UserId) =>
     const now = yield* Clock.currentTimeMillis
     yield* revokedOf(yield* kit.revoking(kit.stored(kit.store.enable(caller.userId, targetId, now))), targetId)
     yield* Effect.logInfo("account enabled", { by: caller.userId, userId: targetId })
+    yield* kit.audit.record({ actor: caller.userId, action: "admin.account_enabled", target: targetId })
     return { userId: targetId, disabled: false, revoked: 0 }
   })
 
@@ -48,5 +50,6 @@ export const resetPassword = (kit: AccountKit) => (caller: Caller, targetId: Use
     const outcome = yield* kit.revoking(kit.stored(kit.store.resetPassword(caller.userId, targetId, passwordHash, now)))
     const revoked = yield* revokedOf(outcome, targetId)
     yield* Effect.logInfo("password reset by an admin", { by: caller.userId, userId: targetId, revokedSessions: revoked })
+    yield* kit.audit.record({ actor: caller.userId, action: "admin.password_reset", target: targetId, details: { revoked } })
     return { revoked }
   })

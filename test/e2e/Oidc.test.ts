@@ -9,7 +9,7 @@ import { createHash } from "node:crypto"
 import { Effect, Either } from "effect"
 import { PlexiClient } from "plexichat/client"
 import pg from "pg"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { type Answer, authClient, call } from "../fixtures/AuthClient.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
 import { authenticator, expectAnswer, mfaClient } from "../fixtures/MfaClient.ts"
@@ -196,6 +196,12 @@ describe("OpenID Connect sign-in", () => {
     ])
     const stored = await sql.query("SELECT password_hash, email FROM plexi_accounts WHERE user_id = $1", [first.body.userId])
     expect(stored.rows[0]).toEqual({ password_hash: "!", email: "alice@example.test" })
+    // Audited: the registration and the later sign-in, with their method.
+    await vi.waitFor(async () => {
+      const audit = await sql.query("SELECT action, details FROM plexi_audit_log WHERE actor = $1 ORDER BY seq", [first.body.userId])
+      expect(audit.rows.map((r) => r.action)).toEqual(["auth.register", "auth.login"])
+      expect(JSON.parse(audit.rows[1].details)).toMatchObject({ method: "oidc" })
+    }, { timeout: 15_000 })
   })
 
   it("gives an account made by OIDC no password: sign-in and password change refuse any", async () => {

@@ -85,12 +85,20 @@ export const complete = (mfa: MfaKit) => (input: { readonly challenge: string; r
         return yield* new InvalidMfaChallenge({ reason: outcome.reason, message: challengeMessages[outcome.reason] })
       case "Refused":
         yield* Effect.logInfo("second factor refused", { reason: outcome.reason, attemptsLeft: outcome.attemptsLeft })
+        yield* mfa.kit.audit.record({ action: "mfa.code_refused", ip: client.ip, details: { reason: outcome.reason, attemptsLeft: outcome.attemptsLeft } })
         return yield* new InvalidMfaCode({
           reason: outcome.reason,
           attemptsLeft: outcome.attemptsLeft,
           message: outcome.attemptsLeft === 0 ? `${refusalMessages[outcome.reason]}; ${challengeMessages.too_many_attempts}` : refusalMessages[outcome.reason]
         })
       case "Completed":
+        yield* mfa.kit.audit.record({
+          actor: outcome.challenge.userId,
+          action: "auth.login",
+          target: outcome.session.id,
+          ip: client.ip,
+          details: { secondFactor: true }
+        })
         return yield* mfa.kit.tokens(outcome.challenge, outcome.session.id, outcome.refreshToken, outcome.session.expiresAt)
     }
   })

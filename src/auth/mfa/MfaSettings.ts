@@ -59,6 +59,7 @@ export const confirm = (mfa: MfaKit) => (caller: Caller, code: string) =>
       return yield* notPending
     }
     yield* Effect.logInfo("TOTP enabled", { userId: caller.userId })
+    yield* mfa.kit.audit.record({ actor: caller.userId, action: "mfa.totp_enabled", target: caller.userId })
     return { backupCodes: codes } satisfies BackupCodes
   })
 
@@ -89,6 +90,7 @@ export const disable = (mfa: MfaKit) => (caller: Caller, proof: MfaProofRequest)
     yield* prove(mfa)(caller, proof)
     yield* mfa.kit.stored(mfa.store.disableMfa(caller.userId))
     yield* Effect.logInfo("MFA turned off", { userId: caller.userId })
+    yield* mfa.kit.audit.record({ actor: caller.userId, action: "mfa.disabled", target: caller.userId, details: { proof: proof.code === undefined ? "password" : "code" } })
     return { totp: "off" as const }
   })
 
@@ -101,5 +103,6 @@ export const regenerateBackupCodes = (mfa: MfaKit) => (caller: Caller, proof: Mf
     const { codes, hashes } = newBackupCodes()
     if (!(yield* mfa.kit.stored(mfa.store.replaceBackupCodes(caller.userId, hashes, now)))) return yield* notEnabled()
     yield* Effect.logInfo("backup codes replaced", { userId: caller.userId })
+    yield* mfa.kit.audit.record({ actor: caller.userId, action: "mfa.backup_codes_replaced", target: caller.userId })
     return { backupCodes: codes } satisfies BackupCodes
   })

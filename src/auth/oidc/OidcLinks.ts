@@ -30,6 +30,7 @@ export const makeLinks = (deps: OidcDeps, flows: OidcFlows) => {
           return yield* new OidcIdentityTaken({ message: `this account is linked to another identity of ${provider.id}; unlink it first` })
         case "Linked": {
           yield* Effect.logInfo("OIDC identity linked", { userId, provider: provider.id })
+          yield* kit.audit.record({ actor: userId, action: "oidc.linked", target: userId, details: { provider: provider.id } })
           const linked: OidcIdentity = {
             provider: provider.id,
             subject: claims.subject,
@@ -49,6 +50,7 @@ export const makeLinks = (deps: OidcDeps, flows: OidcFlows) => {
       if (outcome._tag === "LastWayIn") {
         return yield* new Forbidden({ message: "this identity is the account's only way to sign in; it cannot be unlinked" })
       }
+      if (outcome.count > 0) yield* kit.audit.record({ actor: userId, action: "oidc.unlinked", target: userId, details: { provider: providerId } })
       return { unlinked: outcome.count }
     })
 

@@ -78,6 +78,13 @@ const registered = ({ kit, rows }: OidcDeps) => (providerId: string, claims: Oid
           continue
         case "Registered": {
           yield* Effect.logInfo("account registered through OIDC", { userId, provider: providerId, role: outcome.role })
+          yield* kit.audit.record({
+            actor: userId,
+            action: "auth.register",
+            target: userId,
+            ip: client.ip,
+            details: { username, role: outcome.role, sessionId: session.id, provider: providerId }
+          })
           const tokens = yield* kit.tokens({ userId, username, role: outcome.role }, session.id, refreshToken, session.expiresAt)
           return { _tag: "Registered", tokens } as const
         }
@@ -100,6 +107,7 @@ export const makeSignIn = (deps: OidcDeps, flows: OidcFlows) => {
       yield* deps.secondFactor(account, client, now)
       const { refreshToken, session } = kit.newSession(account.userId, client, now)
       yield* kit.stored(kit.store.createSession(session))
+      yield* kit.audit.record({ actor: account.userId, action: "auth.login", target: session.id, ip: client.ip, details: { method: "oidc" } })
       return yield* kit.tokens(account, session.id, refreshToken, session.expiresAt)
     })
 
@@ -120,6 +128,7 @@ export const makeSignIn = (deps: OidcDeps, flows: OidcFlows) => {
       const linking = yield* kit.stored(rows.linkIdentity(identityOf(providerId, claims, userId.value, now)))
       if (linking._tag !== "Linked") return Option.none()
       yield* Effect.logInfo("OIDC identity linked by verified email", { userId: userId.value, provider: providerId })
+      yield* kit.audit.record({ actor: userId.value, action: "oidc.linked", target: userId.value, details: { provider: providerId, by: "email" } })
       return yield* accountOf(userId.value)
     })
 
