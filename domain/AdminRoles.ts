@@ -10,15 +10,9 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { WorkspaceRole } from "./Auth.ts"
+import { AccountNotFound } from "./AdminUsers.ts"
 import { Forbidden, ServiceUnavailable } from "./Errors.ts"
 import { UserId } from "./Ids.ts"
-
-/** No account has this user id. */
-export class AccountNotFound extends Schema.TaggedError<AccountNotFound>()(
-  "AccountNotFound",
-  { userId: UserId },
-  HttpApiSchema.annotations({ status: 404 })
-) {}
 
 export const RoleChangeRequest = Schema.Struct({ role: WorkspaceRole })
 

@@ -20,6 +20,7 @@ import { InvalidRequest } from "../../domain/Errors.ts"
 import { InternalError, MethodNotAllowed, NotFound, UnsupportedMediaType } from "../../domain/HttpErrors.ts"
 import { PlexiHttpApi } from "../../domain/Http.ts"
 import { HttpGroupsLive } from "../../src/api/HttpHandlers.ts"
+import { AdminRpcsLive } from "../../src/api/AdminRpcHandlers.ts"
 import { AuthRpcsLive, MfaRpcsLive, OidcAccountRpcsLive, SessionRpcsLive } from "../../src/api/AuthRpcHandlers.ts"
 import { PEER_ADDRESS_HEADER } from "../../src/api/ClientAddress.ts"
 import { AuditOrigin } from "../../src/audit/AuditLog.ts"
@@ -59,6 +60,7 @@ export const RoutesLive = Layer.mergeAll(
       SessionRpcsLive,
       MfaRpcsLive,
       OidcAccountRpcsLive,
+      AdminRpcsLive,
       RpcAuthenticationLive,
       RpcSerialization.layerNdjson
     ])

@@ -12,7 +12,7 @@ import { PlexiHttpApi } from "../../domain/Http.ts"
 import { Accounts } from "../auth/Accounts.ts"
 
 /** The caller, when it came with an access token (a development token has no session and may not administer). */
-const adminCaller = Effect.flatMap(CurrentUser, (caller) =>
+export const adminCaller = Effect.flatMap(CurrentUser, (caller) =>
   caller.sessionId === undefined
     ? Effect.fail(new Forbidden({ message: "only a workspace owner or admin may manage accounts" }))
     : Effect.succeed(caller))

@@ -22,6 +22,7 @@ import { Context, Effect, Layer } from "effect"
 import { PlexiRpcs } from "../../domain/Rpcs.ts"
 
 export * from "../../domain/Api.ts"
+export * from "../../domain/AdminRpcs.ts"
 export * from "../../domain/AuthRpcs.ts"
 export * from "../../domain/Rpcs.ts"
 export * from "../../domain/Auth.ts"

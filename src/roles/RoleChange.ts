@@ -13,7 +13,8 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { AccountNotFound, type RoleChanged } from "../../domain/AdminRoles.ts"
+import type { RoleChanged } from "../../domain/AdminRoles.ts"
+import { AccountNotFound } from "../../domain/AdminUsers.ts"
 import type { WorkspaceRole } from "../../domain/Auth.ts"
 import { Forbidden, ServiceUnavailable } from "../../domain/Errors.ts"
 import type { UserId } from "../../domain/Ids.ts"
