@@ -188,7 +188,7 @@ export class ChannelsApi extends HttpApiGroup.make("channels")
       .addSuccess(Channel, { status: 201 })
       .addError(ChannelAlreadyExists)
   )
-  .add(HttpApiEndpoint.post("join")`/channels/${channelId}/join`.addSuccess(Channel).addError(Forbidden))
+  .add(HttpApiEndpoint.post("join")`/channels/${channelId}/join`.addSuccess(Channel).addError(Forbidden).addError(RateLimited))
   .add(
     HttpApiEndpoint.post("addMember")`/channels/${channelId}/members`
       .setPayload(Schema.Struct({ userId: UserId, role: Schema.optional(Role) }))

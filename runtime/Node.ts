@@ -8,6 +8,8 @@ import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { ChatService } from "../src/api/ChatService.ts"
 import { NodeStatus } from "../src/api/NodeStatus.ts"
 import { RateLimiter } from "../src/api/RateLimiter.ts"
+import * as UserBudgetConfig from "../src/api/UserBudgetConfig.ts"
+import { UserBudgets } from "../src/api/UserBudgets.ts"
 import { AccessTokens } from "../src/auth/AccessTokens.ts"
 import { Accounts } from "../src/auth/Accounts.ts"
 import { AccountStore } from "../src/auth/AccountStore.ts"
@@ -139,6 +141,7 @@ const RateLimiterLive = Layer.unwrapEffect(Effect.map(HttpConfig.HttpConfig, (ht
 
 const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, AuthLive, RateLimiterLive).pipe(
   Layer.provideMerge(HubLive),
+  Layer.provideMerge(UserBudgets.layer),
   Layer.provide([OutboxLive, FanOutLive])
 )
 
@@ -169,7 +172,8 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   HttpConfig.layerFromEnv(),
   HardeningConfig.layerFromEnv(),
   ChannelConfig.layerFromEnv(),
-  HubConfig.layerFromEnv()
+  HubConfig.layerFromEnv(),
+  UserBudgetConfig.layerFromEnv()
 )))
 
 /**
