@@ -22,6 +22,7 @@ import {
   UsernameTaken,
   WeakPassword
 } from "./AuthErrors.ts"
+import { AdminUnlockApi, SignInLocked } from "./LoginProtection.ts"
 import { Channel, ChannelName, ClientMsgId, HistoryLimit, Message, MessageBody, Role, Visibility } from "./Channel.ts"
 import {
   ChannelAlreadyExists,
@@ -123,14 +124,25 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .addError(UsernameTaken)
       .addError(EmailTaken)
       .addError(RegistrationClosed)
-      .annotate(OpenApi.Description, "Creates an account and signs it in; the first account of an empty installation is the workspace owner.")
+      .addError(RateLimited)
+      .annotate(
+        OpenApi.Description,
+        "Creates an account and signs it in; the first account of an empty installation is the workspace owner. " +
+          "429 RateLimited past the per-address registration budget (PLEXI_REGISTER_IP_BURST, PLEXI_REGISTER_IP_REFILL)."
+      )
   )
   .add(
     HttpApiEndpoint.post("login", "/auth/login")
       .setPayload(LoginRequest)
       .addSuccess(TokenResponse)
       .addError(InvalidCredentials)
-      .annotate(OpenApi.Description, "Signs in: a new session (device) with an access and a refresh token.")
+      .addError(RateLimited)
+      .addError(SignInLocked)
+      .annotate(
+        OpenApi.Description,
+        "Signs in: a new session (device) with an access and a refresh token. After repeated failures, 429 " +
+          "RateLimited (wait retryAfterMs) or 429 SignInLocked (locked for this address; see docs/SECURITY.md)."
+      )
   )
   .add(
     HttpApiEndpoint.post("refresh", "/auth/refresh")
@@ -227,6 +239,7 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(AuthApi)
   .add(SessionsApi)
   .add(ChannelsApi)
+  .add(AdminUnlockApi.middleware(HttpAuthentication))
   // Every endpoint: a malformed or too deeply nested JSON body (400), a body over PLEXI_HTTP_MAX_BODY_BYTES (413),
   // a body that is not application/json (415), a failure of the node (500, logged).
   .addError(InvalidRequest)

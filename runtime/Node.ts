@@ -12,10 +12,13 @@ import * as UserBudgetConfig from "../src/api/UserBudgetConfig.ts"
 import { UserBudgets } from "../src/api/UserBudgets.ts"
 import { AccessTokens } from "../src/auth/AccessTokens.ts"
 import { Accounts } from "../src/auth/Accounts.ts"
+import { AdminUnlock } from "../src/auth/AdminUnlock.ts"
 import { AccountStore } from "../src/auth/AccountStore.ts"
 import * as AuthConfig from "../src/auth/AuthConfig.ts"
 import * as DevTokenConfig from "../src/auth/DevTokenConfig.ts"
 import { DevTokens } from "../src/auth/DevTokens.ts"
+import { LoginThrottle } from "../src/auth/LoginThrottle.ts"
+import * as LoginThrottleConfig from "../src/auth/LoginThrottleConfig.ts"
 import { randomSigningKeys } from "../src/auth/SigningKeys.ts"
 import { TokenVerifier } from "../src/auth/TokenVerifier.ts"
 import * as ChannelConfig from "../src/entities/ChannelConfig.ts"
@@ -84,8 +87,9 @@ const AccessTokensLive = Layer.unwrapEffect(Effect.gen(function*() {
 const TokenVerifierLive = Layer.effect(TokenVerifier, Effect.map(Effect.zip(AccessTokens, DevTokens), ([access, dev]) =>
   TokenVerifier.make([AccessTokens.kind(access), DevTokens.kind(dev)])))
 
-const AuthLive = Layer.mergeAll(TokenVerifierLive, Accounts.layer).pipe(
+const AuthLive = Layer.mergeAll(TokenVerifierLive, Accounts.layer, AdminUnlock.layer).pipe(
   Layer.provideMerge(Layer.mergeAll(AccessTokensLive, DevTokensLive)),
+  Layer.provide(LoginThrottle.layer),
   Layer.provide(AccountStore.Default)
 )
 
@@ -173,7 +177,8 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   HardeningConfig.layerFromEnv(),
   ChannelConfig.layerFromEnv(),
   HubConfig.layerFromEnv(),
-  UserBudgetConfig.layerFromEnv()
+  UserBudgetConfig.layerFromEnv(),
+  LoginThrottleConfig.layerFromEnv()
 )))
 
 /**

@@ -8,6 +8,7 @@ import { Forbidden } from "../../domain/Errors.ts"
 import { HttpAuthentication, PlexiHttpApi } from "../../domain/Http.ts"
 import { DevTokens } from "../auth/DevTokens.ts"
 import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
+import { AdminUnlockLive } from "./AdminUnlockHandlers.ts"
 import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
 import { ChatService } from "./ChatService.ts"
 import { NodeStatus } from "./NodeStatus.ts"
@@ -74,6 +75,6 @@ const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =
   }))
 
 /** Every group of the REST API implemented, with its authentication middleware (for `HttpLayerRouter.addHttpApi`). */
-export const HttpGroupsLive = Layer.mergeAll(SystemLive, DevAuthLive, AuthLive, SessionsLive, ChannelsLive).pipe(
+export const HttpGroupsLive = Layer.mergeAll(SystemLive, DevAuthLive, AuthLive, SessionsLive, ChannelsLive, AdminUnlockLive).pipe(
   Layer.provideMerge(HttpAuthenticationLive)
 )

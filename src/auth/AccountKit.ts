@@ -13,6 +13,7 @@ import { SessionId, UserId } from "../../domain/Ids.ts"
 import { AccessTokens } from "./AccessTokens.ts"
 import { AccountStore, type Device, type NewSession } from "./AccountStore.ts"
 import { AuthConfig } from "./AuthConfig.ts"
+import { LoginThrottle } from "./LoginThrottle.ts"
 import { makePasswordHasher } from "./PasswordHasher.ts"
 import { loadCommonPasswords, makePasswordPolicy } from "./PasswordPolicy.ts"
 
@@ -46,6 +47,7 @@ export const makeAccountKit = Effect.gen(function*() {
   const config = yield* AuthConfig
   const store = yield* AccountStore
   const access = yield* AccessTokens
+  const throttle = yield* LoginThrottle
   const hasher = yield* makePasswordHasher(config.argon2, config.hashConcurrency)
   const policy = makePasswordPolicy(
     { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength },
@@ -94,7 +96,7 @@ export const makeAccountKit = Effect.gen(function*() {
       role: account.role
     }))
 
-  return { config, store, hasher, policy, refreshTtlMs, stored, newSession, tokens } as const
+  return { config, store, hasher, policy, refreshTtlMs, stored, newSession, tokens, throttle } as const
 })
 
 export type AccountKit = Effect.Effect.Success<typeof makeAccountKit>

@@ -3,6 +3,9 @@
  *
  * - An unknown username and a wrong password fail alike (`InvalidCredentials`),
  *   after the same Argon2 work, so sign-in does not tell which usernames exist.
+ * - Registration takes a token of the address's registration budget, and a
+ *   sign-in is judged by the login throttle (`LoginThrottle.ts`) before any
+ *   password work: delayed (`RateLimited`) or locked (`SignInLocked`).
  * - A refresh token is single-use: refreshing rotates it, and a used one
  *   presented again revokes its session (it leaked, or a client raced itself).
  */
@@ -20,6 +23,7 @@ export const register = (kit: AccountKit) => (input: Registering, client: Client
   Effect.gen(function*() {
     const mode = kit.config.registration
     if (mode === "closed") return yield* new RegistrationClosed({ message: "registration is closed on this installation" })
+    yield* kit.throttle.register(client.ip)
     yield* kit.policy(input.password, input.username)
     const passwordHash = yield* kit.hasher.hash(input.password)
     const now = yield* Clock.currentTimeMillis
@@ -45,13 +49,18 @@ export const register = (kit: AccountKit) => (input: Registering, client: Client
 
 export const login = (kit: AccountKit) => (input: { readonly username: string; readonly password: string }, client: ClientInfo) =>
   Effect.gen(function*() {
+    // Counted as a failure from here on; only a correct password clears it. An unknown username is throttled alike.
+    const ticket = yield* kit.throttle.admit(input.username, client.ip)
+    // TODO(audit, helper `roles`): audit "login.failed" (target: the username, the address) where `failed` runs.
+    const failed = Effect.zipRight(kit.throttle.failed(ticket), Effect.fail(invalidCredentials()))
     const found = yield* kit.stored(kit.store.findByUsername(input.username))
     if (Option.isNone(found)) {
       yield* kit.hasher.verifyNobody(input.password)
-      return yield* invalidCredentials()
+      return yield* failed
     }
     const account = found.value
-    if (!(yield* kit.hasher.verify(account.passwordHash, input.password))) return yield* invalidCredentials()
+    if (!(yield* kit.hasher.verify(account.passwordHash, input.password))) return yield* failed
+    yield* kit.throttle.succeeded(ticket)
     const now = yield* Clock.currentTimeMillis
     if (kit.hasher.needsRehash(account.passwordHash)) {
       // The configured cost changed since this hash was made: store one at today's cost (best effort).

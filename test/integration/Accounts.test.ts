@@ -6,43 +6,10 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { ShardingConfig } from "@effect/cluster"
-import { Clock, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
-import { layerPostgres } from "../../runtime/sql/Database.ts"
-import { migrate } from "../../runtime/sql/Migrations.ts"
-import { AccessTokens } from "../../src/auth/AccessTokens.ts"
+import { Duration, Effect, Either, Option } from "effect"
 import { Accounts } from "../../src/auth/Accounts.ts"
-import { AccountStore } from "../../src/auth/AccountStore.ts"
-import * as AuthConfig from "../../src/auth/AuthConfig.ts"
-import { parseSigningKeys } from "../../src/auth/SigningKeys.ts"
+import { accountsOn, cheap, shiftedClock } from "../fixtures/AccountsStack.ts"
 import { realPostgres } from "../fixtures/TestDatabase.ts"
-
-/** The real clock plus `offset.ms`, which a test advances. */
-const shiftedClock = (offset: { ms: number }): Clock.Clock => {
-  const real = Clock.make()
-  return Object.assign(Object.create(real) as Clock.Clock, {
-    unsafeCurrentTimeMillis: () => real.unsafeCurrentTimeMillis() + offset.ms,
-    currentTimeMillis: Effect.sync(() => real.unsafeCurrentTimeMillis() + offset.ms)
-  })
-}
-
-const keys = Redacted.make(Either.getOrThrow(parseSigningKeys("it=integration-test-signing-secret-32-chars", "KEYS")))
-const cheap = { memoryKib: 1024, timeCost: 1, parallelism: 1 }
-
-/** Accounts over the database at `url`, migrated, with `config` on top of the defaults. */
-const accountsOn = (url: string, config: Partial<AuthConfig.AuthConfigShape> = {}) => {
-  const settings = AuthConfig.layer({ argon2: cheap, ...config })
-  const sql = Layer.effectDiscard(migrate({ runnerTables: false, lock: false })).pipe(
-    Layer.provide(ShardingConfig.layer()),
-    Layer.provideMerge(layerPostgres(Redacted.make(url)))
-  )
-  return Accounts.layer.pipe(
-    Layer.provide(AccountStore.Default),
-    Layer.provide(AccessTokens.layer({ keys, ttlMs: 60_000 })),
-    Layer.provide(settings),
-    Layer.provideMerge(sql)
-  )
-}
 
 const client = { ip: "127.0.0.1", userAgent: "integration" }
 const password = "a long and unusual passphrase"
