@@ -14,9 +14,15 @@ import { UserBudgetConfig } from "./UserBudgetConfig.ts"
 /** A lease call not answered within this counts as failed (the node falls back to a local bucket). */
 const LEASE_TIMEOUT = Duration.seconds(2)
 
-/** Lease sizing: a lease covers at most a quarter second of the rate, and is dropped after a second. */
+/**
+ * Lease sizing: a lease holds at most a quarter second of the rate, and its
+ * unspent tokens are dropped after 5 s. What a node holds, not how long, is
+ * what could exceed the rate (at most `LEASE_MS` of it per node), so the
+ * lifetime can be long enough that a user posting every few seconds still
+ * spends several posts per lease call.
+ */
 const LEASE_MS = 250
-const LEASE_TTL_MS = 1_000
+const LEASE_TTL_MS = 5_000
 const MAX_WAITERS = 10_000
 
 export class UserBudgets extends Context.Tag("plexichat/UserBudgets")<UserBudgets, {
