@@ -80,6 +80,8 @@ const tooMany = (res: HttpResponse, policy: UpgradePolicy, kind: LimitKind) =>
     limit: kind,
     message: kind === "connections_per_ip"
       ? "too many WebSocket connections from this address"
+      : kind === "connections_per_user"
+      ? "too many WebSocket connections of this user on this node; close one first"
       : "too many unauthenticated WebSocket connections from this address; authenticate with ?token="
   })
 
@@ -118,7 +120,7 @@ const upgradeWith = (gateway: Gateway, tokens: TokenVerifier["Type"], policy: Up
       if (Either.isLeft(result)) {
         return answer(res, policy, "401 Unauthorized", { _tag: "Unauthorized", message: result.left.message })
       }
-      const over = gateway.admit(ip, true)
+      const over = gateway.admit(ip, true, result.right.userId)
       if (over !== undefined) return tooMany(res, policy, over)
       const data: SocketData = { ip, unauthenticated: false, claims: result.right, session: undefined }
       res.cork(() => res.upgrade(data, key, protocol, extensions, context))
@@ -148,6 +150,7 @@ export const makeGateway = (deps: {
       limits: {
         maxPerIp: options.maxConnectionsPerIp,
         maxUnauthenticatedPerIp: options.maxUnauthenticatedPerIp,
+        maxPerUser: options.maxConnectionsPerUser,
         logIntervalMs: Duration.toMillis(options.limitLogInterval)
       }
     }

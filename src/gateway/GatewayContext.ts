@@ -4,6 +4,7 @@
  * adapter (backpressure sweep, per-IP accounting, logging).
  */
 import type { Effect } from "effect"
+import type { UserId } from "../../domain/Ids.ts"
 import type { ChatService } from "../api/ChatService.ts"
 import type { TokenVerifier } from "../auth/TokenVerifier.ts"
 import type { ChannelHub } from "../messaging/ChannelHub.ts"
@@ -57,6 +58,8 @@ export interface GatewayContext {
   /** Adds a session with subscriptions to the backpressure sweep (live messages bypass the session). */
   readonly watch: (session: Session) => void
   readonly unwatch: (session: Session) => void
-  /** The session just authenticated (per-IP accounting of unauthenticated sockets). */
+  /** Whether one more socket of `userId` may authenticate on this node (`PLEXI_WS_MAX_CONNECTIONS_PER_USER`). */
+  readonly userSlotFree: (userId: UserId) => boolean
+  /** The session just authenticated (per-IP accounting of unauthenticated sockets, per-user count). */
   readonly onAuthenticated: (session: Session) => void
 }
