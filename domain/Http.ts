@@ -35,7 +35,7 @@ import {
   ServiceUnavailable,
   Unauthorized
 } from "./Errors.ts"
-import { InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
+import { HeadersTooLarge, InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
 import { ChannelId, Seq, SessionId, UserId } from "./Ids.ts"
 import { DisplayName, User } from "./User.ts"
 
@@ -241,9 +241,10 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(ChannelsApi)
   .add(AdminUnlockApi.middleware(HttpAuthentication))
   // Every endpoint: a malformed or too deeply nested JSON body (400), a body over PLEXI_HTTP_MAX_BODY_BYTES (413),
-  // a body that is not application/json (415), a failure of the node (500, logged).
+  // a body that is not application/json (415), headers over PLEXI_HTTP_MAX_HEADER_BYTES (431), a failure of the node (500, logged).
   .addError(InvalidRequest)
   .addError(PayloadTooLarge)
+  .addError(HeadersTooLarge)
   .addError(UnsupportedMediaType)
   .addError(InternalError)
   .prefix("/api/v1")
