@@ -138,8 +138,16 @@ export class LeasedBudget<K = UserId> {
         this.lease(key, h, rest)
       }
     }
-    // State first, callbacks last: a callback may take again.
-    for (const [w, ms] of answers) w(ms)
+    // State first, callbacks last: a callback may take again. One that throws does not keep the others from their answer.
+    let thrown: { readonly error: unknown } | undefined
+    for (const [w, ms] of answers) {
+      try {
+        w(ms)
+      } catch (error) {
+        thrown ??= { error }
+      }
+    }
+    if (thrown !== undefined) throw thrown.error
   }
 
   private oneTokenMs() {
