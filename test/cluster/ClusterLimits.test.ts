@@ -1,8 +1,9 @@
 /**
- * The per-user post budget holds across nodes: one user posting over two
- * sockets on each of 3 node processes gets the configured rate ±20% in
- * total, not three (or six) times it. Nodes lease tokens from the user's
- * User entity, wherever it runs.
+ * Limits that hold across 3 node processes: the per-user post budget (one
+ * user posting over two sockets on each node gets the configured rate ±20%
+ * in total, not three or six times it; nodes lease tokens from the user's
+ * User entity, wherever it runs), and the login throttle (failures on one
+ * node count on the others: the state is in Postgres).
  */
 import { describe, expect, it } from "vitest"
 import { authClient } from "../fixtures/AuthClient.ts"
@@ -13,7 +14,7 @@ import { floodPosts } from "../fixtures/PostFlood.ts"
 const RATE = 20
 const BURST = 20
 
-describe("per-user post budget over 3 node processes", () => {
+describe("limits over 3 node processes", () => {
   const cluster = clusterForSuite({
     prefix: "budget",
     node: {
@@ -21,7 +22,9 @@ describe("per-user post budget over 3 node processes", () => {
         PLEXI_POST_RATE_LIMIT: String(RATE),
         PLEXI_POST_RATE_BURST: String(BURST),
         PLEXI_WS_RATE_LIMIT: "100000",
-        PLEXI_WS_RATE_BURST: "100000"
+        PLEXI_WS_RATE_BURST: "100000",
+        PLEXI_LOGIN_DELAY_AFTER: "100",
+        PLEXI_LOGIN_LOCK_AFTER: "4"
       }
     }
   })
@@ -47,4 +50,17 @@ describe("per-user post budget over 3 node processes", () => {
       for (const c of clients) c.close()
     }
   }, 120_000)
+
+  it("counts failed sign-ins on every node: two on each of two nodes lock the account from that address on the third", async () => {
+    const [a, b, c] = cluster.nodes
+    await authClient(a!.url).signUp("locked-everywhere", "correct horse battery")
+    for (const node of [a!, a!, b!, b!]) {
+      const r = await authClient(node.url).login({ username: "locked-everywhere", password: "wrong guess" })
+      expect(r.body._tag).toBe("InvalidCredentials")
+    }
+    const locked = await authClient(c!.url).login({ username: "locked-everywhere", password: "correct horse battery" })
+    expect(locked.status).toBe(429)
+    expect(locked.body).toMatchObject({ _tag: "SignInLocked", scope: "account" })
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0)
+  }, 60_000)
 })
