@@ -23,8 +23,9 @@ export const register = (kit: AccountKit) => (input: Registering, client: Client
   Effect.gen(function*() {
     const mode = kit.config.registration
     if (mode === "closed") return yield* new RegistrationClosed({ message: "registration is closed on this installation" })
-    yield* kit.throttle.register(client.ip)
     yield* kit.policy(input.password, input.username)
+    // After the cheap rules (a weak password costs no token), before the hash.
+    yield* kit.throttle.register(client.ip)
     const passwordHash = yield* kit.hasher.hash(input.password)
     const now = yield* Clock.currentTimeMillis
     const userId = newUserId()

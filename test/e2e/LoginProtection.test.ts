@@ -76,6 +76,8 @@ describe("registration limit per address", () => {
 
   it("refuses the 4th registration from one address with 429 RateLimited and Retry-After, and creates no account", async () => {
     const auth = authClient(node().url)
+    // A refused weak password costs no token.
+    expect((await auth.register({ username: "reg-limit-weak", password: "password1" })).body._tag).toBe("WeakPassword")
     for (let i = 0; i < 3; i++) await auth.signUp(`reg-limit-${i}`, password)
     const refused = await auth.register({ username: "reg-limit-3", password })
     expect(refused.status).toBe(429)
