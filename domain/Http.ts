@@ -149,6 +149,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .setPayload(RefreshRequest)
       .addSuccess(TokenResponse)
       .addError(InvalidRefreshToken)
+      .addError(RateLimited)
       .annotate(
         OpenApi.Description,
         "Exchanges a refresh token for a new pair; the old refresh token stops working, and presenting it again revokes the session."

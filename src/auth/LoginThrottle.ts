@@ -32,6 +32,7 @@ const make = Effect.gen(function*() {
   const policy = policyOf(config)
   const loginBucket = bucketOf(config.loginBurst, config.loginRefill)
   const registerBucket = bucketOf(config.registerBurst, config.registerRefill)
+  const refreshBucket = bucketOf(config.refreshBurst, config.refreshRefill)
 
   const stored = <A>(effect: Effect.Effect<A, SqlError>) =>
     Effect.catchTag(effect, "SqlError", (error) =>
@@ -81,7 +82,10 @@ const make = Effect.gen(function*() {
       ThrottleRows.purge(sql)(policy, now),
       Effect.zipRight(
         ThrottleRows.purgeBuckets(sql)("login", loginBucket, now),
-        ThrottleRows.purgeBuckets(sql)("register", registerBucket, now)
+        Effect.zipRight(
+          ThrottleRows.purgeBuckets(sql)("register", registerBucket, now),
+          ThrottleRows.purgeBuckets(sql)("refresh", refreshBucket, now)
+        )
       )
     )).pipe(
       Effect.catchAllCause((cause) => Effect.logWarning("login throttle purge failed", cause)),
@@ -96,7 +100,9 @@ const make = Effect.gen(function*() {
     succeeded,
     unlock,
     /** One registration from `ip`, or `RateLimited` past the per-address budget. */
-    register: (ip: string) => bucket("register", registerBucket, ip)
+    register: (ip: string) => bucket("register", registerBucket, ip),
+    /** One token refresh from `ip`, or `RateLimited` past the per-address budget. */
+    refresh: (ip: string) => bucket("refresh", refreshBucket, ip)
   } as const
 })
 

@@ -27,6 +27,9 @@ export interface LoginThrottleShape {
   /** Registrations per address: a bucket of `registerBurst`, one more every `registerRefill`. */
   readonly registerBurst: number
   readonly registerRefill: Duration.Duration
+  /** Token refreshes per address: a bucket of `refreshBurst`, one more every `refreshRefill`. */
+  readonly refreshBurst: number
+  readonly refreshRefill: Duration.Duration
 }
 
 export class LoginThrottleConfig extends Context.Tag("plexichat/LoginThrottleConfig")<LoginThrottleConfig, LoginThrottleShape>() {}
@@ -45,7 +48,9 @@ export const defaults: LoginThrottleShape = {
   loginBurst: 30,
   loginRefill: Duration.seconds(2),
   registerBurst: 10,
-  registerRefill: Duration.minutes(6)
+  registerRefill: Duration.minutes(6),
+  refreshBurst: 120,
+  refreshRefill: Duration.millis(500)
 }
 
 export const config: Config.Config<LoginThrottleShape> = Config.all({
@@ -66,7 +71,9 @@ export const config: Config.Config<LoginThrottleShape> = Config.all({
   loginBurst: positiveInteger("PLEXI_LOGIN_IP_BURST", defaults.loginBurst, "Sign-in attempts one address may make in a burst (cluster-wide)."),
   loginRefill: positiveDuration("PLEXI_LOGIN_IP_REFILL", defaults.loginRefill, "One more sign-in attempt per address every this long."),
   registerBurst: positiveInteger("PLEXI_REGISTER_IP_BURST", defaults.registerBurst, "Registrations one address may make in a burst (cluster-wide)."),
-  registerRefill: positiveDuration("PLEXI_REGISTER_IP_REFILL", defaults.registerRefill, "One more registration per address every this long.")
+  registerRefill: positiveDuration("PLEXI_REGISTER_IP_REFILL", defaults.registerRefill, "One more registration per address every this long."),
+  refreshBurst: positiveInteger("PLEXI_REFRESH_IP_BURST", defaults.refreshBurst, "Token refreshes one address may make in a burst (cluster-wide)."),
+  refreshRefill: positiveDuration("PLEXI_REFRESH_IP_REFILL", defaults.refreshRefill, "One more token refresh per address every this long.")
 })
 
 const ms = Duration.toMillis

@@ -79,6 +79,7 @@ const revokedSession = () => new InvalidRefreshToken({ reason: "revoked", messag
 
 export const refresh = (kit: AccountKit) => (refreshToken: string, client: ClientInfo) =>
   Effect.gen(function*() {
+    yield* kit.throttle.refresh(client.ip)
     const now = yield* Clock.currentTimeMillis
     const next = newRefreshToken()
     const expiresAt = now + kit.refreshTtlMs

@@ -71,8 +71,10 @@ describe("login protection", () => {
   }, 60_000)
 })
 
-describe("registration limit per address", () => {
-  const node = nodeForSuite({ env: { PLEXI_REGISTER_IP_BURST: "3", PLEXI_REGISTER_IP_REFILL: "1 hours" } })
+describe("registration and refresh limits per address", () => {
+  const node = nodeForSuite({
+    env: { PLEXI_REGISTER_IP_BURST: "3", PLEXI_REGISTER_IP_REFILL: "1 hours", PLEXI_REFRESH_IP_BURST: "2", PLEXI_REFRESH_IP_REFILL: "1 hours" }
+  })
 
   it("refuses the 4th registration from one address with 429 RateLimited and Retry-After, and creates no account", async () => {
     const auth = authClient(node().url)
@@ -85,5 +87,18 @@ describe("registration limit per address", () => {
     expect(refused.body.retryAfterMs).toBeGreaterThan(60 * 60_000 - 60_000)
     expect(Number(refused.headers.get("retry-after"))).toBe(Math.ceil(refused.body.retryAfterMs / 1000))
     expect((await auth.login({ username: "reg-limit-3", password })).body._tag).toBe("InvalidCredentials")
+  }, 60_000)
+
+  it("refuses the 3rd token refresh from one address with 429 RateLimited, before the token is looked at", async () => {
+    const auth = authClient(node().url)
+    // Unknown tokens count as refreshes too (no account needed: this suite's registrations are limited).
+    const first = await auth.refresh("a".repeat(43))
+    expect(first.body._tag).toBe("InvalidRefreshToken")
+    const second = await auth.refresh("b".repeat(43))
+    expect(second.body._tag).toBe("InvalidRefreshToken")
+    const third = await auth.refresh("c".repeat(43))
+    expect(third.status).toBe(429)
+    expect(third.body._tag).toBe("RateLimited")
+    expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(60)
   }, 60_000)
 })

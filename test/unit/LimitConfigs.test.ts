@@ -40,7 +40,8 @@ describe("LoginThrottleConfig", () => {
     ["PLEXI_LOGIN_ACCOUNT_LOCK_DURATION", "0 seconds"],
     ["PLEXI_LOGIN_ADDRESS_LOCK_AFTER", "-3"],
     ["PLEXI_LOGIN_IP_BURST", "0"],
-    ["PLEXI_REGISTER_IP_REFILL", "soon"]
+    ["PLEXI_REGISTER_IP_REFILL", "soon"],
+    ["PLEXI_REFRESH_IP_BURST", "0"]
   ])("refuses %s=%s naming the variable", (name, value) => {
     const result = read({ [name]: value })
     expect(Either.isLeft(result) && String(result.left)).toContain(name)

@@ -30,6 +30,7 @@ export const relaxedEnv: Record<string, string> = {
   PLEXI_LOGIN_ADDRESS_LOCK_AFTER: "1000000",
   PLEXI_LOGIN_IP_BURST: "1000000",
   PLEXI_REGISTER_IP_BURST: "1000000",
+  PLEXI_REFRESH_IP_BURST: "1000000",
   ...(process.env.BENCH_FLUSHERS ? { PLEXI_COMMIT_FLUSHERS: process.env.BENCH_FLUSHERS } : {}),
   ...Object.fromEntries((process.env.BENCH_ENV ?? "").split(";").filter((kv) => kv.includes("=")).map((kv) => {
     const at = kv.indexOf("=")
