@@ -55,11 +55,14 @@ export const CreateChannel = Rpc.make("CreateChannel", {
   error: Schema.Union(ChannelAlreadyExists, ChannelUnavailable, ServiceUnavailable, Forbidden)
 })
 
-/** Joins a public channel. Fails with `Forbidden` for a private one. */
+/**
+ * Joins a public channel. Fails with `Forbidden` for a private one, and with
+ * `RateLimited` past the caller's cluster-wide join budget.
+ */
 export const JoinChannel = Rpc.make("JoinChannel", {
   payload: { channelId: ChannelId },
   success: Channel,
-  error: Schema.Union(ChannelFailure, Forbidden)
+  error: Schema.Union(ChannelFailure, Forbidden, RateLimited)
 })
 
 /** Adds a user to a channel; the caller must be its owner or an admin. */
@@ -80,7 +83,11 @@ export const LeaveChannel = Rpc.make("LeaveChannel", {
   error: Schema.Union(ChannelFailure, NotAMember, Forbidden)
 })
 
-/** Posts a message; retrying with the same `clientMsgId` returns the original message. */
+/**
+ * Posts a message; retrying with the same `clientMsgId` returns the original
+ * message. `RateLimited` past the caller's cluster-wide post budget (shared
+ * with WebSocket and REST posts).
+ */
 export const PostMessage = Rpc.make("PostMessage", {
   payload: { channelId: ChannelId, clientMsgId: ClientMsgId, body: MessageBody },
   success: Message,

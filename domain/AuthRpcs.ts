@@ -18,7 +18,8 @@ import {
   UsernameTaken,
   WeakPassword
 } from "./AuthErrors.ts"
-import { Forbidden, ServiceUnavailable, Unauthorized } from "./Errors.ts"
+import { Forbidden, RateLimited, ServiceUnavailable, Unauthorized } from "./Errors.ts"
+import { SignInLocked } from "./LoginProtection.ts"
 import { SessionId } from "./Ids.ts"
 import { MfaRequired } from "./MfaErrors.ts"
 import { CompleteMfa } from "./MfaRpcs.ts"
@@ -39,7 +40,7 @@ import {
 export const Register = Rpc.make("Register", {
   payload: RegisterRequest,
   success: TokenResponse,
-  error: Schema.Union(WeakPassword, UsernameTaken, EmailTaken, RegistrationClosed, ServiceUnavailable)
+  error: Schema.Union(WeakPassword, UsernameTaken, EmailTaken, RegistrationClosed, RateLimited, ServiceUnavailable)
 })
 
 /**
@@ -50,14 +51,14 @@ export const Register = Rpc.make("Register", {
 export const Login = Rpc.make("Login", {
   payload: LoginRequest,
   success: TokenResponse,
-  error: Schema.Union(InvalidCredentials, MfaRequired, AccountDisabled, ServiceUnavailable)
+  error: Schema.Union(InvalidCredentials, MfaRequired, AccountDisabled, RateLimited, SignInLocked, ServiceUnavailable)
 })
 
 /** Exchanges a refresh token for a new pair; the old one stops working (REST `POST /api/v1/auth/refresh`). */
 export const Refresh = Rpc.make("Refresh", {
   payload: RefreshRequest,
   success: TokenResponse,
-  error: Schema.Union(InvalidRefreshToken, AccountDisabled, ServiceUnavailable)
+  error: Schema.Union(InvalidRefreshToken, AccountDisabled, RateLimited, ServiceUnavailable)
 })
 
 const OidcFailure = Schema.Union(OidcProviderNotFound, ServiceUnavailable)

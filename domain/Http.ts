@@ -27,6 +27,7 @@ import { HttpAuthentication } from "./HttpAuthentication.ts"
 import { MfaCompleteRequest } from "./Mfa.ts"
 import { InvalidMfaChallenge, InvalidMfaCode, MfaRequired } from "./MfaErrors.ts"
 import { MfaApi } from "./MfaHttp.ts"
+import { AdminUnlockApi, SignInLocked } from "./LoginProtection.ts"
 import { Channel, ChannelName, ClientMsgId, HistoryLimit, Message, MessageBody, Role, Visibility } from "./Channel.ts"
 import {
   ChannelAlreadyExists,
@@ -40,7 +41,7 @@ import {
   Unauthorized
 } from "./Errors.ts"
 import { OidcAccountApi, OidcApi } from "./OidcApi.ts"
-import { InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
+import { HeadersTooLarge, InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
 import { ChannelId, Seq, SessionId, UserId } from "./Ids.ts"
 import { User } from "./User.ts"
 
@@ -116,7 +117,12 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .addError(UsernameTaken)
       .addError(EmailTaken)
       .addError(RegistrationClosed)
-      .annotate(OpenApi.Description, "Creates an account and signs it in; the first account of an empty installation is the workspace owner.")
+      .addError(RateLimited)
+      .annotate(
+        OpenApi.Description,
+        "Creates an account and signs it in; the first account of an empty installation is the workspace owner. " +
+          "429 RateLimited past the per-address registration budget (PLEXI_REGISTER_IP_BURST, PLEXI_REGISTER_IP_REFILL)."
+      )
   )
   .add(
     HttpApiEndpoint.post("login", "/auth/login")
@@ -125,10 +131,13 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .addError(InvalidCredentials)
       .addError(MfaRequired)
       .addError(AccountDisabled)
+      .addError(RateLimited)
+      .addError(SignInLocked)
       .annotate(
         OpenApi.Description,
         "Signs in: a new session (device) with an access and a refresh token. With MFA on, the answer is 401 " +
-          "`MfaRequired` with a short-lived `challenge` (no session yet): complete it at POST /auth/mfa."
+          "`MfaRequired` with a short-lived `challenge` (no session yet): complete it at POST /auth/mfa. After repeated " +
+          "failures, 429 RateLimited (wait retryAfterMs) or 429 SignInLocked (locked for this address; see docs/SECURITY.md)."
       )
   )
   .add(
@@ -150,6 +159,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .addSuccess(TokenResponse)
       .addError(InvalidRefreshToken)
       .addError(AccountDisabled)
+      .addError(RateLimited)
       .annotate(
         OpenApi.Description,
         "Exchanges a refresh token for a new pair; the old refresh token stops working, and presenting it again revokes the session."
@@ -202,7 +212,7 @@ export class ChannelsApi extends HttpApiGroup.make("channels")
       .addError(ChannelAlreadyExists)
       .addError(Forbidden)
   )
-  .add(HttpApiEndpoint.post("join")`/channels/${channelId}/join`.addSuccess(Channel).addError(Forbidden))
+  .add(HttpApiEndpoint.post("join")`/channels/${channelId}/join`.addSuccess(Channel).addError(Forbidden).addError(RateLimited))
   .add(
     HttpApiEndpoint.post("addMember")`/channels/${channelId}/members`
       .setPayload(Schema.Struct({ userId: UserId, role: Schema.optional(Role) }))
@@ -246,10 +256,12 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(AdminUsersApi.middleware(HttpAuthentication))
   .add(AdminRolesApi.middleware(HttpAuthentication))
   .add(AuditApi.middleware(HttpAuthentication))
+  .add(AdminUnlockApi.middleware(HttpAuthentication))
   // Every endpoint: a malformed or too deeply nested JSON body (400), a body over PLEXI_HTTP_MAX_BODY_BYTES (413),
-  // a body that is not application/json (415), a failure of the node (500, logged).
+  // a body that is not application/json (415), headers over PLEXI_HTTP_MAX_HEADER_BYTES (431), a failure of the node (500, logged).
   .addError(InvalidRequest)
   .addError(PayloadTooLarge)
+  .addError(HeadersTooLarge)
   .addError(UnsupportedMediaType)
   .addError(InternalError)
   .prefix("/api/v1")

@@ -49,6 +49,7 @@ export const ErrorCode = Schema.Literal(
   "not_a_member",
   "not_subscribed",
   "too_many_subscriptions",
+  "too_many_connections",
   "channel_not_found",
   "channel_already_exists",
   "forbidden",

@@ -34,5 +34,25 @@ export const Upsert = Rpc.make("Upsert", {
  */
 export const Get = Rpc.make("Get", { payload: {}, success: User, error: ServiceUnavailable })
 
+/** The per-user budgets held cluster-wide by the User entity (docs/SECURITY.md, "Rate limits"). */
+export const Budget = Schema.Literal("post", "join")
+export type Budget = typeof Budget.Type
+
+/** What a node got from a user's budget: `granted` tokens, and when fewer than asked, how long until the next one. */
+export const Lease = Schema.Struct({ granted: Schema.Int, retryAfterMs: Schema.Number })
+export type Lease = typeof Lease.Type
+
+/**
+ * Takes up to `want` tokens of the user's `budget` for the calling node,
+ * which spends them locally (so most posts cost no entity call). The tokens
+ * come out of one bucket per user and budget, so a user on many sockets and
+ * nodes gets the configured rate in total. Never fails; the state lives in
+ * memory (a reactivated entity starts with a full bucket).
+ */
+export const LeaseTokens = Rpc.make("LeaseTokens", {
+  payload: { budget: Budget, want: Schema.Int.pipe(Schema.between(1, 1_000_000)) },
+  success: Lease
+})
+
 /** The sharded User entity, addressed by `UserId`. */
-export const UserEntity = Entity.make("User", [Upsert, Get])
+export const UserEntity = Entity.make("User", [Upsert, Get, LeaseTokens])

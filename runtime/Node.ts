@@ -10,8 +10,11 @@ import { ChatService } from "../src/api/ChatService.ts"
 import { NodeStatus } from "../src/api/NodeStatus.ts"
 import { RateLimiter } from "../src/api/RateLimiter.ts"
 import { AuditLog } from "../src/audit/AuditLog.ts"
+import * as UserBudgetConfig from "../src/api/UserBudgetConfig.ts"
+import { UserBudgets } from "../src/api/UserBudgets.ts"
 import { AccessTokens } from "../src/auth/AccessTokens.ts"
 import { Accounts } from "../src/auth/Accounts.ts"
+import { AdminUnlock } from "../src/auth/AdminUnlock.ts"
 import { AccountStore } from "../src/auth/AccountStore.ts"
 import { Oidc } from "../src/auth/oidc/Oidc.ts"
 import * as OidcConfig from "../src/auth/oidc/OidcConfig.ts"
@@ -22,6 +25,8 @@ import { MfaSecrets } from "../src/auth/mfa/SecretBox.ts"
 import { MfaStore } from "../src/auth/MfaStore.ts"
 import * as RevocationConfig from "../src/auth/RevocationConfig.ts"
 import { revocationCheck, Revocations } from "../src/auth/Revocations.ts"
+import { LoginThrottle } from "../src/auth/LoginThrottle.ts"
+import * as LoginThrottleConfig from "../src/auth/LoginThrottleConfig.ts"
 import { randomSigningKeys } from "../src/auth/SigningKeys.ts"
 import { TokenVerifier } from "../src/auth/TokenVerifier.ts"
 import { warnRetiredSettings } from "../src/config/RetiredSettings.ts"
@@ -109,8 +114,9 @@ const MfaSecretsLive = Layer.unwrapEffect(Effect.gen(function*() {
   return MfaSecrets.layer(keys)
 }))
 
-const AuthLive = Layer.mergeAll(TokenVerifierLive, Oidc.layer.pipe(Layer.provideMerge(Accounts.layer))).pipe(
+const AuthLive = Layer.mergeAll(TokenVerifierLive, Oidc.layer.pipe(Layer.provideMerge(Accounts.layer)), AdminUnlock.layer).pipe(
   Layer.provideMerge(Layer.mergeAll(AccessTokensLive, RevocationsLive)),
+  Layer.provide(LoginThrottle.layer),
   Layer.provide(Layer.mergeAll(AccountStore.Default, MfaStore.Default, MfaSecretsLive))
 )
 
@@ -166,6 +172,7 @@ const RateLimiterLive = Layer.unwrapEffect(Effect.map(HttpConfig.HttpConfig, (ht
 
 const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, AuthLive, RateLimiterLive, RoleChange.Default).pipe(
   Layer.provideMerge(HubLive),
+  Layer.provideMerge(UserBudgets.layer),
   Layer.provide([OutboxLive, FanOutLive])
 )
 
@@ -211,7 +218,9 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   HttpConfig.layerFromEnv(),
   HardeningConfig.layerFromEnv(),
   ChannelConfig.layerFromEnv(),
-  HubConfig.layerFromEnv()
+  HubConfig.layerFromEnv(),
+  UserBudgetConfig.layerFromEnv(),
+  LoginThrottleConfig.layerFromEnv()
 )))
 
 /**

@@ -90,6 +90,7 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   const corsOf = corsAnswerHeaders(corsAllows(hardening))
   app.any("/*", bridge(handler, {
     maxBodyBytes: http.maxBodyBytes,
+    maxHeaderBytes: http.maxHeaderBytes,
     onDefect,
     headers,
     refusalHeaders: (request) => corsOf(request.get("origin"))

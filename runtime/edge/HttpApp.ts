@@ -180,6 +180,19 @@ const tidyDecodeError = (response: HttpServerResponse.HttpServerResponse) => {
 }
 
 /**
+ * A 429 (`RateLimited`, or a sign-in refused by the login throttle) carries
+ * `Retry-After` in whole seconds, rounded up from its `retryAfterMs`.
+ */
+const withRetryAfter = (response: HttpServerResponse.HttpServerResponse) => {
+  if (response.status !== 429 || response.body._tag !== "Uint8Array") return response
+  const parsed = parseJson(decoder.decode(response.body.body))
+  const ms = Either.isRight(parsed) ? (parsed.right as { retryAfterMs?: unknown }).retryAfterMs : undefined
+  return typeof ms === "number" && Number.isFinite(ms) && ms >= 0
+    ? HttpServerResponse.setHeader(response, "retry-after", String(Math.max(1, Math.ceil(ms / 1000))))
+    : response
+}
+
+/**
  * Every answer under `/api/v1/auth/` (tokens, device records, and the
  * refusals too) and of `/rpc` (whose `Register`, `Login` and `Refresh`
  * answer tokens) is `Cache-Control: no-store`: no cache may keep a credential.
@@ -209,7 +222,7 @@ export const guarded = <E, R>(
     }
     // Audit entries recorded while serving the request carry the peer's address.
     const served = Effect.locally(router, AuditOrigin, { ip: request.headers[PEER_ADDRESS_HEADER] ?? "" })
-    return privateIfAuth(path, tidyDecodeError(yield* Effect.catchAllCause(served, answerCause(request))))
+    return privateIfAuth(path, withRetryAfter(tidyDecodeError(yield* Effect.catchAllCause(served, answerCause(request)))))
   }) as Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest>
 
 /**

@@ -19,6 +19,12 @@ export type WebHandler = (request: Request) => Promise<Response>
 export interface BridgeOptions {
   /** The most bytes a request body may have; larger bodies get 413. */
   readonly maxBodyBytes: number
+  /**
+   * The most bytes of header names and values a request may have; more get
+   * 431 (unset: no limit of ours). uWS itself drops a connection whose header
+   * block passes about 64 KiB, without an answer.
+   */
+  readonly maxHeaderBytes?: number | undefined
   /** Called with anything that went wrong on the node's side (it is logged there). */
   readonly onDefect: (error: unknown) => void
   /**
@@ -33,7 +39,7 @@ export interface BridgeOptions {
 
 const statusText: Record<number, string> = {
   200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-  404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large",
+  404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 431: "Request Header Fields Too Large",
   415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"
 }
 
@@ -147,14 +153,16 @@ const readRequest = (req: HttpRequest) => {
   const url = `http://localhost${req.getUrl()}${query ? `?${query}` : ""}`
   const headers = new Headers()
   let badHeader = false
+  let headerBytes = 0
   req.forEach((key, value) => {
+    headerBytes += key.length + value.length
     try {
       headers.append(key, value)
     } catch {
       badHeader = true
     }
   })
-  return { method, url, headers, badHeader }
+  return { method, url, headers, badHeader, headerBytes }
 }
 
 /**
@@ -228,13 +236,19 @@ export const bridge = (handler: WebHandler, options: BridgeOptions) => (res: Htt
     void x.reader?.cancel().catch(() => {})
   })
   guarded(x, () => {
-    const { badHeader, headers, method, url } = readRequest(req)
+    const { badHeader, headerBytes, headers, method, url } = readRequest(req)
     // The peer's address, for device records; a client's own header of this name is replaced.
     headers.set(PEER_ADDRESS_HEADER, Buffer.from(res.getRemoteAddressAsText()).toString())
     x.head = method === "HEAD"
     if (options.refusalHeaders !== undefined) x.refusal = options.refusalHeaders(headers)
     const declared = Number(headers.get("content-length") ?? "0")
     const declaredBytes = Number.isFinite(declared) ? declared : 0
+    const maxHeaderBytes = options.maxHeaderBytes
+    if (maxHeaderBytes !== undefined && headerBytes > maxHeaderBytes) {
+      const refuse = () =>
+        fail(x, 431, "HeadersTooLarge", `the request headers are over ${maxHeaderBytes} bytes`, { maxBytes: maxHeaderBytes })
+      return method === "GET" || method === "HEAD" ? refuse() : drainThen(x, declaredBytes, refuse)
+    }
     if (badHeader) {
       const refuse = () =>
         fail(x, 400, "InvalidRequest", "a request header has a name or value that is not valid (bytes outside visible Latin-1)")

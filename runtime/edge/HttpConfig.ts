@@ -11,6 +11,8 @@ import { positiveInteger, positiveNumber } from "../../src/config/Settings.ts"
 export interface HttpSettings {
   /** The most bytes a request body may have; larger bodies get 413. */
   readonly maxBodyBytes: number
+  /** The most bytes of header names and values a request may have; more get 431. */
+  readonly maxHeaderBytes: number
   /** The deepest nesting of arrays and objects a JSON request body may have; deeper gets 400. */
   readonly maxJsonDepth: number
   /** REST and typed-RPC requests per second per user on one node (token bucket refill rate). */
@@ -23,6 +25,7 @@ export class HttpConfig extends Context.Tag("plexichat/HttpConfig")<HttpConfig, 
 
 export const defaults: HttpSettings = {
   maxBodyBytes: 1024 * 1024,
+  maxHeaderBytes: 16 * 1024,
   maxJsonDepth: 32,
   apiRateLimit: 50,
   apiRateBurst: 200
@@ -33,6 +36,11 @@ export const config: Config.Config<HttpSettings> = Config.all({
     "PLEXI_HTTP_MAX_BODY_BYTES",
     defaults.maxBodyBytes,
     "The most bytes a REST or RPC request body may have; larger bodies get 413 PayloadTooLarge."
+  ),
+  maxHeaderBytes: positiveInteger(
+    "PLEXI_HTTP_MAX_HEADER_BYTES",
+    defaults.maxHeaderBytes,
+    "The most bytes of header names and values a request may have; more get 431 HeadersTooLarge (uWS drops the connection past about 64 KiB anyway)."
   ),
   maxJsonDepth: positiveInteger(
     "PLEXI_HTTP_MAX_JSON_DEPTH",

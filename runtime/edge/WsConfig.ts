@@ -22,6 +22,8 @@ export interface WsConfigShape {
   readonly tokenExpiryWarning: Duration.Duration
   readonly maxConnectionsPerIp: number
   readonly maxUnauthenticatedPerIp: number
+  /** Open authenticated WebSockets of one user on this node. */
+  readonly maxConnectionsPerUser: number
   readonly maxNestingDepth: number
   readonly floodCloseAfter: number
   readonly floodWindow: Duration.Duration
@@ -43,6 +45,7 @@ export const defaults: WsConfigShape = {
   tokenExpiryWarning: Duration.seconds(60),
   maxConnectionsPerIp: 1000,
   maxUnauthenticatedPerIp: 100,
+  maxConnectionsPerUser: 100,
   maxNestingDepth: 32,
   floodCloseAfter: 2000,
   floodWindow: Duration.seconds(10),
@@ -85,6 +88,11 @@ export const config: Config.Config<WsConfigShape> = Config.all({
     "PLEXI_WS_MAX_UNAUTHENTICATED_PER_IP",
     defaults.maxUnauthenticatedPerIp,
     "Open unauthenticated WebSockets per client address; more upgrades without a token get HTTP 429."
+  ),
+  maxConnectionsPerUser: positiveInteger(
+    "PLEXI_WS_MAX_CONNECTIONS_PER_USER",
+    defaults.maxConnectionsPerUser,
+    "Open authenticated WebSockets of one user on a node; more get HTTP 429 at upgrade, or too_many_connections for an auth frame."
   ),
   maxNestingDepth: positiveInteger("PLEXI_WS_MAX_NESTING_DEPTH", defaults.maxNestingDepth, "Deepest JSON nesting in a frame."),
   floodCloseAfter: positiveInteger("PLEXI_WS_FLOOD_CLOSE_AFTER", defaults.floodCloseAfter, "Refused frames per window before close 4029."),

@@ -81,6 +81,8 @@ const tooMany = (res: HttpResponse, policy: UpgradePolicy, kind: LimitKind) =>
     limit: kind,
     message: kind === "connections_per_ip"
       ? "too many WebSocket connections from this address"
+      : kind === "connections_per_user"
+      ? "too many WebSocket connections of this user on this node; close one first"
       : "too many unauthenticated WebSocket connections from this address; authenticate with ?token="
   })
 
@@ -119,7 +121,7 @@ const upgradeWith = (gateway: Gateway, tokens: TokenVerifier["Type"], policy: Up
       if (Either.isLeft(result)) {
         return answer(res, policy, "401 Unauthorized", { _tag: "Unauthorized", message: result.left.message })
       }
-      const over = gateway.admit(ip, true)
+      const over = gateway.admit(ip, true, result.right.userId)
       if (over !== undefined) return tooMany(res, policy, over)
       const data: SocketData = { ip, unauthenticated: false, claims: result.right, session: undefined }
       res.cork(() => res.upgrade(data, key, protocol, extensions, context))
@@ -128,8 +130,26 @@ const upgradeWith = (gateway: Gateway, tokens: TokenVerifier["Type"], policy: Up
   ))
 }
 
+type NodeWsOptions = WsConfigShape & { readonly nodeId: string; readonly engine: WebsocketEngine }
+
+/** The gateway's options from the node's settings (durations in milliseconds). */
+const gatewayOptions = (options: NodeWsOptions) => ({
+  ...options,
+  floodWindowMs: Duration.toMillis(options.floodWindow),
+  authTimeoutMs: Duration.toMillis(options.authTimeout),
+  expiryWarningMs: Duration.toMillis(options.tokenExpiryWarning),
+  drainTimeoutMs: Duration.toMillis(options.drainTimeout),
+  backpressureSweepMs: Duration.toMillis(options.backpressureSweepInterval),
+  limits: {
+    maxPerIp: options.maxConnectionsPerIp,
+    maxUnauthenticatedPerIp: options.maxUnauthenticatedPerIp,
+    maxPerUser: options.maxConnectionsPerUser,
+    logIntervalMs: Duration.toMillis(options.limitLogInterval)
+  }
+})
+
 export const makeGateway = (deps: {
-  readonly options: WsConfigShape & { readonly nodeId: string; readonly engine: WebsocketEngine }
+  readonly options: NodeWsOptions
   readonly runtime: Runtime.Runtime<never>
   readonly subscriptions: Subscriptions
   readonly chat: ChatService["Type"]
@@ -139,22 +159,7 @@ export const makeGateway = (deps: {
   readonly policy: UpgradePolicy
 }) => {
   const { options } = deps
-  const gateway = new Gateway({
-    ...deps,
-    options: {
-      ...options,
-      floodWindowMs: Duration.toMillis(options.floodWindow),
-      authTimeoutMs: Duration.toMillis(options.authTimeout),
-      expiryWarningMs: Duration.toMillis(options.tokenExpiryWarning),
-      drainTimeoutMs: Duration.toMillis(options.drainTimeout),
-      backpressureSweepMs: Duration.toMillis(options.backpressureSweepInterval),
-      limits: {
-        maxPerIp: options.maxConnectionsPerIp,
-        maxUnauthenticatedPerIp: options.maxUnauthenticatedPerIp,
-        logIntervalMs: Duration.toMillis(options.limitLogInterval)
-      }
-    }
-  })
+  const gateway = new Gateway({ ...deps, options: gatewayOptions(options) })
   const upgrade = upgradeWith(gateway, deps.tokens, deps.policy)
 
   /** Runs a uWS callback; an exception is logged, never thrown back into uWS. */

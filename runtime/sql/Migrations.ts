@@ -202,6 +202,32 @@ export const migrations = {
       FOR EACH STATEMENT EXECUTE FUNCTION plexi_audit_append_only()`
   }),
   /**
+   * The login throttle (src/auth/LoginPolicy.ts): failed sign-ins per
+   * (username, address) pair, per account (address '') and per address
+   * (username ''), with their delay and lock times; and the per-address
+   * token buckets of sign-ins and registrations. Shared by every node.
+   */
+  "0008_login_throttle": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE plexi_login_throttle (
+      username text NOT NULL,
+      address text NOT NULL,
+      failures integer NOT NULL,
+      window_started_at bigint NOT NULL,
+      next_attempt_at bigint NOT NULL,
+      locked_until bigint NOT NULL,
+      PRIMARY KEY (username, address)
+    )`
+    yield* sql`CREATE INDEX plexi_login_throttle_address ON plexi_login_throttle (address)`
+    yield* sql`CREATE TABLE plexi_rate_buckets (
+      name text NOT NULL,
+      key text NOT NULL,
+      tokens double precision NOT NULL,
+      refilled_at bigint NOT NULL,
+      PRIMARY KEY (name, key)
+    )`
+  }),
+  /**
    * OpenID Connect sign-in (src/auth/oidc/): started flows, single-use and
    * short-lived, keyed by the SHA-256 of their `state` (and bound to their
    * client by the SHA-256 of a secret it keeps); the provider identities

@@ -5,12 +5,14 @@
  * PostOutbox, whose results are mapped in one place (`PostResult.ts`).
  */
 import { randomBytes } from "node:crypto"
-import { Context, Effect, type Either, Layer } from "effect"
+import { Context, Effect, Either, Layer } from "effect"
 import { ChannelEntity, type Message, type Role, type Visibility } from "../../domain/Channel.ts"
+import { RateLimited } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
 import { UserEntity } from "../../domain/User.ts"
 import { channelTransport, serviceTransport } from "../messaging/ClusterTransport.ts"
 import { PostOutbox, type PostResult } from "../messaging/PostOutbox.ts"
+import { UserBudgets } from "./UserBudgets.ts"
 
 export const newChannelId = (): ChannelId => ChannelId.make(`c_${randomBytes(9).toString("base64url")}`)
 
@@ -22,6 +24,7 @@ const make = Effect.gen(function*() {
   const channels = yield* ChannelEntity.client
   const users = yield* UserEntity.client
   const outbox = yield* PostOutbox
+  const budgets = yield* UserBudgets
 
   /** The caller's profile; `Get` creates the user on first sight. */
   const me = (userId: UserId) => users(userId).Get({}).pipe(serviceTransport)
@@ -31,8 +34,9 @@ const make = Effect.gen(function*() {
     return channels(channelId).Create({ name, visibility, ownerId: userId }).pipe(channelTransport(channelId))
   }
 
+  /** Joins take from the user's cluster-wide join budget first. */
   const join = (userId: UserId, channelId: ChannelId) =>
-    channels(channelId).Join({ userId }).pipe(channelTransport(channelId))
+    Effect.zipRight(budgets.takeEffect(userId, "join"), channels(channelId).Join({ userId }).pipe(channelTransport(channelId)))
 
   const addMember = (actorId: UserId, channelId: ChannelId, userId: UserId, role: Role) =>
     channels(channelId).AddMember({ actorId, userId, role }).pipe(channelTransport(channelId))
@@ -51,7 +55,11 @@ const make = Effect.gen(function*() {
     clientMsgId: string,
     body: string,
     done: (result: PostResult) => void
-  ) => outbox.submit(channelId, { authorId: userId, clientMsgId, body }, done)
+  ) =>
+    budgets.take(userId, "post", (waitMs) =>
+      waitMs === 0
+        ? outbox.submit(channelId, { authorId: userId, clientMsgId, body }, done)
+        : done(Either.left(new RateLimited({ retryAfterMs: waitMs }))))
 
   const post = (userId: UserId, channelId: ChannelId, clientMsgId: string, body: string) =>
     Effect.async<Message, Either.Either.Left<PostResult>>((resume) =>

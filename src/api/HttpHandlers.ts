@@ -8,6 +8,7 @@ import { HttpAuthentication, PlexiHttpApi } from "../../domain/Http.ts"
 import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
 import { AdminUsersLive } from "./AdminUsersHandlers.ts"
 import { AdminRolesLive, AuditLive } from "./AdminHandlers.ts"
+import { AdminUnlockLive } from "./AdminUnlockHandlers.ts"
 import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
 import { MfaLive } from "./MfaHandlers.ts"
 import { ChatService } from "./ChatService.ts"
@@ -78,7 +79,8 @@ export const HttpGroupsLive = Layer.mergeAll(
   ChannelsLive,
   AdminUsersLive,
   AdminRolesLive,
-  AuditLive
+  AuditLive,
+  AdminUnlockLive
 ).pipe(
   Layer.provideMerge(HttpAuthenticationLive)
 )

@@ -41,3 +41,21 @@ export const take = (bucket: TokenBucket, options: TokenBucketOptions, now: numb
 /** True when the bucket would be full at `now`: it can be forgotten. */
 export const isFullAt = (bucket: TokenBucket, options: TokenBucketOptions, now: number): boolean =>
   bucket.tokens + (Math.max(0, now - bucket.refilledAt) / 1000) * options.rate >= options.burst
+
+/**
+ * Takes up to `want` whole tokens at `now` (a lease of a budget): returns how
+ * many were taken and, when fewer than `want`, how many milliseconds until the
+ * next one (else 0). Never takes more than the bucket holds.
+ */
+export const takeUpTo = (
+  bucket: TokenBucket,
+  options: TokenBucketOptions,
+  want: number,
+  now: number
+): { readonly granted: number; readonly retryAfterMs: number } => {
+  refill(bucket, options, now)
+  const granted = Math.max(0, Math.min(Math.floor(want), Math.floor(bucket.tokens)))
+  bucket.tokens -= granted
+  const retryAfterMs = granted < want ? Math.max(1, Math.ceil(((1 - bucket.tokens) / options.rate) * 1000)) : 0
+  return { granted, retryAfterMs }
+}

@@ -14,6 +14,7 @@ import { AuditLog } from "../audit/AuditLog.ts"
 import { AccessTokens } from "./AccessTokens.ts"
 import { AccountStore, type Device, type NewSession } from "./AccountStore.ts"
 import { AuthConfig } from "./AuthConfig.ts"
+import { LoginThrottle } from "./LoginThrottle.ts"
 import { makePasswordHasher } from "./PasswordHasher.ts"
 import { loadCommonPasswords, makePasswordPolicy } from "./PasswordPolicy.ts"
 import { Revocations } from "./Revocations.ts"
@@ -52,6 +53,7 @@ export const makeAccountKit = Effect.gen(function*() {
   const access = yield* AccessTokens
   const revocations = yield* Revocations
   const audit = yield* AuditLog
+  const throttle = yield* LoginThrottle
   const hasher = yield* makePasswordHasher(config.argon2, config.hashConcurrency)
   const policy = makePasswordPolicy(
     { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength },
@@ -117,7 +119,7 @@ export const makeAccountKit = Effect.gen(function*() {
    */
   const revoking = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipLeft(effect, revocations.refresh)
 
-  return { config, store, hasher, policy, refreshTtlMs, stored, revoking, newSession, tokens, audit } as const
+  return { config, store, hasher, policy, refreshTtlMs, stored, revoking, newSession, tokens, audit, throttle } as const
 })
 
 export type AccountKit = Effect.Effect.Success<typeof makeAccountKit>

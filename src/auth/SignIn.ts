@@ -3,6 +3,9 @@
  *
  * - An unknown username and a wrong password fail alike (`InvalidCredentials`),
  *   after the same Argon2 work, so sign-in does not tell which usernames exist.
+ * - Registration takes a token of the address's registration budget, and a
+ *   sign-in is judged by the login throttle (`LoginThrottle.ts`) before any
+ *   password work: delayed (`RateLimited`) or locked (`SignInLocked`).
  * - A refresh token is single-use: refreshing rotates it, and a used one
  *   presented again revokes its session (it leaked, or a client raced itself).
  */
@@ -36,6 +39,8 @@ export const register = (kit: AccountKit) => (input: Registering, client: Client
       )
     if (mode === "closed") return yield* refused("registration is closed on this installation")
     yield* kit.policy(input.password, input.username)
+    // After the cheap rules (a weak password costs no token), before the hash.
+    yield* kit.throttle.register(client.ip)
     const passwordHash = yield* kit.hasher.hash(input.password)
     const now = yield* Clock.currentTimeMillis
     const userId = newUserId()
@@ -67,11 +72,13 @@ export const register = (kit: AccountKit) => (input: Registering, client: Client
 
 export const login = (kit: AccountKit, secondFactor: SecondFactorGate) => (input: { readonly username: string; readonly password: string }, client: ClientInfo) =>
   Effect.gen(function*() {
+    // Counted as a failure from here on; only a correct password clears it. An unknown username is throttled alike.
+    const ticket = yield* kit.throttle.admit(input.username, client.ip)
     const found = yield* kit.stored(kit.store.findByUsername(input.username))
     const failed = (target: string | null) =>
       Effect.zipRight(
         kit.audit.record({ action: "auth.login_failed", target, ip: client.ip, details: { username: input.username } }),
-        Effect.fail(invalidCredentials())
+        Effect.zipRight(kit.throttle.failed(ticket), Effect.fail(invalidCredentials()))
       )
     if (Option.isNone(found)) {
       yield* kit.hasher.verifyNobody(input.password)
@@ -79,6 +86,8 @@ export const login = (kit: AccountKit, secondFactor: SecondFactorGate) => (input
     }
     const account = found.value
     if (!(yield* kit.hasher.verify(account.passwordHash, input.password))) return yield* failed(account.userId)
+    // A correct password clears the throttle, also when a second factor or a disable follows.
+    yield* kit.throttle.succeeded(ticket)
     // Told only to the holder of the right password, so it reveals nothing to a guesser.
     if (account.disabled) return yield* accountDisabled()
     const now = yield* Clock.currentTimeMillis
@@ -102,6 +111,7 @@ const revokedSession = () => new InvalidRefreshToken({ reason: "revoked", messag
 
 export const refresh = (kit: AccountKit) => (refreshToken: string, client: ClientInfo) =>
   Effect.gen(function*() {
+    yield* kit.throttle.refresh(client.ip)
     const now = yield* Clock.currentTimeMillis
     const next = newRefreshToken()
     const expiresAt = now + kit.refreshTtlMs

@@ -10,7 +10,9 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Duration, Effect, Option } from "effect"
 import { ServiceUnavailable } from "../../domain/Errors.ts"
 import { UserId } from "../../domain/Ids.ts"
-import { type User, UserEntity } from "../../domain/User.ts"
+import { type Budget, type User, UserEntity } from "../../domain/User.ts"
+import { type TokenBucket, takeUpTo } from "../api/TokenBucket.ts"
+import { UserBudgetConfig } from "../api/UserBudgetConfig.ts"
 import { MessageStore, type StoredProfile } from "../messaging/MessageStore.ts"
 
 /**
@@ -28,6 +30,11 @@ const behaviour = Effect.gen(function*() {
   const address = yield* Entity.CurrentAddress
   const userId = UserId.make(address.entityId)
   const store = yield* MessageStore
+  const budgets = yield* UserBudgetConfig
+  const clock = yield* Effect.clock
+  // One bucket per budget, full at activation: with burst / rate at most the idle time (5 s), an entity
+  // passivated while idle would have refilled anyway, so passivation gives no extra tokens.
+  const buckets = new Map<Budget, TokenBucket>()
   let cached: Option.Option<StoredProfile> = Option.none()
 
   const unavailable = (error: SqlError) =>
@@ -62,7 +69,18 @@ const behaviour = Effect.gen(function*() {
 
   return UserEntity.of({
     Upsert: ({ payload }) => Effect.flatMap(upsert(Option.fromNullable(payload.displayName)), withChannels),
-    Get: () => Effect.flatMap(profile, withChannels)
+    Get: () => Effect.flatMap(profile, withChannels),
+    LeaseTokens: ({ payload }) =>
+      Effect.sync(() => {
+        const options = budgets[payload.budget]
+        const now = clock.unsafeCurrentTimeMillis()
+        let bucket = buckets.get(payload.budget)
+        if (bucket === undefined) {
+          bucket = { tokens: options.burst, refilledAt: now }
+          buckets.set(payload.budget, bucket)
+        }
+        return takeUpTo(bucket, options, payload.want, now)
+      })
   })
 })
 

@@ -10,9 +10,11 @@ export interface ConnectionLimitOptions {
   readonly maxPerIp: number
   readonly maxUnauthenticatedPerIp: number
   readonly logIntervalMs: number
+  /** Authenticated sockets of one user (counted by the gateway, `Gateway.ts`); unset: no limit. */
+  readonly maxPerUser?: number
 }
 
-export type LimitKind = "connections_per_ip" | "unauthenticated_per_ip"
+export type LimitKind = "connections_per_ip" | "unauthenticated_per_ip" | "connections_per_user"
 
 interface Counts {
   open: number
@@ -67,14 +69,18 @@ export class ConnectionLimits {
     if (counts.open <= 0) this.byIp.delete(ip)
   }
 
-  private noteRefusal(ip: string, kind: LimitKind, now: number) {
+  noteRefusal(ip: string, kind: LimitKind, now: number) {
     const key = `${kind} ${ip}`
     const state = this.logs.get(key)
     if (state !== undefined && now - state.loggedAt < this.options.logIntervalMs) {
       state.suppressed++
       return
     }
-    const limit = kind === "connections_per_ip" ? this.options.maxPerIp : this.options.maxUnauthenticatedPerIp
+    const limit = kind === "connections_per_ip"
+      ? this.options.maxPerIp
+      : kind === "connections_per_user"
+      ? this.options.maxPerUser
+      : this.options.maxUnauthenticatedPerIp
     const more = state === undefined || state.suppressed === 0 ? "" : ` (${state.suppressed} more refused since the last report)`
     this.log(`WebSocket connection limit reached for ${ip}: ${kind} = ${limit}; upgrade refused with 429${more}`)
     this.logs.set(key, { loggedAt: now, suppressed: 0 })

@@ -45,6 +45,8 @@ export interface Origin {
 export class Gateway {
   readonly ctx: GatewayContext
   private readonly sessions = new Set<Session>()
+  /** Authenticated sessions per user on this node (`limits.maxPerUser`). */
+  private readonly perUser = new Map<UserId, number>()
   private readonly limits: ConnectionLimits
   private readonly sweep: BackpressureSweep
   private readonly runFork: ReturnType<typeof Runtime.runFork<never>>
@@ -81,18 +83,25 @@ export class Gateway {
       logError,
       watch: (session) => this.sweep.watch(session),
       unwatch: (session) => this.sweep.unwatch(session),
+      userSlotFree: (userId) => (this.perUser.get(userId) ?? 0) < (options.limits.maxPerUser ?? Infinity),
       onAuthenticated: (session) => {
         const origin = session.origin
-        if (!this.sessions.has(session) || !origin.unauthenticated) return
+        if (!this.sessions.has(session)) return
+        if (session.userId !== undefined) this.countUser(session.userId)
+        if (!origin.unauthenticated) return
         origin.unauthenticated = false
         this.limits.authenticated(origin.ip)
       }
     }
   }
 
-  /** The per-address limit an upgrade from `ip` would break (logged, rate limited), or undefined. */
-  admit(ip: string, authenticated: boolean): LimitKind | undefined {
-    return this.limits.check(ip, authenticated, this.ctx.now())
+  /** The per-address (or, with its token's `userId`, per-user) limit an upgrade from `ip` would break (logged, rate limited), or undefined. */
+  admit(ip: string, authenticated: boolean, userId?: UserId): LimitKind | undefined {
+    const now = this.ctx.now()
+    const over = this.limits.check(ip, authenticated, now)
+    if (over !== undefined || userId === undefined || this.ctx.userSlotFree(userId)) return over
+    this.limits.noteRefusal(ip, "connections_per_user", now)
+    return "connections_per_user"
   }
 
   /** A socket opened (authenticated when `claims` came with its upgrade); it is greeted with `hello`. */
@@ -101,6 +110,8 @@ export class Gateway {
     this.limits.opened(origin.ip, claims !== undefined)
     const session = new Session(this.ctx, socket, claims, origin)
     this.sessions.add(session)
+    // A session authenticated at upgrade (its constructor ran before it was in `sessions`) counts for its user here.
+    if (claims !== undefined) this.countUser(claims.userId)
     const { engine, maxFrameBytes, nodeId } = this.deps.options
     const userId: { userId?: UserId } = claims === undefined ? {} : { userId: claims.userId }
     session.send({ type: "hello", nodeId, engine, ...userId, maxFrameBytes })
@@ -129,9 +140,19 @@ export class Gateway {
     this.deadlines = undefined
   }
 
+  private countUser(userId: UserId) {
+    this.perUser.set(userId, (this.perUser.get(userId) ?? 0) + 1)
+  }
+
   close(session: Session) {
     if (!this.sessions.delete(session)) return
     this.limits.closed(session.origin.ip, !session.origin.unauthenticated)
+    const userId = session.userId
+    if (userId !== undefined) {
+      const left = (this.perUser.get(userId) ?? 1) - 1
+      if (left > 0) this.perUser.set(userId, left)
+      else this.perUser.delete(userId)
+    }
     session.onClose()
   }
 

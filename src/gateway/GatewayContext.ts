@@ -63,6 +63,8 @@ export interface GatewayContext {
   /** Adds a session with subscriptions to the backpressure sweep (live messages bypass the session). */
   readonly watch: (session: Session) => void
   readonly unwatch: (session: Session) => void
-  /** The session just authenticated (per-IP accounting of unauthenticated sockets). */
+  /** Whether one more socket of `userId` may authenticate on this node (`PLEXI_WS_MAX_CONNECTIONS_PER_USER`). */
+  readonly userSlotFree: (userId: UserId) => boolean
+  /** The session just authenticated (per-IP accounting of unauthenticated sockets, per-user count). */
   readonly onAuthenticated: (session: Session) => void
 }

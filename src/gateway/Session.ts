@@ -210,6 +210,11 @@ export class Session implements AdmissionState {
         return Effect.fail(new Unauthorized({ message: `this connection is authenticated as ${this.userId}` }))
       }
       if (this.closed) return Effect.void
+      if (this.userId === undefined && !this.ctx.userSlotFree(claims.userId)) {
+        // The socket stays open and unauthenticated (its authentication deadline still runs).
+        this.sendError("too_many_connections", "too many WebSocket connections of this user on this node; close one first", ref)
+        return Effect.void
+      }
       if (!this.authenticate(claims)) return Effect.void
       this.send(withRef({ type: "authenticated" as const, userId: claims.userId, expiresAt: claims.expiresAt }, ref))
       return Effect.void

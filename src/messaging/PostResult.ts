@@ -6,7 +6,7 @@
  */
 import { Cause, Either, Option } from "effect"
 import type { Message, PostOutcome } from "../../domain/Channel.ts"
-import { type ChannelNotFound, ChannelUnavailable } from "../../domain/Errors.ts"
+import { type ChannelNotFound, ChannelUnavailable, type RateLimited } from "../../domain/Errors.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 
 /** Why a whole `Post` call failed: every item of its batch gets this. */
@@ -15,8 +15,12 @@ export type PostFailure = ChannelNotFound | ChannelUnavailable
 /** Why one item was refused while the rest of its batch went on (a non-member, a row the store refused, …). */
 export type ItemRefusal = Exclude<PostOutcome, { readonly _tag: "Accepted" }>["error"]
 
-/** What a post ends with: the committed message (the original one for a retry) or why it was not. */
-export type PostResult = Either.Either<Message, PostFailure | ItemRefusal>
+/**
+ * What a post ends with: the committed message (the original one for a
+ * retry) or why it was not (`RateLimited`: the user's post budget refused it
+ * before it went anywhere).
+ */
+export type PostResult = Either.Either<Message, PostFailure | ItemRefusal | RateLimited>
 
 /**
  * One item's outcome. Every refusal variant carries its typed error, so a new

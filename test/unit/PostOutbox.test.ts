@@ -9,6 +9,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { ChatService } from "../../src/api/ChatService.ts"
+import { PostOutbox } from "../../src/messaging/PostOutbox.ts"
 import type { PostResult } from "../../src/messaging/PostResult.ts"
 import { channelClient, freshChannelId, user } from "../fixtures/ChannelHelpers.ts"
 import { edgeStack, waitUntil } from "../fixtures/EdgeStack.ts"
@@ -41,11 +42,12 @@ describe("PostOutbox", () => {
   it.live("past maxQueue posts waiting for one channel, a post fails at once with ChannelUnavailable \"channel busy\"; the queued ones all commit", () => {
     const gate = makeGate()
     return Effect.gen(function*() {
-      const chat = yield* ChatService
+      // The outbox itself (ChatService.submit first takes a token of the user's post budget, which may wait for a lease).
+      const outbox = yield* PostOutbox
       const channelId = yield* publicChannel
       yield* gate.latch.close
       const results = new Map<string, Result>()
-      const submit = (id: string) => chat.submit(alice, channelId, id, `body ${id}`, (r) => void results.set(id, r))
+      const submit = (id: string) => outbox.submit(channelId, { authorId: alice, clientMsgId: id, body: `body ${id}` }, (r) => void results.set(id, r))
 
       submit("p1")
       yield* waitUntil(() => expect(gate.state.held).toBe(1))

@@ -1,0 +1,49 @@
+/** The settings of the per-user budgets and of the login throttle: defaults, every variable read, bad values refused by name. */
+import { type Config, ConfigProvider, Duration, Effect, Either } from "effect"
+import { describe, expect, it } from "vitest"
+import * as UserBudgetConfig from "../../src/api/UserBudgetConfig.ts"
+import * as LoginThrottleConfig from "../../src/auth/LoginThrottleConfig.ts"
+
+const reader = <A>(config: Config.Config<A>) => (env: Record<string, string>) =>
+  Effect.runSync(Effect.either(Effect.withConfigProvider(config, ConfigProvider.fromMap(new Map(Object.entries(env))))))
+
+describe("UserBudgetConfig", () => {
+  const read = reader(UserBudgetConfig.config)
+  it("takes the documented defaults, and reads every variable", () => {
+    expect(read({})).toEqual(Either.right({ post: { rate: 20, burst: 60 }, join: { rate: 2, burst: 10 } }))
+    expect(read({ PLEXI_POST_RATE_LIMIT: "5", PLEXI_POST_RATE_BURST: "7", PLEXI_JOIN_RATE_LIMIT: "0.5", PLEXI_JOIN_RATE_BURST: "3" }))
+      .toEqual(Either.right({ post: { rate: 5, burst: 7 }, join: { rate: 0.5, burst: 3 } }))
+  })
+
+  it.each([["PLEXI_POST_RATE_LIMIT", "0"], ["PLEXI_POST_RATE_BURST", "-1"], ["PLEXI_JOIN_RATE_LIMIT", "x"], ["PLEXI_JOIN_RATE_BURST", "0"]])(
+    "refuses %s=%s naming the variable",
+    (name, value) => {
+      const result = read({ [name]: value })
+      expect(Either.isLeft(result) && String(result.left)).toContain(name)
+    }
+  )
+})
+
+describe("LoginThrottleConfig", () => {
+  const read = reader(LoginThrottleConfig.config)
+  it("takes the documented defaults, and reads durations", () => {
+    expect(read({})).toEqual(Either.right(LoginThrottleConfig.defaults))
+    const set = read({ PLEXI_LOGIN_LOCK_DURATION: "2 minutes", PLEXI_REGISTER_IP_REFILL: "1 hours", PLEXI_LOGIN_DELAY_AFTER: "4" })
+    expect(Either.isRight(set) && Duration.toMillis(set.right.lockDuration)).toBe(120_000)
+    expect(Either.isRight(set) && LoginThrottleConfig.bucketOf(set.right.registerBurst, set.right.registerRefill).rate).toBe(1 / 3600)
+    expect(Either.isRight(set) && set.right.delayAfter).toBe(4)
+  })
+
+  it.each([
+    ["PLEXI_LOGIN_DELAY_AFTER", "0"],
+    ["PLEXI_LOGIN_LOCK_AFTER", "1.5"],
+    ["PLEXI_LOGIN_ACCOUNT_LOCK_DURATION", "0 seconds"],
+    ["PLEXI_LOGIN_ADDRESS_LOCK_AFTER", "-3"],
+    ["PLEXI_LOGIN_IP_BURST", "0"],
+    ["PLEXI_REGISTER_IP_REFILL", "soon"],
+    ["PLEXI_REFRESH_IP_BURST", "0"]
+  ])("refuses %s=%s naming the variable", (name, value) => {
+    const result = read({ [name]: value })
+    expect(Either.isLeft(result) && String(result.left)).toContain(name)
+  })
+})
