@@ -37,6 +37,7 @@ import {
 import { InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
 import { ChannelId, Seq, SessionId, UserId } from "./Ids.ts"
 import { DisplayName, User } from "./User.ts"
+import { WebAuthnApi, WebAuthnKeysApi } from "./WebAuthnHttp.ts"
 
 /**
  * Bearer-token authentication for REST endpoints (an access token from
@@ -226,6 +227,8 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(DevAuthApi)
   .add(AuthApi)
   .add(SessionsApi)
+  .add(WebAuthnApi)
+  .add(WebAuthnKeysApi.middleware(HttpAuthentication))
   .add(ChannelsApi)
   // Every endpoint: a malformed or too deeply nested JSON body (400), a body over PLEXI_HTTP_MAX_BODY_BYTES (413),
   // a body that is not application/json (415), a failure of the node (500, logged).

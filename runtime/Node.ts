@@ -16,6 +16,9 @@ import * as DevTokenConfig from "../src/auth/DevTokenConfig.ts"
 import { DevTokens } from "../src/auth/DevTokens.ts"
 import { randomSigningKeys } from "../src/auth/SigningKeys.ts"
 import { TokenVerifier } from "../src/auth/TokenVerifier.ts"
+import { WebAuthn } from "../src/auth/WebAuthn.ts"
+import * as WebAuthnConfig from "../src/auth/WebAuthnConfig.ts"
+import { WebAuthnStore } from "../src/auth/WebAuthnStore.ts"
 import * as ChannelConfig from "../src/entities/ChannelConfig.ts"
 import { ChannelEntityLive } from "../src/entities/ChannelEntity.ts"
 import { UserEntityLive } from "../src/entities/UserEntity.ts"
@@ -82,9 +85,10 @@ const AccessTokensLive = Layer.unwrapEffect(Effect.gen(function*() {
 const TokenVerifierLive = Layer.effect(TokenVerifier, Effect.map(Effect.zip(AccessTokens, DevTokens), ([access, dev]) =>
   TokenVerifier.make([AccessTokens.kind(access), DevTokens.kind(dev)])))
 
-const AuthLive = Layer.mergeAll(TokenVerifierLive, Accounts.layer).pipe(
+const AuthLive = Layer.mergeAll(TokenVerifierLive, WebAuthn.layer).pipe(
+  Layer.provideMerge(Accounts.layer),
   Layer.provideMerge(Layer.mergeAll(AccessTokensLive, DevTokensLive)),
-  Layer.provide(AccountStore.Default)
+  Layer.provide([AccountStore.Default, WebAuthnStore.Default])
 )
 
 const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelConfig, Database.Database), ([config, db]) =>
@@ -164,6 +168,7 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   EdgeConfig.layerFromEnv(),
   DevTokenConfig.layerFromEnv(),
   AuthConfig.layerFromEnv(),
+  WebAuthnConfig.layerFromEnv(),
   ClusterConfig.layerFromEnv(),
   WsConfig.layerFromEnv(),
   HttpConfig.layerFromEnv(),

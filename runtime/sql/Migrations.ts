@@ -106,6 +106,39 @@ export const migrations = {
       used_at bigint
     )`
     yield* sql`CREATE INDEX plexi_refresh_tokens_session ON plexi_refresh_tokens (session_id)`
+  }),
+  /**
+   * WebAuthn security keys (src/auth/store/WebAuthnRows.ts): one row per
+   * registered key (credential id, COSE public key as base64url, signature
+   * counter, transports as a JSON array, name, times), and the challenges of
+   * ceremonies under way, in the database so that any node may verify a
+   * ceremony another node began. A challenge row is deleted by the ceremony
+   * that uses it; expired ones are purged when new ones are stored.
+   */
+  "0010_webauthn": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE plexi_webauthn_credentials (
+      id text PRIMARY KEY,
+      user_id text NOT NULL REFERENCES plexi_accounts (user_id) ON DELETE CASCADE,
+      public_key text NOT NULL,
+      counter bigint NOT NULL CHECK (counter >= 0),
+      transports text NOT NULL,
+      name text NOT NULL,
+      created_at bigint NOT NULL,
+      last_used_at bigint
+    )`
+    yield* sql`CREATE INDEX plexi_webauthn_credentials_user ON plexi_webauthn_credentials (user_id)`
+    yield* sql`CREATE TABLE plexi_webauthn_challenges (
+      id text PRIMARY KEY,
+      challenge text NOT NULL,
+      ceremony text NOT NULL CHECK (ceremony IN ('register', 'login', 'second_factor')),
+      user_id text REFERENCES plexi_accounts (user_id) ON DELETE CASCADE,
+      bound_to text,
+      key_name text,
+      created_at bigint NOT NULL,
+      expires_at bigint NOT NULL
+    )`
+    yield* sql`CREATE INDEX plexi_webauthn_challenges_expiry ON plexi_webauthn_challenges (expires_at)`
   })
 }
 

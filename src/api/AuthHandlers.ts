@@ -24,7 +24,7 @@ export const AuthLive = HttpApiBuilder.group(PlexiHttpApi, "auth", (handlers) =>
       .handle("refresh", ({ payload }) => Effect.flatMap(clientOf, (client) => accounts.refresh(payload.refreshToken, client)))))
 
 /** The caller, when it came with an access token (a signed-in session). */
-const sessionCaller = Effect.flatMap(CurrentUser, (caller) =>
+export const sessionCaller = Effect.flatMap(CurrentUser, (caller) =>
   caller.sessionId === undefined
     ? Effect.fail(new Unauthorized({ message: "this operation needs an access token from POST /api/v1/auth/login" }))
     : Effect.succeed(caller))

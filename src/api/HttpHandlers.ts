@@ -12,6 +12,7 @@ import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
 import { ChatService } from "./ChatService.ts"
 import { NodeStatus } from "./NodeStatus.ts"
 import { RateLimiter } from "./RateLimiter.ts"
+import { WebAuthnKeysLive, WebAuthnLive } from "./WebAuthnHandlers.ts"
 
 export const HttpAuthenticationLive = Layer.effect(
   HttpAuthentication,
@@ -74,6 +75,14 @@ const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =
   }))
 
 /** Every group of the REST API implemented, with its authentication middleware (for `HttpLayerRouter.addHttpApi`). */
-export const HttpGroupsLive = Layer.mergeAll(SystemLive, DevAuthLive, AuthLive, SessionsLive, ChannelsLive).pipe(
+export const HttpGroupsLive = Layer.mergeAll(
+  SystemLive,
+  DevAuthLive,
+  AuthLive,
+  SessionsLive,
+  WebAuthnLive,
+  WebAuthnKeysLive,
+  ChannelsLive
+).pipe(
   Layer.provideMerge(HttpAuthenticationLive)
 )

@@ -8,6 +8,7 @@
  * (logged); nothing else of the store leaks.
  */
 import { Context, Effect, Layer } from "effect"
+import type { UserId } from "../../domain/Ids.ts"
 import { makeAccountKit } from "./AccountKit.ts"
 import * as SessionControl from "./SessionControl.ts"
 import * as SignIn from "./SignIn.ts"
@@ -18,6 +19,8 @@ const make = Effect.map(makeAccountKit, (kit) => ({
   register: SignIn.register(kit),
   login: SignIn.login(kit),
   refresh: SignIn.refresh(kit),
+  openSession: SignIn.openSession(kit),
+  findAccount: (userId: UserId) => kit.stored(kit.store.findByUserId(userId)),
   logout: SessionControl.logout(kit),
   sessions: SessionControl.sessions(kit),
   revoke: SessionControl.revoke(kit),

@@ -7,7 +7,9 @@
  *   presented again revokes its session (it leaked, or a client raced itself).
  */
 import { Clock, Effect, Option } from "effect"
+import type { WorkspaceRole } from "../../domain/Auth.ts"
 import { EmailTaken, InvalidRefreshToken, RegistrationClosed, UsernameTaken } from "../../domain/AuthErrors.ts"
+import type { UserId } from "../../domain/Ids.ts"
 import { type AccountKit, type ClientInfo, deviceOf, invalidCredentials, newRefreshToken, newUserId, refreshHashOf } from "./AccountKit.ts"
 
 export interface Registering {
@@ -60,6 +62,21 @@ export const login = (kit: AccountKit) => (input: { readonly username: string; r
         Effect.catchAllCause((cause) => Effect.logWarning("password rehash failed", cause))
       )
     }
+    return yield* openSession(kit)(account, client, now)
+  })
+
+/**
+ * A new session for an account whose owner has proven who they are (a
+ * password, a security key), answered as a token pair. Inside a caller's
+ * transaction the session is part of it.
+ */
+export const openSession = (kit: AccountKit) =>
+(
+  account: { readonly userId: UserId; readonly username: string; readonly role: WorkspaceRole },
+  client: ClientInfo,
+  now: number
+) =>
+  Effect.gen(function*() {
     const { refreshToken, session } = kit.newSession(account.userId, client, now)
     yield* kit.stored(kit.store.createSession(session))
     return yield* kit.tokens(account, session.id, refreshToken, session.expiresAt)
