@@ -150,11 +150,17 @@ describe.skipIf(missing !== undefined)("WebAuthn security keys in Chromium's vir
     for (const node of [a, b]) {
       refusedWith(await webauthn(node.url).login(challengeId, response), 401, "WebAuthnAuthenticationRefused", "challenge")
     }
+    // The same fresh assertion sent to both nodes at once: they take turns on the challenge's row, one signs in.
+    const raced = await assertion(tab, a)
+    const answers = await Promise.all([a, b].map((node) => webauthn(node.url).login(raced.challengeId, raced.response)))
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 401])
+    expect(answers.find((answer) => answer.status === 401)!.body.reason).toBe("challenge")
+    expect(await sessionsOf(user.userId)).toBe(sessions + 1)
     // Replayed under a fresh challenge: the signed client data names the old one.
     const fresh = ok(await webauthn(a.url).loginOptions())
     refusedWith(await webauthn(a.url).login(fresh.challengeId, response), 401, "WebAuthnAuthenticationRefused", "challenge")
-    expect(await sessionsOf(user.userId)).toBe(sessions)
-    expect((await keyRow(response.id)).counter).toBe(counter)
+    expect(await sessionsOf(user.userId)).toBe(sessions + 1)
+    expect((await keyRow(response.id)).counter).toBeGreaterThan(counter)
     await tab.close()
   }, 60_000)
 
@@ -259,4 +265,24 @@ describe.skipIf(missing !== undefined)("WebAuthn security keys in Chromium's vir
     const other = await signUp()
     refusedWith(await webauthn(a.url).register(other.accessToken, challengeId, garbage), 400, "WebAuthnRegistrationRefused", "challenge")
   }, 60_000)
+})
+
+describe("WebAuthn without PLEXI_WEBAUTHN_RP_ID", () => {
+  let node: NodeProcess
+
+  beforeAll(async () => {
+    node = await startNode({ name: "webauthn-off" })
+  }, 60_000)
+
+  afterAll(async () => {
+    await node?.stop()
+  })
+
+  it("answers every ceremony with 403 WebAuthnDisabled, and lists no keys", async () => {
+    const user = await authClient(node.url).signUp("nokeys", password)
+    refusedWith(await webauthn(node.url).loginOptions(), 403, "WebAuthnDisabled")
+    refusedWith(await webauthn(node.url).registrationOptions(user.accessToken), 403, "WebAuthnDisabled")
+    expect((await webauthn(node.url).loginOptions()).headers.get("cache-control")).toBe("no-store")
+    expect(ok(await webauthn(node.url).keys(user.accessToken))).toEqual([])
+  })
 })
