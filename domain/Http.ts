@@ -6,12 +6,9 @@
 import * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
-import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
-import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
-import { CurrentUser } from "./Api.ts"
 import { ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, Revoked, SessionInfo, TokenResponse } from "./Auth.ts"
 import {
   EmailTaken,
@@ -22,6 +19,10 @@ import {
   UsernameTaken,
   WeakPassword
 } from "./AuthErrors.ts"
+import { HttpAuthentication } from "./HttpAuthentication.ts"
+import { MfaCompleteRequest } from "./Mfa.ts"
+import { InvalidMfaChallenge, InvalidMfaCode, MfaRequired } from "./MfaErrors.ts"
+import { MfaApi } from "./MfaHttp.ts"
 import { Channel, ChannelName, ClientMsgId, HistoryLimit, Message, MessageBody, Role, Visibility } from "./Channel.ts"
 import {
   ChannelAlreadyExists,
@@ -31,24 +32,15 @@ import {
   InvalidRequest,
   NotAMember,
   RateLimited,
-  ServiceUnavailable,
-  Unauthorized
+  ServiceUnavailable
 } from "./Errors.ts"
 import { InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
 import { ChannelId, Seq, SessionId, UserId } from "./Ids.ts"
 import { DisplayName, User } from "./User.ts"
 import { WebAuthnApi, WebAuthnKeysApi } from "./WebAuthnHttp.ts"
 
-/**
- * Bearer-token authentication for REST endpoints (an access token from
- * `/api/v1/auth/login`, or a TEMPORARY development token), with the caller's
- * request rate limit.
- */
-export class HttpAuthentication extends HttpApiMiddleware.Tag<HttpAuthentication>()("plexichat/HttpAuthentication", {
-  failure: Schema.Union(Unauthorized, RateLimited),
-  provides: CurrentUser,
-  security: { bearer: HttpApiSecurity.bearer }
-}) {}
+
+export { HttpAuthentication }
 
 const channelId = HttpApiSchema.param("channelId", ChannelId)
 
@@ -131,7 +123,24 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .setPayload(LoginRequest)
       .addSuccess(TokenResponse)
       .addError(InvalidCredentials)
-      .annotate(OpenApi.Description, "Signs in: a new session (device) with an access and a refresh token.")
+      .addError(MfaRequired)
+      .annotate(
+        OpenApi.Description,
+        "Signs in: a new session (device) with an access and a refresh token. With MFA on, the answer is 401 " +
+          "`MfaRequired` with a short-lived `challenge` (no session yet): complete it at POST /auth/mfa."
+      )
+  )
+  .add(
+    HttpApiEndpoint.post("completeMfa", "/auth/mfa")
+      .setPayload(MfaCompleteRequest)
+      .addSuccess(TokenResponse)
+      .addError(InvalidMfaChallenge)
+      .addError(InvalidMfaCode)
+      .annotate(
+        OpenApi.Description,
+        "The second sign-in step: the challenge of `MfaRequired` and a TOTP or backup code. The challenge is " +
+          "single-use and ends after PLEXI_AUTH_MFA_MAX_ATTEMPTS wrong codes; a refused code changes nothing but that count."
+      )
   )
   .add(
     HttpApiEndpoint.post("refresh", "/auth/refresh")
@@ -144,7 +153,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
       )
   )
   .addError(ServiceUnavailable)
-  .annotate(OpenApi.Description, "Accounts: registration, sign-in and token refresh.")
+  .annotate(OpenApi.Description, "Accounts: registration, sign-in (one or two steps) and token refresh.")
 {}
 
 /** The caller's own sessions; an access token (Bearer) is needed. */
@@ -226,6 +235,7 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(SystemApi)
   .add(DevAuthApi)
   .add(AuthApi)
+  .add(MfaApi)
   .add(SessionsApi)
   .add(WebAuthnApi)
   .add(WebAuthnKeysApi.middleware(HttpAuthentication))

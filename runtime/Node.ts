@@ -3,6 +3,7 @@
  * the edge's hub and outbox, and the uWS edge on the public port.
  */
 import { hostname } from "node:os"
+import { join } from "node:path"
 import { EntityId, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { ChatService } from "../src/api/ChatService.ts"
@@ -14,6 +15,10 @@ import { AccountStore } from "../src/auth/AccountStore.ts"
 import * as AuthConfig from "../src/auth/AuthConfig.ts"
 import * as DevTokenConfig from "../src/auth/DevTokenConfig.ts"
 import { DevTokens } from "../src/auth/DevTokens.ts"
+import * as MfaConfig from "../src/auth/mfa/MfaConfig.ts"
+import { loadOrCreateMfaKeyFile } from "../src/auth/mfa/MfaKeyFile.ts"
+import { MfaSecrets } from "../src/auth/mfa/SecretBox.ts"
+import { MfaStore } from "../src/auth/MfaStore.ts"
 import { randomSigningKeys } from "../src/auth/SigningKeys.ts"
 import { TokenVerifier } from "../src/auth/TokenVerifier.ts"
 import { WebAuthn } from "../src/auth/WebAuthn.ts"
@@ -85,10 +90,25 @@ const AccessTokensLive = Layer.unwrapEffect(Effect.gen(function*() {
 const TokenVerifierLive = Layer.effect(TokenVerifier, Effect.map(Effect.zip(AccessTokens, DevTokens), ([access, dev]) =>
   TokenVerifier.make([AccessTokens.kind(access), DevTokens.kind(dev)])))
 
+/**
+ * The key of TOTP secrets at rest: the configured keys, or on a single
+ * embedded node without them its own key, kept in its data directory (a
+ * random key per start would lock every authenticator out at a restart).
+ */
+const MfaSecretsLive = Layer.unwrapEffect(Effect.gen(function*() {
+  const config = yield* MfaConfig.MfaConfig
+  const store = yield* DatabaseConfig.DatabaseConfig
+  const keys = yield* Option.match(config.keys, {
+    onSome: (keys) => Effect.succeed(Redacted.value(keys)),
+    onNone: () => loadOrCreateMfaKeyFile(join(store.dataDir, "mfa-keys"))
+  })
+  return MfaSecrets.layer(keys)
+}))
+
 const AuthLive = Layer.mergeAll(TokenVerifierLive, WebAuthn.layer).pipe(
   Layer.provideMerge(Accounts.layer),
   Layer.provideMerge(Layer.mergeAll(AccessTokensLive, DevTokensLive)),
-  Layer.provide([AccountStore.Default, WebAuthnStore.Default])
+  Layer.provide(Layer.mergeAll(AccountStore.Default, MfaStore.Default, MfaSecretsLive, WebAuthnStore.Default))
 )
 
 const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelConfig, Database.Database), ([config, db]) =>
@@ -146,15 +166,19 @@ const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, AuthL
   Layer.provide([OutboxLive, FanOutLive])
 )
 
-/** A node on Postgres (a cluster others can reach) refuses the public dev-token secret and needs shared signing keys. */
+/**
+ * A node on Postgres (a cluster others can reach) refuses the public
+ * dev-token secret and needs shared signing keys and TOTP-secret keys.
+ */
 const OwnSecretCheck = Layer.effectDiscard(
   Effect.flatMap(
-    Effect.all([DatabaseConfig.DatabaseConfig, DevTokenConfig.DevTokenConfig, AuthConfig.AuthConfig]),
-    ([store, tokens, auth]) =>
-      Effect.zipRight(
+    Effect.all([DatabaseConfig.DatabaseConfig, DevTokenConfig.DevTokenConfig, AuthConfig.AuthConfig, MfaConfig.MfaConfig]),
+    ([store, tokens, auth, mfa]) =>
+      Effect.all([
         DevTokenConfig.requireOwnSecret(tokens, DatabaseConfig.onPostgres(store)),
-        AuthConfig.requireSigningKeys(auth, DatabaseConfig.onPostgres(store))
-      )
+        AuthConfig.requireSigningKeys(auth, DatabaseConfig.onPostgres(store)),
+        MfaConfig.requireMfaKeys(mfa, DatabaseConfig.onPostgres(store))
+      ], { discard: true })
   )
 )
 
@@ -169,6 +193,7 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   DevTokenConfig.layerFromEnv(),
   AuthConfig.layerFromEnv(),
   WebAuthnConfig.layerFromEnv(),
+  MfaConfig.layerFromEnv(),
   ClusterConfig.layerFromEnv(),
   WsConfig.layerFromEnv(),
   HttpConfig.layerFromEnv(),

@@ -4,13 +4,15 @@
  * over one Postgres, on public ports P, P+1, … and runner ports R, R+1, …
  *
  * Settings are read through the node's own config modules (DatabaseConfig,
- * EdgeConfig, DevTokenConfig, AuthConfig, ClusterConfig), so names, defaults and
+ * EdgeConfig, DevTokenConfig, AuthConfig, MfaConfig, ClusterConfig), so names, defaults and
  * validation are the node's: P defaults to `PORT`, R to `PLEXI_RUNNER_PORT`
  * (the flags win), the database is `DATABASE_URL` (default
  * postgres://postgres@127.0.0.1:5432/plexichat, created when missing), and
  * `PLEXI_DEV_TOKEN_SECRET` is shared by every node (a random one for this run
- * when it is the public default), and so is `PLEXI_AUTH_SIGNING_KEYS` (one
- * random key for this run when unset). The nodes inherit the environment.
+ * when it is the public default), and so are `PLEXI_AUTH_SIGNING_KEYS` and
+ * `PLEXI_AUTH_MFA_KEYS` (one random key for this run when unset: TOTP
+ * enrolled in an earlier run then cannot be checked). The nodes inherit the
+ * environment.
  * Ctrl-C or SIGTERM stops every node with SIGTERM and waits for it.
  */
 import { randomBytes } from "node:crypto"
@@ -25,6 +27,10 @@ import { config as edgeConfig } from "../runtime/edge/EdgeConfig.ts"
 import { config as databaseConfig } from "../runtime/sql/DatabaseConfig.ts"
 import { config as authConfig } from "../src/auth/AuthConfig.ts"
 import { config as devTokenConfig, defaultSecret } from "../src/auth/DevTokenConfig.ts"
+import { config as mfaConfig, MFA_KEYS } from "../src/auth/mfa/MfaConfig.ts"
+
+/** One `kid=secret` key for this run. */
+const randomKey = () => `local-${randomBytes(4).toString("hex")}=${randomBytes(32).toString("base64url")}`
 
 const root = resolve(import.meta.dirname, "..")
 const defaultDatabaseUrl = "postgres://postgres@127.0.0.1:5432/plexichat"
@@ -91,7 +97,14 @@ const runNode = (name: string, env: Record<string, string>) =>
 const program = Effect.gen(function*() {
   const { basePort, nodes: count, runnerBasePort } = yield* cli
   // The node's own settings (environment): DATABASE_URL, PORT, PLEXI_RUNNER_PORT, PLEXI_DEV_TOKEN_SECRET.
-  const [store, edge, tokens, cluster, auth] = yield* Effect.all([databaseConfig, edgeConfig, devTokenConfig, clusterConfig, authConfig])
+  const [store, edge, tokens, cluster, auth, mfa] = yield* Effect.all([
+    databaseConfig,
+    edgeConfig,
+    devTokenConfig,
+    clusterConfig,
+    authConfig,
+    mfaConfig
+  ])
   const node = {
     port: Option.getOrElse(basePort, () => edge.port),
     runnerPort: Option.getOrElse(runnerBasePort, () => cluster.runnerPort)
@@ -106,7 +119,9 @@ const program = Effect.gen(function*() {
   // The same for access-token signing keys: the configured ones, or one random key for this run.
   const signingKeys = Option.isSome(auth.signingKeys)
     ? yield* Config.string("PLEXI_AUTH_SIGNING_KEYS")
-    : `local-${randomBytes(4).toString("hex")}=${randomBytes(32).toString("base64url")}`
+    : randomKey()
+  // And for the keys of TOTP secrets at rest (random: TOTP enrolled in an earlier run cannot be checked in this one).
+  const mfaKeys = Option.isSome(mfa.keys) ? yield* Config.string(MFA_KEYS) : randomKey()
   yield* Console.log(`starting ${count} nodes: ports ${node.port}-${node.port + count - 1}, runner ports ${node.runnerPort}-${node.runnerPort + count - 1}`)
   yield* Effect.forEach(
     Array.from({ length: count }, (_, i) => i),
@@ -115,6 +130,7 @@ const program = Effect.gen(function*() {
         DATABASE_URL: databaseUrl,
         PLEXI_DEV_TOKEN_SECRET: devTokenSecret,
         PLEXI_AUTH_SIGNING_KEYS: signingKeys,
+        PLEXI_AUTH_MFA_KEYS: mfaKeys,
         PORT: String(node.port + i),
         PLEXI_NODE_ID: `node-${i + 1}`,
         PLEXI_RUNNER_HOST: "127.0.0.1",

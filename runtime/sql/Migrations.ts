@@ -108,6 +108,41 @@ export const migrations = {
     yield* sql`CREATE INDEX plexi_refresh_tokens_session ON plexi_refresh_tokens (session_id)`
   }),
   /**
+   * Multi-factor sign-in (src/auth/store/MfaRows.ts). One TOTP row per
+   * account: the secret sealed with AES-256-GCM, pending until confirmed,
+   * and the last accepted time step (a code of that step or an earlier one
+   * is refused). Backup codes as SHA-256 hex. Sign-in challenges as the
+   * SHA-256 of the challenge token, with their wrong-attempt count.
+   */
+  "0005_mfa": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE plexi_mfa_totp (
+      user_id text PRIMARY KEY REFERENCES plexi_accounts (user_id) ON DELETE CASCADE,
+      secret_sealed text NOT NULL,
+      created_at bigint NOT NULL,
+      confirmed_at bigint,
+      last_used_step bigint
+    )`
+    yield* sql`CREATE TABLE plexi_mfa_backup_codes (
+      user_id text NOT NULL REFERENCES plexi_accounts (user_id) ON DELETE CASCADE,
+      code_hash text NOT NULL,
+      created_at bigint NOT NULL,
+      used_at bigint,
+      PRIMARY KEY (user_id, code_hash)
+    )`
+    yield* sql`CREATE TABLE plexi_mfa_challenges (
+      challenge_hash text PRIMARY KEY,
+      user_id text NOT NULL REFERENCES plexi_accounts (user_id) ON DELETE CASCADE,
+      device_name text NOT NULL,
+      created_at bigint NOT NULL,
+      expires_at bigint NOT NULL,
+      attempts integer NOT NULL DEFAULT 0,
+      ended_at bigint,
+      ended_reason text
+    )`
+    yield* sql`CREATE INDEX plexi_mfa_challenges_user ON plexi_mfa_challenges (user_id)`
+  }),
+  /**
    * WebAuthn security keys (src/auth/store/WebAuthnRows.ts): one row per
    * registered key (credential id, COSE public key as base64url, signature
    * counter, transports as a JSON array, name, times), and the challenges of

@@ -21,7 +21,8 @@ export const AuthLive = HttpApiBuilder.group(PlexiHttpApi, "auth", (handlers) =>
         Effect.flatMap(clientOf, (client) => accounts.register(payload, { ...client, deviceName: payload.deviceName })))
       .handle("login", ({ payload }) =>
         Effect.flatMap(clientOf, (client) => accounts.login(payload, { ...client, deviceName: payload.deviceName })))
-      .handle("refresh", ({ payload }) => Effect.flatMap(clientOf, (client) => accounts.refresh(payload.refreshToken, client)))))
+      .handle("refresh", ({ payload }) => Effect.flatMap(clientOf, (client) => accounts.refresh(payload.refreshToken, client)))
+      .handle("completeMfa", ({ payload }) => Effect.flatMap(clientOf, (client) => accounts.mfa.complete(payload, client)))))
 
 /** The caller, when it came with an access token (a signed-in session). */
 export const sessionCaller = Effect.flatMap(CurrentUser, (caller) =>

@@ -9,6 +9,7 @@ import { HttpAuthentication, PlexiHttpApi } from "../../domain/Http.ts"
 import { DevTokens } from "../auth/DevTokens.ts"
 import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
 import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
+import { MfaLive } from "./MfaHandlers.ts"
 import { ChatService } from "./ChatService.ts"
 import { NodeStatus } from "./NodeStatus.ts"
 import { RateLimiter } from "./RateLimiter.ts"
@@ -79,6 +80,7 @@ export const HttpGroupsLive = Layer.mergeAll(
   SystemLive,
   DevAuthLive,
   AuthLive,
+  MfaLive,
   SessionsLive,
   WebAuthnLive,
   WebAuthnKeysLive,

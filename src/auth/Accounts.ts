@@ -4,20 +4,25 @@
  * sessions and password (`SessionControl.ts`). Passwords are Argon2id hashes
  * (`PasswordHasher.ts`); access tokens are signed JWTs (`AccessTokens.ts`);
  * refresh tokens are 32 random bytes, stored only as their SHA-256 and
- * rotated on every refresh. Store failures become `ServiceUnavailable`
+ * rotated on every refresh. With a second factor, sign-in is two steps
+ * (`mfa/`). Store failures become `ServiceUnavailable`
  * (logged); nothing else of the store leaks.
  */
 import { Context, Effect, Layer } from "effect"
 import type { UserId } from "../../domain/Ids.ts"
 import { makeAccountKit } from "./AccountKit.ts"
+import { makeMfa } from "./mfa/Mfa.ts"
 import * as SessionControl from "./SessionControl.ts"
 import * as SignIn from "./SignIn.ts"
 
 export type { Caller, ClientInfo } from "./AccountKit.ts"
 
-const make = Effect.map(makeAccountKit, (kit) => ({
+const make = Effect.gen(function*() {
+  const kit = yield* makeAccountKit
+  const mfa = yield* makeMfa(kit)
+  return {
   register: SignIn.register(kit),
-  login: SignIn.login(kit),
+  login: SignIn.login(kit, mfa.gate),
   refresh: SignIn.refresh(kit),
   openSession: SignIn.openSession(kit),
   findAccount: (userId: UserId) => kit.stored(kit.store.findByUserId(userId)),
@@ -25,8 +30,11 @@ const make = Effect.map(makeAccountKit, (kit) => ({
   sessions: SessionControl.sessions(kit),
   revoke: SessionControl.revoke(kit),
   revokeAll: SessionControl.revokeAll(kit),
-  changePassword: SessionControl.changePassword(kit)
-}) as const)
+  changePassword: SessionControl.changePassword(kit),
+  /** Second factors: the second sign-in step and the caller's TOTP and backup codes (src/auth/mfa/). */
+  mfa
+  } as const
+})
 
 export class Accounts extends Context.Tag("plexichat/Accounts")<Accounts, Effect.Effect.Success<typeof make>>() {
   static readonly layer = Layer.effect(Accounts, make)

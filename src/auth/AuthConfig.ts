@@ -82,7 +82,7 @@ const registration = Config.literal("open", "first", "closed")("PLEXI_AUTH_REGIS
   Config.withDescription("open: anyone may register; first: only the first account (the owner); closed: nobody.")
 )
 
-const boundedInteger = (name: string, min: number, max: number, fallback: number, description: string) =>
+export const boundedInteger = (name: string, min: number, max: number, fallback: number, description: string) =>
   integerAtLeast(name, min, fallback, description).pipe(
     Config.validate({ message: `${name} must be a whole number from ${min} to ${max}`, validation: (n) => n <= max })
   )

@@ -10,6 +10,7 @@ import { Clock, Effect, Option } from "effect"
 import type { WorkspaceRole } from "../../domain/Auth.ts"
 import { EmailTaken, InvalidRefreshToken, RegistrationClosed, UsernameTaken } from "../../domain/AuthErrors.ts"
 import type { UserId } from "../../domain/Ids.ts"
+import type { SecondFactorGate } from "./mfa/Mfa.ts"
 import { type AccountKit, type ClientInfo, deviceOf, invalidCredentials, newRefreshToken, newUserId, refreshHashOf } from "./AccountKit.ts"
 
 export interface Registering {
@@ -45,7 +46,7 @@ export const register = (kit: AccountKit) => (input: Registering, client: Client
     }
   })
 
-export const login = (kit: AccountKit) => (input: { readonly username: string; readonly password: string }, client: ClientInfo) =>
+export const login = (kit: AccountKit, secondFactor: SecondFactorGate) => (input: { readonly username: string; readonly password: string }, client: ClientInfo) =>
   Effect.gen(function*() {
     const found = yield* kit.stored(kit.store.findByUsername(input.username))
     if (Option.isNone(found)) {
@@ -62,6 +63,8 @@ export const login = (kit: AccountKit) => (input: { readonly username: string; r
         Effect.catchAllCause((cause) => Effect.logWarning("password rehash failed", cause))
       )
     }
+    // With MFA on, this answers MfaRequired: no session until the second step (mfa/MfaChallenge.ts).
+    yield* secondFactor(account, client, now)
     return yield* openSession(kit)(account, client, now)
   })
 

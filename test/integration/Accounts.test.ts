@@ -14,6 +14,9 @@ import { AccessTokens } from "../../src/auth/AccessTokens.ts"
 import { Accounts } from "../../src/auth/Accounts.ts"
 import { AccountStore } from "../../src/auth/AccountStore.ts"
 import * as AuthConfig from "../../src/auth/AuthConfig.ts"
+import * as MfaConfig from "../../src/auth/mfa/MfaConfig.ts"
+import { MfaSecrets } from "../../src/auth/mfa/SecretBox.ts"
+import { MfaStore } from "../../src/auth/MfaStore.ts"
 import { parseSigningKeys } from "../../src/auth/SigningKeys.ts"
 import { realPostgres } from "../fixtures/TestDatabase.ts"
 
@@ -37,7 +40,7 @@ const accountsOn = (url: string, config: Partial<AuthConfig.AuthConfigShape> = {
     Layer.provideMerge(layerPostgres(Redacted.make(url)))
   )
   return Accounts.layer.pipe(
-    Layer.provide(AccountStore.Default),
+    Layer.provide(Layer.mergeAll(AccountStore.Default, MfaStore.Default, MfaSecrets.layer(Redacted.value(keys)), MfaConfig.layer())),
     Layer.provide(AccessTokens.layer({ keys, ttlMs: 60_000 })),
     Layer.provide(settings),
     Layer.provideMerge(sql)

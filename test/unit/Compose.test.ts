@@ -159,6 +159,7 @@ describe("docker-compose.cluster.yml", () => {
     // `${VAR:?message}`: compose refuses to start when the secret is unset (a cluster must not use the public default).
     expect(env["PLEXI_DEV_TOKEN_SECRET"]).toMatch(/^\$\{PLEXI_DEV_TOKEN_SECRET:\?.+\}$/)
     expect(env["PLEXI_AUTH_SIGNING_KEYS"]).toMatch(/^\$\{PLEXI_AUTH_SIGNING_KEYS:\?.+\}$/)
+    expect(env["PLEXI_AUTH_MFA_KEYS"]).toMatch(/^\$\{PLEXI_AUTH_MFA_KEYS:\?.+\}$/)
     expect(node["healthcheck"]).toBeDefined()
   })
 
