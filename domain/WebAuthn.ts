@@ -8,6 +8,7 @@
  * size) before any verification runs; failures are in domain/WebAuthnErrors.ts.
  */
 import { Schema } from "effect"
+import { MfaChallengeField } from "./Mfa.ts"
 import { StorableText } from "./Text.ts"
 
 /** A base64url string (no padding) of at most `max` characters. */
@@ -111,6 +112,16 @@ export const AuthenticationVerifyRequest = Schema.Struct({
   challengeId: WebAuthnChallengeId,
   response: AuthenticationResponse,
   deviceName: Schema.optional(StorableText.pipe(Schema.maxLength(64)))
+})
+
+/** A security key for the two-step sign-in: the `challenge` of the `MfaRequired` answer. */
+export const MfaWebAuthnOptionsRequest = Schema.Struct({ challenge: MfaChallengeField })
+
+/** Completes the two-step sign-in: its `challenge`, and the assertion for the options of `challengeId`. */
+export const MfaWebAuthnVerifyRequest = Schema.Struct({
+  challenge: MfaChallengeField,
+  challengeId: WebAuthnChallengeId,
+  response: AuthenticationResponse
 })
 
 /** One of the caller's keys. Times are milliseconds since the epoch; `lastUsedAt` is null until first use. */

@@ -10,10 +10,13 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { TokenResponse } from "./Auth.ts"
 import { ServiceUnavailable } from "./Errors.ts"
+import { InvalidMfaChallenge } from "./MfaErrors.ts"
 import {
   AuthenticationOptionsAnswer,
   AuthenticationVerifyRequest,
   KeyIdParam,
+  MfaWebAuthnOptionsRequest,
+  MfaWebAuthnVerifyRequest,
   RegistrationOptionsAnswer,
   RegistrationOptionsRequest,
   RegistrationVerifyRequest,
@@ -28,8 +31,9 @@ import {
 } from "./WebAuthnErrors.ts"
 
 /**
- * Passwordless sign-in with a security key (a discoverable WebAuthn
- * credential with user verification): no token needed. Off (403
+ * Sign-in with a security key, no token needed: passwordless (a
+ * discoverable WebAuthn credential with user verification), or as the
+ * second step of a password sign-in that answered `MfaRequired`. Off (403
  * `WebAuthnDisabled`) unless PLEXI_WEBAUTHN_RP_ID is set.
  */
 export class WebAuthnApi extends HttpApiGroup.make("webauthn")
@@ -47,6 +51,30 @@ export class WebAuthnApi extends HttpApiGroup.make("webauthn")
       .addSuccess(TokenResponse)
       .addError(WebAuthnAuthenticationRefused)
       .annotate(OpenApi.Description, "Verifies the browser's assertion and signs in: a new session with an access and a refresh token.")
+  )
+  .add(
+    HttpApiEndpoint.post("mfaOptions", "/auth/mfa/webauthn/options")
+      .setPayload(MfaWebAuthnOptionsRequest)
+      .addSuccess(AuthenticationOptionsAnswer)
+      .addError(InvalidMfaChallenge)
+      .addError(WebAuthnAuthenticationRefused)
+      .annotate(
+        OpenApi.Description,
+        "The two-step sign-in with a security key: options for navigator.credentials.get with the keys of the user of " +
+          "`challenge` (from a 401 `MfaRequired` whose `factors` has `webauthn`)."
+      )
+  )
+  .add(
+    HttpApiEndpoint.post("mfaVerify", "/auth/mfa/webauthn/verify")
+      .setPayload(MfaWebAuthnVerifyRequest)
+      .addSuccess(TokenResponse)
+      .addError(InvalidMfaChallenge)
+      .addError(WebAuthnAuthenticationRefused)
+      .annotate(
+        OpenApi.Description,
+        "Completes the two-step sign-in with the assertion: the MFA challenge is used up and a session opens. A refused " +
+          "assertion changes nothing (no attempt is counted)."
+      )
   )
   .addError(WebAuthnDisabled)
   .addError(ServiceUnavailable)

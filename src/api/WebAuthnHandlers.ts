@@ -17,7 +17,9 @@ export const WebAuthnLive = HttpApiBuilder.group(PlexiHttpApi, "webauthn", (hand
       .handle("loginOptions", () => webauthn.loginOptions())
       .handle("login", ({ payload }) =>
         Effect.flatMap(clientOf, (client) =>
-          webauthn.login(payload.challengeId, payload.response, { ...client, deviceName: payload.deviceName })))))
+          webauthn.login(payload.challengeId, payload.response, { ...client, deviceName: payload.deviceName })))
+      .handle("mfaOptions", ({ payload }) => webauthn.mfaOptions(payload.challenge))
+      .handle("mfaVerify", ({ payload }) => Effect.flatMap(clientOf, (client) => webauthn.mfaVerify(payload, client)))))
 
 export const WebAuthnKeysLive = HttpApiBuilder.group(PlexiHttpApi, "webauthnKeys", (handlers) =>
   Effect.map(WebAuthn, (webauthn) =>

@@ -131,21 +131,21 @@ export const login = (kit: WebAuthnKit) => (challengeId: string, response: Authe
  * A security key as the second factor of a sign-in: verifies the assertion
  * for the challenge `challengeId` (from `secondFactorOptions`), runs
  * `complete` with the sign-in it is bound to (which uses up that sign-in's
- * own challenge, and may refuse), and answers the token pair, all in one
- * transaction.
+ * own challenge, may refuse, and answers the device name the sign-in gave),
+ * and answers the token pair, all in one transaction.
  */
 export const secondFactor = (kit: WebAuthnKit) =>
 <E>(
   challengeId: string,
   response: AuthenticationResponse,
   client: ClientInfo,
-  complete: (boundTo: string, userId: UserId) => Effect.Effect<void, E>
+  complete: (boundTo: string, userId: UserId) => Effect.Effect<{ readonly deviceName: string }, E>
 ) =>
   assert(kit, "second_factor", challengeId, response, (asserted) =>
-    Effect.zipRight(
+    Effect.flatMap(
       Option.match(asserted.boundTo, {
-        onNone: (): Effect.Effect<void, E | WebAuthnAuthenticationRefused> => Effect.fail(staleChallenge()),
+        onNone: (): Effect.Effect<{ readonly deviceName: string }, E | WebAuthnAuthenticationRefused> => Effect.fail(staleChallenge()),
         onSome: (id) => complete(id, asserted.userId)
       }),
-      sessionFor(kit, client)(asserted)
+      ({ deviceName }) => sessionFor(kit, { ...client, deviceName })(asserted)
     ))

@@ -28,7 +28,10 @@ const webauthn = (baseUrl: string) => ({
   keys: (token: string) => call(baseUrl, "GET", "/auth/webauthn/keys", undefined, token),
   deleteKey: (token: string, keyId: string) => call(baseUrl, "DELETE", `/auth/webauthn/keys/${keyId}`, undefined, token),
   loginOptions: () => call(baseUrl, "POST", "/auth/webauthn/login/options"),
-  login: (challengeId: string, response: unknown) => call(baseUrl, "POST", "/auth/webauthn/login/verify", { challengeId, response })
+  login: (challengeId: string, response: unknown) => call(baseUrl, "POST", "/auth/webauthn/login/verify", { challengeId, response }),
+  mfaOptions: (challenge: string) => call(baseUrl, "POST", "/auth/mfa/webauthn/options", { challenge }),
+  mfaVerify: (challenge: string, challengeId: string, response: unknown) =>
+    call(baseUrl, "POST", "/auth/mfa/webauthn/verify", { challenge, challengeId, response })
 })
 
 const ok = (answer: Answer, status = 200) => {
@@ -227,6 +230,62 @@ describe.skipIf(missing !== undefined)("WebAuthn security keys in Chromium's vir
     expect(await sessionsOf(user.userId)).toBe(sessions)
     expect(await keyRow(key.id)).toMatchObject({ counter: stored.counter, last_used_at: stored.last_used_at })
     await Promise.all([tab.close(), clone.close()])
+  }, 60_000)
+
+  it("makes a registered key a second factor: the password answers MfaRequired, and the key completes it on the other node", async () => {
+    const tab = await ceremonyPage(browser, site.origin())
+    const user = await signUp()
+    const key = await registerKey(tab, user)
+    const sessions = await sessionsOf(user.userId)
+    const first = await authClient(a.url).login({ username: user.username, password, deviceName: "laptop" })
+    refusedWith(first, 401, "MfaRequired")
+    expect(first.body.factors).toEqual(["webauthn"])
+    expect(await sessionsOf(user.userId)).toBe(sessions)
+
+    const { challengeId, options } = ok(await webauthn(b.url).mfaOptions(first.body.challenge))
+    expect(options.allowCredentials.map((c: { id: string }) => c.id)).toEqual([key.id])
+    const response = await tab.get(options)
+    const tokens: TokenPair = ok(await webauthn(a.url).mfaVerify(first.body.challenge, challengeId, response))
+    expect(tokens.userId).toBe(user.userId)
+    const listed = ok(await authClient(a.url).sessions(tokens.accessToken))
+    expect(listed.find((s: { current: boolean }) => s.current).deviceName).toBe("laptop")
+    expect(await sessionsOf(user.userId)).toBe(sessions + 1)
+    expect((await rows("SELECT ended_reason FROM plexi_mfa_challenges WHERE user_id = $1", [user.userId]))[0].ended_reason).toBe("used")
+
+    // Both challenges are used up: the same answer again, or new options for the completed sign-in, are refused.
+    refusedWith(await webauthn(b.url).mfaVerify(first.body.challenge, challengeId, response), 401, "WebAuthnAuthenticationRefused", "challenge")
+    refusedWith(await webauthn(b.url).mfaOptions(first.body.challenge), 401, "InvalidMfaChallenge", "used")
+    expect(await sessionsOf(user.userId)).toBe(sessions + 1)
+    await tab.close()
+  }, 60_000)
+
+  it("completes a user's sign-in challenge only with that user's key and that challenge, writing nothing otherwise", async () => {
+    const [victimTab, attackerTab] = [await ceremonyPage(browser, site.origin()), await ceremonyPage(browser, site.origin())]
+    const [victim, attacker] = [await signUp(), await signUp()]
+    await registerKey(victimTab, victim)
+    const attackerKey = await registerKey(attackerTab, attacker)
+    const victimLogin = (await authClient(a.url).login({ username: victim.username, password })).body
+    const attackerLogin = (await authClient(a.url).login({ username: attacker.username, password })).body
+    const sessions = [await sessionsOf(victim.userId), await sessionsOf(attacker.userId)]
+
+    // The attacker's own key, asked for the victim's challenge (discoverable, ignoring the victim's allowCredentials).
+    const forVictim = ok(await webauthn(a.url).mfaOptions(victimLogin.challenge))
+    const { allowCredentials: _, ...anyKey } = forVictim.options
+    const signed = await attackerTab.get(anyKey)
+    expect(signed.id).toBe(attackerKey.id)
+    refusedWith(await webauthn(b.url).mfaVerify(victimLogin.challenge, forVictim.challengeId, signed), 401, "WebAuthnAuthenticationRefused", "unknown_key")
+    // A WebAuthn challenge bound to another sign-in does not complete this one.
+    const forAttacker = ok(await webauthn(a.url).mfaOptions(attackerLogin.challenge))
+    const own = await attackerTab.get(forAttacker.options)
+    refusedWith(await webauthn(b.url).mfaVerify(victimLogin.challenge, forAttacker.challengeId, own), 401, "InvalidMfaChallenge", "unknown")
+    refusedWith(await webauthn(b.url).mfaOptions("mc_not-a-challenge"), 401, "InvalidMfaChallenge", "unknown")
+
+    expect([await sessionsOf(victim.userId), await sessionsOf(attacker.userId)]).toEqual(sessions)
+    expect(await count("plexi_mfa_challenges", "user_id = ANY($1) AND ended_at IS NULL AND attempts = 0", [[victim.userId, attacker.userId]])).toBe(2)
+    expect((await keyRow(attackerKey.id)).last_used_at).toBeNull()
+    // The refusals rolled back: the attacker's own sign-in still completes with its challenge.
+    ok(await webauthn(b.url).mfaVerify(attackerLogin.challenge, forAttacker.challengeId, own))
+    await Promise.all([victimTab.close(), attackerTab.close()])
   }, 60_000)
 
   it("lists and deletes only the caller's own keys, and a deleted key no longer signs in", async () => {
