@@ -164,6 +164,15 @@ describe.skipIf(missing !== undefined)("WebAuthn security keys in Chromium's vir
     refusedWith(await webauthn(a.url).login(fresh.challengeId, response), 401, "WebAuthnAuthenticationRefused", "challenge")
     expect(await sessionsOf(user.userId)).toBe(sessions + 1)
     expect((await keyRow(response.id)).counter).toBeGreaterThan(counter)
+
+    // A challenge past its lifetime is refused, and stays for the purge.
+    const late = await assertion(tab, a)
+    await sql.query("UPDATE plexi_webauthn_challenges SET expires_at = 1 WHERE id = $1", [late.challengeId])
+    refusedWith(await webauthn(b.url).login(late.challengeId, late.response), 401, "WebAuthnAuthenticationRefused", "challenge")
+    expect(await sessionsOf(user.userId)).toBe(sessions + 1)
+    // The next challenge stored (on any node) purges the expired ones.
+    ok(await webauthn(b.url).loginOptions())
+    expect(await count("plexi_webauthn_challenges", "id = $1", [late.challengeId])).toBe(0)
     await tab.close()
   }, 60_000)
 
