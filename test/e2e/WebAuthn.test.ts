@@ -354,3 +354,40 @@ describe("WebAuthn without PLEXI_WEBAUTHN_RP_ID", () => {
     expect(ok(await webauthn(node.url).keys(user.accessToken))).toEqual([])
   })
 })
+
+describe.skipIf(missing !== undefined)("WebAuthn on an embedded node (PGlite, one connection)", () => {
+  let node: NodeProcess
+  let site: PageServer
+  let browser: Chromium
+
+  beforeAll(async () => {
+    site = await servePage()
+    ;[node, browser] = await Promise.all([
+      startNode({ name: "webauthn-embedded", env: { PLEXI_WEBAUTHN_RP_ID: "localhost", PLEXI_WEBAUTHN_ORIGINS: site.origin() } }),
+      launchChromium()
+    ])
+  }, 60_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await Promise.all([node?.stop(), site?.close()])
+  })
+
+  it("registers a key, signs in with it without a password, and refuses the replay", async () => {
+    const tab = await ceremonyPage(browser, site.origin())
+    const user = await authClient(node.url).signUp("pglite-key", password)
+    const reg = ok(await webauthn(node.url).registrationOptions(user.accessToken))
+    const key = ok(await webauthn(node.url).register(user.accessToken, reg.challengeId, await tab.create(reg.options)), 201)
+    const login = ok(await webauthn(node.url).loginOptions())
+    const response = await tab.get(login.options)
+    expect(response.id).toBe(key.id)
+    const [tokens, replay] = await Promise.all([
+      webauthn(node.url).login(login.challengeId, response),
+      webauthn(node.url).login(login.challengeId, response)
+    ])
+    expect([tokens.status, replay.status].sort()).toEqual([200, 401])
+    expect(ok(await webauthn(node.url).keys(user.accessToken))[0].lastUsedAt).toBeGreaterThan(0)
+    await tab.close()
+  }, 60_000)
+})
+
