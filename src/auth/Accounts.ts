@@ -21,18 +21,18 @@ const make = Effect.gen(function*() {
   const kit = yield* makeAccountKit
   const mfa = yield* makeMfa(kit)
   return {
-  register: SignIn.register(kit),
-  login: SignIn.login(kit, mfa.gate),
-  refresh: SignIn.refresh(kit),
-  openSession: SignIn.openSession(kit),
-  findAccount: (userId: UserId) => kit.stored(kit.store.findByUserId(userId)),
-  logout: SessionControl.logout(kit),
-  sessions: SessionControl.sessions(kit),
-  revoke: SessionControl.revoke(kit),
-  revokeAll: SessionControl.revokeAll(kit),
-  changePassword: SessionControl.changePassword(kit),
-  /** Second factors: the second sign-in step and the caller's TOTP and backup codes (src/auth/mfa/). */
-  mfa
+    register: SignIn.register(kit),
+    login: SignIn.login(kit, mfa.gate),
+    refresh: SignIn.refresh(kit),
+    openSession: SignIn.openSession(kit),
+    findAccount: (userId: UserId) => kit.stored(kit.store.findByUserId(userId)),
+    logout: SessionControl.logout(kit),
+    sessions: SessionControl.sessions(kit),
+    revoke: SessionControl.revoke(kit),
+    revokeAll: SessionControl.revokeAll(kit),
+    changePassword: SessionControl.changePassword(kit),
+    /** Second factors: the second sign-in step and the caller's TOTP and backup codes (src/auth/mfa/). */
+    mfa
   } as const
 })
 

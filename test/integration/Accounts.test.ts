@@ -6,46 +6,10 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { ShardingConfig } from "@effect/cluster"
-import { Clock, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
-import { layerPostgres } from "../../runtime/sql/Database.ts"
-import { migrate } from "../../runtime/sql/Migrations.ts"
-import { AccessTokens } from "../../src/auth/AccessTokens.ts"
+import { Duration, Effect, Either, Option } from "effect"
 import { Accounts } from "../../src/auth/Accounts.ts"
-import { AccountStore } from "../../src/auth/AccountStore.ts"
-import * as AuthConfig from "../../src/auth/AuthConfig.ts"
-import * as MfaConfig from "../../src/auth/mfa/MfaConfig.ts"
-import { MfaSecrets } from "../../src/auth/mfa/SecretBox.ts"
-import { MfaStore } from "../../src/auth/MfaStore.ts"
-import { parseSigningKeys } from "../../src/auth/SigningKeys.ts"
+import { accountsOn, cheapArgon2, shiftedClock } from "../fixtures/AccountsLayer.ts"
 import { realPostgres } from "../fixtures/TestDatabase.ts"
-
-/** The real clock plus `offset.ms`, which a test advances. */
-const shiftedClock = (offset: { ms: number }): Clock.Clock => {
-  const real = Clock.make()
-  return Object.assign(Object.create(real) as Clock.Clock, {
-    unsafeCurrentTimeMillis: () => real.unsafeCurrentTimeMillis() + offset.ms,
-    currentTimeMillis: Effect.sync(() => real.unsafeCurrentTimeMillis() + offset.ms)
-  })
-}
-
-const keys = Redacted.make(Either.getOrThrow(parseSigningKeys("it=integration-test-signing-secret-32-chars", "KEYS")))
-const cheap = { memoryKib: 1024, timeCost: 1, parallelism: 1 }
-
-/** Accounts over the database at `url`, migrated, with `config` on top of the defaults. */
-const accountsOn = (url: string, config: Partial<AuthConfig.AuthConfigShape> = {}) => {
-  const settings = AuthConfig.layer({ argon2: cheap, ...config })
-  const sql = Layer.effectDiscard(migrate({ runnerTables: false, lock: false })).pipe(
-    Layer.provide(ShardingConfig.layer()),
-    Layer.provideMerge(layerPostgres(Redacted.make(url)))
-  )
-  return Accounts.layer.pipe(
-    Layer.provide(Layer.mergeAll(AccountStore.Default, MfaStore.Default, MfaSecrets.layer(Redacted.value(keys)), MfaConfig.layer())),
-    Layer.provide(AccessTokens.layer({ keys, ttlMs: 60_000 })),
-    Layer.provide(settings),
-    Layer.provideMerge(sql)
-  )
-}
 
 const client = { ip: "127.0.0.1", userAgent: "integration" }
 const password = "a long and unusual passphrase"
@@ -66,7 +30,7 @@ describe("accounts on real Postgres", () => {
         const expired = yield* Effect.flip(accounts.refresh(refreshed.refreshToken, client))
         expect(expired).toMatchObject({ _tag: "InvalidRefreshToken", reason: "expired" })
         expect(yield* accounts.sessions({ userId: refreshed.userId })).toEqual([])
-      }).pipe(Effect.provide(accountsOn(db.url, { refreshTtl: Duration.seconds(60) })), Effect.withClock(shiftedClock(offset)))
+      }).pipe(Effect.provide(accountsOn(db.url, { config: { refreshTtl: Duration.seconds(60) } })), Effect.withClock(shiftedClock(offset)))
     }), 60_000)
 
   it.scopedLive("lets one of two refreshes racing with the same token rotate it; the other is a reuse and ends the session", () =>
@@ -102,11 +66,11 @@ describe("accounts on real Postgres", () => {
       const after = yield* Effect.gen(function*() {
         yield* (yield* Accounts).login({ username: "upgrader", password }, client)
         return yield* hashOf
-      }).pipe(Effect.provide(accountsOn(db.url, { argon2: { ...cheap, timeCost: 2 } })))
+      }).pipe(Effect.provide(accountsOn(db.url, { config: { argon2: { ...cheapArgon2, timeCost: 2 } } })))
       expect(after).toContain("m=1024,t=2,p=1")
       // The new hash verifies the same password.
       yield* Effect.flatMap(Accounts, (accounts) => accounts.login({ username: "upgrader", password }, client)).pipe(
-        Effect.provide(accountsOn(db.url, { argon2: { ...cheap, timeCost: 2 } }))
+        Effect.provide(accountsOn(db.url, { config: { argon2: { ...cheapArgon2, timeCost: 2 } } }))
       )
     }), 60_000)
 })

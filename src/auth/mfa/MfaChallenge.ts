@@ -20,7 +20,7 @@ import { InvalidMfaChallenge, InvalidMfaCode, MfaRequired } from "../../../domai
 import type { MfaFactor } from "../../../domain/Mfa.ts"
 import type { ClientInfo } from "../AccountKit.ts"
 import type { StoredAccount } from "../AccountStore.ts"
-import { challengeHashOf, type CodeRefusal, type MfaKit } from "./MfaKit.ts"
+import { challengeHashOf, type MfaKit, refusalMessages } from "./MfaKit.ts"
 
 /** Whether a sign-in that passed its password may open a session now, or must answer `MfaRequired`. */
 export const gate = (mfa: MfaKit) => (account: StoredAccount, client: ClientInfo, now: number) =>
@@ -52,12 +52,6 @@ export const gate = (mfa: MfaKit) => (account: StoredAccount, client: ClientInfo
         : "this account has a second factor: POST /api/v1/auth/mfa {challenge, code}"
     })
   })
-
-const refusalMessages: Record<CodeRefusal, string> = {
-  wrong: "this code is not valid",
-  replayed: "this code was already used; wait for the next one",
-  used: "this backup code was already used"
-}
 
 export const challengeMessages = {
   unknown: "this sign-in challenge is not valid; sign in again",

@@ -21,6 +21,13 @@ export type CodeRefusal = "wrong" | "replayed" | "used"
 /** A code's outcome: accepted (and consumed), or refused with nothing written. */
 export type CodeUse = { readonly _tag: "Accepted" } | { readonly _tag: "Refused"; readonly reason: CodeRefusal }
 
+/** What a refusal says, per reason. */
+export const refusalMessages: Record<CodeRefusal, string> = {
+  wrong: "this code is not valid",
+  replayed: "this code was already used; wait for the next one",
+  used: "this backup code was already used"
+}
+
 const accepted: CodeUse = { _tag: "Accepted" }
 const refused = (reason: CodeRefusal): CodeUse => ({ _tag: "Refused", reason })
 

@@ -11,7 +11,7 @@ import { InvalidMfaCode, MfaNotEnabled, TotpAlreadyEnabled, TotpNotPending } fro
 import { InvalidRequest, type ServiceUnavailable, Unauthorized } from "../../../domain/Errors.ts"
 import { type Caller, invalidCredentials } from "../AccountKit.ts"
 import { BACKUP_CODE_COUNT, backupCodeHash, newBackupCode, normalizeBackupCode } from "./BackupCodeFormat.ts"
-import type { MfaKit } from "./MfaKit.ts"
+import { type MfaKit, refusalMessages } from "./MfaKit.ts"
 import { checkTotp, newTotpSecret, TOTP_DIGITS, TOTP_PERIOD_SECONDS, totpUri } from "./TotpCodes.ts"
 
 const notEnabled = () => new MfaNotEnabled({ message: "MFA is not on for this account: enrol and confirm TOTP first" })
@@ -53,7 +53,7 @@ export const confirm = (mfa: MfaKit) => (caller: Caller, code: string) =>
     const secret = yield* mfa.openSecret(caller.userId, pending.sealed)
     const now = yield* Clock.currentTimeMillis
     const check = checkTotp(secret, code.replace(/\s/g, ""), now, null)
-    if (check._tag !== "Accepted") return yield* new InvalidMfaCode({ reason: "wrong", message: "this code is not valid" })
+    if (check._tag !== "Accepted") return yield* new InvalidMfaCode({ reason: "wrong", message: refusalMessages.wrong })
     const { codes, hashes } = newBackupCodes()
     if (!(yield* mfa.kit.stored(mfa.store.confirmTotp(caller.userId, pending.sealed, check.step, hashes, now)))) {
       return yield* notPending
@@ -71,7 +71,7 @@ const prove = (mfa: MfaKit) => (caller: Caller, proof: MfaProofRequest) =>
     const now = yield* Clock.currentTimeMillis
     if (proof.code !== undefined) {
       const use = yield* mfa.stored(mfa.useCode(caller.userId, proof.code, now))
-      if (use._tag === "Refused") return yield* new InvalidMfaCode({ reason: use.reason, message: "this code is not accepted" })
+      if (use._tag === "Refused") return yield* new InvalidMfaCode({ reason: use.reason, message: refusalMessages[use.reason] })
       return
     }
     const account = yield* mfa.kit.stored(mfa.kit.store.findByUserId(caller.userId))
