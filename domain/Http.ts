@@ -34,13 +34,13 @@ import {
   RateLimited,
   ServiceUnavailable
 } from "./Errors.ts"
+import { OidcAccountApi, OidcApi } from "./OidcApi.ts"
 import { InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
 import { ChannelId, Seq, SessionId, UserId } from "./Ids.ts"
 import { DisplayName, User } from "./User.ts"
 import { WebAuthnApi, WebAuthnKeysApi } from "./WebAuthnHttp.ts"
 
-
-export { HttpAuthentication }
+export { HttpAuthentication } from "./HttpAuthentication.ts"
 
 const channelId = HttpApiSchema.param("channelId", ChannelId)
 
@@ -237,6 +237,8 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(AuthApi)
   .add(MfaApi)
   .add(SessionsApi)
+  .add(OidcApi)
+  .add(OidcAccountApi)
   .add(WebAuthnApi)
   .add(WebAuthnKeysApi.middleware(HttpAuthentication))
   .add(ChannelsApi)

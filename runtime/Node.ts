@@ -12,6 +12,8 @@ import { RateLimiter } from "../src/api/RateLimiter.ts"
 import { AccessTokens } from "../src/auth/AccessTokens.ts"
 import { Accounts } from "../src/auth/Accounts.ts"
 import { AccountStore } from "../src/auth/AccountStore.ts"
+import { Oidc } from "../src/auth/oidc/Oidc.ts"
+import * as OidcConfig from "../src/auth/oidc/OidcConfig.ts"
 import * as AuthConfig from "../src/auth/AuthConfig.ts"
 import * as DevTokenConfig from "../src/auth/DevTokenConfig.ts"
 import { DevTokens } from "../src/auth/DevTokens.ts"
@@ -105,7 +107,7 @@ const MfaSecretsLive = Layer.unwrapEffect(Effect.gen(function*() {
   return MfaSecrets.layer(keys)
 }))
 
-const AuthLive = Layer.mergeAll(TokenVerifierLive, WebAuthn.layer).pipe(
+const AuthLive = Layer.mergeAll(TokenVerifierLive, Oidc.layer, WebAuthn.layer).pipe(
   Layer.provideMerge(Accounts.layer),
   Layer.provideMerge(Layer.mergeAll(AccessTokensLive, DevTokensLive)),
   Layer.provide(Layer.mergeAll(AccountStore.Default, MfaStore.Default, MfaSecretsLive, WebAuthnStore.Default))
@@ -194,6 +196,7 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   AuthConfig.layerFromEnv(),
   WebAuthnConfig.layerFromEnv(),
   MfaConfig.layerFromEnv(),
+  OidcConfig.layerFromEnv(),
   ClusterConfig.layerFromEnv(),
   WsConfig.layerFromEnv(),
   HttpConfig.layerFromEnv(),

@@ -143,6 +143,33 @@ export const migrations = {
     yield* sql`CREATE INDEX plexi_mfa_challenges_user ON plexi_mfa_challenges (user_id)`
   }),
   /**
+   * OpenID Connect sign-in (src/auth/oidc/): started flows, single-use and
+   * short-lived, keyed by the SHA-256 of their `state`; and the provider
+   * identities linked to accounts.
+   */
+  "0009_oidc": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE plexi_oidc_flows (
+      state_hash text PRIMARY KEY,
+      provider text NOT NULL,
+      nonce text NOT NULL,
+      code_verifier text NOT NULL,
+      link_user_id text REFERENCES plexi_accounts (user_id) ON DELETE CASCADE,
+      created_at bigint NOT NULL,
+      expires_at bigint NOT NULL
+    )`
+    yield* sql`CREATE INDEX plexi_oidc_flows_expiry ON plexi_oidc_flows (expires_at)`
+    yield* sql`CREATE TABLE plexi_oidc_identities (
+      provider text NOT NULL,
+      subject text NOT NULL,
+      user_id text NOT NULL REFERENCES plexi_accounts (user_id) ON DELETE CASCADE,
+      email text,
+      linked_at bigint NOT NULL,
+      PRIMARY KEY (provider, subject)
+    )`
+    yield* sql`CREATE UNIQUE INDEX plexi_oidc_identities_account ON plexi_oidc_identities (user_id, provider)`
+  }),
+  /**
    * WebAuthn security keys (src/auth/store/WebAuthnRows.ts): one row per
    * registered key (credential id, COSE public key as base64url, signature
    * counter, transports as a JSON array, name, times), and the challenges of

@@ -12,6 +12,7 @@ import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
 import { MfaLive } from "./MfaHandlers.ts"
 import { ChatService } from "./ChatService.ts"
 import { NodeStatus } from "./NodeStatus.ts"
+import { OidcAccountLive, OidcLive } from "./OidcHandlers.ts"
 import { RateLimiter } from "./RateLimiter.ts"
 import { WebAuthnKeysLive, WebAuthnLive } from "./WebAuthnHandlers.ts"
 
@@ -82,6 +83,8 @@ export const HttpGroupsLive = Layer.mergeAll(
   AuthLive,
   MfaLive,
   SessionsLive,
+  OidcLive,
+  OidcAccountLive,
   WebAuthnLive,
   WebAuthnKeysLive,
   ChannelsLive

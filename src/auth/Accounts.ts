@@ -32,7 +32,9 @@ const make = Effect.gen(function*() {
     revokeAll: SessionControl.revokeAll(kit),
     changePassword: SessionControl.changePassword(kit),
     /** Second factors: the second sign-in step and the caller's TOTP and backup codes (src/auth/mfa/). */
-    mfa
+    mfa,
+    /** What other sign-in methods (src/auth/oidc/) build on: the store, the token answers, the session records. */
+    kit
   } as const
 })
 

@@ -28,6 +28,13 @@ export interface PasswordHasher {
   readonly needsRehash: (hashed: string) => boolean
 }
 
+/**
+ * The stored "hash" of an account without a password (made by an OpenID
+ * Connect sign-in): no password verifies against it, after the same work
+ * as a wrong one.
+ */
+export const NO_PASSWORD = "!"
+
 export const makePasswordHasher = (cost: Argon2Cost, concurrency: number): Effect.Effect<PasswordHasher> =>
   Effect.gen(function*() {
     const options = { algorithm: ARGON2ID, memoryCost: cost.memoryKib, timeCost: cost.timeCost, parallelism: cost.parallelism }
@@ -40,7 +47,7 @@ export const makePasswordHasher = (cost: Argon2Cost, concurrency: number): Effec
 
     return {
       hash: hashOf,
-      verify: check,
+      verify: (hashed, password) => hashed === NO_PASSWORD ? Effect.as(check(nobody, password), false) : check(hashed, password),
       verifyNobody: (password) => Effect.asVoid(check(nobody, password)),
       needsRehash: (hashed) => {
         try {

@@ -65,13 +65,26 @@ export const findByUserId = (sql: SqlClient.SqlClient) => (userId: UserId): Effe
     (rows) => Option.map(Option.fromNullable(rows[0]), toAccount)
   )
 
+/** The account with this email address (compared without regard to case). */
+export const findByEmail = (sql: SqlClient.SqlClient) => (email: string): Effect.Effect<Option.Option<StoredAccount>, SqlError> =>
+  Effect.map(
+    sql<AccountRow>`SELECT user_id, username, password_hash, role FROM plexi_accounts WHERE lower(email) = lower(${email})`,
+    (rows) => Option.map(Option.fromNullable(rows[0]), toAccount)
+  )
+
 /**
  * Creates the account, its user profile and its first session in one
+ * transaction, with `also` (e.g. a linked identity) in the same
  * transaction. The profile row is written here because the user id is new:
  * no User entity holds it yet (it loads the row on first use).
  */
 export const register = (sql: SqlClient.SqlClient) =>
-(account: NewAccount, session: NewSession, onlyFirst: boolean): Effect.Effect<Registration, SqlError> =>
+(
+  account: NewAccount,
+  session: NewSession,
+  onlyFirst: boolean,
+  also: Effect.Effect<unknown, SqlError> = Effect.void
+): Effect.Effect<Registration, SqlError> =>
   sql.withTransaction(Effect.gen(function*() {
     yield* sql`SELECT pg_advisory_xact_lock(${REGISTRATION_LOCK[0]}, ${REGISTRATION_LOCK[1]})`
     const existing = yield* sql<{ has_accounts: boolean }>`SELECT EXISTS (SELECT 1 FROM plexi_accounts) AS has_accounts`
@@ -92,6 +105,7 @@ export const register = (sql: SqlClient.SqlClient) =>
     yield* sql`INSERT INTO plexi_users (id, display_name, created_at) VALUES (${account.userId}, ${account.username}, ${account.now})
       ON CONFLICT (id) DO NOTHING`
     yield* insertSession(sql, session)
+    yield* also
     return { _tag: "Registered", role } as const
   }))
 
