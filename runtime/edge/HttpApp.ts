@@ -15,11 +15,12 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { RpcSerialization, RpcServer } from "@effect/rpc"
 import { Cause, Effect, Either, Layer, Option, Schema, type Scope } from "effect"
-import { ChatRpcs } from "../../domain/Api.ts"
+import { PlexiRpcs } from "../../domain/Rpcs.ts"
 import { InvalidRequest } from "../../domain/Errors.ts"
 import { InternalError, MethodNotAllowed, NotFound, UnsupportedMediaType } from "../../domain/HttpErrors.ts"
 import { PlexiHttpApi } from "../../domain/Http.ts"
 import { HttpGroupsLive } from "../../src/api/HttpHandlers.ts"
+import { AuthRpcsLive, MfaRpcsLive, OidcAccountRpcsLive, SessionRpcsLive } from "../../src/api/AuthRpcHandlers.ts"
 import { ChatRpcsLive, RpcAuthenticationLive } from "../../src/api/RpcHandlers.ts"
 import { corsMiddleware } from "./Cors.ts"
 import { HardeningConfig } from "./HardeningConfig.ts"
@@ -41,8 +42,16 @@ const routerConfig = { maxParamLength: Number.MAX_SAFE_INTEGER }
 /** Every route of the node: the REST API with its OpenAPI document, and the RPC group over HTTP. */
 export const RoutesLive = Layer.mergeAll(
   HttpLayerRouter.addHttpApi(PlexiHttpApi, { openapiPath: openApiPath }).pipe(Layer.provide(HttpGroupsLive)),
-  RpcServer.layerHttpRouter({ group: ChatRpcs, path: "/rpc", protocol: "http" }).pipe(
-    Layer.provide([ChatRpcsLive, RpcAuthenticationLive, RpcSerialization.layerNdjson])
+  RpcServer.layerHttpRouter({ group: PlexiRpcs, path: "/rpc", protocol: "http" }).pipe(
+    Layer.provide([
+      ChatRpcsLive,
+      AuthRpcsLive,
+      SessionRpcsLive,
+      MfaRpcsLive,
+      OidcAccountRpcsLive,
+      RpcAuthenticationLive,
+      RpcSerialization.layerNdjson
+    ])
   )
 ).pipe(Layer.provide(HttpServer.layerContext))
 
@@ -160,11 +169,12 @@ const tidyDecodeError = (response: HttpServerResponse.HttpServerResponse) => {
 
 /**
  * Every answer under `/api/v1/auth/` (tokens, device records, and the
- * refusals too) and of the TEMPORARY `/api/v1/dev/token` (a token) is
+ * refusals too), of `/rpc` (whose `Register`, `Login` and `Refresh` answer
+ * tokens) and of the TEMPORARY `/api/v1/dev/token` (a token) is
  * `Cache-Control: no-store`: no cache may keep a credential.
  */
 const privateIfAuth = (path: string, response: HttpServerResponse.HttpServerResponse) =>
-  path.startsWith("/api/v1/auth/") || path === "/api/v1/dev/token"
+  path.startsWith("/api/v1/auth/") || path === "/rpc" || path === "/api/v1/dev/token"
     ? HttpServerResponse.setHeaders(response, { "cache-control": "no-store", pragma: "no-cache" })
     : response
 

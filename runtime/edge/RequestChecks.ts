@@ -6,7 +6,7 @@
  * carrying a schema dump. Each check returns the problem, or `undefined`.
  */
 import { Either, ParseResult, Schema } from "effect"
-import { ChatRpcs } from "../../domain/Api.ts"
+import { PlexiRpcs } from "../../domain/Rpcs.ts"
 import { clip as clipText, nestedDeeperThan } from "../../src/api/InputChecks.ts"
 
 /** Parses JSON that passed the depth check; a syntax error becomes a sentence. */
@@ -32,7 +32,7 @@ export const firstIssue = (error: ParseResult.ParseError): string => {
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const payloadDecoders = new Map(
-  Array.from(ChatRpcs.requests, ([tag, rpc]) => [tag, Schema.decodeUnknownEither(rpc.payloadSchema as Schema.Schema<unknown, unknown>)])
+  Array.from(PlexiRpcs.requests, ([tag, rpc]) => [tag, Schema.decodeUnknownEither(rpc.payloadSchema as Schema.Schema<unknown, unknown>)])
 )
 const Headers = Schema.Array(Schema.Tuple(Schema.String, Schema.String))
 const isHeaders = Schema.is(Headers)
@@ -43,7 +43,7 @@ const checkRequest = (message: Record<string, unknown>): string | undefined => {
   if (typeof id !== "string" || !requestId.test(id)) return "id must be a string of 1 to 19 decimal digits"
   if (typeof tag !== "string") return "tag must be a string naming an RPC"
   const decode = payloadDecoders.get(tag)
-  if (decode === undefined) return clip(`unknown RPC tag ${JSON.stringify(tag)}; see ChatRpcs in domain/Api.ts`)
+  if (decode === undefined) return clip(`unknown RPC tag ${JSON.stringify(tag)}; see PlexiRpcs in domain/Rpcs.ts`)
   if (!isHeaders(headers)) return "headers must be an array of [name, value] string pairs"
   if (traceId !== undefined && typeof traceId !== "string") return "traceId must be a string"
   if (spanId !== undefined && typeof spanId !== "string") return "spanId must be a string"

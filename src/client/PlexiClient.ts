@@ -19,9 +19,14 @@ import { RpcClient, RpcSerialization } from "@effect/rpc"
 import type { RpcClientError } from "@effect/rpc/RpcClientError"
 import type { RpcGroup } from "@effect/rpc"
 import { Context, Effect, Layer } from "effect"
-import { ChatRpcs } from "../../domain/Api.ts"
+import { PlexiRpcs } from "../../domain/Rpcs.ts"
 
 export * from "../../domain/Api.ts"
+export * from "../../domain/AuthRpcs.ts"
+export * from "../../domain/Rpcs.ts"
+export * from "../../domain/Auth.ts"
+export * from "../../domain/AuthErrors.ts"
+export * from "../../domain/Oidc.ts"
 export { Channel, Message, Visibility, Role } from "../../domain/Channel.ts"
 export * from "../../domain/Errors.ts"
 export * from "../../domain/Ids.ts"
@@ -30,22 +35,26 @@ export { User } from "../../domain/User.ts"
 export interface ClientOptions {
   /** Base URL of any node, e.g. `http://localhost:8080`. */
   readonly url: string
-  /** A bearer token: an access token from `POST /api/v1/auth/login` (or a TEMPORARY development token). */
-  readonly token: string
+  /**
+   * A bearer token: an access token from `Login` / `Register` (or `POST /api/v1/auth/login`). Without one, only the
+   * operations that need none work (`Register`, `Login`, `Refresh`, `OidcProviders`, `OidcStart`, `OidcComplete`).
+   */
+  readonly token?: string
 }
 
 export class PlexiClient extends Context.Tag("plexichat/PlexiClient")<
   PlexiClient,
-  RpcClient.RpcClient<RpcGroup.Rpcs<typeof ChatRpcs>, RpcClientError>
+  RpcClient.RpcClient<RpcGroup.Rpcs<typeof PlexiRpcs>, RpcClientError>
 >() {
   /** A client for one node and one token, over `fetch`. */
   static readonly layer = (options: ClientOptions): Layer.Layer<PlexiClient> =>
-    Layer.scoped(PlexiClient, RpcClient.make(ChatRpcs)).pipe(
+    Layer.scoped(PlexiClient, RpcClient.make(PlexiRpcs)).pipe(
       Layer.provide(RpcClient.layerProtocolHttp({ url: new URL("/rpc", options.url).toString() })),
       Layer.provide(RpcSerialization.layerNdjson),
       Layer.provide(Layer.effect(
         HttpClient.HttpClient,
-        Effect.map(HttpClient.HttpClient, HttpClient.mapRequest(HttpClientRequest.bearerToken(options.token)))
+        Effect.map(HttpClient.HttpClient, (client) =>
+          options.token === undefined ? client : HttpClient.mapRequest(client, HttpClientRequest.bearerToken(options.token)))
       ).pipe(Layer.provide(FetchHttpClient.layer)))
     )
 }

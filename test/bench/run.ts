@@ -14,6 +14,7 @@
  * - thin            2,000 msg/s over 1,000 channels, 50 subscribers, one node, vs bare uWS at the same shape
  * - thin3           the same across 3 nodes
  * - connections     RSS per authenticated, subscribed WebSocket (10,000), after a forced GC, vs bare uWS
+ * - logins          password sign-ins/s at the shipped Argon2id cost, vs bare argon2 verifications at that cost
  *
  * Servers run as their own processes; the load generator is this process.
  * Other knobs: BENCH_RATE (latency rate), BENCH_IN_FLIGHT, BENCH_FLUSHERS, BENCH_PROFILE=1 (docs/BENCHMARKS.md).
@@ -26,6 +27,7 @@ import { connections } from "./scenarios/Connections.ts"
 import { deepQueue } from "./scenarios/DeepQueue.ts"
 import { fanOut } from "./scenarios/FanOut.ts"
 import { latency } from "./scenarios/Latency.ts"
+import { logins } from "./scenarios/Logins.ts"
 import { manyChannels } from "./scenarios/ManyChannels.ts"
 import { thinTraffic } from "./scenarios/ThinTraffic.ts"
 
@@ -37,7 +39,8 @@ const scenarios: ReadonlyArray<readonly [string, () => Promise<void>]> = [
   ["latency", latency],
   ["thin", () => thinTraffic(1)],
   ["thin3", () => thinTraffic(3)],
-  ["connections", connections]
+  ["connections", connections],
+  ["logins", logins]
 ]
 const aliases: Record<string, string> = { deepqueue: "ingest" }
 const names = scenarios.map(([name]) => name)

@@ -6,38 +6,29 @@
  */
 import { Effect } from "effect"
 import { PlexiClient } from "plexichat/client"
-import pg from "pg"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import type pg from "pg"
+import { beforeAll, describe, expect, it } from "vitest"
 import { type Answer, authClient, call, type TokenPair } from "../fixtures/AuthClient.ts"
 import { WsClient } from "../fixtures/Clients.ts"
-import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
-import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
+import type { NodeProcess } from "../fixtures/NodeProcess.ts"
+import { postgresPairForSuite } from "../fixtures/PostgresPair.ts"
 
 const password = "a long and unusual passphrase"
 
 const expectNoStore = (answer: Answer) => expect(answer.headers.get("cache-control")).toBe("no-store")
 
 describe("accounts and sessions on two nodes", () => {
-  let db: TestDatabase
+  const nodes = postgresPairForSuite("auth")
   let a: NodeProcess
   let b: NodeProcess
   let sql: pg.Client
-  const count = async (table: string) => Number((await sql.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)
+  const count = nodes.count
   const counts = async () => [await count("plexi_accounts"), await count("plexi_sessions"), await count("plexi_refresh_tokens")]
 
-  beforeAll(async () => {
-    db = await makeTestDatabase()
-    expect(db.kind, "these tests need the real Postgres at 127.0.0.1:5432").toBe("postgres")
-    a = await startNode({ name: "auth-a", databaseUrl: db.url })
-    b = await startNode({ name: "auth-b", databaseUrl: db.url })
-    sql = new pg.Client({ connectionString: db.url })
-    await sql.connect()
-  }, 120_000)
-
-  afterAll(async () => {
-    await sql?.end()
-    await Promise.all([a?.stop(), b?.stop()])
-    await db?.drop()
+  beforeAll(() => {
+    a = nodes.a()
+    b = nodes.b()
+    sql = nodes.sql()
   })
 
   it("makes exactly one owner of the first accounts registered at once, and members of the others", async () => {

@@ -1,0 +1,137 @@
+/**
+ * The account operations as typed RPCs (`/rpc`), the same as the REST paths
+ * under `/api/v1/auth/` (docs/SECURITY.md): `AuthRpcs` need no token
+ * (registration, sign-in and its second step, refresh, OpenID Connect sign-in), `SessionRpcs`
+ * and `OidcAccountRpcs` act for the caller of an access token.
+ */
+import { Rpc, RpcGroup } from "@effect/rpc"
+import { Schema } from "effect"
+import { RpcAuthentication } from "./Api.ts"
+import { ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, Revoked, SessionInfo, TokenResponse } from "./Auth.ts"
+import {
+  EmailTaken,
+  InvalidCredentials,
+  InvalidRefreshToken,
+  RegistrationClosed,
+  SessionNotFound,
+  UsernameTaken,
+  WeakPassword
+} from "./AuthErrors.ts"
+import { Forbidden, ServiceUnavailable, Unauthorized } from "./Errors.ts"
+import { SessionId } from "./Ids.ts"
+import { MfaRequired } from "./MfaErrors.ts"
+import { CompleteMfa } from "./MfaRpcs.ts"
+import {
+  OidcCallbackParams,
+  OidcFailed,
+  OidcIdentity,
+  OidcIdentityTaken,
+  OidcLinked,
+  OidcProviderId,
+  OidcProviderInfo,
+  OidcProviderNotFound,
+  OidcStarted,
+  Unlinked
+} from "./Oidc.ts"
+
+/** Creates an account and signs it in (REST `POST /api/v1/auth/register`). */
+export const Register = Rpc.make("Register", {
+  payload: RegisterRequest,
+  success: TokenResponse,
+  error: Schema.Union(WeakPassword, UsernameTaken, EmailTaken, RegistrationClosed, ServiceUnavailable)
+})
+
+/**
+ * Signs in: a new session with its token pair (REST `POST /api/v1/auth/login`).
+ * With MFA on it fails with `MfaRequired` (no session yet): complete it with
+ * `CompleteMfa` (domain/MfaRpcs.ts).
+ */
+export const Login = Rpc.make("Login", {
+  payload: LoginRequest,
+  success: TokenResponse,
+  error: Schema.Union(InvalidCredentials, MfaRequired, ServiceUnavailable)
+})
+
+/** Exchanges a refresh token for a new pair; the old one stops working (REST `POST /api/v1/auth/refresh`). */
+export const Refresh = Rpc.make("Refresh", {
+  payload: RefreshRequest,
+  success: TokenResponse,
+  error: Schema.Union(InvalidRefreshToken, ServiceUnavailable)
+})
+
+const OidcFailure = Schema.Union(OidcProviderNotFound, ServiceUnavailable)
+const ProviderPayload = Schema.Struct({ provider: OidcProviderId })
+
+/** The configured OpenID Connect providers. */
+export const OidcProviders = Rpc.make("OidcProviders", { payload: {}, success: Schema.Array(OidcProviderInfo) })
+
+/** Starts an OpenID Connect sign-in: send the user to `authorizationUrl`. */
+export const OidcStart = Rpc.make("OidcStart", { payload: ProviderPayload, success: OidcStarted, error: OidcFailure })
+
+/** Completes it with the query the provider sent to the redirect URI (`code`, `state`, `iss`, or `error`). */
+export const OidcComplete = Rpc.make("OidcComplete", {
+  payload: Schema.extend(ProviderPayload, OidcCallbackParams),
+  success: TokenResponse,
+  error: Schema.Union(OidcFailure, OidcFailed, OidcIdentityTaken, RegistrationClosed)
+})
+
+export class AuthRpcs extends RpcGroup.make(Register, Login, CompleteMfa, Refresh, OidcProviders, OidcStart, OidcComplete) {}
+
+/** Ends the session of the access token (REST `POST /api/v1/auth/logout`). */
+export const Logout = Rpc.make("Logout", { payload: {}, success: Revoked, error: Schema.Union(Unauthorized, ServiceUnavailable) })
+
+/** The caller's active sessions, newest first. */
+export const ListSessions = Rpc.make("ListSessions", {
+  payload: {},
+  success: Schema.Array(SessionInfo),
+  error: Schema.Union(Unauthorized, ServiceUnavailable)
+})
+
+/** Ends one of the caller's sessions. */
+export const RevokeSession = Rpc.make("RevokeSession", {
+  payload: { sessionId: SessionId },
+  success: Revoked,
+  error: Schema.Union(SessionNotFound, Unauthorized, ServiceUnavailable)
+})
+
+/** Ends every session of the caller, this one included. */
+export const RevokeAllSessions = Rpc.make("RevokeAllSessions", {
+  payload: {},
+  success: Revoked,
+  error: Schema.Union(Unauthorized, ServiceUnavailable)
+})
+
+/** Changes the password; every other session of the caller ends. */
+export const ChangePassword = Rpc.make("ChangePassword", {
+  payload: ChangePasswordRequest,
+  success: Revoked,
+  error: Schema.Union(InvalidCredentials, WeakPassword, Unauthorized, ServiceUnavailable)
+})
+
+export class SessionRpcs extends RpcGroup.make(Logout, ListSessions, RevokeSession, RevokeAllSessions, ChangePassword).middleware(
+  RpcAuthentication
+) {}
+
+/** Starts linking an identity of the provider to the caller's account. */
+export const OidcLink = Rpc.make("OidcLink", { payload: ProviderPayload, success: OidcStarted, error: OidcFailure })
+
+/** Completes a link with the provider's query, by the account that started it. */
+export const OidcCompleteLink = Rpc.make("OidcCompleteLink", {
+  payload: Schema.extend(ProviderPayload, OidcCallbackParams),
+  success: OidcLinked,
+  error: Schema.Union(OidcFailure, OidcFailed, OidcIdentityTaken)
+})
+
+/** The identities linked to the caller's account. */
+export const OidcIdentities = Rpc.make("OidcIdentities", { payload: {}, success: Schema.Array(OidcIdentity), error: ServiceUnavailable })
+
+/** Unlinks the caller's identity of the provider (not the account's only way to sign in). */
+export const OidcUnlink = Rpc.make("OidcUnlink", {
+  payload: ProviderPayload,
+  success: Unlinked,
+  error: Schema.Union(OidcFailure, Forbidden)
+})
+
+export class OidcAccountRpcs extends RpcGroup.make(OidcLink, OidcCompleteLink, OidcIdentities, OidcUnlink).middleware(
+  RpcAuthentication
+) {}

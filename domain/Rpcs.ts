@@ -1,0 +1,11 @@
+/**
+ * Every typed RPC a node serves at `/rpc`: the chat operations
+ * (domain/Api.ts) and the account operations (domain/AuthRpcs.ts,
+ * domain/MfaRpcs.ts). Clients
+ * build from this group (`plexichat/client`).
+ */
+import { ChatRpcs } from "./Api.ts"
+import { AuthRpcs, OidcAccountRpcs, SessionRpcs } from "./AuthRpcs.ts"
+import { MfaRpcs } from "./MfaRpcs.ts"
+
+export const PlexiRpcs = ChatRpcs.merge(AuthRpcs, SessionRpcs, MfaRpcs, OidcAccountRpcs)
