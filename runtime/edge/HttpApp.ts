@@ -22,6 +22,7 @@ import { PlexiHttpApi } from "../../domain/Http.ts"
 import { HttpGroupsLive } from "../../src/api/HttpHandlers.ts"
 import { AuthRpcsLive, MfaRpcsLive, OidcAccountRpcsLive, SessionRpcsLive } from "../../src/api/AuthRpcHandlers.ts"
 import { ChatRpcsLive, RpcAuthenticationLive } from "../../src/api/RpcHandlers.ts"
+import { WebAuthnKeyRpcsLive, WebAuthnRpcsLive } from "../../src/api/WebAuthnRpcHandlers.ts"
 import { corsMiddleware } from "./Cors.ts"
 import { HardeningConfig } from "./HardeningConfig.ts"
 import { HttpConfig, type HttpSettings } from "./HttpConfig.ts"
@@ -49,6 +50,8 @@ export const RoutesLive = Layer.mergeAll(
       SessionRpcsLive,
       MfaRpcsLive,
       OidcAccountRpcsLive,
+      WebAuthnRpcsLive,
+      WebAuthnKeyRpcsLive,
       RpcAuthenticationLive,
       RpcSerialization.layerNdjson
     ])

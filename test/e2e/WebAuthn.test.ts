@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Answer, authClient, call, type TokenPair } from "../fixtures/AuthClient.ts"
 import { browserMissing, type CeremonyPage, ceremonyPage, type Chromium, launchChromium, type PageServer, servePage } from "../fixtures/Browser.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
+import { failure, ok as rpcOk, rpc } from "../fixtures/RpcCalls.ts"
 import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
 
 const password = "a long and unusual passphrase"
@@ -295,6 +296,44 @@ describe.skipIf(missing !== undefined)("WebAuthn security keys in Chromium's vir
     // The refusals rolled back: the attacker's own sign-in still completes with its challenge.
     ok(await webauthn(b.url).mfaVerify(attackerLogin.challenge, forAttacker.challengeId, own))
     await Promise.all([victimTab.close(), attackerTab.close()])
+  }, 60_000)
+
+  it("serves the same operations as typed RPCs: register, list, passwordless, the second factor of Login, delete", async () => {
+    const tab = await ceremonyPage(browser, site.origin())
+    const [user, other] = [await signUp(), await signUp()]
+    const reg = await rpcOk(rpc(a, (c) => c.WebAuthnRegistrationOptions({ name: "rpc key" }), user.accessToken))
+    const registration = await tab.create(reg.options)
+    const key = await rpcOk(rpc(b, (c) => c.WebAuthnRegister({ challengeId: reg.challengeId, response: registration }), user.accessToken))
+    expect(key.name).toBe("rpc key")
+    expect(await rpcOk(rpc(a, (c) => c.ListWebAuthnKeys({}), user.accessToken))).toEqual([key])
+    expect(await rpcOk(rpc(a, (c) => c.ListWebAuthnKeys({}), other.accessToken))).toEqual([])
+    expect((await failure(rpc(a, (c) => c.ListWebAuthnKeys({}))))._tag).toBe("Unauthorized")
+
+    const login = await rpcOk(rpc(b, (c) => c.WebAuthnLoginOptions({})))
+    const assertion = await tab.get(login.options)
+    const tokens = await rpcOk(rpc(a, (c) => c.WebAuthnLogin({ challengeId: login.challengeId, response: assertion })))
+    expect(tokens.userId).toBe(user.userId)
+    const replay = await failure(rpc(b, (c) => c.WebAuthnLogin({ challengeId: login.challengeId, response: assertion })))
+    expect(replay).toMatchObject({ _tag: "WebAuthnAuthenticationRefused", reason: "challenge" })
+
+    const required = await failure(rpc(a, (c) => c.Login({ username: user.username, password })))
+    expect(required).toMatchObject({ _tag: "MfaRequired", factors: ["webauthn"] })
+    const challenge = required._tag === "MfaRequired" ? required.challenge : ""
+    const mfa = await rpcOk(rpc(b, (c) => c.WebAuthnMfaOptions({ challenge })))
+    const second = await tab.get(mfa.options)
+    const completed = await rpcOk(rpc(a, (c) => c.WebAuthnMfaVerify({ challenge, challengeId: mfa.challengeId, response: second })))
+    expect(completed.userId).toBe(user.userId)
+
+    const notTheirs = await failure(rpc(a, (c) => c.DeleteWebAuthnKey({ keyId: key.id }), other.accessToken))
+    expect(notTheirs).toMatchObject({ _tag: "WebAuthnKeyNotFound" })
+    expect(await rpcOk(rpc(b, (c) => c.DeleteWebAuthnKey({ keyId: key.id }), user.accessToken))).toEqual({ deleted: 1 })
+    const sessions = await sessionsOf(user.userId)
+    const after = await rpcOk(rpc(a, (c) => c.WebAuthnLoginOptions({})))
+    const deleted = await tab.get(after.options)
+    const gone = await failure(rpc(b, (c) => c.WebAuthnLogin({ challengeId: after.challengeId, response: deleted })))
+    expect(gone).toMatchObject({ _tag: "WebAuthnAuthenticationRefused", reason: "unknown_key" })
+    expect(await sessionsOf(user.userId)).toBe(sessions)
+    await tab.close()
   }, 60_000)
 
   it("lists and deletes only the caller's own keys, and a deleted key no longer signs in", async () => {
