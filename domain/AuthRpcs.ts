@@ -60,6 +60,8 @@ export const Refresh = Rpc.make("Refresh", {
 })
 
 const OidcFailure = Schema.Union(OidcProviderNotFound, ServiceUnavailable)
+/** The OIDC operations of a signed-in account; a token without a session (a TEMPORARY dev token) is `Unauthorized`. */
+const OidcAccountFailure = Schema.Union(OidcProviderNotFound, ServiceUnavailable, Unauthorized)
 const ProviderPayload = Schema.Struct({ provider: OidcProviderId })
 
 /** The configured OpenID Connect providers. */
@@ -72,7 +74,7 @@ export const OidcStart = Rpc.make("OidcStart", { payload: ProviderPayload, succe
 export const OidcComplete = Rpc.make("OidcComplete", {
   payload: Schema.extend(ProviderPayload, OidcCallbackParams),
   success: TokenResponse,
-  error: Schema.Union(OidcFailure, OidcFailed, OidcIdentityTaken, RegistrationClosed)
+  error: Schema.Union(OidcFailure, OidcFailed, OidcIdentityTaken, RegistrationClosed, MfaRequired)
 })
 
 export class AuthRpcs extends RpcGroup.make(Register, Login, CompleteMfa, Refresh, OidcProviders, OidcStart, OidcComplete) {}
@@ -113,23 +115,27 @@ export class SessionRpcs extends RpcGroup.make(Logout, ListSessions, RevokeSessi
 ) {}
 
 /** Starts linking an identity of the provider to the caller's account. */
-export const OidcLink = Rpc.make("OidcLink", { payload: ProviderPayload, success: OidcStarted, error: OidcFailure })
+export const OidcLink = Rpc.make("OidcLink", { payload: ProviderPayload, success: OidcStarted, error: OidcAccountFailure })
 
 /** Completes a link with the provider's query, by the account that started it. */
 export const OidcCompleteLink = Rpc.make("OidcCompleteLink", {
   payload: Schema.extend(ProviderPayload, OidcCallbackParams),
   success: OidcLinked,
-  error: Schema.Union(OidcFailure, OidcFailed, OidcIdentityTaken)
+  error: Schema.Union(OidcAccountFailure, OidcFailed, OidcIdentityTaken)
 })
 
 /** The identities linked to the caller's account. */
-export const OidcIdentities = Rpc.make("OidcIdentities", { payload: {}, success: Schema.Array(OidcIdentity), error: ServiceUnavailable })
+export const OidcIdentities = Rpc.make("OidcIdentities", {
+  payload: {},
+  success: Schema.Array(OidcIdentity),
+  error: Schema.Union(ServiceUnavailable, Unauthorized)
+})
 
 /** Unlinks the caller's identity of the provider (not the account's only way to sign in). */
 export const OidcUnlink = Rpc.make("OidcUnlink", {
   payload: ProviderPayload,
   success: Unlinked,
-  error: Schema.Union(OidcFailure, Forbidden)
+  error: Schema.Union(OidcAccountFailure, Forbidden)
 })
 
 export class OidcAccountRpcs extends RpcGroup.make(OidcLink, OidcCompleteLink, OidcIdentities, OidcUnlink).middleware(

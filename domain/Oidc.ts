@@ -14,16 +14,24 @@ export const OidcProviderId = Schema.String.pipe(Schema.pattern(/^[a-z0-9][a-z0-
 
 export const OidcProviderInfo = Schema.Struct({ id: Schema.String, name: Schema.String })
 
-/** Where to send the user, and until when the started sign-in may complete (ms since the epoch). */
-export const OidcStarted = Schema.Struct({ authorizationUrl: Schema.String, expiresAt: Schema.Number })
+/**
+ * Where to send the user, until when the started sign-in may complete (ms
+ * since the epoch), and its `binding`: a secret the client keeps (never in a
+ * URL it shares) and sends with the completion, which ties the flow to the
+ * client that started it. Whoever else gets hold of the provider's redirect
+ * (`code` and `state`) cannot complete it.
+ */
+export const OidcStarted = Schema.Struct({ authorizationUrl: Schema.String, expiresAt: Schema.Number, binding: Schema.String })
 
 const QueryValue = Schema.String.pipe(Schema.maxLength(4096))
 
 /**
  * The query the provider sent the browser back with, as it came (`code` and
- * `state`, `iss` where the provider sends it; or `error`).
+ * `state`, `iss` where the provider sends it; or `error`), and the `binding`
+ * the start answered.
  */
 export const OidcCallbackParams = Schema.Struct({
+  binding: Schema.optionalWith(QueryValue, { exact: true }),
   code: Schema.optionalWith(QueryValue, { exact: true }),
   state: Schema.optionalWith(QueryValue, { exact: true }),
   iss: Schema.optionalWith(QueryValue, { exact: true }),
@@ -55,8 +63,8 @@ export class OidcProviderNotFound extends Schema.TaggedError<OidcProviderNotFoun
 
 /**
  * Why a callback did not sign anyone in: `unknown_state` (no started sign-in
- * has this `state`: never started, already completed, or from another
- * provider), `expired` (started more than `PLEXI_OIDC_FLOW_TTL` ago),
+ * has this `state` and `binding`: never started, already completed, started
+ * by another client, or of another provider), `expired` (started more than `PLEXI_OIDC_FLOW_TTL` ago),
  * `provider_error` (the provider answered an `error`, e.g. the user
  * declined), `rejected` (the code exchange or the ID token failed a check:
  * signature, issuer, audience, expiry, nonce, PKCE).

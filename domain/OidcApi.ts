@@ -11,7 +11,8 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { TokenResponse } from "./Auth.ts"
 import { RegistrationClosed } from "./AuthErrors.ts"
-import { Forbidden, ServiceUnavailable } from "./Errors.ts"
+import { MfaRequired } from "./MfaErrors.ts"
+import { Forbidden, ServiceUnavailable, Unauthorized } from "./Errors.ts"
 import { HttpAuthentication } from "./HttpAuthentication.ts"
 import {
   OidcCallbackParams,
@@ -46,6 +47,7 @@ export class OidcApi extends HttpApiGroup.make("oidc")
     HttpApiEndpoint.get("callback")`/auth/oidc/${provider}/callback`
       .setUrlParams(OidcCallbackParams)
       .addSuccess(TokenResponse)
+      .addError(MfaRequired)
       .addError(OidcFailed)
       .addError(OidcIdentityTaken)
       .addError(RegistrationClosed)
@@ -90,5 +92,7 @@ export class OidcAccountApi extends HttpApiGroup.make("oidcAccount")
   )
   .addError(OidcProviderNotFound)
   .addError(ServiceUnavailable)
+  // A token without a session (a TEMPORARY dev token) may not link identities.
+  .addError(Unauthorized)
   .middleware(HttpAuthentication)
 {}

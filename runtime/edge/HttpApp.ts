@@ -36,9 +36,17 @@ export const openApiPath = "/api/v1/openapi.json"
  * The router matches a path parameter of any length (find-my-way's default
  * refuses segments over 100 characters, which turned an over-long id into a
  * 404 "no route" instead of the route's 400 `HttpApiDecodeError`). uWS bounds
- * the request line.
+ * the request line. Paths match exactly: find-my-way's defaults (case-
+ * insensitive, trailing and doubled slashes ignored) let `/RPC`, `/rpc/` or
+ * `/API/v1/auth/login` reach a route past the guard's checks and its
+ * `no-store`, which compare the path as sent; such a path is now a 404.
  */
-const routerConfig = { maxParamLength: Number.MAX_SAFE_INTEGER }
+const routerConfig = {
+  maxParamLength: Number.MAX_SAFE_INTEGER,
+  caseSensitive: true,
+  ignoreTrailingSlash: false,
+  ignoreDuplicateSlashes: false
+}
 
 /** Every route of the node: the REST API with its OpenAPI document, and the RPC group over HTTP. */
 export const RoutesLive = Layer.mergeAll(

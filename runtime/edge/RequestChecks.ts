@@ -38,6 +38,15 @@ const Headers = Schema.Array(Schema.Tuple(Schema.String, Schema.String))
 const isHeaders = Schema.is(Headers)
 const requestId = /^[0-9]{1,19}$/
 
+/**
+ * Header names an RPC message may not carry: the edge's own (`x-plexi-peer-address`, the address the node saw),
+ * which the RPC server would otherwise merge over the HTTP request's.
+ */
+const reservedHeader = (name: string) => name.toLowerCase().startsWith("x-plexi-")
+
+/** The most messages one `POST /rpc` body may carry: a client cannot fold unbounded calls into one HTTP request. */
+export const MAX_RPC_MESSAGES = 64
+
 const checkRequest = (message: Record<string, unknown>): string | undefined => {
   const { headers, id, payload, sampled, spanId, tag, traceId } = message
   if (typeof id !== "string" || !requestId.test(id)) return "id must be a string of 1 to 19 decimal digits"
@@ -45,6 +54,8 @@ const checkRequest = (message: Record<string, unknown>): string | undefined => {
   const decode = payloadDecoders.get(tag)
   if (decode === undefined) return clip(`unknown RPC tag ${JSON.stringify(tag)}; see PlexiRpcs in domain/Rpcs.ts`)
   if (!isHeaders(headers)) return "headers must be an array of [name, value] string pairs"
+  const reserved = headers.find(([name]) => reservedHeader(name))
+  if (reserved !== undefined) return clip(`headers may not carry ${JSON.stringify(reserved[0])}: x-plexi-* headers are the edge's own`)
   if (traceId !== undefined && typeof traceId !== "string") return "traceId must be a string"
   if (spanId !== undefined && typeof spanId !== "string") return "spanId must be a string"
   if (sampled !== undefined && typeof sampled !== "boolean") return "sampled must be a boolean"
@@ -72,8 +83,9 @@ const checkMessage = (message: unknown): string | undefined => {
 
 /**
  * Checks the NDJSON body of a `POST /rpc`: one JSON message per line, each
- * line ended by a newline, every `Request` with a decimal id, a known tag and
- * a payload its RPC's schema accepts.
+ * line ended by a newline, at most `MAX_RPC_MESSAGES` of them, every
+ * `Request` with a decimal id, a known tag, no `x-plexi-*` header and a
+ * payload its RPC's schema accepts.
  */
 export const checkRpcBody = (text: string): string | undefined => {
   if (text.length > 0 && !text.endsWith("\n")) return "every NDJSON message must end with a newline"
@@ -82,7 +94,7 @@ export const checkRpcBody = (text: string): string | undefined => {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
     if (line.trim().length === 0) continue
-    messages++
+    if (++messages > MAX_RPC_MESSAGES) return `a body carries at most ${MAX_RPC_MESSAGES} RPC messages`
     const parsed = parseJson(line)
     const problem = Either.isLeft(parsed) ? "the line is not valid JSON" : checkMessage(parsed.right)
     if (problem !== undefined) return `line ${i + 1}: ${problem}`

@@ -144,8 +144,9 @@ export const migrations = {
   }),
   /**
    * OpenID Connect sign-in (src/auth/oidc/): started flows, single-use and
-   * short-lived, keyed by the SHA-256 of their `state`; and the provider
-   * identities linked to accounts.
+   * short-lived, keyed by the SHA-256 of their `state` (and bound to their
+   * client by the SHA-256 of a secret it keeps); the provider identities
+   * linked to accounts; whether an account's email was verified.
    */
   "0009_oidc": Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -154,6 +155,7 @@ export const migrations = {
       provider text NOT NULL,
       nonce text NOT NULL,
       code_verifier text NOT NULL,
+      binding_hash text NOT NULL,
       link_user_id text REFERENCES plexi_accounts (user_id) ON DELETE CASCADE,
       created_at bigint NOT NULL,
       expires_at bigint NOT NULL
@@ -168,6 +170,8 @@ export const migrations = {
       PRIMARY KEY (provider, subject)
     )`
     yield* sql`CREATE UNIQUE INDEX plexi_oidc_identities_account ON plexi_oidc_identities (user_id, provider)`
+    // Only an email a provider verified (an account made by an OIDC sign-in) may be linked by email.
+    yield* sql`ALTER TABLE plexi_accounts ADD COLUMN email_verified boolean NOT NULL DEFAULT false`
   }),
   /**
    * WebAuthn security keys (src/auth/store/WebAuthnRows.ts): one row per

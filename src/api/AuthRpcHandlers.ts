@@ -5,7 +5,6 @@
  */
 import type * as Headers from "@effect/platform/Headers"
 import { Effect, Option } from "effect"
-import { CurrentUser } from "../../domain/Api.ts"
 import { AuthRpcs, OidcAccountRpcs, SessionRpcs } from "../../domain/AuthRpcs.ts"
 import { MfaRpcs } from "../../domain/MfaRpcs.ts"
 import { Accounts } from "../auth/Accounts.ts"
@@ -52,7 +51,7 @@ export const MfaRpcsLive = MfaRpcs.toLayer(Effect.map(Accounts, ({ mfa }) =>
   })))
 
 export const OidcAccountRpcsLive = OidcAccountRpcs.toLayer(Effect.map(Oidc, (oidc) => {
-  const caller = Effect.map(CurrentUser, (u) => u.userId)
+  const caller = Effect.map(sessionCaller, (u) => u.userId)
   return OidcAccountRpcs.of({
     OidcLink: ({ provider }) => Effect.flatMap(caller, (userId) => oidc.start(provider, Option.some(userId))),
     OidcCompleteLink: ({ provider, ...params }) => Effect.flatMap(caller, (userId) => oidc.completeLink(userId, provider, params)),

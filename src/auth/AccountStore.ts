@@ -14,7 +14,6 @@ export class AccountStore extends Effect.Service<AccountStore>()("plexichat/Acco
   effect: Effect.map(SqlClient.SqlClient, (sql) => ({
     findByUsername: AccountRows.findByUsername(sql),
     findByUserId: AccountRows.findByUserId(sql),
-    findByEmail: AccountRows.findByEmail(sql),
     register: AccountRows.register(sql),
     updatePasswordHash: AccountRows.updatePasswordHash(sql),
     createSession: SessionRows.createSession(sql),

@@ -75,28 +75,62 @@ describe("account operations as typed RPCs", () => {
     expect([await count("plexi_accounts"), await count("plexi_sessions")]).toEqual(before)
   })
 
+  /** A raw NDJSON `POST` of `messages` to `path`. */
+  const rawRpc = (path: string, ...messages: ReadonlyArray<Record<string, unknown>>) =>
+    fetch(`${pair.a().url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/ndjson" },
+      body: messages.map((m) => `${JSON.stringify(m)}\n`).join("")
+    })
+  const request = (id: string, tag: string, payload: unknown, headers: ReadonlyArray<[string, string]> = []) => ({
+    _tag: "Request",
+    id,
+    tag,
+    payload,
+    headers
+  })
+
   it("refuses hostile payloads at the edge with 400 before any handler runs", async () => {
     const before = await count("plexi_accounts")
-    for (const payload of [{ username: 42, password }, { username: "ok-name", password: { $gt: "" } }, { username: "ok-name", password: "p".repeat(5000) }]) {
-      const res = await fetch(`${pair.a().url}/rpc`, {
-        method: "POST",
-        headers: { "content-type": "application/ndjson" },
-        body: `${JSON.stringify({ _tag: "Request", id: "1", tag: "Register", payload, headers: [] })}\n`
-      })
+    const hostile = [
+      request("1", "Register", { username: 42, password }),
+      request("1", "Register", { username: "ok-name", password: { $gt: "" } }),
+      request("1", "Register", { username: "ok-name", password: "p".repeat(5000) }),
+      // The edge's own header, which would set the session's recorded address.
+      request("1", "Register", { username: "ok-name", password }, [["X-Plexi-Peer-Address", "203.0.113.7"]])
+    ]
+    for (const message of hostile) {
+      const res = await rawRpc("/rpc", message)
       expect(res.status).toBe(400)
       expect(res.headers.get("cache-control")).toBe("no-store")
       expect((await res.json())._tag).toBe("InvalidRequest")
     }
+    const flood = await rawRpc("/rpc", ...Array.from({ length: 65 }, (_, i) => request(String(i + 1), "OidcProviders", {})))
+    expect(flood.status).toBe(400)
     expect(await count("plexi_accounts")).toBe(before)
-    const signIn = await fetch(`${pair.a().url}/rpc`, {
-      method: "POST",
-      headers: { "content-type": "application/ndjson" },
-      body: `${JSON.stringify({ _tag: "Request", id: "2", tag: "Login", payload: { username: "rpc-bob", password }, headers: [] })}\n`
-    })
+  })
+
+  it("answers tokens with no-store, on /rpc exactly: case and slash variants of a path are 404", async () => {
+    await ok(rpc(pair.a(), (c) => c.Register({ username: "rpc-dora", password })))
+    const signIn = await rawRpc("/rpc", request("2", "Login", { username: "rpc-dora", password }))
     expect(signIn.status).toBe(200)
     expect(signIn.headers.get("cache-control")).toBe("no-store")
     expect(await signIn.text()).toContain("accessToken")
+    for (const path of ["/RPC", "/rpc/", "//rpc"]) {
+      const res = await rawRpc(path, request("3", "Login", { username: "rpc-dora", password }))
+      expect(res.status, path).toBe(404)
+      expect(await res.text(), path).not.toContain("accessToken")
+    }
+    for (const path of ["/API/v1/auth/login", "/api/v1/auth/login/", "/api//v1/auth/login"]) {
+      const res = await fetch(`${pair.a().url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "rpc-dora", password })
+      })
+      expect(res.status, path).toBe(404)
+      expect(await res.text(), path).not.toContain("accessToken")
+    }
     // REST and RPC agree on the accounts: one registered over RPC signs in over REST.
-    expect((await call(pair.a().url, "POST", "/auth/login", { username: "rpc-bob", password })).status).toBe(200)
+    expect((await call(pair.a().url, "POST", "/auth/login", { username: "rpc-dora", password })).status).toBe(200)
   })
 })

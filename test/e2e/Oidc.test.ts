@@ -5,15 +5,25 @@
  * processes on one real Postgres, REST over fetch. Rows are checked in SQL
  * after every refusal: a refused callback writes nothing (its flow is spent).
  */
+import { createHash } from "node:crypto"
+import { Effect, Either } from "effect"
+import { PlexiClient } from "plexichat/client"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Answer, authClient, call } from "../fixtures/AuthClient.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
+import { authenticator, expectAnswer, mfaClient } from "../fixtures/MfaClient.ts"
 import { authorizeAt, type OidcTestProvider, startOidcProvider } from "../fixtures/OidcProvider.ts"
 import { freePort, makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
 
 const password = "a long and unusual passphrase"
 const clientSecret = "plexi-test-client-secret-0123456789"
+
+interface Started {
+  readonly authorizationUrl: string
+  readonly expiresAt: number
+  readonly binding: string
+}
 
 describe("OpenID Connect sign-in", () => {
   let db: TestDatabase
@@ -25,35 +35,57 @@ describe("OpenID Connect sign-in", () => {
   const counts = async () => ({
     accounts: await count("plexi_accounts"),
     sessions: await count("plexi_sessions"),
-    identities: await count("plexi_oidc_identities")
+    identities: await count("plexi_oidc_identities"),
+    flows: await count("plexi_oidc_flows")
   })
 
-  const start = async (node: NodeProcess) => {
-    const answer = await call(node.url, "POST", "/auth/oidc/idp/start")
+  const start = async (node: NodeProcess, provider = "idp") => {
+    const answer = await call(node.url, "POST", `/auth/oidc/${provider}/start`)
     expect(answer.status, JSON.stringify(answer.body)).toBe(200)
     expect(answer.headers.get("cache-control")).toBe("no-store")
-    return answer.body as { authorizationUrl: string; expiresAt: number }
+    return answer.body as Started
   }
 
-  /** The node's callback with the query the provider sent the browser back with. */
-  const callback = (node: NodeProcess, returned: URL) => call(node.url, "GET", `/auth/oidc/idp/callback${returned.search}`)
+  /** The node's callback with the query the provider sent the browser back with, and the start's binding. */
+  const callback = (node: NodeProcess, returned: URL, binding: string, provider = "idp") =>
+    call(node.url, "GET", `/auth/oidc/${provider}/callback${returned.search}&binding=${encodeURIComponent(binding)}`)
+
+  /** Started and taken through the provider's pages as `login`: what the client then holds. */
+  const authorized = async (login: string, node: NodeProcess = a, provider = "idp") => {
+    const started = await start(node, provider)
+    return { ...started, returned: await authorizeAt(started.authorizationUrl, login) }
+  }
 
   const expectFailed = (answer: Answer, reason: string) => {
     expect(answer.status, JSON.stringify(answer.body)).toBe(400)
     expect(answer.body).toMatchObject({ _tag: "OidcFailed", reason })
   }
 
-  /** A sign-in whose flow row is changed by `statement` while the user is at the provider. */
-  const callbackAfter = async (statement: string) => {
-    const { authorizationUrl } = await start(a)
-    const returned = await authorizeAt(authorizationUrl, "alice")
-    await sql.query(statement)
-    return callback(a, returned)
+  /** A sign-in whose flow row is changed by `assignment` (`SET …`) while the user is at the provider. */
+  const callbackAfter = async (assignment: string) => {
+    const { binding, returned } = await authorized("alice")
+    const stateHash = createHash("sha256").update(returned.searchParams.get("state")!).digest("hex")
+    const changed = await sql.query(`UPDATE plexi_oidc_flows SET ${assignment} WHERE state_hash = $1`, [stateHash])
+    expect(changed.rowCount).toBe(1)
+    return callback(a, returned, binding)
   }
 
-  const signIn = async (login: string, node: NodeProcess = a) => {
-    const { authorizationUrl } = await start(node)
-    return callback(node, await authorizeAt(authorizationUrl, login))
+  const signIn = async (login: string, node: NodeProcess = a, provider = "idp") => {
+    const { binding, returned } = await authorized(login, node, provider)
+    return callback(node, returned, binding, provider)
+  }
+
+  /** A password account with `email`, then an OIDC sign-in as `login` claiming it: another account, without the address. */
+  const expectSeparateAccount = async (username: string, email: string, login: string) => {
+    const registered = await authClient(a.url).register({ username, password, email })
+    expect(registered.status).toBe(201)
+    const viaIdp = await signIn(login)
+    expect(viaIdp.status, JSON.stringify(viaIdp.body)).toBe(200)
+    expect(viaIdp.body.userId).not.toBe(registered.body.userId)
+    const stored = await sql.query("SELECT email FROM plexi_accounts WHERE user_id = $1", [viaIdp.body.userId])
+    expect(stored.rows[0].email).toBeNull()
+    const linked = await sql.query("SELECT count(*)::int AS n FROM plexi_oidc_identities WHERE user_id = $1", [registered.body.userId])
+    expect(linked.rows[0].n).toBe(0)
   }
 
   beforeAll(async () => {
@@ -62,8 +94,13 @@ describe("OpenID Connect sign-in", () => {
     idp = await startOidcProvider()
     const [portA, portB] = [await freePort(), await freePort()]
     // Both nodes send the browser back to node A's callback, as one public URL in front of a cluster would.
+    // `other` is a second provider (another client of the same provider process), for linking across providers.
     const env = {
-      PLEXI_OIDC_PROVIDERS: "idp",
+      PLEXI_OIDC_PROVIDERS: "idp,other",
+      PLEXI_OIDC_OTHER_ISSUER: idp.issuer,
+      PLEXI_OIDC_OTHER_CLIENT_ID: "plexichat-other",
+      PLEXI_OIDC_OTHER_CLIENT_SECRET: clientSecret,
+      PLEXI_OIDC_OTHER_ALLOW_HTTP: "true",
       PLEXI_OIDC_IDP_NAME: "Test IdP",
       PLEXI_OIDC_IDP_ISSUER: idp.issuer,
       PLEXI_OIDC_IDP_CLIENT_ID: "plexichat",
@@ -75,19 +112,26 @@ describe("OpenID Connect sign-in", () => {
       startNode({ name: "oidc-a", databaseUrl: db.url, port: portA, env }),
       startNode({ name: "oidc-b", databaseUrl: db.url, port: portB, env })
     ])
+    const client = (id: string, provider: string) => ({
+      client_id: id,
+      client_secret: clientSecret,
+      redirect_uris: [`http://127.0.0.1:${portA}/api/v1/auth/oidc/${provider}/callback`],
+      grant_types: ["authorization_code"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "client_secret_post"
+    })
     await idp.configure({
-      clients: [{
-        client_id: "plexichat",
-        client_secret: clientSecret,
-        redirect_uris: [`http://127.0.0.1:${portA}/api/v1/auth/oidc/idp/callback`],
-        grant_types: ["authorization_code"],
-        response_types: ["code"],
-        token_endpoint_auth_method: "client_secret_post"
-      }],
+      clients: [client("plexichat", "idp"), client("plexichat-other", "other")],
       accounts: {
         alice: { email: "alice@example.test", email_verified: true, preferred_username: "alice" },
-        "bob-at-idp": { email: "bob@example.test", email_verified: true, preferred_username: "bobby" },
+        "bob-at-idp": { email: "Bob@Example.test", email_verified: true, preferred_username: "bobby" },
+        "bob-again": { email: "bob@example.test", email_verified: true, preferred_username: "bob-again" },
         mallory: { email: "victim@example.test", email_verified: false, preferred_username: "mallory" },
+        "carl-at-idp": { email: "carl@example.test", email_verified: true, preferred_username: "carl" },
+        "erin-at-idp": { preferred_username: "erin" },
+        "rpc-user": { email: "rpc@example.test", email_verified: true, preferred_username: "rpc-user" },
+        "twin-tabs": { preferred_username: "twin" },
+        "frank-at-idp": { preferred_username: "frank" },
         "carol-at-idp": { preferred_username: "carol-idp" },
         "dave-at-idp": { preferred_username: "dave-idp" }
       }
@@ -105,11 +149,13 @@ describe("OpenID Connect sign-in", () => {
   it("lists the configured providers", async () => {
     const answer = await call(a.url, "GET", "/auth/oidc/providers")
     expect(answer.status).toBe(200)
-    expect(answer.body).toEqual([{ id: "idp", name: "Test IdP" }])
+    expect(answer.body).toEqual([{ id: "idp", name: "Test IdP" }, { id: "other", name: "other" }])
   })
 
   it("sends the user to the provider with PKCE (S256), state and nonce", async () => {
-    const { authorizationUrl, expiresAt } = await start(a)
+    const { authorizationUrl, binding, expiresAt } = await start(a)
+    expect(binding).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(authorizationUrl).not.toContain(binding)
     const url = new URL(authorizationUrl)
     expect(url.origin).toBe(idp.issuer)
     expect(url.searchParams.get("response_type")).toBe("code")
@@ -128,7 +174,12 @@ describe("OpenID Connect sign-in", () => {
     expect(first.status, JSON.stringify(first.body)).toBe(200)
     expect(first.headers.get("cache-control")).toBe("no-store")
     expect(first.body).toMatchObject({ tokenType: "Bearer", username: "alice" })
-    expect(await counts()).toEqual({ accounts: before.accounts + 1, sessions: before.sessions + 1, identities: before.identities + 1 })
+    expect(await counts()).toEqual({
+      accounts: before.accounts + 1,
+      sessions: before.sessions + 1,
+      identities: before.identities + 1,
+      flows: before.flows
+    })
     const me = await call(b.url, "GET", "/me", undefined, first.body.accessToken)
     expect(me.status).toBe(200)
     expect(me.body.id).toBe(first.body.userId)
@@ -147,37 +198,83 @@ describe("OpenID Connect sign-in", () => {
     expect(stored.rows[0]).toEqual({ password_hash: "!", email: "alice@example.test" })
   })
 
-  it("refuses a password sign-in for an account made by OIDC", async () => {
-    const login = await authClient(a.url).login({ username: "alice", password: "!" })
-    expect(login.status).toBe(401)
-    expect(login.body._tag).toBe("InvalidCredentials")
+  it("gives an account made by OIDC no password: sign-in and password change refuse any", async () => {
+    const erin = await signIn("erin-at-idp")
+    expect(erin.status, JSON.stringify(erin.body)).toBe(200)
+    for (const attempt of ["!", "", password]) {
+      const login = await authClient(a.url).login({ username: erin.body.username, password: attempt })
+      expect(login.status).toBe(401)
+      expect(login.body._tag).toBe("InvalidCredentials")
+    }
+    const change = await authClient(a.url).changePassword(erin.body.accessToken, "!", "a brand new passphrase")
+    expect(change.status).toBe(401)
+    expect(change.body._tag).toBe("InvalidCredentials")
   })
 
-  it("signs in to the account with the same verified email", async () => {
-    const bob = await authClient(a.url).register({ username: "bob", password, email: "bob@example.test" })
-    expect(bob.status).toBe(201)
-    const viaIdp = await signIn("bob-at-idp")
-    expect(viaIdp.status, JSON.stringify(viaIdp.body)).toBe(200)
-    expect(viaIdp.body.userId).toBe(bob.body.userId)
-    expect(viaIdp.body.username).toBe("bob")
+  it("links by email only an email a provider verified before, never one typed at registration", async () => {
+    // An account made by an OIDC sign-in has its provider-verified email marked verified...
+    const bob = await signIn("bob-at-idp")
+    expect(bob.status, JSON.stringify(bob.body)).toBe(200)
+    const stored = await sql.query("SELECT email, email_verified FROM plexi_accounts WHERE user_id = $1", [bob.body.userId])
+    expect(stored.rows[0]).toEqual({ email: "Bob@Example.test", email_verified: true })
+    // ...so another provider's identity with the same verified email (in another case) signs in to it, and is linked.
+    const again = await signIn("bob-again", a, "other")
+    expect(again.status, JSON.stringify(again.body)).toBe(200)
+    expect(again.body.userId).toBe(bob.body.userId)
+
+    // Pre-hijack: someone registers with the victim's address first; the victim's verified sign-in is not theirs.
+    await expectSeparateAccount("squatter", "carl@example.test", "carl-at-idp")
   })
 
   it("never links by an unverified email: a new account, without the address", async () => {
-    const victim = await authClient(a.url).register({ username: "victim", password, email: "victim@example.test" })
-    expect(victim.status).toBe(201)
-    const attacker = await signIn("mallory")
-    expect(attacker.status, JSON.stringify(attacker.body)).toBe(200)
-    expect(attacker.body.userId).not.toBe(victim.body.userId)
-    const stored = await sql.query("SELECT email FROM plexi_accounts WHERE user_id = $1", [attacker.body.userId])
-    expect(stored.rows[0].email).toBeNull()
+    await expectSeparateAccount("victim", "victim@example.test", "mallory")
+  })
+
+  it("completes a flow only with the binding of the client that started it, and spends nothing otherwise", async () => {
+    const { binding, returned } = await authorized("alice")
+    const before = await counts()
+    // The redirect alone (an intercepted code and state, or an attacker's own redirect sent to a victim) does nothing.
+    expectFailed(await call(a.url, "GET", `/auth/oidc/idp/callback${returned.search}`), "unknown_state")
+    expectFailed(await callback(b, returned, "x".repeat(43)), "unknown_state")
+    expect(await counts()).toEqual(before)
+    const done = await callback(b, returned, binding)
+    expect(done.status, JSON.stringify(done.body)).toBe(200)
+  })
+
+  it("lets one of two concurrent completions with one state win, on two nodes", async () => {
+    const { binding, returned } = await authorized("alice")
+    const answers = await Promise.all([callback(a, returned, binding), callback(b, returned, binding)])
+    expect(answers.map((x) => x.status).sort()).toEqual([200, 400])
+  })
+
+  it("signs in a first-time identity once when two completions of it race", async () => {
+    const [one, two] = await Promise.all([authorized("twin-tabs"), authorized("twin-tabs", b)])
+    const answers = await Promise.all([callback(a, one.returned, one.binding), callback(b, two.returned, two.binding)])
+    expect(answers.map((x) => x.status), JSON.stringify(answers.map((x) => x.body))).toEqual([200, 200])
+    expect(answers[0]!.body.userId).toBe(answers[1]!.body.userId)
+    const identities = await sql.query("SELECT count(*)::int AS n FROM plexi_oidc_identities WHERE subject = 'twin-tabs'")
+    expect(identities.rows[0].n).toBe(1)
+  })
+
+  it("signs in over the typed RPC client too", async () => {
+    const run = <A, E>(f: (c: PlexiClient["Type"]) => Effect.Effect<A, E>) =>
+      Effect.runPromise(Effect.flatMap(PlexiClient, f).pipe(Effect.either, Effect.provide(PlexiClient.layer({ url: b.url }))))
+    const started = await run((c) => c.OidcStart({ provider: "idp" }))
+    if (Either.isLeft(started)) throw new Error(JSON.stringify(started.left))
+    const returned = await authorizeAt(started.right.authorizationUrl, "rpc-user")
+    const params = Object.fromEntries(returned.searchParams)
+    const signedIn = await run((c) => c.OidcComplete({ provider: "idp", ...params, binding: started.right.binding }))
+    if (Either.isLeft(signedIn)) throw new Error(JSON.stringify(signedIn.left))
+    expect(signedIn.right.username).toBe("rpc-user")
+    const replay = await run((c) => c.OidcComplete({ provider: "idp", ...params, binding: started.right.binding }))
+    expect(Either.isLeft(replay) && replay.left).toMatchObject({ _tag: "OidcFailed", reason: "unknown_state" })
   })
 
   it("refuses a replayed callback, and writes nothing", async () => {
-    const { authorizationUrl } = await start(a)
-    const returned = await authorizeAt(authorizationUrl, "alice")
-    expect((await callback(a, returned)).status).toBe(200)
+    const { binding, returned } = await authorized("alice")
+    expect((await callback(a, returned, binding)).status).toBe(200)
     const before = await counts()
-    expectFailed(await callback(b, returned), "unknown_state")
+    expectFailed(await callback(b, returned, binding), "unknown_state")
     expect(await counts()).toEqual(before)
   })
 
@@ -187,22 +284,26 @@ describe("OpenID Connect sign-in", () => {
     const declined = await start(a)
     const back = await authorizeAt(declined.authorizationUrl, "alice", { decline: true })
     expect(back.searchParams.get("error")).toBe("access_denied")
-    expectFailed(await callback(a, back), "provider_error")
+    const refused = await callback(a, back, declined.binding)
+    expectFailed(refused, "provider_error")
+    expect(refused.body.message).toBe("the provider answered access_denied")
 
     const forged = await start(a)
     const state = new URL(forged.authorizationUrl).searchParams.get("state")!
+    const iss = encodeURIComponent(idp.issuer)
     expectFailed(
-      await call(a.url, "GET", `/auth/oidc/idp/callback?code=forged-code&state=${state}&iss=${encodeURIComponent(idp.issuer)}`),
+      await call(a.url, "GET", `/auth/oidc/idp/callback?code=forged-code&state=${state}&iss=${iss}&binding=${forged.binding}`),
       "rejected"
     )
     // The ID token's nonce no longer matches the flow's.
-    expectFailed(await callbackAfter("UPDATE plexi_oidc_flows SET nonce = 'another-nonce'"), "rejected")
-    expectFailed(await callbackAfter("UPDATE plexi_oidc_flows SET expires_at = 0"), "expired")
+    expectFailed(await callbackAfter("nonce = 'another-nonce'"), "rejected")
+    expectFailed(await callbackAfter("expires_at = 0"), "expired")
 
     expectFailed(await call(a.url, "GET", "/auth/oidc/idp/callback?code=x"), "unknown_state")
     const hostile = await call(a.url, "GET", `/auth/oidc/idp/callback?state=${"s".repeat(5000)}`)
     expect(hostile.status).toBe(400)
 
+    // Nothing written, and each refused callback spent its flow.
     expect(await counts()).toEqual(before)
   })
 
@@ -221,8 +322,8 @@ describe("OpenID Connect sign-in", () => {
     const returned = await authorizeAt(started.body.authorizationUrl, "carol-at-idp")
 
     // The public callback does not complete (or spend) a link flow, and another account cannot either.
-    expectFailed(await callback(a, returned), "unknown_state")
-    const params = Object.fromEntries(returned.searchParams)
+    expectFailed(await callback(a, returned, started.body.binding), "unknown_state")
+    const params = { ...Object.fromEntries(returned.searchParams), binding: started.body.binding }
     expectFailed(await call(b.url, "POST", "/auth/oidc/idp/link/complete", params, dave.accessToken), "unknown_state")
 
     const linked = await call(b.url, "POST", "/auth/oidc/idp/link/complete", params, carol.accessToken)
@@ -240,7 +341,7 @@ describe("OpenID Connect sign-in", () => {
       a.url,
       "POST",
       "/auth/oidc/idp/link/complete",
-      Object.fromEntries((await authorizeAt(again.body.authorizationUrl, "carol-at-idp")).searchParams),
+      { ...Object.fromEntries((await authorizeAt(again.body.authorizationUrl, "carol-at-idp")).searchParams), binding: again.body.binding },
       dave.accessToken
     )
     expect(taken.status).toBe(409)
@@ -250,6 +351,22 @@ describe("OpenID Connect sign-in", () => {
     expect(unlinked.body).toEqual({ unlinked: 1 })
     expect((await call(a.url, "GET", "/auth/oidc/identities", undefined, carol.accessToken)).body).toEqual([])
     expect((await call(a.url, "POST", "/auth/oidc/idp/link", undefined)).status).toBe(401)
+  })
+
+  it("asks an account with MFA on for its second factor after an OIDC sign-in too", async () => {
+    const first = await signIn("frank-at-idp")
+    expect(first.status, JSON.stringify(first.body)).toBe(200)
+    const mfa = mfaClient(a.url)
+    const enrolled = expectAnswer(await mfa.enrol(first.body.accessToken), 200, "enrol")
+    const confirmed = expectAnswer(await mfa.confirm(first.body.accessToken, authenticator(enrolled.uri).now()), 200, "confirm")
+    const sessions = await count("plexi_sessions")
+    const second = await signIn("frank-at-idp")
+    expect(second.status, JSON.stringify(second.body)).toBe(401)
+    expect(second.body._tag).toBe("MfaRequired")
+    expect(await count("plexi_sessions")).toBe(sessions)
+    const completed = await mfaClient(b.url).complete(second.body.challenge, confirmed.backupCodes[0])
+    expect(completed.status, JSON.stringify(completed.body)).toBe(200)
+    expect(completed.body.userId).toBe(first.body.userId)
   })
 
   it("refuses to unlink an account's only way to sign in", async () => {

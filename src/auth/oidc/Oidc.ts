@@ -19,7 +19,14 @@ const make = Effect.gen(function*() {
   const accounts = yield* Accounts
   const rows = yield* OidcStore
   const providers = makeOidcProviders(config)
-  const deps = { kit: accounts.kit, providers, rows, flowTtl: config.flowTtl, linkByEmail: config.linkByEmail }
+  const deps = {
+    kit: accounts.kit,
+    secondFactor: accounts.mfa.gate,
+    providers,
+    rows,
+    flowTtl: config.flowTtl,
+    linkByEmail: config.linkByEmail
+  }
   const flows = makeFlows(deps)
   return {
     list: providers.providers.map((p) => ({ id: p.id, name: p.name })),

@@ -6,8 +6,9 @@
  * of the ID token (signature from the provider's JWKS, issuer, audience,
  * expiry, nonce; the `iss` of the authorization response where sent).
  */
-import { Duration, Effect, Option, Redacted } from "effect"
+import { Duration, Effect, Option, Redacted, Schema } from "effect"
 import * as client from "openid-client"
+import { Email } from "../../../domain/Auth.ts"
 import { OidcFailed, OidcProviderNotFound } from "../../../domain/Oidc.ts"
 import { ServiceUnavailable } from "../../../domain/Errors.ts"
 import type { OidcConfigShape, OidcProviderConfig } from "./OidcConfig.ts"
@@ -33,12 +34,31 @@ const PROVIDER_TIMEOUT = Duration.seconds(10)
 const stringClaim = (value: unknown): Option.Option<string> =>
   typeof value === "string" && value.length > 0 && value.length <= 256 ? Option.some(value) : Option.none()
 
+/** An email claim only when it is one an account could hold (domain/Auth.ts `Email`: 254 characters, one '@'). */
+const emailClaim = (value: unknown): Option.Option<string> => Option.filter(stringClaim(value), Schema.is(Email))
+
+/** The longest `sub` taken (OpenID Connect Core: at most 255 ASCII characters). */
+const SUBJECT_MAX = 255
+
 /** Logged, and answered `ServiceUnavailable`: the provider cannot be reached (or timed out). */
 const unavailable = (p: OidcProviderConfig, what: string) => (error: unknown) =>
   Effect.zipRight(
     Effect.logWarning(`OIDC provider ${what} failed`, { provider: p.id, error: String(error).slice(0, 500) }),
     Effect.fail(new ServiceUnavailable({ reason: `the sign-in provider "${p.id}" cannot be reached; try again later` }))
   )
+
+const rejected = (message: string) => new OidcFailed({ reason: "rejected", message })
+
+/** fetch fails with a TypeError when the provider cannot be reached; anything else is an answer that failed a check. */
+const failedCall = (p: OidcProviderConfig, what: string) => (error: unknown): Effect.Effect<never, OidcFailed | ServiceUnavailable> =>
+  error instanceof TypeError || (error instanceof Error && error.message === "provider timed out")
+    ? unavailable(p, what)(error)
+    : Effect.zipRight(
+      Effect.logWarning(`OIDC ${what} refused`, { provider: p.id, error: String(error).slice(0, 500) }),
+      Effect.fail(rejected("the provider's answer did not pass its checks; sign in again"))
+    )
+
+const timedOut = () => new Error("provider timed out")
 
 const discover = (p: OidcProviderConfig): Effect.Effect<client.Configuration, ServiceUnavailable> => {
   const timeout = Duration.toSeconds(PROVIDER_TIMEOUT)
@@ -73,8 +93,6 @@ const authorizationUrlOf = (configuration: client.Configuration, p: OidcProvider
     return { url: url.href, secrets }
   })
 
-const rejected = (message: string) => new OidcFailed({ reason: "rejected", message })
-
 /** The token endpoint's answer to the code, after `openid-client`'s checks of the response and the ID token. */
 const grant = (configuration: client.Configuration, p: OidcProviderConfig, query: URLSearchParams, flow: FlowSecrets) => {
   const current = new URL(p.redirectUri.href)
@@ -89,36 +107,38 @@ const grant = (configuration: client.Configuration, p: OidcProviderConfig, query
       }),
     catch: (error) => error
   }).pipe(
-    Effect.timeoutFail({ duration: PROVIDER_TIMEOUT, onTimeout: () => new Error("provider timed out") }),
-    Effect.catchAll((error): Effect.Effect<never, OidcFailed | ServiceUnavailable> =>
-      // fetch fails with a TypeError when the provider cannot be reached.
-      error instanceof TypeError || (error instanceof Error && error.message === "provider timed out")
-        ? unavailable(p, "code exchange")(error)
-        : Effect.zipRight(
-          Effect.logWarning("OIDC code exchange refused", { provider: p.id, error: String(error).slice(0, 500) }),
-          Effect.fail(rejected("the provider's answer did not pass its checks; sign in again"))
-        )
-    )
+    Effect.timeoutFail({ duration: PROVIDER_TIMEOUT, onTimeout: timedOut }),
+    Effect.catchAll(failedCall(p, "code exchange"))
   )
 }
 
 type Tokens = Effect.Effect.Success<ReturnType<typeof grant>>
 
-/** The user's claims: the ID token's, with the UserInfo answer's when the ID token carries no email (many providers). */
+/**
+ * The user's claims: the ID token's, with the UserInfo answer's (checked to be
+ * of the same subject) when the ID token lacks the email or its verification
+ * (many providers send them only there).
+ */
 const claimsOf = (configuration: client.Configuration, p: OidcProviderConfig, tokens: Tokens) =>
   Effect.gen(function*() {
     const idToken = tokens.claims()
     if (idToken === undefined) return yield* rejected("the provider sent no ID token")
-    const claims: Record<string, unknown> = idToken.email === undefined && configuration.serverMetadata().userinfo_endpoint !== undefined
+    if (idToken.sub.length > SUBJECT_MAX) return yield* rejected("the provider's subject identifier is longer than 255 characters")
+    const lacking = idToken.email === undefined || idToken.email_verified === undefined
+    const claims: Record<string, unknown> = lacking && configuration.serverMetadata().userinfo_endpoint !== undefined
       ? {
-        ...(yield* Effect.tryPromise(() => client.fetchUserInfo(configuration, tokens.access_token, idToken.sub)).pipe(
-          Effect.timeout(PROVIDER_TIMEOUT),
-          Effect.catchAll(unavailable(p, "userinfo"))
+        ...idToken,
+        ...(yield* Effect.tryPromise({
+          try: () => client.fetchUserInfo(configuration, tokens.access_token, idToken.sub),
+          catch: (error) => error
+        }).pipe(
+          Effect.timeoutFail({ duration: PROVIDER_TIMEOUT, onTimeout: timedOut }),
+          Effect.catchAll(failedCall(p, "userinfo"))
         )),
         sub: idToken.sub
       }
       : idToken
-    const email = stringClaim(claims.email)
+    const email = emailClaim(claims.email)
     const found: OidcClaims = {
       subject: idToken.sub,
       email,

@@ -8,6 +8,7 @@ export class OidcStore extends Effect.Service<OidcStore>()("plexichat/OidcStore"
     insertFlow: OidcRows.insertFlow(sql),
     takeFlow: OidcRows.takeFlow(sql),
     findIdentityOwner: OidcRows.findIdentityOwner(sql),
+    findByVerifiedEmail: OidcRows.findByVerifiedEmail(sql),
     insertIdentity: (identity: OidcRows.NewIdentity) => OidcRows.insertIdentity(sql, identity),
     linkIdentity: OidcRows.linkIdentity(sql),
     listIdentities: OidcRows.listIdentities(sql),

@@ -65,13 +65,6 @@ export const findByUserId = (sql: SqlClient.SqlClient) => (userId: UserId): Effe
     (rows) => Option.map(Option.fromNullable(rows[0]), toAccount)
   )
 
-/** The account with this email address (compared without regard to case). */
-export const findByEmail = (sql: SqlClient.SqlClient) => (email: string): Effect.Effect<Option.Option<StoredAccount>, SqlError> =>
-  Effect.map(
-    sql<AccountRow>`SELECT user_id, username, password_hash, role FROM plexi_accounts WHERE lower(email) = lower(${email})`,
-    (rows) => Option.map(Option.fromNullable(rows[0]), toAccount)
-  )
-
 /**
  * Creates the account, its user profile and its first session in one
  * transaction, with `also` (e.g. a linked identity) in the same

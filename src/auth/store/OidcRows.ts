@@ -15,6 +15,8 @@ export interface NewFlow {
   readonly provider: string
   readonly nonce: string
   readonly codeVerifier: string
+  /** SHA-256 of the secret the starting client keeps and completes with. */
+  readonly bindingHash: string
   /** A link flow: the account the identity is to be linked to; a sign-in flow has none. */
   readonly linkUserId: Option.Option<UserId>
   readonly now: number
@@ -32,9 +34,9 @@ export interface Flow {
 export const insertFlow = (sql: SqlClient.SqlClient) => (flow: NewFlow): Effect.Effect<void, SqlError> =>
   sql.withTransaction(Effect.zipRight(
     sql`DELETE FROM plexi_oidc_flows WHERE expires_at < ${flow.now}`,
-    sql`INSERT INTO plexi_oidc_flows (state_hash, provider, nonce, code_verifier, link_user_id, created_at, expires_at)
-      VALUES (${flow.stateHash}, ${flow.provider}, ${flow.nonce}, ${flow.codeVerifier}, ${Option.getOrNull(flow.linkUserId)},
-        ${flow.now}, ${flow.expiresAt})`
+    sql`INSERT INTO plexi_oidc_flows (state_hash, provider, nonce, code_verifier, binding_hash, link_user_id, created_at, expires_at)
+      VALUES (${flow.stateHash}, ${flow.provider}, ${flow.nonce}, ${flow.codeVerifier}, ${flow.bindingHash},
+        ${Option.getOrNull(flow.linkUserId)}, ${flow.now}, ${flow.expiresAt})`
   ))
 
 interface FlowRow {
@@ -45,20 +47,23 @@ interface FlowRow {
 }
 
 /**
- * Takes (deletes and answers) the flow with this state hash, once: a sign-in
- * flow for `linkUserId` none, the link flow of that account otherwise. A flow
- * of the other kind is left alone, so a link flow's state cannot be spent
- * by (or sign anyone in through) the public callback.
+ * Takes (deletes and answers) the flow with this state hash and binding
+ * hash, once: a sign-in flow for `linkUserId` none, the link flow of that
+ * account otherwise. A flow of the other kind, or presented without its
+ * binding, is left alone, so a link flow's state cannot be spent by (or
+ * sign anyone in through) the public callback, nor a flow by another client.
  */
 export const takeFlow = (sql: SqlClient.SqlClient) =>
-(stateHash: string, linkUserId: Option.Option<UserId>): Effect.Effect<Option.Option<Flow>, SqlError> =>
+(stateHash: string, bindingHash: string, linkUserId: Option.Option<UserId>): Effect.Effect<Option.Option<Flow>, SqlError> =>
   Effect.map(
     Option.match(linkUserId, {
       onNone: () =>
-        sql<FlowRow>`DELETE FROM plexi_oidc_flows WHERE state_hash = ${stateHash} AND link_user_id IS NULL
+        sql<FlowRow>`DELETE FROM plexi_oidc_flows
+          WHERE state_hash = ${stateHash} AND binding_hash = ${bindingHash} AND link_user_id IS NULL
           RETURNING provider, nonce, code_verifier, expires_at`,
       onSome: (userId) =>
-        sql<FlowRow>`DELETE FROM plexi_oidc_flows WHERE state_hash = ${stateHash} AND link_user_id = ${userId}
+        sql<FlowRow>`DELETE FROM plexi_oidc_flows
+          WHERE state_hash = ${stateHash} AND binding_hash = ${bindingHash} AND link_user_id = ${userId}
           RETURNING provider, nonce, code_verifier, expires_at`
     }),
     (rows) =>
@@ -85,10 +90,33 @@ export interface NewIdentity {
   readonly now: number
 }
 
-/** The INSERT of a link, for use inside another statement's transaction (a registration). */
+/**
+ * What a registration through OIDC adds in its own transaction: the link,
+ * and the account's email marked verified when the provider verified it.
+ * A concurrent first sign-in of the same identity makes the INSERT fail on
+ * the primary key (the caller then signs in the account that won).
+ */
 export const insertIdentity = (sql: SqlClient.SqlClient, identity: NewIdentity) =>
-  sql`INSERT INTO plexi_oidc_identities (provider, subject, user_id, email, linked_at)
-    VALUES (${identity.provider}, ${identity.subject}, ${identity.userId}, ${Option.getOrNull(identity.email)}, ${identity.now})`
+  Effect.zipRight(
+    sql`INSERT INTO plexi_oidc_identities (provider, subject, user_id, email, linked_at)
+      VALUES (${identity.provider}, ${identity.subject}, ${identity.userId}, ${Option.getOrNull(identity.email)}, ${identity.now})`,
+    Option.isSome(identity.email)
+      ? Effect.asVoid(
+        sql`UPDATE plexi_accounts SET email_verified = true WHERE user_id = ${identity.userId} AND lower(email) = lower(${identity.email.value})`
+      )
+      : Effect.void
+  )
+
+/** A unique key refused the row (SQLSTATE 23505): someone else's row got there first. */
+export const isUniqueViolation = (error: SqlError): boolean =>
+  (error.cause as { readonly code?: unknown } | null | undefined)?.code === "23505"
+
+/** The account whose email (compared without regard to case) a provider verified. */
+export const findByVerifiedEmail = (sql: SqlClient.SqlClient) => (email: string): Effect.Effect<Option.Option<UserId>, SqlError> =>
+  Effect.map(
+    sql<{ user_id: string }>`SELECT user_id FROM plexi_accounts WHERE lower(email) = lower(${email}) AND email_verified`,
+    (rows) => Option.map(Option.fromNullable(rows[0]), (row) => row.user_id as UserId)
+  )
 
 /** What a link did: linked (or was linked already to this account), or why not. */
 export type Linking =
@@ -110,8 +138,11 @@ export const linkIdentity = (sql: SqlClient.SqlClient) => (identity: NewIdentity
     const other = yield* sql<{ subject: string }>`
       SELECT subject FROM plexi_oidc_identities WHERE provider = ${identity.provider} AND user_id = ${identity.userId}`
     if (other.length > 0) return { _tag: "OtherIdentity" } as const
-    yield* insertIdentity(sql, identity)
-    return { _tag: "Linked" } as const
+    // Another account may link the same identity at this moment (it locks only its own row): the key decides.
+    const inserted = yield* sql<{ subject: string }>`INSERT INTO plexi_oidc_identities (provider, subject, user_id, email, linked_at)
+      VALUES (${identity.provider}, ${identity.subject}, ${identity.userId}, ${Option.getOrNull(identity.email)}, ${identity.now})
+      ON CONFLICT DO NOTHING RETURNING subject`
+    return inserted.length > 0 ? { _tag: "Linked" } as const : { _tag: "OtherAccount" } as const
   }))
 
 interface IdentityRow {
