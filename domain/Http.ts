@@ -44,6 +44,7 @@ import { OidcAccountApi, OidcApi } from "./OidcApi.ts"
 import { HeadersTooLarge, InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
 import { ChannelId, Seq, SessionId, UserId } from "./Ids.ts"
 import { User } from "./User.ts"
+import { WebAuthnApi, WebAuthnKeysApi } from "./WebAuthnHttp.ts"
 
 export { HttpAuthentication } from "./HttpAuthentication.ts"
 
@@ -252,6 +253,8 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(SessionsApi)
   .add(OidcApi)
   .add(OidcAccountApi)
+  .add(WebAuthnApi)
+  .add(WebAuthnKeysApi.middleware(HttpAuthentication))
   .add(ChannelsApi)
   .add(AdminUsersApi.middleware(HttpAuthentication))
   .add(AdminRolesApi.middleware(HttpAuthentication))

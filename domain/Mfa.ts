@@ -8,10 +8,11 @@ import { Schema } from "effect"
 import { PasswordField } from "./Auth.ts"
 
 /**
- * A second factor a sign-in challenge can be completed with. WebAuthn will
- * add `"webauthn"` here (an assertion in place of `code`).
+ * A second factor a sign-in challenge can be completed with: a TOTP or
+ * backup code at `POST /auth/mfa`, or a security key (`webauthn`) at
+ * `POST /auth/mfa/webauthn/options` and `/verify`.
  */
-export const MfaFactor = Schema.Literal("totp", "backup_code")
+export const MfaFactor = Schema.Literal("totp", "backup_code", "webauthn")
 export type MfaFactor = typeof MfaFactor.Type
 
 /**

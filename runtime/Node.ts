@@ -30,6 +30,9 @@ import * as LoginThrottleConfig from "../src/auth/LoginThrottleConfig.ts"
 import { randomSigningKeys } from "../src/auth/SigningKeys.ts"
 import { TokenVerifier } from "../src/auth/TokenVerifier.ts"
 import { warnRetiredSettings } from "../src/config/RetiredSettings.ts"
+import { WebAuthn } from "../src/auth/WebAuthn.ts"
+import * as WebAuthnConfig from "../src/auth/WebAuthnConfig.ts"
+import { WebAuthnStore } from "../src/auth/WebAuthnStore.ts"
 import * as ChannelConfig from "../src/entities/ChannelConfig.ts"
 import { ChannelEntityLive } from "../src/entities/ChannelEntity.ts"
 import { UserEntityLive } from "../src/entities/UserEntity.ts"
@@ -114,10 +117,11 @@ const MfaSecretsLive = Layer.unwrapEffect(Effect.gen(function*() {
   return MfaSecrets.layer(keys)
 }))
 
-const AuthLive = Layer.mergeAll(TokenVerifierLive, Oidc.layer.pipe(Layer.provideMerge(Accounts.layer)), AdminUnlock.layer).pipe(
+const AuthLive = Layer.mergeAll(TokenVerifierLive, Oidc.layer, WebAuthn.layer, AdminUnlock.layer).pipe(
+  Layer.provideMerge(Accounts.layer),
   Layer.provideMerge(Layer.mergeAll(AccessTokensLive, RevocationsLive)),
   Layer.provide(LoginThrottle.layer),
-  Layer.provide(Layer.mergeAll(AccountStore.Default, MfaStore.Default, MfaSecretsLive))
+  Layer.provide(Layer.mergeAll(AccountStore.Default, MfaStore.Default, MfaSecretsLive, WebAuthnStore.Default))
 )
 
 const WriterLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelConfig, Database.Database), ([config, db]) =>
@@ -210,6 +214,7 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   DatabaseConfig.layerFromEnv(),
   EdgeConfig.layerFromEnv(),
   AuthConfig.layerFromEnv(),
+  WebAuthnConfig.layerFromEnv(),
   MfaConfig.layerFromEnv(),
   OidcConfig.layerFromEnv(),
   RevocationConfig.layerFromEnv(),

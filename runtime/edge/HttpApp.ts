@@ -25,6 +25,7 @@ import { AuthRpcsLive, MfaRpcsLive, OidcAccountRpcsLive, SessionRpcsLive } from 
 import { PEER_ADDRESS_HEADER } from "../../src/api/ClientAddress.ts"
 import { AuditOrigin } from "../../src/audit/AuditLog.ts"
 import { ChatRpcsLive, RpcAuthenticationLive } from "../../src/api/RpcHandlers.ts"
+import { WebAuthnKeyRpcsLive, WebAuthnRpcsLive } from "../../src/api/WebAuthnRpcHandlers.ts"
 import { corsMiddleware } from "./Cors.ts"
 import { HardeningConfig } from "./HardeningConfig.ts"
 import { HttpConfig, type HttpSettings } from "./HttpConfig.ts"
@@ -61,6 +62,8 @@ export const RoutesLive = Layer.mergeAll(
       MfaRpcsLive,
       OidcAccountRpcsLive,
       AdminRpcsLive,
+      WebAuthnRpcsLive,
+      WebAuthnKeyRpcsLive,
       RpcAuthenticationLive,
       RpcSerialization.layerNdjson
     ])

@@ -16,6 +16,7 @@ import { makeLocateAccess } from "./LocateAccess.ts"
 import { NodeStatus } from "./NodeStatus.ts"
 import { OidcAccountLive, OidcLive } from "./OidcHandlers.ts"
 import { RateLimiter } from "./RateLimiter.ts"
+import { WebAuthnKeysLive, WebAuthnLive } from "./WebAuthnHandlers.ts"
 
 export const HttpAuthenticationLive = Layer.effect(
   HttpAuthentication,
@@ -76,6 +77,8 @@ export const HttpGroupsLive = Layer.mergeAll(
   SessionsLive,
   OidcLive,
   OidcAccountLive,
+  WebAuthnLive,
+  WebAuthnKeysLive,
   ChannelsLive,
   AdminUsersLive,
   AdminRolesLive,

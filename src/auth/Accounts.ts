@@ -11,6 +11,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import * as AccountAdmin from "./AccountAdmin.ts"
+import type { UserId } from "../../domain/Ids.ts"
 import { makeAccountKit } from "./AccountKit.ts"
 import { makeMfa } from "./mfa/Mfa.ts"
 import * as SessionControl from "./SessionControl.ts"
@@ -25,6 +26,8 @@ const make = Effect.gen(function*() {
     register: SignIn.register(kit),
     login: SignIn.login(kit, mfa.gate),
     refresh: SignIn.refresh(kit),
+    openSession: SignIn.openSession(kit),
+    findAccount: (userId: UserId) => kit.stored(kit.store.findByUserId(userId)),
     logout: SessionControl.logout(kit),
     sessions: SessionControl.sessions(kit),
     revoke: SessionControl.revoke(kit),

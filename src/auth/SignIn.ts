@@ -10,7 +10,9 @@
  *   presented again revokes its session (it leaked, or a client raced itself).
  */
 import { Clock, Effect, Option } from "effect"
+import type { WorkspaceRole } from "../../domain/Auth.ts"
 import { EmailTaken, InvalidRefreshToken, RegistrationClosed, UsernameTaken } from "../../domain/AuthErrors.ts"
+import type { UserId } from "../../domain/Ids.ts"
 import type { SecondFactorGate } from "./mfa/Mfa.ts"
 import {
   accountDisabled,
@@ -100,6 +102,21 @@ export const login = (kit: AccountKit, secondFactor: SecondFactorGate) => (input
     }
     // With MFA on, this answers MfaRequired: no session until the second step (mfa/MfaChallenge.ts).
     yield* secondFactor(account, client, now)
+    return yield* openSession(kit)(account, client, now)
+  })
+
+/**
+ * A new session for an account whose owner has proven who they are (a
+ * password, a security key), answered as a token pair. Inside a caller's
+ * transaction the session is part of it.
+ */
+export const openSession = (kit: AccountKit) =>
+(
+  account: { readonly userId: UserId; readonly username: string; readonly role: WorkspaceRole },
+  client: ClientInfo,
+  now: number
+) =>
+  Effect.gen(function*() {
     const { refreshToken, session } = kit.newSession(account.userId, client, now)
     // AccountDisabled when a disable committed since the account was read.
     yield* kit.stored(kit.store.createSession(session))

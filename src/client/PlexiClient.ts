@@ -32,13 +32,17 @@ export { Channel, Message, Visibility, Role } from "../../domain/Channel.ts"
 export * from "../../domain/Errors.ts"
 export * from "../../domain/Ids.ts"
 export { User } from "../../domain/User.ts"
+export * from "../../domain/WebAuthn.ts"
+export * from "../../domain/WebAuthnErrors.ts"
+export * from "../../domain/WebAuthnRpcs.ts"
 
 export interface ClientOptions {
   /** Base URL of any node, e.g. `http://localhost:8080`. */
   readonly url: string
   /**
    * A bearer token: an access token from `Login` / `Register` (or `POST /api/v1/auth/login`). Without one, only the
-   * operations that need none work (`Register`, `Login`, `Refresh`, `OidcProviders`, `OidcStart`, `OidcComplete`).
+   * operations that need none work (`Register`, `Login`, `Refresh`, `OidcProviders`, `OidcStart`, `OidcComplete`,
+   * and the `WebAuthnRpcs`: `WebAuthnLoginOptions`, `WebAuthnLogin`, `WebAuthnMfaOptions`, `WebAuthnMfaVerify`).
    */
   readonly token?: string
 }

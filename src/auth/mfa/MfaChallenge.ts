@@ -11,8 +11,8 @@
  *   take turns on any node, and one of two completions at once wins.
  * - A refused code commits only the attempt count (the transaction's
  *   answer is a value, not a failure that would roll the count back).
- * - Room for WebAuthn: a challenge is not tied to a factor kind; an
- *   assertion would be another way to pass `useCode`'s place here.
+ * - A challenge is not tied to a factor kind: a security key completes it
+ *   through src/auth/WebAuthnMfa.ts (an assertion in `useCode`'s place).
  */
 import { randomBytes } from "node:crypto"
 import { Clock, Effect, Option } from "effect"
@@ -26,7 +26,8 @@ import { challengeHashOf, type MfaKit, refusalMessages } from "./MfaKit.ts"
 export const gate = (mfa: MfaKit) => (account: StoredAccount, client: ClientInfo, now: number) =>
   Effect.gen(function*() {
     const factors = yield* mfa.kit.stored(mfa.store.factors(account.userId))
-    if (factors.totp !== "on") return
+    // A confirmed TOTP authenticator or a registered security key makes the password alone not enough.
+    if (factors.totp !== "on" && factors.webauthnKeys === 0) return
     const challenge = `mc_${randomBytes(32).toString("base64url")}`
     const expiresAt = now + mfa.challengeTtlMs
     yield* mfa.kit.stored(mfa.store.createChallenge({
@@ -36,16 +37,23 @@ export const gate = (mfa: MfaKit) => (account: StoredAccount, client: ClientInfo
       now,
       expiresAt
     }))
-    const available: Array<MfaFactor> = factors.backupCodesLeft > 0 ? ["totp", "backup_code"] : ["totp"]
+    const available: Array<MfaFactor> = [
+      ...(factors.totp === "on" ? ["totp" as const] : []),
+      ...(factors.backupCodesLeft > 0 ? ["backup_code" as const] : []),
+      ...(factors.webauthnKeys > 0 ? ["webauthn" as const] : [])
+    ]
     return yield* new MfaRequired({
       challenge,
       expiresAt,
       factors: available,
-      message: "this account has a second factor: POST /api/v1/auth/mfa {challenge, code}"
+      message: factors.webauthnKeys > 0
+        ? "this account has a second factor: POST /api/v1/auth/mfa {challenge, code}, or a security key through " +
+          "POST /api/v1/auth/mfa/webauthn/options {challenge} and /verify"
+        : "this account has a second factor: POST /api/v1/auth/mfa {challenge, code}"
     })
   })
 
-const challengeMessages = {
+export const challengeMessages = {
   unknown: "this sign-in challenge is not valid; sign in again",
   expired: "this sign-in challenge has expired; sign in again",
   used: "this sign-in challenge was already completed; sign in again",
@@ -54,7 +62,7 @@ const challengeMessages = {
 
 type ChallengeEnd = keyof typeof challengeMessages
 
-const endReason = (stored: string): ChallengeEnd => stored === "used" ? "used" : "too_many_attempts"
+export const endReason = (stored: string): ChallengeEnd => stored === "used" ? "used" : "too_many_attempts"
 
 export const complete = (mfa: MfaKit) => (input: { readonly challenge: string; readonly code: string }, client: ClientInfo) =>
   Effect.gen(function*() {

@@ -126,16 +126,20 @@ export const disableMfa = (sql: SqlClient.SqlClient) => (userId: UserId): Effect
 export interface MfaFactors {
   readonly totp: "off" | "pending" | "on"
   readonly backupCodesLeft: number
+  /** Registered WebAuthn security keys (each one a second factor). */
+  readonly webauthnKeys: number
 }
 
 export const factors = (sql: SqlClient.SqlClient) => (userId: UserId): Effect.Effect<MfaFactors, SqlError> =>
   Effect.map(
-    sql<{ confirmed: boolean | null; left: string | number }>`SELECT
+    sql<{ confirmed: boolean | null; left: string | number; keys: string | number }>`SELECT
         (SELECT confirmed_at IS NOT NULL FROM plexi_mfa_totp WHERE user_id = ${userId}) AS confirmed,
-        (SELECT count(*) FROM plexi_mfa_backup_codes WHERE user_id = ${userId} AND used_at IS NULL) AS left`,
+        (SELECT count(*) FROM plexi_mfa_backup_codes WHERE user_id = ${userId} AND used_at IS NULL) AS left,
+        (SELECT count(*) FROM plexi_webauthn_credentials WHERE user_id = ${userId}) AS keys`,
     (rows) => ({
       totp: rows[0]!.confirmed === null ? "off" as const : rows[0]!.confirmed ? "on" as const : "pending" as const,
-      backupCodesLeft: Number(rows[0]!.left)
+      backupCodesLeft: Number(rows[0]!.left),
+      webauthnKeys: Number(rows[0]!.keys)
     })
   )
 

@@ -1,0 +1,95 @@
+/**
+ * WebAuthn security keys as typed RPCs (`/rpc`), the same as the REST paths
+ * under `/api/v1/auth/webauthn/` and `/api/v1/auth/mfa/webauthn/`
+ * (docs/SECURITY.md, "WebAuthn security keys"): `WebAuthnRpcs` need no token
+ * (passwordless sign-in, the second factor of `Login`'s `MfaRequired`);
+ * `WebAuthnKeyRpcs` act for the caller of an access token. Every refusal
+ * writes nothing.
+ */
+import { Rpc, RpcGroup } from "@effect/rpc"
+import { Schema } from "effect"
+import { AccountDisabled } from "./AuthErrors.ts"
+import { RpcAuthentication } from "./Api.ts"
+import { TokenResponse } from "./Auth.ts"
+import { ServiceUnavailable, Unauthorized } from "./Errors.ts"
+import { InvalidMfaChallenge } from "./MfaErrors.ts"
+import {
+  AuthenticationOptionsAnswer,
+  AuthenticationVerifyRequest,
+  KeyIdParam,
+  MfaWebAuthnOptionsRequest,
+  MfaWebAuthnVerifyRequest,
+  RegistrationOptionsAnswer,
+  RegistrationOptionsRequest,
+  RegistrationVerifyRequest,
+  WebAuthnKey
+} from "./WebAuthn.ts"
+import {
+  WebAuthnAuthenticationRefused,
+  WebAuthnDisabled,
+  WebAuthnKeyLimit,
+  WebAuthnKeyNotFound,
+  WebAuthnRegistrationRefused
+} from "./WebAuthnErrors.ts"
+
+/** Options for a passwordless sign-in (REST `POST /api/v1/auth/webauthn/login/options`). */
+export const WebAuthnLoginOptions = Rpc.make("WebAuthnLoginOptions", {
+  payload: {},
+  success: AuthenticationOptionsAnswer,
+  error: Schema.Union(WebAuthnDisabled, ServiceUnavailable)
+})
+
+/** Passwordless sign-in with the browser's assertion: the token pair (REST `…/login/verify`). */
+export const WebAuthnLogin = Rpc.make("WebAuthnLogin", {
+  payload: AuthenticationVerifyRequest,
+  success: TokenResponse,
+  error: Schema.Union(WebAuthnAuthenticationRefused, WebAuthnDisabled, AccountDisabled, ServiceUnavailable)
+})
+
+/** Options for completing `Login`'s `MfaRequired` with a security key (REST `POST /api/v1/auth/mfa/webauthn/options`). */
+export const WebAuthnMfaOptions = Rpc.make("WebAuthnMfaOptions", {
+  payload: MfaWebAuthnOptionsRequest,
+  success: AuthenticationOptionsAnswer,
+  error: Schema.Union(InvalidMfaChallenge, WebAuthnAuthenticationRefused, WebAuthnDisabled, AccountDisabled, ServiceUnavailable)
+})
+
+/** Completes `MfaRequired` with the assertion: the token pair (REST `…/mfa/webauthn/verify`). */
+export const WebAuthnMfaVerify = Rpc.make("WebAuthnMfaVerify", {
+  payload: MfaWebAuthnVerifyRequest,
+  success: TokenResponse,
+  error: Schema.Union(InvalidMfaChallenge, WebAuthnAuthenticationRefused, WebAuthnDisabled, AccountDisabled, ServiceUnavailable)
+})
+
+/** Options for registering a key (REST `POST /api/v1/auth/webauthn/register/options`). */
+export const WebAuthnRegistrationOptions = Rpc.make("WebAuthnRegistrationOptions", {
+  payload: RegistrationOptionsRequest,
+  success: RegistrationOptionsAnswer,
+  error: Schema.Union(WebAuthnKeyLimit, WebAuthnRegistrationRefused, WebAuthnDisabled, Unauthorized, ServiceUnavailable)
+})
+
+/** Verifies the browser's answer and stores the key (REST `…/register/verify`). */
+export const WebAuthnRegister = Rpc.make("WebAuthnRegister", {
+  payload: RegistrationVerifyRequest,
+  success: WebAuthnKey,
+  error: Schema.Union(WebAuthnRegistrationRefused, WebAuthnKeyLimit, WebAuthnDisabled, Unauthorized, ServiceUnavailable)
+})
+
+/** The caller's keys, oldest first (REST `GET /api/v1/auth/webauthn/keys`). */
+export const ListWebAuthnKeys = Rpc.make("ListWebAuthnKeys", {
+  payload: {},
+  success: Schema.Array(WebAuthnKey),
+  error: Schema.Union(Unauthorized, ServiceUnavailable)
+})
+
+/** Deletes one of the caller's keys (REST `DELETE /api/v1/auth/webauthn/keys/:id`). */
+export const DeleteWebAuthnKey = Rpc.make("DeleteWebAuthnKey", {
+  payload: { keyId: KeyIdParam },
+  success: Schema.Struct({ deleted: Schema.Int }),
+  error: Schema.Union(WebAuthnKeyNotFound, Unauthorized, ServiceUnavailable)
+})
+
+export class WebAuthnRpcs extends RpcGroup.make(WebAuthnLoginOptions, WebAuthnLogin, WebAuthnMfaOptions, WebAuthnMfaVerify) {}
+
+export class WebAuthnKeyRpcs extends RpcGroup.make(WebAuthnRegistrationOptions, WebAuthnRegister, ListWebAuthnKeys, DeleteWebAuthnKey)
+  .middleware(RpcAuthentication)
+{}

@@ -1,0 +1,28 @@
+/**
+ * Handlers of the WebAuthn RPCs (domain/WebAuthnRpcs.ts), on the same
+ * service as the REST handlers (WebAuthnHandlers.ts). The caller's address
+ * and user agent come from the request's headers, as on REST.
+ */
+import { Effect } from "effect"
+import { WebAuthnKeyRpcs, WebAuthnRpcs } from "../../domain/WebAuthnRpcs.ts"
+import { WebAuthn } from "../auth/WebAuthn.ts"
+import { sessionCaller } from "./AuthHandlers.ts"
+import { clientOfHeaders } from "./ClientAddress.ts"
+
+export const WebAuthnRpcsLive = WebAuthnRpcs.toLayer(Effect.map(WebAuthn, (webauthn) =>
+  WebAuthnRpcs.of({
+    WebAuthnLoginOptions: () => webauthn.loginOptions(),
+    WebAuthnLogin: ({ challengeId, deviceName, response }, { headers }) =>
+      webauthn.login(challengeId, response, { ...clientOfHeaders(headers), deviceName }),
+    WebAuthnMfaOptions: ({ challenge }) => webauthn.mfaOptions(challenge),
+    WebAuthnMfaVerify: (payload, { headers }) => webauthn.mfaVerify(payload, clientOfHeaders(headers))
+  })))
+
+export const WebAuthnKeyRpcsLive = WebAuthnKeyRpcs.toLayer(Effect.map(WebAuthn, (webauthn) =>
+  WebAuthnKeyRpcs.of({
+    WebAuthnRegistrationOptions: ({ name }) => Effect.flatMap(sessionCaller, (caller) => webauthn.registrationOptions(caller.userId, name)),
+    WebAuthnRegister: ({ challengeId, response }) =>
+      Effect.flatMap(sessionCaller, (caller) => webauthn.verifyRegistration(caller.userId, challengeId, response)),
+    ListWebAuthnKeys: () => Effect.flatMap(sessionCaller, (caller) => webauthn.keys(caller.userId)),
+    DeleteWebAuthnKey: ({ keyId }) => Effect.flatMap(sessionCaller, (caller) => webauthn.deleteKey(caller.userId, keyId))
+  })))
