@@ -8,7 +8,8 @@
  * size) before any verification runs; failures are in domain/WebAuthnErrors.ts.
  */
 import { Schema } from "effect"
-import { MfaChallengeField } from "./Mfa.ts"
+import { PasswordField } from "./Auth.ts"
+import { MfaChallengeField, MfaCodeField } from "./Mfa.ts"
 import { StorableText } from "./Text.ts"
 
 /** A base64url string (no padding) of at most `max` characters. */
@@ -104,7 +105,18 @@ export const AuthenticationResponse = Schema.Struct({
 })
 export type AuthenticationResponse = typeof AuthenticationResponse.Type
 
-export const RegistrationOptionsRequest = Schema.Struct({ name: Schema.optional(KeyName) })
+/**
+ * Registering a key adds a way in (a passwordless sign-in that outlives a
+ * password change), so it needs a proof besides the access token, as turning
+ * MFA off does: a current TOTP or backup code (`code`, consumed) or the
+ * account's password. Exactly one.
+ */
+export const RegistrationOptionsRequest = Schema.Struct({
+  name: Schema.optional(KeyName),
+  code: Schema.optional(MfaCodeField),
+  password: Schema.optional(PasswordField)
+})
+export type RegistrationOptionsRequest = typeof RegistrationOptionsRequest.Type
 
 export const RegistrationVerifyRequest = Schema.Struct({ challengeId: WebAuthnChallengeId, response: RegistrationResponse })
 

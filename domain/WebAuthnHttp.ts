@@ -11,7 +11,8 @@ import { Schema } from "effect"
 import { AccountDisabled } from "./AuthErrors.ts"
 import { TokenResponse } from "./Auth.ts"
 import { ServiceUnavailable } from "./Errors.ts"
-import { InvalidMfaChallenge } from "./MfaErrors.ts"
+import { InvalidCredentials } from "./AuthErrors.ts"
+import { InvalidMfaChallenge, InvalidMfaCode } from "./MfaErrors.ts"
 import {
   AuthenticationOptionsAnswer,
   AuthenticationVerifyRequest,
@@ -95,7 +96,14 @@ export class WebAuthnKeysApi extends HttpApiGroup.make("webauthnKeys")
       .addSuccess(RegistrationOptionsAnswer)
       .addError(WebAuthnKeyLimit)
       .addError(WebAuthnRegistrationRefused)
-      .annotate(OpenApi.Description, "Options for navigator.credentials.create and the challenge id to send back; `name` names the new key.")
+      .addError(InvalidCredentials)
+      .addError(InvalidMfaCode)
+      .annotate(
+        OpenApi.Description,
+        "Options for navigator.credentials.create and the challenge id to send back; `name` names the new key. Needs a " +
+          "proof besides the token: a current TOTP or backup code (`code`, consumed) or the password, exactly one " +
+          "(400 `InvalidRequest` otherwise)."
+      )
   )
   .add(
     HttpApiEndpoint.post("register", "/auth/webauthn/register/verify")

@@ -11,8 +11,9 @@ import { Schema } from "effect"
 import { AccountDisabled } from "./AuthErrors.ts"
 import { RpcAuthentication } from "./Api.ts"
 import { TokenResponse } from "./Auth.ts"
-import { ServiceUnavailable, Unauthorized } from "./Errors.ts"
-import { InvalidMfaChallenge } from "./MfaErrors.ts"
+import { InvalidCredentials } from "./AuthErrors.ts"
+import { InvalidRequest, ServiceUnavailable, Unauthorized } from "./Errors.ts"
+import { InvalidMfaChallenge, InvalidMfaCode } from "./MfaErrors.ts"
 import {
   AuthenticationOptionsAnswer,
   AuthenticationVerifyRequest,
@@ -60,11 +61,23 @@ export const WebAuthnMfaVerify = Rpc.make("WebAuthnMfaVerify", {
   error: Schema.Union(InvalidMfaChallenge, WebAuthnAuthenticationRefused, WebAuthnDisabled, AccountDisabled, ServiceUnavailable)
 })
 
-/** Options for registering a key (REST `POST /api/v1/auth/webauthn/register/options`). */
+/**
+ * Options for registering a key (REST `POST /api/v1/auth/webauthn/register/options`), with a proof: a current code
+ * or the password, exactly one (`InvalidRequest` otherwise; `InvalidMfaCode` / `InvalidCredentials` when wrong).
+ */
 export const WebAuthnRegistrationOptions = Rpc.make("WebAuthnRegistrationOptions", {
   payload: RegistrationOptionsRequest,
   success: RegistrationOptionsAnswer,
-  error: Schema.Union(WebAuthnKeyLimit, WebAuthnRegistrationRefused, WebAuthnDisabled, Unauthorized, ServiceUnavailable)
+  error: Schema.Union(
+    WebAuthnKeyLimit,
+    WebAuthnRegistrationRefused,
+    WebAuthnDisabled,
+    InvalidCredentials,
+    InvalidMfaCode,
+    InvalidRequest,
+    Unauthorized,
+    ServiceUnavailable
+  )
 })
 
 /** Verifies the browser's answer and stores the key (REST `…/register/verify`). */

@@ -25,7 +25,7 @@ export const WebAuthnKeysLive = HttpApiBuilder.group(PlexiHttpApi, "webauthnKeys
   Effect.map(WebAuthn, (webauthn) =>
     handlers
       .handle("registrationOptions", ({ payload }) =>
-        Effect.flatMap(sessionCaller, (caller) => webauthn.registrationOptions(caller.userId, payload.name)))
+        Effect.flatMap(sessionCaller, (caller) => webauthn.registrationOptions(caller.userId, payload)))
       .handle("register", ({ payload }) =>
         Effect.flatMap(sessionCaller, (caller) => webauthn.verifyRegistration(caller.userId, payload.challengeId, payload.response)))
       .handle("list", () => Effect.flatMap(sessionCaller, (caller) => webauthn.keys(caller.userId)))

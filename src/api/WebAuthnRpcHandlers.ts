@@ -20,7 +20,7 @@ export const WebAuthnRpcsLive = WebAuthnRpcs.toLayer(Effect.map(WebAuthn, (webau
 
 export const WebAuthnKeyRpcsLive = WebAuthnKeyRpcs.toLayer(Effect.map(WebAuthn, (webauthn) =>
   WebAuthnKeyRpcs.of({
-    WebAuthnRegistrationOptions: ({ name }) => Effect.flatMap(sessionCaller, (caller) => webauthn.registrationOptions(caller.userId, name)),
+    WebAuthnRegistrationOptions: (request) => Effect.flatMap(sessionCaller, (caller) => webauthn.registrationOptions(caller.userId, request)),
     WebAuthnRegister: ({ challengeId, response }) =>
       Effect.flatMap(sessionCaller, (caller) => webauthn.verifyRegistration(caller.userId, challengeId, response)),
     ListWebAuthnKeys: () => Effect.flatMap(sessionCaller, (caller) => webauthn.keys(caller.userId)),

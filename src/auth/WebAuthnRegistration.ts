@@ -1,14 +1,15 @@
 /**
  * The caller's security keys: registering one (options, then the browser's
  * answer verified), listing and deleting them. Registration needs an access
- * token; its challenge is bound to the caller, so another user (or the same
+ * token and a proof (a current code or the password: a key is a new way in,
+ * and a stolen access token alone must not plant one); its challenge is bound to the caller, so another user (or the same
  * user's other ceremony) cannot use it. A refused registration stores
  * nothing.
  */
 import { generateRegistrationOptions } from "@simplewebauthn/server"
 import { Clock, Effect, Option } from "effect"
 import type { UserId } from "../../domain/Ids.ts"
-import type { RegistrationResponse } from "../../domain/WebAuthn.ts"
+import type { RegistrationOptionsRequest, RegistrationResponse } from "../../domain/WebAuthn.ts"
 import { WebAuthnKeyLimit, WebAuthnKeyNotFound, WebAuthnRegistrationRefused } from "../../domain/WebAuthnErrors.ts"
 import { MAX_KEYS_PER_ACCOUNT, userHandleOf, type WebAuthnKit } from "./WebAuthnKit.ts"
 import { supportedAlgorithms, verifyRegistration } from "./WebAuthnVerify.ts"
@@ -24,9 +25,11 @@ const keyLimit = () =>
 const refused = (reason: WebAuthnRegistrationRefused["reason"], message: string) => new WebAuthnRegistrationRefused({ reason, message })
 
 /** Options for `navigator.credentials.create`: a discoverable key is preferred (passwordless sign-in needs one). */
-export const registrationOptions = (kit: WebAuthnKit) => (userId: UserId, name: string | undefined) =>
+export const registrationOptions = (kit: WebAuthnKit) => (userId: UserId, request: RegistrationOptionsRequest) =>
   Effect.gen(function*() {
     const rp = yield* kit.relyingParty
+    yield* kit.accounts.mfa.prove({ userId }, { code: request.code, password: request.password })
+    const name = request.name
     const account = yield* kit.accounts.findAccount(userId)
     if (Option.isNone(account)) return yield* refused("challenge", "this account no longer exists")
     const existing = yield* kit.stored(kit.store.keyDescriptors(userId))

@@ -22,8 +22,9 @@ const missing = browserMissing()
 if (missing !== undefined) console.warn(`WebAuthn browser tests skipped: ${missing}`)
 
 const webauthn = (baseUrl: string) => ({
-  registrationOptions: (token: string, name?: string) =>
-    call(baseUrl, "POST", "/auth/webauthn/register/options", name === undefined ? {} : { name }, token),
+  /** With the password as the proof a registration needs, unless `proof` says otherwise. */
+  registrationOptions: (token: string, name?: string, proof: Record<string, string> = { password }) =>
+    call(baseUrl, "POST", "/auth/webauthn/register/options", { ...proof, ...(name === undefined ? {} : { name }) }, token),
   register: (token: string, challengeId: string, response: unknown) =>
     call(baseUrl, "POST", "/auth/webauthn/register/verify", { challengeId, response }, token),
   keys: (token: string) => call(baseUrl, "GET", "/auth/webauthn/keys", undefined, token),
@@ -301,7 +302,7 @@ describe.skipIf(missing !== undefined)("WebAuthn security keys in Chromium's vir
   it("serves the same operations as typed RPCs: register, list, passwordless, the second factor of Login, delete", async () => {
     const tab = await ceremonyPage(browser, site.origin())
     const [user, other] = [await signUp(), await signUp()]
-    const reg = await rpcOk(rpc(a, (c) => c.WebAuthnRegistrationOptions({ name: "rpc key" }), user.accessToken))
+    const reg = await rpcOk(rpc(a, (c) => c.WebAuthnRegistrationOptions({ name: "rpc key", password }), user.accessToken))
     const registration = await tab.create(reg.options)
     const key = await rpcOk(rpc(b, (c) => c.WebAuthnRegister({ challengeId: reg.challengeId, response: registration }), user.accessToken))
     expect(key.name).toBe("rpc key")
@@ -357,9 +358,16 @@ describe.skipIf(missing !== undefined)("WebAuthn security keys in Chromium's vir
     await tab.close()
   }, 60_000)
 
-  it("refuses registration without an access token and hostile responses by their schema, writing nothing", async () => {
+  it("refuses registration without an access token, without a good proof, and hostile responses by their schema, writing nothing", async () => {
     const user = await signUp()
     refusedWith(await webauthn(a.url).registrationOptions("not-a-token"), 401, "Unauthorized")
+    // A stolen access token alone cannot plant a key: the options need the password (or a current code) too.
+    const challenges = await count("plexi_webauthn_challenges", "user_id = $1", [user.userId])
+    refusedWith(await webauthn(a.url).registrationOptions(user.accessToken, undefined, {}), 400, "InvalidRequest")
+    refusedWith(await webauthn(a.url).registrationOptions(user.accessToken, undefined, { password, code: "123456" }), 400, "InvalidRequest")
+    refusedWith(await webauthn(a.url).registrationOptions(user.accessToken, undefined, { password: "not the password at all" }), 401, "InvalidCredentials")
+    refusedWith(await webauthn(a.url).registrationOptions(user.accessToken, undefined, { code: "123456" }), 401, "InvalidMfaCode")
+    expect(await count("plexi_webauthn_challenges", "user_id = $1", [user.userId])).toBe(challenges)
     const { challengeId } = ok(await webauthn(a.url).registrationOptions(user.accessToken))
     const hostile = { id: "a".repeat(5000), rawId: "a", type: "public-key", response: { clientDataJSON: "", attestationObject: "" }, clientExtensionResults: {} }
     refusedWith(await webauthn(a.url).register(user.accessToken, challengeId, hostile), 400, "HttpApiDecodeError")

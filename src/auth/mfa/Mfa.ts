@@ -18,7 +18,9 @@ export const makeMfa = (kit: AccountKit) =>
     enrolTotp: MfaSettings.enrol(mfa),
     confirmTotp: MfaSettings.confirm(mfa),
     disable: MfaSettings.disable(mfa),
-    regenerateBackupCodes: MfaSettings.regenerateBackupCodes(mfa)
+    regenerateBackupCodes: MfaSettings.regenerateBackupCodes(mfa),
+    /** The proof of a sensitive change (a current code or the password), for other units (WebAuthn key registration). */
+    prove: MfaSettings.prove(mfa)
   }) as const)
 
 export type Mfa = Effect.Effect.Success<ReturnType<typeof makeMfa>>
