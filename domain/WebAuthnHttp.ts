@@ -8,10 +8,9 @@ import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
-import { AccountDisabled } from "./AuthErrors.ts"
 import { TokenResponse } from "./Auth.ts"
 import { ServiceUnavailable } from "./Errors.ts"
-import { InvalidCredentials } from "./AuthErrors.ts"
+import { AccountDisabled, InvalidCredentials } from "./AuthErrors.ts"
 import { InvalidMfaChallenge, InvalidMfaCode } from "./MfaErrors.ts"
 import {
   AuthenticationOptionsAnswer,

@@ -8,10 +8,9 @@
  */
 import { Rpc, RpcGroup } from "@effect/rpc"
 import { Schema } from "effect"
-import { AccountDisabled } from "./AuthErrors.ts"
 import { RpcAuthentication } from "./Api.ts"
 import { TokenResponse } from "./Auth.ts"
-import { InvalidCredentials } from "./AuthErrors.ts"
+import { AccountDisabled, InvalidCredentials } from "./AuthErrors.ts"
 import { InvalidRequest, ServiceUnavailable, Unauthorized } from "./Errors.ts"
 import { InvalidMfaChallenge, InvalidMfaCode } from "./MfaErrors.ts"
 import {
