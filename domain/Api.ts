@@ -34,7 +34,7 @@ import { User } from "./User.ts"
  */
 export class CurrentUser extends Context.Tag("plexichat/CurrentUser")<
   CurrentUser,
-  { readonly userId: UserId; readonly sessionId?: SessionId }
+  { readonly userId: UserId; readonly sessionId: SessionId }
 >() {}
 
 /**

@@ -18,7 +18,7 @@ import {
   UsernameTaken,
   WeakPassword
 } from "./AuthErrors.ts"
-import { Forbidden, RateLimited, ServiceUnavailable, Unauthorized } from "./Errors.ts"
+import { Forbidden, RateLimited, ServiceUnavailable } from "./Errors.ts"
 import { SignInLocked } from "./LoginProtection.ts"
 import { SessionId } from "./Ids.ts"
 import { MfaRequired } from "./MfaErrors.ts"
@@ -62,8 +62,8 @@ export const Refresh = Rpc.make("Refresh", {
 })
 
 const OidcFailure = Schema.Union(OidcProviderNotFound, ServiceUnavailable)
-/** The OIDC operations of a signed-in account; a token without a session (a TEMPORARY dev token) is `Unauthorized`. */
-const OidcAccountFailure = Schema.Union(OidcProviderNotFound, ServiceUnavailable, Unauthorized)
+/** The OIDC operations of a signed-in account (a missing or refused token is the middleware's `Unauthorized`). */
+const OidcAccountFailure = Schema.Union(OidcProviderNotFound, ServiceUnavailable)
 const ProviderPayload = Schema.Struct({ provider: OidcProviderId })
 
 /** The configured OpenID Connect providers. */
@@ -82,34 +82,34 @@ export const OidcComplete = Rpc.make("OidcComplete", {
 export class AuthRpcs extends RpcGroup.make(Register, Login, CompleteMfa, Refresh, OidcProviders, OidcStart, OidcComplete) {}
 
 /** Ends the session of the access token (REST `POST /api/v1/auth/logout`). */
-export const Logout = Rpc.make("Logout", { payload: {}, success: Revoked, error: Schema.Union(Unauthorized, ServiceUnavailable) })
+export const Logout = Rpc.make("Logout", { payload: {}, success: Revoked, error: Schema.Union(ServiceUnavailable) })
 
 /** The caller's active sessions, newest first. */
 export const ListSessions = Rpc.make("ListSessions", {
   payload: {},
   success: Schema.Array(SessionInfo),
-  error: Schema.Union(Unauthorized, ServiceUnavailable)
+  error: Schema.Union(ServiceUnavailable)
 })
 
 /** Ends one of the caller's sessions. */
 export const RevokeSession = Rpc.make("RevokeSession", {
   payload: { sessionId: SessionId },
   success: Revoked,
-  error: Schema.Union(SessionNotFound, Unauthorized, ServiceUnavailable)
+  error: Schema.Union(SessionNotFound, ServiceUnavailable)
 })
 
 /** Ends every session of the caller, this one included. */
 export const RevokeAllSessions = Rpc.make("RevokeAllSessions", {
   payload: {},
   success: Revoked,
-  error: Schema.Union(Unauthorized, ServiceUnavailable)
+  error: Schema.Union(ServiceUnavailable)
 })
 
 /** Changes the password; every other session of the caller ends. */
 export const ChangePassword = Rpc.make("ChangePassword", {
   payload: ChangePasswordRequest,
   success: Revoked,
-  error: Schema.Union(InvalidCredentials, WeakPassword, Unauthorized, ServiceUnavailable)
+  error: Schema.Union(InvalidCredentials, WeakPassword, ServiceUnavailable)
 })
 
 export class SessionRpcs extends RpcGroup.make(Logout, ListSessions, RevokeSession, RevokeAllSessions, ChangePassword).middleware(
@@ -130,7 +130,7 @@ export const OidcCompleteLink = Rpc.make("OidcCompleteLink", {
 export const OidcIdentities = Rpc.make("OidcIdentities", {
   payload: {},
   success: Schema.Array(OidcIdentity),
-  error: Schema.Union(ServiceUnavailable, Unauthorized)
+  error: Schema.Union(ServiceUnavailable)
 })
 
 /** Unlinks the caller's identity of the provider (not the account's only way to sign in). */

@@ -29,10 +29,14 @@ export const CompleteMfa = Rpc.make("CompleteMfa", {
 export const GetMfaStatus = Rpc.make("GetMfaStatus", {
   payload: {},
   success: MfaStatus,
-  error: Schema.Union(Unauthorized, ServiceUnavailable)
+  error: Schema.Union(ServiceUnavailable)
 })
 
-/** Starts (or restarts) a TOTP enrolment: the `otpauth://` URI. Fails with `TotpAlreadyEnabled` while TOTP is on. */
+/**
+ * Starts (or restarts) a TOTP enrolment: the `otpauth://` URI. Fails with
+ * `TotpAlreadyEnabled` while TOTP is on, `Unauthorized` when the token's
+ * account no longer exists.
+ */
 export const EnrolTotp = Rpc.make("EnrolTotp", {
   payload: {},
   success: TotpEnrolment,
@@ -43,10 +47,10 @@ export const EnrolTotp = Rpc.make("EnrolTotp", {
 export const ConfirmTotp = Rpc.make("ConfirmTotp", {
   payload: MfaCodeRequest,
   success: BackupCodes,
-  error: Schema.Union(TotpNotPending, InvalidMfaCode, Unauthorized, ServiceUnavailable)
+  error: Schema.Union(TotpNotPending, InvalidMfaCode, ServiceUnavailable)
 })
 
-const ProofFailure = Schema.Union(MfaNotEnabled, InvalidMfaCode, InvalidCredentials, InvalidRequest, Unauthorized, ServiceUnavailable)
+const ProofFailure = Schema.Union(MfaNotEnabled, InvalidMfaCode, InvalidCredentials, InvalidRequest, ServiceUnavailable)
 
 /** Turns MFA off, with a current code or the password (exactly one). */
 export const DisableMfa = Rpc.make("DisableMfa", { payload: MfaProofRequest, success: MfaDisabled, error: ProofFailure })

@@ -12,7 +12,7 @@ import { Schema } from "effect"
 import { TokenResponse } from "./Auth.ts"
 import { AccountDisabled, RegistrationClosed } from "./AuthErrors.ts"
 import { MfaRequired } from "./MfaErrors.ts"
-import { Forbidden, ServiceUnavailable, Unauthorized } from "./Errors.ts"
+import { Forbidden, ServiceUnavailable } from "./Errors.ts"
 import { HttpAuthentication } from "./HttpAuthentication.ts"
 import {
   OidcCallbackParams,
@@ -93,7 +93,5 @@ export class OidcAccountApi extends HttpApiGroup.make("oidcAccount")
   )
   .addError(OidcProviderNotFound)
   .addError(ServiceUnavailable)
-  // A token without a session (a TEMPORARY dev token) may not link identities.
-  .addError(Unauthorized)
   .middleware(HttpAuthentication)
 {}

@@ -11,7 +11,7 @@ import { Schema } from "effect"
 import { RpcAuthentication } from "./Api.ts"
 import { TokenResponse } from "./Auth.ts"
 import { AccountDisabled, InvalidCredentials } from "./AuthErrors.ts"
-import { InvalidRequest, ServiceUnavailable, Unauthorized } from "./Errors.ts"
+import { InvalidRequest, ServiceUnavailable } from "./Errors.ts"
 import { InvalidMfaChallenge, InvalidMfaCode } from "./MfaErrors.ts"
 import {
   AuthenticationOptionsAnswer,
@@ -74,7 +74,6 @@ export const WebAuthnRegistrationOptions = Rpc.make("WebAuthnRegistrationOptions
     InvalidCredentials,
     InvalidMfaCode,
     InvalidRequest,
-    Unauthorized,
     ServiceUnavailable
   )
 })
@@ -83,21 +82,21 @@ export const WebAuthnRegistrationOptions = Rpc.make("WebAuthnRegistrationOptions
 export const WebAuthnRegister = Rpc.make("WebAuthnRegister", {
   payload: RegistrationVerifyRequest,
   success: WebAuthnKey,
-  error: Schema.Union(WebAuthnRegistrationRefused, WebAuthnKeyLimit, WebAuthnDisabled, Unauthorized, ServiceUnavailable)
+  error: Schema.Union(WebAuthnRegistrationRefused, WebAuthnKeyLimit, WebAuthnDisabled, ServiceUnavailable)
 })
 
 /** The caller's keys, oldest first (REST `GET /api/v1/auth/webauthn/keys`). */
 export const ListWebAuthnKeys = Rpc.make("ListWebAuthnKeys", {
   payload: {},
   success: Schema.Array(WebAuthnKey),
-  error: Schema.Union(Unauthorized, ServiceUnavailable)
+  error: Schema.Union(ServiceUnavailable)
 })
 
 /** Deletes one of the caller's keys (REST `DELETE /api/v1/auth/webauthn/keys/:id`). */
 export const DeleteWebAuthnKey = Rpc.make("DeleteWebAuthnKey", {
   payload: { keyId: KeyIdParam },
   success: Schema.Struct({ deleted: Schema.Int }),
-  error: Schema.Union(WebAuthnKeyNotFound, Unauthorized, ServiceUnavailable)
+  error: Schema.Union(WebAuthnKeyNotFound, ServiceUnavailable)
 })
 
 export class WebAuthnRpcs extends RpcGroup.make(WebAuthnLoginOptions, WebAuthnLogin, WebAuthnMfaOptions, WebAuthnMfaVerify) {}

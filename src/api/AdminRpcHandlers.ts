@@ -8,15 +8,14 @@ import { AdminRpcs } from "../../domain/AdminRpcs.ts"
 import { CurrentUser } from "../../domain/Api.ts"
 import { Accounts } from "../auth/Accounts.ts"
 import { RoleChange } from "../roles/RoleChange.ts"
-import { adminCaller } from "./AdminUsersHandlers.ts"
 
 export const AdminRpcsLive = AdminRpcs.toLayer(Effect.gen(function*() {
   const accounts = yield* Accounts
   const roles = yield* RoleChange
   return AdminRpcs.of({
-    DisableAccount: ({ userId }) => Effect.flatMap(adminCaller, (caller) => accounts.disable(caller, userId)),
-    EnableAccount: ({ userId }) => Effect.flatMap(adminCaller, (caller) => accounts.enable(caller, userId)),
-    ResetPassword: ({ newPassword, userId }) => Effect.flatMap(adminCaller, (caller) => accounts.resetPassword(caller, userId, newPassword)),
+    DisableAccount: ({ userId }) => Effect.flatMap(CurrentUser, (caller) => accounts.disable(caller, userId)),
+    EnableAccount: ({ userId }) => Effect.flatMap(CurrentUser, (caller) => accounts.enable(caller, userId)),
+    ResetPassword: ({ newPassword, userId }) => Effect.flatMap(CurrentUser, (caller) => accounts.resetPassword(caller, userId, newPassword)),
     SetWorkspaceRole: ({ role, userId }) => Effect.flatMap(CurrentUser, (caller) => roles.setRole(caller.userId, userId, role))
   })
 }))

@@ -2,14 +2,12 @@
  * REST handlers of accounts and sessions (`/api/v1/auth/...`), on top of
  * `Accounts`. Every answer under that path, tokens or errors, carries
  * `Cache-Control: no-store` (set in runtime/edge/HttpApp.ts, `guarded`, so
- * that refusals before a handler carry it too). The session operations need
- * an access token naming its session (every access token does); a caller
- * without one gets `Unauthorized`.
+ * that refusals before a handler carry it too). The session operations act on
+ * the session the caller's access token names.
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect } from "effect"
 import { CurrentUser } from "../../domain/Api.ts"
-import { Unauthorized } from "../../domain/Errors.ts"
 import { PlexiHttpApi } from "../../domain/Http.ts"
 import { Accounts } from "../auth/Accounts.ts"
 import { clientOf } from "./ClientAddress.ts"
@@ -24,18 +22,12 @@ export const AuthLive = HttpApiBuilder.group(PlexiHttpApi, "auth", (handlers) =>
       .handle("refresh", ({ payload }) => Effect.flatMap(clientOf, (client) => accounts.refresh(payload.refreshToken, client)))
       .handle("completeMfa", ({ payload }) => Effect.flatMap(clientOf, (client) => accounts.mfa.complete(payload, client)))))
 
-/** The caller, when it came with an access token (a signed-in session). */
-export const sessionCaller = Effect.flatMap(CurrentUser, (caller) =>
-  caller.sessionId === undefined
-    ? Effect.fail(new Unauthorized({ message: "this operation needs an access token from POST /api/v1/auth/login" }))
-    : Effect.succeed(caller))
-
 export const SessionsLive = HttpApiBuilder.group(PlexiHttpApi, "sessions", (handlers) =>
   Effect.map(Accounts, (accounts) =>
     handlers
-      .handle("logout", () => Effect.flatMap(sessionCaller, accounts.logout))
-      .handle("list", () => Effect.flatMap(sessionCaller, accounts.sessions))
-      .handle("revoke", ({ path }) => Effect.flatMap(sessionCaller, (caller) => accounts.revoke(caller, path.sessionId)))
-      .handle("revokeAll", () => Effect.flatMap(sessionCaller, accounts.revokeAll))
+      .handle("logout", () => Effect.flatMap(CurrentUser, accounts.logout))
+      .handle("list", () => Effect.flatMap(CurrentUser, accounts.sessions))
+      .handle("revoke", ({ path }) => Effect.flatMap(CurrentUser, (caller) => accounts.revoke(caller, path.sessionId)))
+      .handle("revokeAll", () => Effect.flatMap(CurrentUser, accounts.revokeAll))
       .handle("changePassword", ({ payload }) =>
-        Effect.flatMap(sessionCaller, (caller) => accounts.changePassword(caller, payload.currentPassword, payload.newPassword)))))
+        Effect.flatMap(CurrentUser, (caller) => accounts.changePassword(caller, payload.currentPassword, payload.newPassword)))))

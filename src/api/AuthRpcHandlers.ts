@@ -3,13 +3,13 @@
  * as the REST handlers (AuthHandlers.ts, OidcHandlers.ts). The caller's
  * address and user agent come from the request's headers, as on REST.
  */
+import { CurrentUser } from "../../domain/Api.ts"
 import type * as Headers from "@effect/platform/Headers"
 import { Effect, Option } from "effect"
 import { AuthRpcs, OidcAccountRpcs, SessionRpcs } from "../../domain/AuthRpcs.ts"
 import { MfaRpcs } from "../../domain/MfaRpcs.ts"
 import { Accounts } from "../auth/Accounts.ts"
 import { Oidc } from "../auth/oidc/Oidc.ts"
-import { sessionCaller } from "./AuthHandlers.ts"
 import { PEER_ADDRESS_HEADER } from "./ClientAddress.ts"
 
 const clientOf = (headers: Headers.Headers) => ({
@@ -33,25 +33,25 @@ export const AuthRpcsLive = AuthRpcs.toLayer(Effect.gen(function*() {
 
 export const SessionRpcsLive = SessionRpcs.toLayer(Effect.map(Accounts, (accounts) =>
   SessionRpcs.of({
-    Logout: () => Effect.flatMap(sessionCaller, accounts.logout),
-    ListSessions: () => Effect.flatMap(sessionCaller, accounts.sessions),
-    RevokeSession: ({ sessionId }) => Effect.flatMap(sessionCaller, (caller) => accounts.revoke(caller, sessionId)),
-    RevokeAllSessions: () => Effect.flatMap(sessionCaller, accounts.revokeAll),
+    Logout: () => Effect.flatMap(CurrentUser, accounts.logout),
+    ListSessions: () => Effect.flatMap(CurrentUser, accounts.sessions),
+    RevokeSession: ({ sessionId }) => Effect.flatMap(CurrentUser, (caller) => accounts.revoke(caller, sessionId)),
+    RevokeAllSessions: () => Effect.flatMap(CurrentUser, accounts.revokeAll),
     ChangePassword: ({ currentPassword, newPassword }) =>
-      Effect.flatMap(sessionCaller, (caller) => accounts.changePassword(caller, currentPassword, newPassword))
+      Effect.flatMap(CurrentUser, (caller) => accounts.changePassword(caller, currentPassword, newPassword))
   })))
 
 export const MfaRpcsLive = MfaRpcs.toLayer(Effect.map(Accounts, ({ mfa }) =>
   MfaRpcs.of({
-    GetMfaStatus: () => Effect.flatMap(sessionCaller, mfa.status),
-    EnrolTotp: () => Effect.flatMap(sessionCaller, mfa.enrolTotp),
-    ConfirmTotp: ({ code }) => Effect.flatMap(sessionCaller, (caller) => mfa.confirmTotp(caller, code)),
-    DisableMfa: (proof) => Effect.flatMap(sessionCaller, (caller) => mfa.disable(caller, proof)),
-    RegenerateBackupCodes: (proof) => Effect.flatMap(sessionCaller, (caller) => mfa.regenerateBackupCodes(caller, proof))
+    GetMfaStatus: () => Effect.flatMap(CurrentUser, mfa.status),
+    EnrolTotp: () => Effect.flatMap(CurrentUser, mfa.enrolTotp),
+    ConfirmTotp: ({ code }) => Effect.flatMap(CurrentUser, (caller) => mfa.confirmTotp(caller, code)),
+    DisableMfa: (proof) => Effect.flatMap(CurrentUser, (caller) => mfa.disable(caller, proof)),
+    RegenerateBackupCodes: (proof) => Effect.flatMap(CurrentUser, (caller) => mfa.regenerateBackupCodes(caller, proof))
   })))
 
 export const OidcAccountRpcsLive = OidcAccountRpcs.toLayer(Effect.map(Oidc, (oidc) => {
-  const caller = Effect.map(sessionCaller, (u) => u.userId)
+  const caller = Effect.map(CurrentUser, (u) => u.userId)
   return OidcAccountRpcs.of({
     OidcLink: ({ provider }) => Effect.flatMap(caller, (userId) => oidc.start(provider, Option.some(userId))),
     OidcCompleteLink: ({ provider, ...params }) => Effect.flatMap(caller, (userId) => oidc.completeLink(userId, provider, params)),

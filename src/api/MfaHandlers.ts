@@ -4,18 +4,18 @@
  * second sign-in step (`POST /auth/mfa`) needs no token and lives with the
  * other sign-in handlers (AuthHandlers.ts).
  */
+import { CurrentUser } from "../../domain/Api.ts"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect } from "effect"
 import { PlexiHttpApi } from "../../domain/Http.ts"
 import { Accounts } from "../auth/Accounts.ts"
-import { sessionCaller } from "./AuthHandlers.ts"
 
 export const MfaLive = HttpApiBuilder.group(PlexiHttpApi, "mfa", (handlers) =>
   Effect.map(Accounts, ({ mfa }) =>
     handlers
-      .handle("status", () => Effect.flatMap(sessionCaller, mfa.status))
-      .handle("enrolTotp", () => Effect.flatMap(sessionCaller, mfa.enrolTotp))
-      .handle("confirmTotp", ({ payload }) => Effect.flatMap(sessionCaller, (caller) => mfa.confirmTotp(caller, payload.code)))
-      .handle("disable", ({ payload }) => Effect.flatMap(sessionCaller, (caller) => mfa.disable(caller, payload)))
+      .handle("status", () => Effect.flatMap(CurrentUser, mfa.status))
+      .handle("enrolTotp", () => Effect.flatMap(CurrentUser, mfa.enrolTotp))
+      .handle("confirmTotp", ({ payload }) => Effect.flatMap(CurrentUser, (caller) => mfa.confirmTotp(caller, payload.code)))
+      .handle("disable", ({ payload }) => Effect.flatMap(CurrentUser, (caller) => mfa.disable(caller, payload)))
       .handle("regenerateBackupCodes", ({ payload }) =>
-        Effect.flatMap(sessionCaller, (caller) => mfa.regenerateBackupCodes(caller, payload)))))
+        Effect.flatMap(CurrentUser, (caller) => mfa.regenerateBackupCodes(caller, payload)))))

@@ -2,11 +2,11 @@
  * REST handlers of OpenID Connect sign-in and linking
  * (`/api/v1/auth/oidc/...`), on top of `Oidc`.
  */
+import { CurrentUser } from "../../domain/Api.ts"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect, Option } from "effect"
 import { PlexiHttpApi } from "../../domain/Http.ts"
 import { Oidc } from "../auth/oidc/Oidc.ts"
-import { sessionCaller } from "./AuthHandlers.ts"
 import { clientOf } from "./ClientAddress.ts"
 
 export const OidcLive = HttpApiBuilder.group(PlexiHttpApi, "oidc", (handlers) =>
@@ -20,8 +20,8 @@ export const OidcLive = HttpApiBuilder.group(PlexiHttpApi, "oidc", (handlers) =>
 export const OidcAccountLive = HttpApiBuilder.group(PlexiHttpApi, "oidcAccount", (handlers) =>
   Effect.map(Oidc, (oidc) =>
     handlers
-      .handle("link", ({ path }) => Effect.flatMap(sessionCaller, (caller) => oidc.start(path.provider, Option.some(caller.userId))))
+      .handle("link", ({ path }) => Effect.flatMap(CurrentUser, (caller) => oidc.start(path.provider, Option.some(caller.userId))))
       .handle("completeLink", ({ path, payload }) =>
-        Effect.flatMap(sessionCaller, (caller) => oidc.completeLink(caller.userId, path.provider, payload)))
-      .handle("identities", () => Effect.flatMap(sessionCaller, (caller) => oidc.identities(caller.userId)))
-      .handle("unlink", ({ path }) => Effect.flatMap(sessionCaller, (caller) => oidc.unlink(caller.userId, path.provider)))))
+        Effect.flatMap(CurrentUser, (caller) => oidc.completeLink(caller.userId, path.provider, payload)))
+      .handle("identities", () => Effect.flatMap(CurrentUser, (caller) => oidc.identities(caller.userId)))
+      .handle("unlink", ({ path }) => Effect.flatMap(CurrentUser, (caller) => oidc.unlink(caller.userId, path.provider)))))

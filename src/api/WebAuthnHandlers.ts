@@ -4,11 +4,11 @@
  * under `/api/v1/auth/`. The key operations need an access token (a session):
  * a TEMPORARY dev token gets `Unauthorized` there, as for the session list.
  */
+import { CurrentUser } from "../../domain/Api.ts"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect } from "effect"
 import { PlexiHttpApi } from "../../domain/Http.ts"
 import { WebAuthn } from "../auth/WebAuthn.ts"
-import { sessionCaller } from "./AuthHandlers.ts"
 import { clientOf } from "./ClientAddress.ts"
 
 export const WebAuthnLive = HttpApiBuilder.group(PlexiHttpApi, "webauthn", (handlers) =>
@@ -25,8 +25,8 @@ export const WebAuthnKeysLive = HttpApiBuilder.group(PlexiHttpApi, "webauthnKeys
   Effect.map(WebAuthn, (webauthn) =>
     handlers
       .handle("registrationOptions", ({ payload }) =>
-        Effect.flatMap(sessionCaller, (caller) => webauthn.registrationOptions(caller.userId, payload)))
+        Effect.flatMap(CurrentUser, (caller) => webauthn.registrationOptions(caller.userId, payload)))
       .handle("register", ({ payload }) =>
-        Effect.flatMap(sessionCaller, (caller) => webauthn.verifyRegistration(caller.userId, payload.challengeId, payload.response)))
-      .handle("list", () => Effect.flatMap(sessionCaller, (caller) => webauthn.keys(caller.userId)))
-      .handle("delete", ({ path }) => Effect.flatMap(sessionCaller, (caller) => webauthn.deleteKey(caller.userId, path.keyId)))))
+        Effect.flatMap(CurrentUser, (caller) => webauthn.verifyRegistration(caller.userId, payload.challengeId, payload.response)))
+      .handle("list", () => Effect.flatMap(CurrentUser, (caller) => webauthn.keys(caller.userId)))
+      .handle("delete", ({ path }) => Effect.flatMap(CurrentUser, (caller) => webauthn.deleteKey(caller.userId, path.keyId)))))

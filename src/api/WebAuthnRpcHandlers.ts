@@ -3,10 +3,10 @@
  * service as the REST handlers (WebAuthnHandlers.ts). The caller's address
  * and user agent come from the request's headers, as on REST.
  */
+import { CurrentUser } from "../../domain/Api.ts"
 import { Effect } from "effect"
 import { WebAuthnKeyRpcs, WebAuthnRpcs } from "../../domain/WebAuthnRpcs.ts"
 import { WebAuthn } from "../auth/WebAuthn.ts"
-import { sessionCaller } from "./AuthHandlers.ts"
 import { clientOfHeaders } from "./ClientAddress.ts"
 
 export const WebAuthnRpcsLive = WebAuthnRpcs.toLayer(Effect.map(WebAuthn, (webauthn) =>
@@ -20,9 +20,9 @@ export const WebAuthnRpcsLive = WebAuthnRpcs.toLayer(Effect.map(WebAuthn, (webau
 
 export const WebAuthnKeyRpcsLive = WebAuthnKeyRpcs.toLayer(Effect.map(WebAuthn, (webauthn) =>
   WebAuthnKeyRpcs.of({
-    WebAuthnRegistrationOptions: (request) => Effect.flatMap(sessionCaller, (caller) => webauthn.registrationOptions(caller.userId, request)),
+    WebAuthnRegistrationOptions: (request) => Effect.flatMap(CurrentUser, (caller) => webauthn.registrationOptions(caller.userId, request)),
     WebAuthnRegister: ({ challengeId, response }) =>
-      Effect.flatMap(sessionCaller, (caller) => webauthn.verifyRegistration(caller.userId, challengeId, response)),
-    ListWebAuthnKeys: () => Effect.flatMap(sessionCaller, (caller) => webauthn.keys(caller.userId)),
-    DeleteWebAuthnKey: ({ keyId }) => Effect.flatMap(sessionCaller, (caller) => webauthn.deleteKey(caller.userId, keyId))
+      Effect.flatMap(CurrentUser, (caller) => webauthn.verifyRegistration(caller.userId, challengeId, response)),
+    ListWebAuthnKeys: () => Effect.flatMap(CurrentUser, (caller) => webauthn.keys(caller.userId)),
+    DeleteWebAuthnKey: ({ keyId }) => Effect.flatMap(CurrentUser, (caller) => webauthn.deleteKey(caller.userId, keyId))
   })))

@@ -19,10 +19,10 @@ import { makePasswordHasher } from "./PasswordHasher.ts"
 import { loadCommonPasswords, makePasswordPolicy } from "./PasswordPolicy.ts"
 import { Revocations } from "./Revocations.ts"
 
-/** The caller of a session operation: a user and, for an access token, its session. */
+/** The caller of a session operation: a user and the session its access token names. */
 export interface Caller {
   readonly userId: UserId
-  readonly sessionId?: SessionId
+  readonly sessionId: SessionId
 }
 
 /** What the client says about itself when it signs in. */

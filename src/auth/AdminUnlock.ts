@@ -24,7 +24,7 @@ const make = Effect.gen(function*() {
 
   const unlock = (caller: Caller, userId: UserId): Effect.Effect<Unlocked, Forbidden | AccountNotFound | ServiceUnavailable> =>
     Effect.gen(function*() {
-      const actor = caller.sessionId === undefined ? Option.none() : yield* stored(store.findByUserId(caller.userId))
+      const actor = yield* stored(store.findByUserId(caller.userId))
       if (Option.isNone(actor) || (actor.value.role !== "owner" && actor.value.role !== "admin")) {
         yield* audit.record({ actor: caller.userId, action: "admin.unlock.denied", target: userId })
         return yield* new Forbidden({ message: "only an owner or an admin may unlock an account" })

@@ -13,8 +13,6 @@ import { type AccountKit, type Caller, invalidCredentials } from "./AccountKit.t
 
 export const logout = (kit: AccountKit) => (caller: Caller) =>
   Effect.gen(function*() {
-    // A caller without a session (every access token names one) has none to end.
-    if (caller.sessionId === undefined) return { revoked: 0 }
     const now = yield* Clock.currentTimeMillis
     const revoked = yield* kit.revoking(kit.stored(kit.store.revokeSession(caller.userId, caller.sessionId, now, "logout")))
     yield* kit.audit.record({ actor: caller.userId, action: "auth.logout", target: caller.sessionId, details: { revoked } })

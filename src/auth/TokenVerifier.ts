@@ -10,10 +10,10 @@ import { Context, Effect, Layer } from "effect"
 import { Unauthorized } from "../../domain/Errors.ts"
 import type { SessionId, UserId } from "../../domain/Ids.ts"
 
-/** A verified token: whose it is, its session (access tokens only) and when it stops being valid (ms since the epoch). */
+/** A verified token: whose it is, its session and when it stops being valid (ms since the epoch). */
 export interface TokenClaims {
   readonly userId: UserId
-  readonly sessionId?: SessionId
+  readonly sessionId: SessionId
   readonly expiresAt: number
 }
 
@@ -61,5 +61,7 @@ export class TokenVerifier extends Context.Tag("plexichat/TokenVerifier")<TokenV
 }
 
 /** The `CurrentUser` of a request authenticated with `claims`. */
-export const currentUserOf = (claims: TokenClaims): { readonly userId: UserId; readonly sessionId?: SessionId } =>
-  claims.sessionId === undefined ? { userId: claims.userId } : { userId: claims.userId, sessionId: claims.sessionId }
+export const currentUserOf = (claims: TokenClaims): { readonly userId: UserId; readonly sessionId: SessionId } => ({
+  userId: claims.userId,
+  sessionId: claims.sessionId
+})

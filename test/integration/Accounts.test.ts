@@ -24,12 +24,12 @@ describe("accounts on real Postgres", () => {
         const pair = yield* accounts.register({ username: "sleeper", password }, client)
         offset.ms = 59_000
         const refreshed = yield* accounts.refresh(pair.refreshToken, client)
-        expect((yield* accounts.sessions({ userId: refreshed.userId })).map((s) => s.id)).toEqual([pair.sessionId])
+        expect((yield* accounts.sessions({ userId: refreshed.userId, sessionId: refreshed.sessionId })).map((s) => s.id)).toEqual([pair.sessionId])
         // 60 s after that refresh, its token has expired, and the session is no longer listed.
         offset.ms = 59_000 + 60_000
         const expired = yield* Effect.flip(accounts.refresh(refreshed.refreshToken, client))
         expect(expired).toMatchObject({ _tag: "InvalidRefreshToken", reason: "expired" })
-        expect(yield* accounts.sessions({ userId: refreshed.userId })).toEqual([])
+        expect(yield* accounts.sessions({ userId: refreshed.userId, sessionId: refreshed.sessionId })).toEqual([])
       }).pipe(Effect.provide(accountsOn(db.url, { config: { refreshTtl: Duration.seconds(60) } })), Effect.withClock(shiftedClock(offset)))
     }), 60_000)
 

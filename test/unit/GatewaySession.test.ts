@@ -5,7 +5,7 @@
 import { fc, test } from "@fast-check/vitest"
 import { Effect, Either, Runtime, Schema } from "effect"
 import { describe, expect, it, vi } from "vitest"
-import type { ChannelId, UserId } from "../../domain/Ids.ts"
+import type { ChannelId, SessionId, UserId } from "../../domain/Ids.ts"
 import { Message } from "../../domain/Channel.ts"
 import { MessageFrame, ServerFrame } from "../../domain/Protocol.ts"
 import { isStorableText } from "../../domain/Text.ts"
@@ -227,7 +227,7 @@ describe("session deadlines (driven by the gateway's deadline sweep)", () => {
     const authed = new FakeSocket()
     const now = gateway.ctx.now()
     const a = gateway.open(idle, { ip: "10.0.1.1", unauthenticated: true }, undefined)
-    const b = gateway.open(authed, { ip: "10.0.1.1", unauthenticated: true }, { userId: "dan" as UserId, expiresAt: now + 10 * 60_000 })
+    const b = gateway.open(authed, { ip: "10.0.1.1", unauthenticated: true }, { userId: "dan" as UserId, sessionId: "s_dan" as SessionId, expiresAt: now + 10 * 60_000 })
     a.tick(now + 59_000)
     expect(idle.ended).toBeUndefined()
     a.tick(now + 60_000)
@@ -243,8 +243,8 @@ describe("session deadlines (driven by the gateway's deadline sweep)", () => {
     const now = gateway.ctx.now()
     const expiring = new FakeSocket()
     const renewed = new FakeSocket()
-    const first = gateway.open(expiring, { ip: "10.0.1.2", unauthenticated: true }, { userId: "alice" as UserId, expiresAt: now + 1000 })
-    const second = gateway.open(renewed, { ip: "10.0.1.2", unauthenticated: true }, { userId: "alice" as UserId, expiresAt: now + 1000 })
+    const first = gateway.open(expiring, { ip: "10.0.1.2", unauthenticated: true }, { userId: "alice" as UserId, sessionId: "s_alice" as SessionId, expiresAt: now + 1000 })
+    const second = gateway.open(renewed, { ip: "10.0.1.2", unauthenticated: true }, { userId: "alice" as UserId, sessionId: "s_alice" as SessionId, expiresAt: now + 1000 })
     const { token } = await Effect.runPromise(testAccessToken("alice"))
     second.onMessage(text(JSON.stringify({ type: "auth", token, ref: "re" })), false)
     // The signature check is asynchronous (WebCrypto): wait for its answer.

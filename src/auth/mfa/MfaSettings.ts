@@ -64,7 +64,7 @@ export const confirm = (mfa: MfaKit) => (caller: Caller, code: string) =>
   })
 
 /** The proof of a sensitive change (here, and registering a security key): a code (consumed) or the password; exactly one. */
-export const prove = (mfa: MfaKit) => (caller: Caller, proof: MfaProofRequest) =>
+export const prove = (mfa: MfaKit) => (caller: Pick<Caller, "userId">, proof: MfaProofRequest) =>
   Effect.gen(function*() {
     if ((proof.code === undefined) === (proof.password === undefined)) {
       return yield* new InvalidRequest({ message: "send exactly one of code (a current TOTP or backup code) and password" })
