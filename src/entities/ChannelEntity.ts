@@ -42,7 +42,9 @@ import { makeGuards, type Guards } from "./channel/ChannelGuards.ts"
 import { created, fromWindow, type Live, publicView } from "./channel/ChannelState.ts"
 import { makeStateCell, type StateCell } from "./channel/ChannelStateCell.ts"
 import * as Membership from "./channel/MembershipPolicy.ts"
+import { makeEntityDirectPost } from "./channel/DirectPost.ts"
 import { makePost } from "./channel/PostHandler.ts"
+import { makeSerialLane } from "./channel/SerialLane.ts"
 import { ShardHolding } from "./ShardHolding.ts"
 
 /**
@@ -54,8 +56,11 @@ export class ChannelHooks extends Context.Reference<ChannelHooks>()("plexichat/C
   defaultValue: (): {
     readonly beforePost: (items: ReadonlyArray<PostItem>) => Effect.Effect<void>
     readonly beforeRead?: (rpc: "History" | "CheckReader" | "Subscribe") => Effect.Effect<void>
-  } => ({ beforePost: () => Effect.void })
+  } => ({ beforePost: noPostHook })
 }) {}
+
+/** The default `beforePost`: with it, this node's edge may post without a fiber (`DirectPost.ts`). */
+const noPostHook = (_items: ReadonlyArray<PostItem>) => Effect.void
 
 interface Parts {
   readonly channelId: ChannelId
@@ -203,6 +208,7 @@ const registerLocal = (parts: Parts, handlers: Omit<LocalChannel, "followed">) =
       Effect.suspend((): Effect.Effect<A, E | LocalChannelClosed, R> => closed ? Effect.fail(new LocalChannelClosed()) : handler())
     yield* (yield* LocalChannels).register(parts.channelId, {
       post: (items) => whileOpen(() => handlers.post(items)),
+      postDirect: (items, done) => !closed && handlers.postDirect(items, done),
       subscribe: (afterSeq) => Stream.interruptWhenDeferred(handlers.subscribe(afterSeq), ended),
       tap: (afterSeq, sink) => whileOpen(() => handlers.tap(afterSeq, sink)),
       checkReader: (readerId) => whileOpen(() => handlers.checkReader(readerId)),
@@ -236,11 +242,12 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
     published: feed.published
   })
 
-  // One permit for the serial handlers, shared by the mailbox and the direct path.
-  const permit = yield* Effect.makeSemaphore(1)
-  const serial = <A, E, R>(effect: Effect.Effect<A, E, R>) => permit.withPermits(1)(supervised(effect))
+  // One lane for the serial handlers, shared by the mailbox and the direct paths.
+  const lane = makeSerialLane()
+  const serial = <A, E, R>(effect: Effect.Effect<A, E, R>) => lane.run(supervised(effect))
   const postItems = (items: ReadonlyArray<PostItem>) =>
     serial(Effect.zipRight(hooks.beforePost(items), post(items))).pipe(Effect.tap((outcomes) => parts.access.refusedPosts(items, outcomes)))
+  const postDirect = hooks.beforePost === noPostHook ? yield* makeEntityDirectPost({ ...parts, lane, postItems }) : () => false
   const subscribe = (afterSeq: number | undefined) =>
     Stream.unwrapScoped(supervised(
       Effect.zipRight(beforeRead("Subscribe"), Effect.flatMap(cell.live, (s) => feed.follow(s, afterSeq, between))),
@@ -259,7 +266,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
       "forked"
     )
 
-  yield* registerLocal(parts, { post: postItems, subscribe, tap, checkReader })
+  yield* registerLocal(parts, { post: postItems, postDirect, subscribe, tap, checkReader })
 
   return ChannelEntity.of({
     Create: ({ payload }) => guardedCreate(parts, serial, payload),

@@ -17,7 +17,7 @@
  * others in its batch are unaffected.
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Deferred, Effect, Exit, Layer, Queue } from "effect"
+import { Context, Effect, Exit, FiberId, Layer } from "effect"
 import type { Message } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { ChannelFenced } from "./ChannelFenced.ts"
@@ -35,33 +35,74 @@ export interface GroupCommitOptions {
 
 export type WriteError = SqlError | ChannelFenced
 
+/** How a request ended: committed, or why not (interrupted when the writer stopped with it in hand). */
+export type WriteExit = Exit.Exit<void, WriteError>
+
 interface Pending extends FencedRows {
-  readonly done: Deferred.Deferred<void, WriteError>
+  /** Called exactly once, with the request's outcome. */
+  readonly done: (exit: WriteExit) => void
   /** When it was queued (the clock's monotonic millis). */
   readonly at: number
 }
 
-const outcome = (p: Pending, written: boolean): Exit.Exit<void, WriteError> =>
+const outcome = (p: Pending, written: boolean): WriteExit =>
   written ? Exit.void : Exit.fail(new ChannelFenced({ channelId: p.channelId, epoch: p.epoch }))
+
+const interrupted: WriteExit = Exit.interrupt(FiberId.none)
 
 /** Writes `batch` as one statement; on failure, each request on its own. */
 const makeWriteBatch = (store: MessageStore) => (batch: ReadonlyArray<Pending>) =>
   Effect.gen(function*() {
     const exit = yield* Effect.exit(store.insertMessages(batch))
     if (Exit.isSuccess(exit)) {
-      for (let i = 0; i < batch.length; i++) yield* Deferred.done(batch[i]!.done, outcome(batch[i]!, exit.value[i]!))
+      for (let i = 0; i < batch.length; i++) batch[i]!.done(outcome(batch[i]!, exit.value[i]!))
       return
     }
-    if (batch.length === 1) return yield* Deferred.done(batch[0]!.done, Exit.asVoid(exit))
+    if (batch.length === 1) return batch[0]!.done(Exit.asVoid(exit))
     // Isolate the failure: every request commits or fails on its own.
     yield* Effect.forEach(batch, (p) =>
-      Effect.exit(store.insertMessages([p])).pipe(
-        Effect.flatMap((own) => Deferred.done(p.done, Exit.isSuccess(own) ? outcome(p, own.value[0]!) : Exit.asVoid(own)))
-      ), { discard: true })
+      Effect.map(Effect.exit(store.insertMessages([p])), (own) => p.done(Exit.isSuccess(own) ? outcome(p, own.value[0]!) : Exit.asVoid(own))), {
+      discard: true
+    })
   }).pipe(
     // A flusher stopped mid-write still answers its batch (the outcome is then unknown to the caller).
-    Effect.onInterrupt(() => Effect.forEach(batch, (p) => Deferred.interrupt(p.done), { discard: true }))
+    Effect.onInterrupt(() => Effect.sync(() => batch.forEach((p) => p.done(interrupted))))
   )
+
+/**
+ * The requests waiting for a flusher: a plain array, so that a request costs
+ * a push and a callback rather than a queue offer and a `Deferred` (thin
+ * traffic pays this per message). Flushers with nothing to do sleep until
+ * the next request arrives.
+ */
+const makeBacklog = () => {
+  const pending: Array<Pending> = []
+  const sleepers: Array<() => void> = []
+  let stopped = false
+  return {
+    pending,
+    push: (p: Pending) => {
+      if (stopped) return p.done(interrupted)
+      pending.push(p)
+      sleepers.shift()?.()
+    },
+    /** Completes once a request waits (at once if one does). */
+    work: Effect.async<void>((resume) => {
+      if (pending.length > 0) return resume(Effect.void)
+      const wake = () => resume(Effect.void)
+      sleepers.push(wake)
+      return Effect.sync(() => {
+        const i = sleepers.indexOf(wake)
+        if (i >= 0) sleepers.splice(i, 1)
+      })
+    }),
+    /** Requests still queued when the writer stops are failed, never left waiting. */
+    stop: () => {
+      stopped = true
+      for (const p of pending.splice(0)) p.done(interrupted)
+    }
+  }
+}
 
 export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter")<GroupCommitWriter, {
   /**
@@ -69,21 +110,18 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
    * channel still has `epoch`; resolves after the commit.
    */
   readonly write: (channelId: ChannelId, epoch: number, rows: ReadonlyArray<Message>) => Effect.Effect<void, WriteError>
+  /** `write` for callers outside Effect: `done` is called exactly once, after the commit or with why not. */
+  readonly submit: (channelId: ChannelId, epoch: number, rows: ReadonlyArray<Message>, done: (exit: WriteExit) => void) => void
   /** Requests waiting for a flusher (not counting those being written). */
   readonly backlog: Effect.Effect<number>
 }>() {
   static readonly make = Effect.fnUntraced(function*(options: GroupCommitOptions) {
     const store = yield* MessageStore
     const clock = yield* Effect.clock
-    const queue = yield* Queue.unbounded<Pending>()
+    const queue = makeBacklog()
     // Held by the flusher that lingers, so that the others do not split its batch.
     const assembling = yield* Effect.makeSemaphore(1)
-    // Requests still queued when the writer stops are failed, never left waiting.
-    yield* Effect.addFinalizer(() =>
-      Effect.flatMap(Queue.takeAll(queue), (left) =>
-        Effect.forEach(left, (p) => Deferred.interrupt(p.done), { discard: true })
-      ).pipe(Effect.zipRight(Queue.shutdown(queue)))
-    )
+    yield* Effect.addFinalizer(() => Effect.sync(queue.stop))
 
     const writeBatch = makeWriteBatch(store)
 
@@ -94,9 +132,17 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
       let carried: Pending | undefined
 
       /** The batch's first request, held in `carried` until the batch is made (so an interruption answers it). */
-      const takeFirst = Effect.uninterruptibleMask((restore) =>
-        carried !== undefined ? Effect.succeed(carried) : Effect.map(restore(Queue.take(queue)), (p) => carried = p)
-      )
+      const takeFirst = Effect.uninterruptibleMask((restore) => {
+        if (carried !== undefined) return Effect.succeed(carried)
+        // Another flusher may have taken the request whose arrival woke this one: then wait again.
+        const attempt: Effect.Effect<Pending> = Effect.suspend(() => {
+          const p = queue.pending.shift()
+          if (p === undefined) return Effect.zipRight(restore(queue.work), attempt)
+          carried = p
+          return Effect.succeed(p)
+        })
+        return attempt
+      })
       /** The first request, once it is `lingerMs` old (on the monotonic clock). */
       const lingered = Effect.flatMap(takeFirst, (first) => {
         const wait = first.at + options.lingerMs - monotonicMillis(clock)
@@ -110,37 +156,33 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
         carried = undefined
         const batch: Array<Pending> = [first]
         let rows = first.rows.length
-        while (rows < options.maxBatchRows) {
-          const next = yield* Queue.poll(queue)
-          if (next._tag === "None") break
-          if (rows + next.value.rows.length > options.maxBatchRows) {
-            carried = next.value
+        while (rows < options.maxBatchRows && queue.pending.length > 0) {
+          const next = queue.pending[0]!
+          if (rows + next.rows.length > options.maxBatchRows) {
+            carried = queue.pending.shift()
             break
           }
-          batch.push(next.value)
-          rows += next.value.rows.length
+          batch.push(queue.pending.shift()!)
+          rows += next.rows.length
         }
         yield* restore(writeBatch(batch))
       }))
 
       return Effect.forever(flushOnce).pipe(
-        Effect.onInterrupt(() => carried === undefined ? Effect.void : Deferred.interrupt(carried.done))
+        Effect.onInterrupt(() => Effect.sync(() => carried?.done(interrupted)))
       )
     })
 
     yield* Effect.replicateEffect(Effect.forkScoped(flusher), options.flushers)
 
+    const submit = (channelId: ChannelId, epoch: number, rows: ReadonlyArray<Message>, done: (exit: WriteExit) => void) =>
+      rows.length === 0 ? done(Exit.void) : queue.push({ channelId, epoch, rows, done, at: monotonicMillis(clock) })
+
     return GroupCommitWriter.of({
       write: (channelId, epoch, rows) =>
-        rows.length === 0 ? Effect.void : Effect.flatMap(
-          Deferred.make<void, WriteError>(),
-          (done) =>
-            Effect.zipRight(
-              Queue.offer(queue, { channelId, epoch, rows, done, at: monotonicMillis(clock) }),
-              Deferred.await(done)
-            )
-        ),
-      backlog: Queue.size(queue)
+        Effect.async<void, WriteError>((resume) => submit(channelId, epoch, rows, (exit) => resume(exit))),
+      submit,
+      backlog: Effect.sync(() => queue.pending.length)
     })
   })
 

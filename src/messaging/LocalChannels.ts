@@ -23,7 +23,7 @@
  * `Info` call through the cluster for each entry that was used (or had
  * followers) since the last sweep, which counts as activity.
  */
-import { Context, Data, Duration, Effect, Layer, Metric, Schedule, type Scope, type Stream } from "effect"
+import { Context, Data, Duration, Effect, type Exit, Layer, Metric, Schedule, type Scope, type Stream } from "effect"
 import { ChannelEntity, type FeedChunk, type PostItem, type PostOutcome } from "../../domain/Channel.ts"
 import type { ChannelNotFound, ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
@@ -44,6 +44,9 @@ const counters = {
 
 export const countCall = (path: "local" | "cluster", rpc: "Post" | "Subscribe") => Metric.increment(counters[path][rpc])
 
+/** `countCall` outside Effect. */
+export const countCallNow = (path: "local" | "cluster", rpc: "Post" | "Subscribe") => counters[path][rpc].unsafeUpdate(1, [])
+
 /** The entry was closed (the entity stopped) after it was looked up: go through the cluster. */
 export class LocalChannelClosed extends Data.TaggedError("LocalChannelClosed") {}
 
@@ -60,6 +63,15 @@ export interface LocalChannel {
   readonly post: (
     items: ReadonlyArray<PostItem>
   ) => Effect.Effect<ReadonlyArray<PostOutcome>, ChannelNotFound | ChannelUnavailable | LocalChannelClosed>
+  /**
+   * The same post without a fiber, when the entity can take it now
+   * (`src/entities/channel/DirectPost.ts`): true, and `done` is called
+   * exactly once; or false, and nothing happened (use `post`).
+   */
+  readonly postDirect: (
+    items: ReadonlyArray<PostItem>,
+    done: (exit: Exit.Exit<ReadonlyArray<PostOutcome>, ChannelNotFound | ChannelUnavailable>) => void
+  ) => boolean
   /** The entity's `Subscribe` stream; it ends when the entity stops (a follower then reopens). */
   readonly subscribe: (afterSeq: number | undefined) => Stream.Stream<FeedChunk, ChannelNotFound | ChannelUnavailable>
   /**

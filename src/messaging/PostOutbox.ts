@@ -19,7 +19,7 @@ import { Cause, Context, Effect, Either, Exit, FiberId, FiberSet, Layer, Schedul
 import { ChannelEntity, type PostItem } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { channelTransport } from "./ClusterTransport.ts"
-import { countCall, LocalChannels } from "./LocalChannels.ts"
+import { countCall, countCallNow, LocalChannels } from "./LocalChannels.ts"
 import { answerOnce, finish, makeExpire, monotonicMillis, sweepIntervalMs, type Waiting } from "./PostDeadline.ts"
 import { channelBusy, fromCallFailure, type PostResult } from "./PostResult.ts"
 
@@ -32,6 +32,23 @@ export interface PostOutboxOptions {
   readonly maxQueue: number
   /** A post whose outcome is not known by then is answered with `ChannelUnavailable`. */
   readonly postTimeoutMs: number
+}
+
+/** A batch's entity call: directly when the channel's entity runs on this node (`LocalChannels`), else through the cluster. */
+const makeCall = (
+  makeClient: Effect.Effect.Success<typeof ChannelEntity.client>,
+  channels: LocalChannels["Type"]
+) => {
+  /** Through the cluster; suspended, so that even a call that throws while being built fails as an effect. */
+  const remote = (channelId: ChannelId, items: ReadonlyArray<PostItem>) =>
+    Effect.suspend(() => makeClient(channelId).Post({ items })).pipe(channelTransport(channelId))
+  return (channelId: ChannelId, items: ReadonlyArray<PostItem>) => {
+    const local = channels.get(channelId)
+    if (local === undefined) return Effect.zipRight(countCall("cluster", "Post"), remote(channelId, items))
+    return Effect.zipRight(countCall("local", "Post"), Effect.suspend(() => local.post(items))).pipe(
+      Effect.catchTag("LocalChannelClosed", () => Effect.zipRight(countCall("cluster", "Post"), remote(channelId, items)))
+    )
+  }
 }
 
 export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, {
@@ -60,45 +77,47 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
       Effect.forkScoped
     )
 
-    /** Through the cluster; suspended, so that even a call that throws while being built fails as an effect. */
-    const remote = (channelId: ChannelId, items: ReadonlyArray<PostItem>) =>
-      Effect.suspend(() => makeClient(channelId).Post({ items })).pipe(channelTransport(channelId))
+    const call = makeCall(makeClient, channels)
 
-    /** Directly when the channel's entity runs on this node (`LocalChannels`), else through the cluster. */
-    const call = (channelId: ChannelId, items: ReadonlyArray<PostItem>) => {
+    /** Sends the channel's next batch (without a fiber when its entity here can take it: `postDirect`), or forgets the channel. */
+    const next = (channelId: ChannelId): void => {
+      const queue = queues.get(channelId)!
+      if (queue.length === 0 || closed) {
+        queues.delete(channelId)
+        inFlight.delete(channelId)
+        if (queue.length === 0) return
+        const stopped = Either.left(fromCallFailure(channelId, Cause.interrupt(FiberId.none)))
+        for (const waiting of queue.splice(0)) answer(waiting, stopped)
+        return
+      }
+      const batch = queue.splice(0, options.maxBatch)
+      inFlight.set(channelId, batch)
       const local = channels.get(channelId)
-      if (local === undefined) return Effect.zipRight(countCall("cluster", "Post"), remote(channelId, items))
-      return Effect.zipRight(countCall("local", "Post"), Effect.suspend(() => local.post(items))).pipe(
-        Effect.catchTag("LocalChannelClosed", () => Effect.zipRight(countCall("cluster", "Post"), remote(channelId, items)))
-      )
+      const direct = local !== undefined && local.postDirect(batch.map((w) => w.item), (exit) => {
+        finish(answer, channelId, batch, exit)
+        next(channelId)
+      })
+      if (direct) return countCallNow("local", "Post")
+      run(send(channelId, queue, batch))
     }
 
-    const drain = (channelId: ChannelId): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        const queue = queues.get(channelId)!
-        if (queue.length === 0) {
-          queues.delete(channelId)
-          inFlight.delete(channelId)
-          return Effect.void
-        }
-        const batch = queue.splice(0, options.maxBatch)
-        inFlight.set(channelId, batch)
-        return call(channelId, batch.map((w) => w.item)).pipe(
-          Effect.exit,
-          Effect.map((exit) => finish(answer, channelId, batch, exit)),
-          // Interrupted (the edge is shutting down) or died: nothing is left without an answer, and the channel's
-          // queue is gone, so a later post starts a fresh drain instead of waiting behind a dead one.
-          Effect.onExit((exit) =>
-            Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => {
-              if (queues.get(channelId) === queue) queues.delete(channelId)
-              inFlight.delete(channelId)
-              const stopped = Either.left(fromCallFailure(channelId, exit.cause))
-              for (const waiting of [...batch, ...queue.splice(0)]) answer(waiting, stopped)
-            })
-          ),
-          Effect.zipRight(drain(channelId))
-        )
-      })
+    /** One batch through an entity call (direct or through the cluster), then the next batch. */
+    const send = (channelId: ChannelId, queue: Array<Waiting>, batch: ReadonlyArray<Waiting>): Effect.Effect<void> =>
+      call(channelId, batch.map((w) => w.item)).pipe(
+        Effect.exit,
+        Effect.map((exit) => finish(answer, channelId, batch, exit)),
+        // Interrupted (the edge is shutting down) or died: nothing is left without an answer, and the channel's
+        // queue is gone, so a later post starts afresh instead of waiting behind a dead call.
+        Effect.onExit((exit) =>
+          Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => {
+            if (queues.get(channelId) === queue) queues.delete(channelId)
+            inFlight.delete(channelId)
+            const stopped = Either.left(fromCallFailure(channelId, exit.cause))
+            for (const waiting of [...batch, ...queue.splice(0)]) answer(waiting, stopped)
+          })
+        ),
+        Effect.zipRight(Effect.sync(() => next(channelId)))
+      )
 
     const submit = (channelId: ChannelId, item: PostItem, done: Waiting["done"]) => {
       const waiting: Waiting = { item, done, deadline: monotonicMillis(clock) + options.postTimeoutMs, answered: false }
@@ -111,7 +130,7 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
         return
       }
       queues.set(channelId, [waiting])
-      run(drain(channelId))
+      next(channelId)
     }
 
     return PostOutbox.of({ submit })

@@ -12,19 +12,16 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { SqlError } from "@effect/sql/SqlError"
 import { Effect, Stream } from "effect"
 import { accepted, channelClient, freshChannelId, item, storedMessages, user } from "../fixtures/ChannelHelpers.ts"
 import { inMemoryCluster, makeStoreCalls } from "../fixtures/InMemoryCluster.ts"
+import { makeInsertFaults } from "../fixtures/InsertFaults.ts"
 
 const alice = user("alice")
 const calls = makeStoreCalls()
 /** The next forked handler of this kind dies. */
 let crashNext: "History" | "CheckReader" | "Subscribe" | undefined
-/** The next INSERT commits, then fails as if its answer was lost. */
-let loseNextAnswer = false
-/** The next INSERT commits, then the write crashes (a defect). */
-let crashAfterNextInsert = false
+const { faults, afterInsert } = makeInsertFaults()
 
 const stack = inMemoryCluster({
   // a tiny window, so that History reads Postgres
@@ -39,16 +36,7 @@ const stack = inMemoryCluster({
         return Effect.die(new Error(`injected ${rpc} crash`))
       })
   },
-  afterInsert: () =>
-    Effect.suspend(() => {
-      if (crashAfterNextInsert) {
-        crashAfterNextInsert = false
-        return Effect.die(new Error("injected crash after commit"))
-      }
-      if (!loseNextAnswer) return Effect.void
-      loseNextAnswer = false
-      return Effect.fail(new SqlError({ cause: new Error("connection lost after commit"), message: "Connection error" }))
-    })
+  afterInsert
 })
 
 const channelWithMessages = (n: number) =>
@@ -130,7 +118,7 @@ layer(stack, { excludeTestServices: true, timeout: "60 seconds" })("ChannelEntit
         const sql = yield* SqlClient.SqlClient
         const { channel, channelId } = yield* channelWithMessages(2)
         const loads = calls.loadChannel
-        crashAfterNextInsert = true
+        faults.crashAfterNextInsert = true
         const failed = yield* Effect.flip(channel.Post({ items: [item("alice", "c")] }))
         expect(failed).toMatchObject({ _tag: "ChannelUnavailable", reason: "restarted after a crash" })
         const outcomes = yield* channel.Post({ items: [item("alice", "c"), item("alice", "d")] })
@@ -143,7 +131,7 @@ layer(stack, { excludeTestServices: true, timeout: "60 seconds" })("ChannelEntit
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
         const { channel, channelId } = yield* channelWithMessages(2)
-        loseNextAnswer = true
+        faults.loseNextAnswer = true
         const failed = yield* Effect.flip(channel.Post({ items: [item("alice", "y", "first body")] }))
         expect(failed._tag).toBe("ChannelUnavailable")
         expect((yield* storedMessages(sql, channelId)).map((m) => m.seq)).toEqual([1, 2, 3])

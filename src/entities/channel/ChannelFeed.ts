@@ -52,23 +52,27 @@ export const makeFeed = Effect.fnUntraced(function*(options: FeedOptions, live: 
     yield* Effect.scope
   )
 
-  /** Publishes to the followers, if any; with none, nobody is there to tell. */
-  const publish = (make: () => FeedChunk) =>
-    Effect.suspend(() => {
-      if (!streams.active() && taps.size() === 0) return Effect.void
-      const chunk = make()
-      taps.publish(chunk)
-      if (!streams.active()) return Effect.void
-      // Only streams get keep-alives, so only they need to know when the channel last spoke.
-      publishedAt = monotonicMillis(clock)
-      return streams.publish(chunk)
-    })
+  /**
+   * Publishes to the followers, if any (with none, nobody is there to tell),
+   * synchronously: the taps get the chunk now, and the streams' sliding
+   * PubSub takes it without waiting.
+   */
+  const publishNow = (make: () => FeedChunk) => {
+    if (!streams.active() && taps.size() === 0) return
+    const chunk = make()
+    taps.publish(chunk)
+    if (!streams.active()) return
+    // Only streams get keep-alives, so only they need to know when the channel last spoke.
+    publishedAt = monotonicMillis(clock)
+    Effect.runSync(streams.publish(chunk))
+  }
+  const publish = (make: () => FeedChunk) => Effect.sync(() => publishNow(make))
 
-  /** Publishes committed messages; `head` is the channel's head after them. */
-  const published = (head: number, messages: ReadonlyArray<Message>) =>
-    Effect.zipRight(publish(() => ({ head, messages })), Effect.sync(() => {
-      publishedHead = head
-    }))
+  /** Publishes committed messages now; `head` is the channel's head after them. */
+  const publishedNow = (head: number, messages: ReadonlyArray<Message>) => {
+    publishNow(() => ({ head, messages }))
+    publishedHead = head
+  }
 
   /** Tells the edges to stop `userId`'s live feeds (a member left a private channel). */
   const left = (userId: UserId) => publish(() => ({ head: publishedHead, messages: [], left: [userId] }))
@@ -83,7 +87,9 @@ export const makeFeed = Effect.fnUntraced(function*(options: FeedOptions, live: 
     taps.open(s, afterSeq, between, sink)
 
   return {
-    published,
+    /** `publishedNow` as an effect. */
+    published: (head: number, messages: ReadonlyArray<Message>) => Effect.sync(() => publishedNow(head, messages)),
+    publishedNow,
     left,
     loaded,
     /** A stream follower's feed, for an edge on another node (`FeedStreams.ts`). */

@@ -117,18 +117,17 @@ export const makeStateCell = (
     /** The existing channel's state for a serial handler, or `ChannelNotFound`. */
     liveSerial: Effect.flatMap(currentSerial, liveOf),
     /** The state is no longer known to match Postgres: the next request reloads it (serial handlers only). */
-    drop: () => {
-      state = { _tag: "Unloaded" }
-    },
+    drop: () => void (state = { _tag: "Unloaded" }),
     /** Sets the state (serial handlers only: after Create). */
     set: (s: Live) => {
       state = s
     },
     /** A forked handler crashed: the next serial request rebuilds the state. */
-    requestRebuild: () => {
-      rebuildRequested = true
-    },
-    isLive: () => state._tag === "Live"
+    requestRebuild: () => void (rebuildRequested = true),
+    isLive: () => state._tag === "Live",
+    /** The live state for a serial handler outside Effect (DirectPost.ts); undefined: load it the Effect way. */
+    peekLiveSerial: (): Live | undefined =>
+      state._tag === "Live" && !rebuildRequested && loading === undefined ? state : undefined
   } as const
 }
 
