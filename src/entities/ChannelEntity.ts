@@ -16,7 +16,7 @@
  *
  * State is rebuilt from Postgres whenever the entity starts: on first use,
  * after passivation, after its node died and after a crash. Requests are
- * handled one at a time (one permit, held by every serial handler, whether the
+ * handled one at a time (one lane, held by every serial handler, whether the
  * request came through the cluster's mailbox or directly from this node's
  * edge through `LocalChannels`), which is what makes `seq` gap-free without
  * locks; `Subscribe`, `History` and `CheckReader` are forked so they never
@@ -116,10 +116,10 @@ const create = (parts: Parts, payload: Rpc.Payload<typeof Create>) =>
     return channel
   })
 
-/** Runs an effect holding the entity's one permit (the serial handlers). */
+/** Runs an effect holding the entity's one lane (the serial handlers). */
 type Serial = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ChannelUnavailable, R>
 
-// Workspace roles are looked up before the permit is taken, so that a lookup never holds up posts.
+// Workspace roles are looked up before the lane is taken, so that a lookup never holds up posts.
 
 const guardedCreate = (parts: Parts, serial: Serial, payload: Rpc.Payload<typeof Create>) =>
   Effect.flatMap(parts.access.roleOf(payload.ownerId), (role): Effect.Effect<Channel, ChannelAlreadyExists | ChannelUnavailable | Forbidden> =>

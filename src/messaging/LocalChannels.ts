@@ -7,7 +7,7 @@
  * as much (measured: docs/BENCHMARKS.md). Chat traffic is thin, one message
  * per call, so for a channel whose entity runs here the outbox posts and the
  * hub follows directly through this registry: the same handlers, serialized
- * with the entity's mailbox by the entity's own permit. A channel that is not
+ * with the entity's mailbox by the entity's own lane. A channel that is not
  * registered (not active here, or owned by another node) goes through the
  * cluster, which activates it where its shard lives; once active here, it
  * registers itself.
