@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { resolve } from "node:path"
-import { type NodeProcess, type StartOptions, startNode } from "../../fixtures/NodeProcess.ts"
+import { buildOnce, type NodeProcess, type StartOptions, startNode } from "../../fixtures/NodeProcess.ts"
 import { makeTestDatabase, type TestDatabase } from "../../fixtures/TestDatabase.ts"
 
 const root = resolve(import.meta.dirname, "../../..")
@@ -33,6 +33,12 @@ export const stopEverything = async () => {
 
 /** Node flags of every measured server: a forced GC on SIGUSR2 (see gc-hook.mjs). */
 export const serverArgs = ["--expose-gc", "--import", `${root}/test/bench/lib/gc-hook.mjs`]
+
+/**
+ * Measured nodes run what `npm start` runs, the compiled `dist/` (built once per run), not the sources through tsx
+ * (its loader and source maps cost CPU of their own); BENCH_SOURCES=1 runs the sources.
+ */
+const compiled = process.env.BENCH_SOURCES !== "1"
 
 /** BENCH_PROFILE=1 writes a CPU profile of each PlexiChat node to .tmp/profiles/<name>/. */
 const profileArgs = (name: string) =>
@@ -64,8 +70,9 @@ export const withNodes = async <A>(options: ReadonlyArray<StartOptions>, use: (n
   const stopAll = () => Promise.all(nodes.map((n) => n?.stop())).then(() => saveLogs(options, nodes))
   live.add(stopAll)
   try {
+    if (compiled) buildOnce()
     const outcomes = await Promise.allSettled(options.map((o, i) =>
-      startNode({ ...o, nodeArgs: [...serverArgs, ...profileArgs(o.name ?? "node"), ...extraArgs, ...(o.nodeArgs ?? [])] }).then((n) => {
+      startNode({ compiled, ...o, nodeArgs: [...serverArgs, ...profileArgs(o.name ?? "node"), ...extraArgs, ...(o.nodeArgs ?? [])] }).then((n) => {
         nodes[i] = n
       })
     ))
