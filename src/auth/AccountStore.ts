@@ -13,7 +13,7 @@ import * as AdminRows from "./store/AdminRows.ts"
 import * as SessionRows from "./store/SessionRows.ts"
 
 export type { NewAccount, Registration, StoredAccount } from "./store/AccountRows.ts"
-export type { AdminOutcome } from "./store/AdminRows.ts"
+export type { AdminOutcome, MfaRemoved, MfaResetOutcome } from "./store/AdminRows.ts"
 export type { Device, NewSession, Refresh, Rotation } from "./store/SessionRows.ts"
 
 /**
@@ -40,7 +40,8 @@ export class AccountStore extends Effect.Service<AccountStore>()("plexichat/Acco
       adminPrecheck: AdminRows.precheck(sql),
       disable: AdminRows.disable(sql, windowMs),
       enable: AdminRows.enable(sql),
-      resetPassword: AdminRows.resetPassword(sql, windowMs)
+      resetPassword: AdminRows.resetPassword(sql, windowMs),
+      resetMfa: AdminRows.resetMfa(sql, windowMs)
     } as const
   })
 }) {}

@@ -36,6 +36,7 @@ const make = Effect.gen(function*() {
     disable: AccountAdmin.disable(kit),
     enable: AccountAdmin.enable(kit),
     resetPassword: AccountAdmin.resetPassword(kit),
+    resetMfa: AccountAdmin.resetMfa(kit),
     /** Second factors: the second sign-in step and the caller's TOTP and backup codes (src/auth/mfa/). */
     mfa,
     /** What other sign-in methods (src/auth/oidc/) build on: the store, the token answers, the session records. */
