@@ -28,10 +28,13 @@ export class AccountStore extends Effect.Service<AccountStore>()("plexichat/Acco
     const { accessTtl } = yield* AuthConfig
     const windowMs = Duration.toMillis(accessTtl) + REVOCATION_MARGIN_MS
     return {
+      /** Runs several statements (and the MFA proof that goes with them) as one transaction. */
+      transaction: sql.withTransaction,
       findByUsername: AccountRows.findByUsername(sql),
       findByUserId: AccountRows.findByUserId(sql),
       register: AccountRows.register(sql),
       updatePasswordHash: AccountRows.updatePasswordHash(sql),
+      setFirstPassword: AccountRows.setFirstPassword(sql),
       createSession: SessionRows.createSession(sql),
       rotate: SessionRows.rotate(sql, windowMs),
       revokeSession: SessionRows.revokeSession(sql, windowMs),

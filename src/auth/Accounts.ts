@@ -13,6 +13,7 @@ import { Context, Effect, Layer } from "effect"
 import * as AccountAdmin from "./AccountAdmin.ts"
 import type { UserId } from "../../domain/Ids.ts"
 import { makeAccountKit } from "./AccountKit.ts"
+import * as FirstPassword from "./FirstPassword.ts"
 import { makeMfa } from "./mfa/Mfa.ts"
 import * as SessionControl from "./SessionControl.ts"
 import * as SignIn from "./SignIn.ts"
@@ -33,6 +34,8 @@ const make = Effect.gen(function*() {
     revoke: SessionControl.revoke(kit),
     revokeAll: SessionControl.revokeAll(kit),
     changePassword: SessionControl.changePassword(kit),
+    /** A first password for an account without one (OIDC), `FirstPassword.ts`. */
+    setPassword: FirstPassword.setPassword(kit, mfa),
     disable: AccountAdmin.disable(kit),
     enable: AccountAdmin.enable(kit),
     resetPassword: AccountAdmin.resetPassword(kit),
