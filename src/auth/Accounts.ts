@@ -1,7 +1,8 @@
 /**
  * Accounts and sessions, for every door that offers them (REST today):
  * registration, sign-in and refresh (`SignIn.ts`), and the caller's own
- * sessions and password (`SessionControl.ts`), and account administration
+ * sessions and password (`SessionControl.ts`, a first password for an OIDC
+ * account in `FirstPassword.ts`), and account administration
  * by owners and admins (`AccountAdmin.ts`). Passwords are Argon2id hashes
  * (`PasswordHasher.ts`); access tokens are signed JWTs (`AccessTokens.ts`);
  * refresh tokens are 32 random bytes, stored only as their SHA-256 and
