@@ -73,7 +73,6 @@ const headCommand = Command.make("head", { json: Options.boolean("json").pipe(Op
   })).pipe(Command.withDescription("Prints the newest entry's seq and hash: copy it off the database to anchor the chain."))
 
 /** A time option: ISO 8601 or milliseconds since the epoch. */
-
 const time = (name: string, description: string) =>
   Options.text(name).pipe(
     Options.withDescription(description),
