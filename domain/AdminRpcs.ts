@@ -10,7 +10,7 @@ import { RpcAuthentication } from "./Api.ts"
 import { Revoked, WorkspaceRole } from "./Auth.ts"
 import { WeakPassword } from "./AuthErrors.ts"
 import { RoleChanged } from "./AdminRoles.ts"
-import { AccountNotFound, AccountStatus, ResetPasswordRequest } from "./AdminUsers.ts"
+import { AccountNotFound, AccountStatus, MfaReset, ResetPasswordRequest } from "./AdminUsers.ts"
 import { Forbidden, ServiceUnavailable } from "./Errors.ts"
 import { UserId } from "./Ids.ts"
 
@@ -30,6 +30,14 @@ export const ResetPassword = Rpc.make("ResetPassword", {
   error: Schema.Union(AdminFailure, WeakPassword)
 })
 
+/**
+ * Removes every second factor of another account (TOTP, backup codes,
+ * WebAuthn keys) and ends every session of it (REST
+ * `POST /api/v1/admin/users/:userId/mfa/reset`). `Forbidden` for anyone
+ * below admin, for an admin on an owner's account, and on one's own.
+ */
+export const ResetMfa = Rpc.make("ResetMfa", { payload: Target, success: MfaReset, error: AdminFailure })
+
 /** Changes an account's workspace role (nobody raises their own; only owners make owners; the last owner stays). */
 export const SetWorkspaceRole = Rpc.make("SetWorkspaceRole", {
   payload: { userId: UserId, role: WorkspaceRole },
@@ -37,6 +45,6 @@ export const SetWorkspaceRole = Rpc.make("SetWorkspaceRole", {
   error: AdminFailure
 })
 
-export class AdminRpcs extends RpcGroup.make(DisableAccount, EnableAccount, ResetPassword, SetWorkspaceRole).middleware(
+export class AdminRpcs extends RpcGroup.make(DisableAccount, EnableAccount, ResetPassword, ResetMfa, SetWorkspaceRole).middleware(
   RpcAuthentication
 ) {}

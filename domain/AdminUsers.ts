@@ -1,10 +1,11 @@
 /**
  * Account administration by a workspace owner or admin (`/api/v1/admin/users/...`):
- * disable and enable another account, and set its password. A member (or
+ * disable and enable another account, set its password, and reset its
+ * second factors. A member (or
  * anyone below admin) gets `Forbidden` whatever the target, so probing user
  * ids tells a member nothing; an admin naming an unknown account gets
  * `AccountNotFound`. Nobody disables or resets their own account through
- * these, an admin never manages an owner's, and the last enabled owner
+ * these, an admin never manages an owner's (MFA included), and the last enabled owner
  * cannot be disabled (docs/SECURITY.md, "Account administration").
  */
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
@@ -28,6 +29,18 @@ export class AccountNotFound extends Schema.TaggedError<AccountNotFound>()(
 export const AccountStatus = Schema.Struct({ userId: UserId, disabled: Schema.Boolean, revoked: Schema.Int })
 
 export const ResetPasswordRequest = Schema.Struct({ newPassword: PasswordField })
+
+/**
+ * What an MFA reset removed, and how many sessions of the account it ended:
+ * `totp` whether a TOTP authenticator (pending or on) was removed,
+ * `backupCodes` and `webauthnKeys` how many were.
+ */
+export const MfaReset = Schema.Struct({
+  userId: UserId,
+  revoked: Schema.Int,
+  removed: Schema.Struct({ totp: Schema.Boolean, backupCodes: Schema.Int, webauthnKeys: Schema.Int })
+})
+export type MfaReset = typeof MfaReset.Type
 
 const userId = HttpApiSchema.param("userId", UserId)
 
@@ -58,6 +71,16 @@ export class AdminUsersApi extends HttpApiGroup.make("adminUsers")
       .annotate(
         OpenApi.Description,
         "Sets another account's password (the password rules apply) and ends every session of it; `revoked` counts them."
+      )
+  )
+  .add(
+    HttpApiEndpoint.post("resetMfa")`/admin/users/${userId}/mfa/reset`
+      .addSuccess(MfaReset)
+      .annotate(
+        OpenApi.Description,
+        "Removes every second factor of another account (TOTP, pending or on, its backup codes, and its WebAuthn " +
+          "security keys) and ends every session of it; the account then signs in with its password alone. Only an " +
+          "owner resets an owner's; nobody resets their own here."
       )
   )
   .addError(Forbidden)

@@ -12,7 +12,7 @@
  */
 import { Rpc, RpcGroup, RpcMiddleware } from "@effect/rpc"
 import { Context, Schema } from "effect"
-import { AuditEntry, AuditQuery } from "./Audit.ts"
+import { AuditEntry, AuditHead, AuditQuery } from "./Audit.ts"
 import { Channel, ChannelName, ClientMsgId, HistoryLimit, Message, MessageBody, Role, Visibility } from "./Channel.ts"
 import {
   ChannelAlreadyExists,
@@ -131,6 +131,16 @@ export const QueryAudit = Rpc.make("QueryAudit", {
   error: Schema.Union(Forbidden, ServiceUnavailable)
 })
 
+/**
+ * The newest audit entry's seq, hash and time (as `GET /api/v1/admin/audit/head`), to
+ * anchor the chain outside the database. Owners and admins only, as `QueryAudit`.
+ */
+export const GetAuditHead = Rpc.make("GetAuditHead", {
+  payload: {},
+  success: AuditHead,
+  error: Schema.Union(Forbidden, ServiceUnavailable)
+})
+
 export class ChatRpcs extends RpcGroup.make(
   CreateChannel,
   JoinChannel,
@@ -140,5 +150,6 @@ export class ChatRpcs extends RpcGroup.make(
   History,
   Subscribe,
   Me,
-  QueryAudit
+  QueryAudit,
+  GetAuditHead
 ).middleware(RpcAuthentication) {}

@@ -26,6 +26,16 @@ export const AuditEntry = Schema.Struct({
 })
 export type AuditEntry = typeof AuditEntry.Type
 
+/**
+ * The newest entry of the chain: its `seq`, `hash` and time (`at`, null
+ * for an empty log, whose `seq` is 0 and `hash` 64 zeros). Copy
+ * `<seq>:<hash>` somewhere the database's administrators cannot write:
+ * `plexichat audit verify --anchor <seq>:<hash>` later fails if the log no
+ * longer holds that row with that hash (cut off, or rewritten).
+ */
+export const AuditHead = Schema.Struct({ seq: Schema.Number, hash: Schema.String, at: Schema.NullOr(Schema.Number) })
+export type AuditHead = typeof AuditHead.Type
+
 const Filter = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64))
 
 /** A time or seq bound: a non-negative integer (milliseconds since the epoch for times). */
@@ -66,5 +76,16 @@ export class AuditApi extends HttpApiGroup.make("audit")
       .addError(Forbidden)
       .addError(ServiceUnavailable)
       .annotate(OpenApi.Description, "Audit entries by actor, action and time, oldest first; owners and admins only (others: 403 Forbidden, audited).")
+  )
+  .add(
+    HttpApiEndpoint.get("head", "/admin/audit/head")
+      .addSuccess(AuditHead)
+      .addError(Forbidden)
+      .addError(ServiceUnavailable)
+      .annotate(
+        OpenApi.Description,
+        "The newest entry's seq, hash and time, to anchor the chain outside the database (plexichat audit verify " +
+          "--anchor <seq>:<hash>); owners and admins only (others: 403 Forbidden, audited)."
+      )
   )
 {}

@@ -63,6 +63,20 @@ export const RefreshRequest = Schema.Struct({ refreshToken: RefreshTokenField })
 export const ChangePasswordRequest = Schema.Struct({ currentPassword: PasswordField, newPassword: PasswordField })
 
 /**
+ * A first password for an account without one (made by an OpenID Connect
+ * sign-in). With TOTP on, `code` (a current TOTP code or an unused backup
+ * code, at most 64 characters; consumed) is needed as proof.
+ */
+export const SetPasswordRequest = Schema.Struct({
+  newPassword: PasswordField,
+  code: Schema.optional(Schema.String.pipe(Schema.maxLength(64)))
+})
+
+/** A first password was set; the caller's other sessions stay open. */
+export const PasswordSet = Schema.Struct({ userId: UserId, passwordSet: Schema.Literal(true) })
+export type PasswordSet = typeof PasswordSet.Type
+
+/**
  * The answer of register, login and refresh (sent with `Cache-Control:
  * no-store`). The access token is a short-lived signed JWT for every door
  * (`Authorization: Bearer`, `/ws?token=`, the `auth` frame); the refresh

@@ -72,3 +72,14 @@ export class AccountDisabled extends Schema.TaggedError<AccountDisabled>()(
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 403 })
 ) {}
+
+/**
+ * The account already has a password: setting a first password is only for
+ * an account made without one (OpenID Connect); change it with
+ * `POST /api/v1/auth/password` instead.
+ */
+export class PasswordAlreadySet extends Schema.TaggedError<PasswordAlreadySet>()(
+  "PasswordAlreadySet",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 409 })
+) {}

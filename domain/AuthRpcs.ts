@@ -7,21 +7,22 @@
 import { Rpc, RpcGroup } from "@effect/rpc"
 import { Schema } from "effect"
 import { RpcAuthentication } from "./Api.ts"
-import { ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, Revoked, SessionInfo, TokenResponse } from "./Auth.ts"
+import { ChangePasswordRequest, LoginRequest, PasswordSet, RefreshRequest, RegisterRequest, Revoked, SessionInfo, SetPasswordRequest, TokenResponse } from "./Auth.ts"
 import {
   AccountDisabled,
   EmailTaken,
   InvalidCredentials,
   InvalidRefreshToken,
+  PasswordAlreadySet,
   RegistrationClosed,
   SessionNotFound,
   UsernameTaken,
   WeakPassword
 } from "./AuthErrors.ts"
-import { Forbidden, RateLimited, ServiceUnavailable } from "./Errors.ts"
+import { Forbidden, InvalidRequest, RateLimited, ServiceUnavailable, Unauthorized } from "./Errors.ts"
 import { SignInLocked } from "./LoginProtection.ts"
 import { SessionId } from "./Ids.ts"
-import { MfaRequired } from "./MfaErrors.ts"
+import { InvalidMfaCode, MfaRequired } from "./MfaErrors.ts"
 import { CompleteMfa } from "./MfaRpcs.ts"
 import {
   OidcCallbackParams,
@@ -112,7 +113,20 @@ export const ChangePassword = Rpc.make("ChangePassword", {
   error: Schema.Union(InvalidCredentials, WeakPassword, ServiceUnavailable)
 })
 
-export class SessionRpcs extends RpcGroup.make(Logout, ListSessions, RevokeSession, RevokeAllSessions, ChangePassword).middleware(
+/**
+ * Sets a first password on an account without one (OIDC; REST
+ * `POST /api/v1/auth/password/set`). With TOTP on, `code` is needed
+ * (`InvalidRequest` without it, `InvalidMfaCode` when refused); an account
+ * with a password gets `PasswordAlreadySet`; `Unauthorized` when the
+ * token's account no longer exists. Other sessions stay open.
+ */
+export const SetPassword = Rpc.make("SetPassword", {
+  payload: SetPasswordRequest,
+  success: PasswordSet,
+  error: Schema.Union(PasswordAlreadySet, WeakPassword, InvalidMfaCode, InvalidRequest, Unauthorized, ServiceUnavailable)
+})
+
+export class SessionRpcs extends RpcGroup.make(Logout, ListSessions, RevokeSession, RevokeAllSessions, ChangePassword, SetPassword).middleware(
   RpcAuthentication
 ) {}
 

@@ -12,12 +12,13 @@ import { Schema } from "effect"
 import { AdminUsersApi } from "./AdminUsers.ts"
 import { AdminRolesApi } from "./AdminRoles.ts"
 import { AuditApi } from "./Audit.ts"
-import { ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest, Revoked, SessionInfo, TokenResponse } from "./Auth.ts"
+import { ChangePasswordRequest, LoginRequest, PasswordSet, RefreshRequest, RegisterRequest, Revoked, SessionInfo, SetPasswordRequest, TokenResponse } from "./Auth.ts"
 import {
   AccountDisabled,
   EmailTaken,
   InvalidCredentials,
   InvalidRefreshToken,
+  PasswordAlreadySet,
   RegistrationClosed,
   SessionNotFound,
   UsernameTaken,
@@ -200,6 +201,21 @@ export class SessionsApi extends HttpApiGroup.make("sessions")
       .addError(InvalidCredentials)
       .addError(WeakPassword)
       .annotate(OpenApi.Description, "Changes the password; every other session of the caller is revoked (`revoked` counts them).")
+  )
+  .add(
+    HttpApiEndpoint.post("setPassword", "/auth/password/set")
+      .setPayload(SetPasswordRequest)
+      .addSuccess(PasswordSet)
+      .addError(PasswordAlreadySet)
+      .addError(WeakPassword)
+      .addError(InvalidMfaCode)
+      .annotate(
+        OpenApi.Description,
+        "Sets a first password on an account that has none (made by an OpenID Connect sign-in); the password rules " +
+          "apply, and with TOTP on a current TOTP or backup code (`code`, consumed) is needed (400 InvalidRequest " +
+          "without it). 409 PasswordAlreadySet for an account with a password (change it at POST /auth/password). " +
+          "The caller's other sessions stay open."
+      )
   )
   .addError(ServiceUnavailable)
   .middleware(HttpAuthentication)

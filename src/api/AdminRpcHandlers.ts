@@ -16,6 +16,7 @@ export const AdminRpcsLive = AdminRpcs.toLayer(Effect.gen(function*() {
     DisableAccount: ({ userId }) => Effect.flatMap(CurrentUser, (caller) => accounts.disable(caller, userId)),
     EnableAccount: ({ userId }) => Effect.flatMap(CurrentUser, (caller) => accounts.enable(caller, userId)),
     ResetPassword: ({ newPassword, userId }) => Effect.flatMap(CurrentUser, (caller) => accounts.resetPassword(caller, userId, newPassword)),
+    ResetMfa: ({ userId }) => Effect.flatMap(CurrentUser, (caller) => accounts.resetMfa(caller, userId)),
     SetWorkspaceRole: ({ role, userId }) => Effect.flatMap(CurrentUser, (caller) => roles.setRole(caller.userId, userId, role))
   })
 }))

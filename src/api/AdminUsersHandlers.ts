@@ -16,4 +16,5 @@ export const AdminUsersLive = HttpApiBuilder.group(PlexiHttpApi, "adminUsers", (
       .handle("disable", ({ path }) => Effect.flatMap(CurrentUser, (caller) => accounts.disable(caller, path.userId)))
       .handle("enable", ({ path }) => Effect.flatMap(CurrentUser, (caller) => accounts.enable(caller, path.userId)))
       .handle("resetPassword", ({ path, payload }) =>
-        Effect.flatMap(CurrentUser, (caller) => accounts.resetPassword(caller, path.userId, payload.newPassword)))))
+        Effect.flatMap(CurrentUser, (caller) => accounts.resetPassword(caller, path.userId, payload.newPassword)))
+      .handle("resetMfa", ({ path }) => Effect.flatMap(CurrentUser, (caller) => accounts.resetMfa(caller, path.userId)))))

@@ -30,4 +30,5 @@ export const SessionsLive = HttpApiBuilder.group(PlexiHttpApi, "sessions", (hand
       .handle("revoke", ({ path }) => Effect.flatMap(CurrentUser, (caller) => accounts.revoke(caller, path.sessionId)))
       .handle("revokeAll", () => Effect.flatMap(CurrentUser, accounts.revokeAll))
       .handle("changePassword", ({ payload }) =>
-        Effect.flatMap(CurrentUser, (caller) => accounts.changePassword(caller, payload.currentPassword, payload.newPassword)))))
+        Effect.flatMap(CurrentUser, (caller) => accounts.changePassword(caller, payload.currentPassword, payload.newPassword)))
+      .handle("setPassword", ({ payload }) => Effect.flatMap(CurrentUser, (caller) => accounts.setPassword(caller, payload)))))

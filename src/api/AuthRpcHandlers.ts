@@ -38,7 +38,8 @@ export const SessionRpcsLive = SessionRpcs.toLayer(Effect.map(Accounts, (account
     RevokeSession: ({ sessionId }) => Effect.flatMap(CurrentUser, (caller) => accounts.revoke(caller, sessionId)),
     RevokeAllSessions: () => Effect.flatMap(CurrentUser, accounts.revokeAll),
     ChangePassword: ({ currentPassword, newPassword }) =>
-      Effect.flatMap(CurrentUser, (caller) => accounts.changePassword(caller, currentPassword, newPassword))
+      Effect.flatMap(CurrentUser, (caller) => accounts.changePassword(caller, currentPassword, newPassword)),
+    SetPassword: (payload) => Effect.flatMap(CurrentUser, (caller) => accounts.setPassword(caller, payload))
   })))
 
 export const MfaRpcsLive = MfaRpcs.toLayer(Effect.map(Accounts, ({ mfa }) =>

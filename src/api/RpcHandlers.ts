@@ -7,7 +7,7 @@ import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
 import { ChannelHub } from "../messaging/ChannelHub.ts"
 import { AuditLog } from "../audit/AuditLog.ts"
 import { RoleChange } from "../roles/RoleChange.ts"
-import { auditQuery } from "./AdminHandlers.ts"
+import { auditHead, auditQuery } from "./AdminHandlers.ts"
 import { ChatService } from "./ChatService.ts"
 import { PEER_ADDRESS_HEADER } from "./ClientAddress.ts"
 import { RateLimiter } from "./RateLimiter.ts"
@@ -32,7 +32,9 @@ export const ChatRpcsLive = ChatRpcs.toLayer(Effect.gen(function*() {
   const chat = yield* ChatService
   const hub = yield* ChannelHub
   const caller = Effect.map(CurrentUser, (u) => u.userId)
-  const queryAudit = auditQuery(yield* RoleChange, yield* AuditLog)
+  const [roles, audit] = [yield* RoleChange, yield* AuditLog]
+  const queryAudit = auditQuery(roles, audit)
+  const headOfAudit = auditHead(roles, audit)
   return ChatRpcs.of({
     CreateChannel: ({ name, visibility }) => Effect.flatMap(caller, (userId) => chat.createChannel(userId, name, visibility)),
     JoinChannel: ({ channelId }) => Effect.flatMap(caller, (userId) => chat.join(userId, channelId)),
@@ -45,6 +47,7 @@ export const ChatRpcsLive = ChatRpcs.toLayer(Effect.gen(function*() {
     Subscribe: ({ afterSeq, channelId }) =>
       Stream.unwrap(Effect.map(caller, (userId) => hub.stream(channelId, userId, afterSeq))),
     Me: () => Effect.flatMap(caller, (userId) => chat.me(userId)),
-    QueryAudit: (q, { headers }) => Effect.flatMap(caller, (userId) => queryAudit(userId, q, headers[PEER_ADDRESS_HEADER]))
+    QueryAudit: (q, { headers }) => Effect.flatMap(caller, (userId) => queryAudit(userId, q, headers[PEER_ADDRESS_HEADER])),
+    GetAuditHead: (_, { headers }) => Effect.flatMap(caller, (userId) => headOfAudit(userId, headers[PEER_ADDRESS_HEADER]))
   })
 }))

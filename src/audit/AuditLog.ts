@@ -16,7 +16,7 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Chunk, Clock, Context, Duration, Effect, FiberRef, Layer, Queue, Schedule } from "effect"
-import type { AuditEntry, AuditQuery } from "../../domain/Audit.ts"
+import type { AuditEntry, AuditHead, AuditQuery } from "../../domain/Audit.ts"
 import type { ChainInput } from "./AuditChain.ts"
 import * as AuditRows from "./AuditRows.ts"
 
@@ -40,6 +40,8 @@ export interface AuditLogShape {
   /** Appends `events` as part of the transaction the caller runs this in. */
   readonly appendIn: (events: ReadonlyArray<AuditEvent>) => Effect.Effect<void, SqlError>
   readonly query: (q: AuditQuery) => Effect.Effect<Array<AuditEntry>, SqlError>
+  /** The newest entry's seq, hash and time: what an operator copies off the database to anchor the chain. */
+  readonly head: Effect.Effect<AuditHead, SqlError>
   /** Waits until every event recorded before this call is committed (or dropped). */
   readonly flush: Effect.Effect<void>
 }
@@ -119,6 +121,7 @@ const make = (node: string, capacity: number, batch: number) =>
       write: (event) => Effect.flatMap(inputOf(event), (input) => Effect.asVoid(append([input]))),
       appendIn: (events) => Effect.flatMap(Effect.forEach(events, inputOf), (inputs) => Effect.asVoid(append(inputs))),
       query: AuditRows.query(sql),
+      head: Effect.map(AuditRows.newest(sql), ({ at, hash, seq }) => ({ seq, hash, at })),
       flush
     })
   })

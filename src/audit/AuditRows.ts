@@ -7,7 +7,7 @@ import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import type { AuditEntry, AuditQuery } from "../../domain/Audit.ts"
-import { type ChainInput, type ChainRow, extend } from "./AuditChain.ts"
+import { type ChainInput, type ChainRow, extend, GENESIS } from "./AuditChain.ts"
 
 interface Row {
   readonly seq: string | number
@@ -103,4 +103,28 @@ export const head = (sql: SqlClient.SqlClient): Effect.Effect<{ readonly seq: nu
   Effect.map(
     sql<{ seq: string | number; hash: string }>`SELECT seq, hash FROM plexi_audit_head WHERE id = 1`,
     (rows) => ({ seq: Number(rows[0]?.seq ?? 0), hash: rows[0]?.hash ?? "" })
+  )
+
+/** The newest entry of the log and what the head row records, read together (one statement, one snapshot). */
+export interface LogHead {
+  /** The newest entry's seq and hash (0 and the genesis hash for an empty log), and its time (null when empty). */
+  readonly seq: number
+  readonly hash: string
+  readonly at: number | null
+  /** What `plexi_audit_head` records; the same as the newest entry unless someone changed the rows outside the log. */
+  readonly recorded: { readonly seq: number; readonly hash: string }
+}
+
+export const newest = (sql: SqlClient.SqlClient): Effect.Effect<LogHead, SqlError> =>
+  Effect.map(
+    sql<{ head_seq: string | number; head_hash: string; seq: string | number | null; hash: string | null; at: string | number | null }>`
+      SELECT h.seq AS head_seq, h.hash AS head_hash, l.seq, l.hash, l.at FROM plexi_audit_head h
+      LEFT JOIN LATERAL (SELECT seq, hash, at FROM plexi_audit_log ORDER BY seq DESC LIMIT 1) l ON true WHERE h.id = 1`,
+    (rows) => {
+      const row = rows[0]
+      const recorded = { seq: Number(row?.head_seq ?? 0), hash: row?.head_hash ?? GENESIS }
+      return row?.seq === null || row?.seq === undefined
+        ? { seq: 0, hash: GENESIS, at: null, recorded }
+        : { seq: Number(row.seq), hash: row.hash!, at: Number(row.at), recorded }
+    }
   )

@@ -1,12 +1,12 @@
 /**
  * Account administration by a workspace owner or admin: disable, enable,
- * and password reset of another account (rules: AdminPolicy.ts). Disabling
- * and resetting end every session of the account, on every node within the
+ * password reset and MFA reset of another account (rules: AdminPolicy.ts).
+ * Disabling and resetting end every session of the account, on every node within the
  * revocation poll interval (Revocations.ts); a disabled account cannot sign
  * in or refresh (SignIn.ts). Nothing is written when a rule refuses.
  */
 import { Clock, Effect } from "effect"
-import { AccountNotFound } from "../../domain/AdminUsers.ts"
+import { AccountNotFound, type MfaReset } from "../../domain/AdminUsers.ts"
 import { Forbidden } from "../../domain/Errors.ts"
 import type { UserId } from "../../domain/Ids.ts"
 import type { AccountKit, Caller } from "./AccountKit.ts"
@@ -52,4 +52,24 @@ export const resetPassword = (kit: AccountKit) => (caller: Caller, targetId: Use
     yield* Effect.logInfo("password reset by an admin", { by: caller.userId, userId: targetId, revokedSessions: revoked })
     yield* kit.audit.record({ actor: caller.userId, action: "admin.password_reset", target: targetId, details: { revoked } })
     return { revoked }
+  })
+
+/**
+ * Removes every second factor of the account (TOTP, backup codes, WebAuthn
+ * keys: someone who lost their phone and key needs all of them gone) and
+ * ends its sessions. A refusal changes nothing and is audited.
+ */
+export const resetMfa = (kit: AccountKit) => (caller: Caller, targetId: UserId) =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const outcome = yield* kit.revoking(kit.stored(kit.store.resetMfa(caller.userId, targetId, now)))
+    if (outcome._tag !== "Done") {
+      const reason = outcome._tag === "Forbidden" ? outcome.message : "no such account"
+      yield* kit.audit.record({ actor: caller.userId, action: "admin.mfa_reset.denied", target: targetId, details: { reason } })
+      return yield* refused(outcome, targetId)
+    }
+    const { removed, revoked } = outcome
+    yield* Effect.logInfo("MFA reset by an admin", { by: caller.userId, userId: targetId, revokedSessions: revoked, ...removed })
+    yield* kit.audit.record({ actor: caller.userId, action: "admin.mfa_reset", target: targetId, details: { revoked, ...removed } })
+    return { userId: targetId, revoked, removed } satisfies MfaReset
   })

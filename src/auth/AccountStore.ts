@@ -13,7 +13,7 @@ import * as AdminRows from "./store/AdminRows.ts"
 import * as SessionRows from "./store/SessionRows.ts"
 
 export type { NewAccount, Registration, StoredAccount } from "./store/AccountRows.ts"
-export type { AdminOutcome } from "./store/AdminRows.ts"
+export type { AdminOutcome, MfaRemoved, MfaResetOutcome } from "./store/AdminRows.ts"
 export type { Device, NewSession, Refresh, Rotation } from "./store/SessionRows.ts"
 
 /**
@@ -28,10 +28,13 @@ export class AccountStore extends Effect.Service<AccountStore>()("plexichat/Acco
     const { accessTtl } = yield* AuthConfig
     const windowMs = Duration.toMillis(accessTtl) + REVOCATION_MARGIN_MS
     return {
+      /** Runs several statements (and the MFA proof that goes with them) as one transaction. */
+      transaction: sql.withTransaction,
       findByUsername: AccountRows.findByUsername(sql),
       findByUserId: AccountRows.findByUserId(sql),
       register: AccountRows.register(sql),
       updatePasswordHash: AccountRows.updatePasswordHash(sql),
+      setFirstPassword: AccountRows.setFirstPassword(sql),
       createSession: SessionRows.createSession(sql),
       rotate: SessionRows.rotate(sql, windowMs),
       revokeSession: SessionRows.revokeSession(sql, windowMs),
@@ -40,7 +43,8 @@ export class AccountStore extends Effect.Service<AccountStore>()("plexichat/Acco
       adminPrecheck: AdminRows.precheck(sql),
       disable: AdminRows.disable(sql, windowMs),
       enable: AdminRows.enable(sql),
-      resetPassword: AdminRows.resetPassword(sql, windowMs)
+      resetPassword: AdminRows.resetPassword(sql, windowMs),
+      resetMfa: AdminRows.resetMfa(sql, windowMs)
     } as const
   })
 }) {}

@@ -1,15 +1,16 @@
 /**
- * Who may disable, enable or reset the password of whose account: a
- * workspace owner or admin, never on their own account, an admin never on
- * an owner's (an admin who could reset an owner's password could become
- * that owner), and never so that no enabled owner is left. The caller's
+ * Who may disable, enable, reset the password or reset the second factors
+ * of whose account: a workspace owner or admin, never on their own account,
+ * an admin never on an owner's (an admin who could reset an owner's password
+ * or MFA could become that owner), and never so that no enabled owner is
+ * left. The caller's
  * standing is checked first, so a member learns nothing about the target
  * (not even whether it exists).
  */
 import type { WorkspaceRole } from "../../domain/Auth.ts"
 import type { UserId } from "../../domain/Ids.ts"
 
-export type AdminAction = "disable" | "enable" | "password"
+export type AdminAction = "disable" | "enable" | "password" | "mfa"
 
 export interface Party {
   readonly userId: UserId
@@ -23,6 +24,13 @@ export type Refusal =
 
 const forbidden = (message: string): Refusal => ({ _tag: "Forbidden", message })
 
+const selfMessages: Record<AdminAction, string> = {
+  disable: "you cannot disable or enable your own account",
+  enable: "you cannot disable or enable your own account",
+  password: "change your own password with POST /api/v1/auth/password",
+  mfa: "manage your own second factors with POST /api/v1/auth/totp/disable and DELETE /api/v1/auth/webauthn/keys/:id"
+}
+
 /** Why `actor` may not do `action` to `target`, or undefined when it may; `enabledOwners` counts the enabled owners. */
 export const refusal = (
   actor: Party | undefined,
@@ -35,11 +43,7 @@ export const refusal = (
   }
   if (target === undefined) return { _tag: "NotFound" }
   if (actor.userId === target.userId) {
-    return forbidden(
-      action === "password"
-        ? "change your own password with POST /api/v1/auth/password"
-        : "you cannot disable or enable your own account"
-    )
+    return forbidden(selfMessages[action])
   }
   if (target.role === "owner" && actor.role !== "owner") return forbidden("only an owner may manage an owner's account")
   if (action === "disable" && target.role === "owner" && !target.disabled && enabledOwners <= 1) {

@@ -1,5 +1,6 @@
 /**
- * The rules a new password must meet (registration and password change),
+ * The rules a new password must meet (registration, password change, a
+ * first password and an admin reset),
  * each failing with a typed `WeakPassword` that names the rule:
  * - `too_short` / `too_long`: fewer than `PLEXI_AUTH_PASSWORD_MIN_LENGTH`
  *   or more than `PLEXI_AUTH_PASSWORD_MAX_LENGTH` characters (code points);

@@ -1,9 +1,13 @@
 /**
- * `plexichat audit verify` and `plexichat audit query`.
+ * `plexichat audit verify`, `plexichat audit head` and `plexichat audit query`.
  *
- * - `verify` checks the whole chain; it prints `ok: N rows, head <hash>`
- *   (keep the head hash somewhere else: it anchors the log) or
- *   `broken at row N: <problem>` and exits with status 1.
+ * - `verify` checks the whole chain; it prints `ok: N rows, head <hash>` or
+ *   `broken at row N: <problem>` and exits with status 1. Each
+ *   `--anchor <seq>:<hash>` must still be in the chain: a log cut off
+ *   before the anchored row, or rewritten at or before it, is broken.
+ * - `head` prints the newest entry's seq and hash (`--json`: one JSON
+ *   object) to copy off the database as an anchor; it exits with status 1
+ *   when the head row disagrees with the newest row.
  * - `query` prints matching entries as JSON lines, oldest first, filtered by
  *   `--actor`, `--action`, `--since`, `--until` (an ISO 8601 time or
  *   milliseconds since the epoch), `--after-seq` and `--limit` (1 to 1000,
@@ -15,22 +19,60 @@ import { PgClient } from "@effect/sql-pg"
 import { Console, Effect, Layer, Option } from "effect"
 import type { AuditQuery } from "../../domain/Audit.ts"
 import * as AuditRows from "../audit/AuditRows.ts"
-import { verify } from "../audit/AuditVerify.ts"
+import { type Anchor, verify } from "../audit/AuditVerify.ts"
 import { databaseUrl } from "./CliConfig.ts"
 
-const verifyCommand = Command.make("verify", {}, () =>
-  Effect.gen(function*() {
-    const verdict = yield* verify(yield* SqlClient.SqlClient)
-    if (verdict._tag === "Intact") return yield* Console.log(`ok: ${verdict.rows} rows, head ${verdict.headHash}`)
-    yield* Console.log(`broken at row ${verdict.seq}: ${verdict.problem} (rows 1-${verdict.verifiedRows} verified)`)
-    yield* Effect.sync(() => {
-      process.exitCode = 1
-    })
-  })).pipe(Command.withDescription("Checks the audit log's hash chain and names the first bad row."))
-
-/** A time option: ISO 8601 or milliseconds since the epoch. */
 const invalid = (message: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message)))
 
+/** An anchor option: `<seq>:<hash>`, as `audit head` prints it. */
+const anchorOf = (text: string) => {
+  const parsed = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text)
+  return parsed === null
+    ? invalid(`--anchor: <seq>:<hash> (a seq and 64 lower-case hex digits, as plexichat audit head prints): ${text.slice(0, 90)}`)
+    : Effect.succeed({ seq: Number(parsed[1]), hash: parsed[2]! } satisfies Anchor)
+}
+
+const anchorOption = Options.text("anchor").pipe(
+  Options.withDescription("A head copied earlier (`plexichat audit head`), as <seq>:<hash>; fails unless the log still holds it. Repeatable."),
+  Options.repeated,
+  Options.mapEffect((texts) => Effect.forEach(texts, anchorOf))
+)
+
+const failed = Effect.sync(() => {
+  process.exitCode = 1
+})
+
+const verifyCommand = Command.make("verify", { anchors: anchorOption }, ({ anchors }) =>
+  Effect.gen(function*() {
+    const verdict = yield* verify(yield* SqlClient.SqlClient, anchors)
+    if (verdict._tag === "Intact") {
+      yield* Console.log(`ok: ${verdict.rows} rows, head ${verdict.headHash}`)
+      for (const anchor of anchors) yield* Console.log(`anchor ${anchor.seq}:${anchor.hash} holds`)
+      return
+    }
+    yield* Console.log(`broken at row ${verdict.seq}: ${verdict.problem} (rows 1-${verdict.verifiedRows} verified)`)
+    yield* failed
+  })).pipe(Command.withDescription("Checks the audit log's hash chain (and the anchors given) and names the first bad row."))
+
+const headCommand = Command.make("head", { json: Options.boolean("json").pipe(Options.withDescription("Print one JSON object.")) }, ({ json }) =>
+  Effect.gen(function*() {
+    const head = yield* AuditRows.newest(yield* SqlClient.SqlClient)
+    const anchor = `${head.seq}:${head.hash}`
+    const at = head.at === null ? null : new Date(head.at).toISOString()
+    yield* Console.log(
+      json
+        ? JSON.stringify({ seq: head.seq, hash: head.hash, at: head.at, anchor })
+        : head.at === null
+        ? `head: no entries yet; anchor ${anchor}`
+        : `head: row ${head.seq} at ${at}, hash ${head.hash}; anchor ${anchor}`
+    )
+    if (head.recorded.seq !== head.seq || head.recorded.hash !== head.hash) {
+      yield* Console.error(`the head row records seq ${head.recorded.seq} with another hash: run plexichat audit verify`)
+      yield* failed
+    }
+  })).pipe(Command.withDescription("Prints the newest entry's seq and hash: copy it off the database to anchor the chain."))
+
+/** A time option: ISO 8601 or milliseconds since the epoch. */
 const time = (name: string, description: string) =>
   Options.text(name).pipe(
     Options.withDescription(description),
@@ -73,5 +115,9 @@ const Database = Layer.unwrapEffect(Effect.map(databaseUrl, (url) => PgClient.la
 
 export const auditCommand = Command.make("audit").pipe(
   Command.withDescription("The tamper-evident audit log."),
-  Command.withSubcommands([verifyCommand.pipe(Command.provide(Database)), queryCommand.pipe(Command.provide(Database))])
+  Command.withSubcommands([
+    verifyCommand.pipe(Command.provide(Database)),
+    headCommand.pipe(Command.provide(Database)),
+    queryCommand.pipe(Command.provide(Database))
+  ])
 )

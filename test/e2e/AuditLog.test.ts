@@ -3,84 +3,21 @@
  * rows edited, deleted, reordered and cut off in SQL are each detected by
  * `plexichat audit verify`, run as a real process, which names the first
  * bad row; `audit query` filters by actor, action and time; and two real
- * nodes appending at once keep one gap-free, valid chain.
+ * nodes appending at once keep one gap-free, valid chain. Anchors of the
+ * head are in AuditAnchor.test.ts.
  */
-import { execFile } from "node:child_process"
-import { resolve } from "node:path"
-import { promisify } from "node:util"
-import { ShardingConfig } from "@effect/cluster"
-import { Effect, Layer, Redacted } from "effect"
 import pg from "pg"
 import { afterEach, describe, expect, it } from "vitest"
-import { layerPostgres } from "../../runtime/sql/Database.ts"
-import { migrate } from "../../runtime/sql/Migrations.ts"
-import { AuditLog } from "../../src/audit/AuditLog.ts"
+import { auditLogWith, cli, tamper } from "../fixtures/AuditCli.ts"
 import { authClient } from "../fixtures/AuthClient.ts"
-import { buildOnce, startNode } from "../fixtures/NodeProcess.ts"
+import { startNode } from "../fixtures/NodeProcess.ts"
 import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
-
-const root = resolve(import.meta.dirname, "../..")
-
-interface CliRun {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/**
- * Runs the compiled CLI (`npm run build`'s `dist/src/cli/Main.js`, the package's bin) as a process; `npx`: through
- * `npx plexichat`, as an operator would.
- */
-const cli = (databaseUrl: string, args: Array<string>, npx = false): Promise<CliRun> => {
-  buildOnce()
-  const [command, argv] = npx ? ["npx", ["plexichat", ...args]] : [process.execPath, ["dist/src/cli/Main.js", ...args]]
-  return promisify(execFile)(command, argv, {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", DATABASE_URL: databaseUrl },
-    timeout: 60_000
-  }).then(
-    ({ stderr, stdout }) => ({ code: 0, stdout, stderr }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? -1, stdout: error.stdout ?? "", stderr: error.stderr ?? "" })
-  )
-}
 
 const databases: Array<TestDatabase> = []
 afterEach(async () => {
   await Promise.all(databases.splice(0).map((db) => db.drop()))
 })
-
-/** A fresh migrated database with `n` audit entries (actors u1, u2, …; actions alternating), appended by the real service. */
-const logWith = async (n: number) => {
-  const db = await makeTestDatabase()
-  databases.push(db)
-  if (db.kind !== "postgres") throw new Error("these tests need the real Postgres at 127.0.0.1:5432")
-  const stack = AuditLog.layer("test-node").pipe(
-    Layer.provideMerge(Layer.effectDiscard(migrate({ runnerTables: false, lock: false }))),
-    Layer.provide(ShardingConfig.layer()),
-    Layer.provideMerge(layerPostgres(Redacted.make(db.url)))
-  )
-  await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-    const audit = yield* AuditLog
-    for (let i = 1; i <= n; i++) {
-      yield* audit.record({ actor: `u${i}`, action: i % 2 === 0 ? "auth.login" : "auth.login_failed", target: `t${i}`, ip: "10.0.0.1", details: { i } })
-    }
-    yield* audit.flush
-  }).pipe(Effect.provide(stack))))
-  return db
-}
-
-/** Runs `statements` with the append-only trigger off, as someone with the table owner's rights could. */
-const tamper = async (db: TestDatabase, ...statements: Array<string>) => {
-  const client = new pg.Client({ connectionString: db.url })
-  await client.connect()
-  try {
-    await client.query("ALTER TABLE plexi_audit_log DISABLE TRIGGER USER")
-    for (const s of statements) await client.query(s)
-    await client.query("ALTER TABLE plexi_audit_log ENABLE TRIGGER USER")
-  } finally {
-    await client.end()
-  }
-}
+const logWith = (n: number) => auditLogWith(n, databases)
 
 describe("audit log tamper evidence", () => {
   it("verifies an intact log through the installed bin (npx plexichat) and prints its head", async () => {

@@ -13,11 +13,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { type Answer, authClient, call } from "../fixtures/AuthClient.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
 import { authenticator, expectAnswer, mfaClient } from "../fixtures/MfaClient.ts"
-import { authorizeAt, type OidcTestProvider, startOidcProvider } from "../fixtures/OidcProvider.ts"
+import { authorizeAt, clientAt, type OidcTestProvider, providerEnv, startOidcProvider } from "../fixtures/OidcProvider.ts"
 import { freePort, makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
 
 const password = "a long and unusual passphrase"
-const clientSecret = "plexi-test-client-secret-0123456789"
 
 interface Started {
   readonly authorizationUrl: string
@@ -97,31 +96,17 @@ describe("OpenID Connect sign-in", () => {
     // `other` is a second provider (another client of the same provider process), for linking across providers.
     const env = {
       PLEXI_OIDC_PROVIDERS: "idp,other",
-      PLEXI_OIDC_OTHER_ISSUER: idp.issuer,
-      PLEXI_OIDC_OTHER_CLIENT_ID: "plexichat-other",
-      PLEXI_OIDC_OTHER_CLIENT_SECRET: clientSecret,
-      PLEXI_OIDC_OTHER_ALLOW_HTTP: "true",
+      ...providerEnv("other", idp.issuer, "plexichat-other"),
       PLEXI_OIDC_IDP_NAME: "Test IdP",
-      PLEXI_OIDC_IDP_ISSUER: idp.issuer,
-      PLEXI_OIDC_IDP_CLIENT_ID: "plexichat",
-      PLEXI_OIDC_IDP_CLIENT_SECRET: clientSecret,
-      PLEXI_OIDC_IDP_ALLOW_HTTP: "true",
+      ...providerEnv("idp", idp.issuer, "plexichat"),
       PLEXI_PUBLIC_URL: `http://127.0.0.1:${portA}`
     }
     ;[a, b] = await Promise.all([
       startNode({ name: "oidc-a", databaseUrl: db.url, port: portA, env }),
       startNode({ name: "oidc-b", databaseUrl: db.url, port: portB, env })
     ])
-    const client = (id: string, provider: string) => ({
-      client_id: id,
-      client_secret: clientSecret,
-      redirect_uris: [`http://127.0.0.1:${portA}/api/v1/auth/oidc/${provider}/callback`],
-      grant_types: ["authorization_code"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "client_secret_post"
-    })
     await idp.configure({
-      clients: [client("plexichat", "idp"), client("plexichat-other", "other")],
+      clients: [clientAt("plexichat", `http://127.0.0.1:${portA}`, "idp"), clientAt("plexichat-other", `http://127.0.0.1:${portA}`, "other")],
       accounts: {
         alice: { email: "alice@example.test", email_verified: true, preferred_username: "alice" },
         "bob-at-idp": { email: "Bob@Example.test", email_verified: true, preferred_username: "bobby" },

@@ -110,3 +110,16 @@ export const updatePasswordHash = (sql: SqlClient.SqlClient) => (userId: UserId,
   sql`UPDATE plexi_accounts SET password_hash = ${passwordHash}, password_changed_at = ${now} WHERE user_id = ${userId}`.pipe(
     Effect.asVoid
   )
+
+/**
+ * Sets the password of an account that has none (its hash is `noPassword`),
+ * in one conditional UPDATE: false when the account has a password (or is
+ * gone), so of two first passwords set at once exactly one wins.
+ */
+export const setFirstPassword = (sql: SqlClient.SqlClient) =>
+(userId: UserId, passwordHash: string, noPassword: string, now: number): Effect.Effect<boolean, SqlError> =>
+  Effect.map(
+    sql<{ user_id: string }>`UPDATE plexi_accounts SET password_hash = ${passwordHash}, password_changed_at = ${now}
+      WHERE user_id = ${userId} AND password_hash = ${noPassword} RETURNING user_id`,
+    (rows) => rows.length === 1
+  )

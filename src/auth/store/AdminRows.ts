@@ -1,6 +1,6 @@
 /**
- * Account administration statements: disable, enable and password reset of
- * another account. Each runs in one transaction that first locks the
+ * Account administration statements: disable, enable, password reset and
+ * MFA reset of another account. Each runs in one transaction that first locks the
  * caller's row, the target's and every enabled owner's, then checks the
  * rules (AdminPolicy.ts) on what it locked: two owners disabling each other
  * at once take turns, and the second finds itself disabled.
@@ -115,4 +115,38 @@ export const resetPassword = (sql: SqlClient.SqlClient, windowMs: number) =>
       const revoked = yield* revokeWhere(sql, sql`user_id = ${targetId}`, now, "password_reset", windowMs)
       return { _tag: "Done", revoked } as const
     })
+  )
+
+/** What an MFA reset removed. */
+export interface MfaRemoved {
+  readonly totp: boolean
+  readonly backupCodes: number
+  readonly webauthnKeys: number
+}
+
+/** What an MFA reset did: the sessions it ended and the factors it removed, or why it refused. */
+export type MfaResetOutcome = { readonly _tag: "Done"; readonly revoked: number; readonly removed: MfaRemoved } | Refusal
+
+const deletedCount = (statement: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
+  Effect.map(statement, (rows) => rows.length)
+
+/**
+ * Removes every second factor of the account (the TOTP row, pending or
+ * confirmed, its backup codes, its WebAuthn keys) and its ceremonies under
+ * way (sign-in challenges, WebAuthn challenges), and ends all its sessions
+ * (`mfa_reset`), in one transaction under the administration locks.
+ */
+export const resetMfa = (sql: SqlClient.SqlClient, windowMs: number) =>
+(actorId: UserId, targetId: UserId, now: number): Effect.Effect<MfaResetOutcome, SqlError> =>
+  sql.withTransaction(
+    Effect.flatMap(authorize(sql, actorId, targetId, "mfa"), (refused): Effect.Effect<MfaResetOutcome, SqlError> =>
+      refused !== undefined ? Effect.succeed(refused) : Effect.gen(function*() {
+        const totp = yield* deletedCount(sql`DELETE FROM plexi_mfa_totp WHERE user_id = ${targetId} RETURNING user_id`)
+        const backupCodes = yield* deletedCount(sql`DELETE FROM plexi_mfa_backup_codes WHERE user_id = ${targetId} RETURNING user_id`)
+        const webauthnKeys = yield* deletedCount(sql`DELETE FROM plexi_webauthn_credentials WHERE user_id = ${targetId} RETURNING id`)
+        yield* sql`DELETE FROM plexi_mfa_challenges WHERE user_id = ${targetId}`
+        yield* sql`DELETE FROM plexi_webauthn_challenges WHERE user_id = ${targetId}`
+        const revoked = yield* revokeWhere(sql, sql`user_id = ${targetId}`, now, "mfa_reset", windowMs)
+        return { _tag: "Done", revoked, removed: { totp: totp > 0, backupCodes, webauthnKeys } } as const
+      }))
   )
