@@ -10,12 +10,21 @@ const reader = <A>(config: Config.Config<A>) => (env: Record<string, string>) =>
 describe("UserBudgetConfig", () => {
   const read = reader(UserBudgetConfig.config)
   it("takes the documented defaults, and reads every variable", () => {
-    expect(read({})).toEqual(Either.right({ post: { rate: 20, burst: 60 }, join: { rate: 2, burst: 10 } }))
-    expect(read({ PLEXI_POST_RATE_LIMIT: "5", PLEXI_POST_RATE_BURST: "7", PLEXI_JOIN_RATE_LIMIT: "0.5", PLEXI_JOIN_RATE_BURST: "3" }))
-      .toEqual(Either.right({ post: { rate: 5, burst: 7 }, join: { rate: 0.5, burst: 3 } }))
+    expect(read({})).toEqual(Either.right({ post: { rate: 20, burst: 60 }, join: { rate: 2, burst: 10 }, api: { rate: 50, burst: 200 } }))
+    expect(read({
+      PLEXI_POST_RATE_LIMIT: "5",
+      PLEXI_POST_RATE_BURST: "7",
+      PLEXI_JOIN_RATE_LIMIT: "0.5",
+      PLEXI_JOIN_RATE_BURST: "3",
+      PLEXI_API_RATE_LIMIT: "2.5",
+      PLEXI_API_RATE_BURST: "6"
+    })).toEqual(Either.right({ post: { rate: 5, burst: 7 }, join: { rate: 0.5, burst: 3 }, api: { rate: 2.5, burst: 6 } }))
   })
 
-  it.each([["PLEXI_POST_RATE_LIMIT", "0"], ["PLEXI_POST_RATE_BURST", "-1"], ["PLEXI_JOIN_RATE_LIMIT", "x"], ["PLEXI_JOIN_RATE_BURST", "0"]])(
+  it.each([["PLEXI_POST_RATE_LIMIT", "0"], ["PLEXI_POST_RATE_BURST", "-1"], ["PLEXI_JOIN_RATE_LIMIT", "x"], ["PLEXI_JOIN_RATE_BURST", "0"], [
+    "PLEXI_API_RATE_LIMIT",
+    "abc"
+  ], ["PLEXI_API_RATE_BURST", "-1"]])(
     "refuses %s=%s naming the variable",
     (name, value) => {
       const result = read({ [name]: value })
