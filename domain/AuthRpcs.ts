@@ -70,8 +70,11 @@ const ProviderPayload = Schema.Struct({ provider: OidcProviderId })
 /** The configured OpenID Connect providers. */
 export const OidcProviders = Rpc.make("OidcProviders", { payload: {}, success: Schema.Array(OidcProviderInfo) })
 
-/** Starts an OpenID Connect sign-in: send the user to `authorizationUrl`. */
-export const OidcStart = Rpc.make("OidcStart", { payload: ProviderPayload, success: OidcStarted, error: OidcFailure })
+/**
+ * Starts an OpenID Connect sign-in: send the user to `authorizationUrl`.
+ * Each start stores a flow: `RateLimited` past the per-address budget.
+ */
+export const OidcStart = Rpc.make("OidcStart", { payload: ProviderPayload, success: OidcStarted, error: Schema.Union(OidcFailure, RateLimited) })
 
 /** Completes it with the query the provider sent to the redirect URI (`code`, `state`, `iss`, or `error`). */
 export const OidcComplete = Rpc.make("OidcComplete", {

@@ -12,7 +12,7 @@ import { Schema } from "effect"
 import { TokenResponse } from "./Auth.ts"
 import { AccountDisabled, RegistrationClosed } from "./AuthErrors.ts"
 import { MfaRequired } from "./MfaErrors.ts"
-import { Forbidden, ServiceUnavailable } from "./Errors.ts"
+import { Forbidden, RateLimited, ServiceUnavailable } from "./Errors.ts"
 import { HttpAuthentication } from "./HttpAuthentication.ts"
 import {
   OidcCallbackParams,
@@ -38,9 +38,11 @@ export class OidcApi extends HttpApiGroup.make("oidc")
   .add(
     HttpApiEndpoint.post("start")`/auth/oidc/${provider}/start`
       .addSuccess(OidcStarted)
+      .addError(RateLimited)
       .annotate(
         OpenApi.Description,
-        "Starts a sign-in: send the user to `authorizationUrl`; the provider sends the browser back to the redirect URI with `code` and `state`."
+        "Starts a sign-in: send the user to `authorizationUrl`; the provider sends the browser back to the redirect URI with `code` and `state`. " +
+          "Each start stores a flow: past the per-address budget (PLEXI_OIDC_START_IP_BURST, PLEXI_OIDC_START_IP_REFILL), 429 RateLimited."
       )
   )
   .add(

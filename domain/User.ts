@@ -34,8 +34,12 @@ export const Upsert = Rpc.make("Upsert", {
  */
 export const Get = Rpc.make("Get", { payload: {}, success: User, error: ServiceUnavailable })
 
-/** The per-user budgets held cluster-wide by the User entity (docs/SECURITY.md, "Rate limits"). */
-export const Budget = Schema.Literal("post", "join")
+/**
+ * The per-user budgets held cluster-wide by the User entity (docs/SECURITY.md,
+ * "Rate limits"): posts, channel joins, and `api`, every authenticated REST
+ * and typed-RPC request.
+ */
+export const Budget = Schema.Literal("post", "join", "api")
 export type Budget = typeof Budget.Type
 
 /** What a node got from a user's budget: `granted` tokens, and when fewer than asked, how long until the next one. */

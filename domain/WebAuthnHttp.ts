@@ -9,7 +9,8 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { TokenResponse } from "./Auth.ts"
-import { ServiceUnavailable } from "./Errors.ts"
+import { RateLimited, ServiceUnavailable } from "./Errors.ts"
+import { SignInLocked } from "./LoginProtection.ts"
 import { AccountDisabled, InvalidCredentials } from "./AuthErrors.ts"
 import { InvalidMfaChallenge, InvalidMfaCode } from "./MfaErrors.ts"
 import {
@@ -41,9 +42,11 @@ export class WebAuthnApi extends HttpApiGroup.make("webauthn")
   .add(
     HttpApiEndpoint.post("loginOptions", "/auth/webauthn/login/options")
       .addSuccess(AuthenticationOptionsAnswer)
+      .addError(RateLimited)
       .annotate(
         OpenApi.Description,
-        "Options for navigator.credentials.get (any discoverable key, user verification required) and the challenge id to send back."
+        "Options for navigator.credentials.get (any discoverable key, user verification required) and the challenge id to send back. " +
+          "Each call stores a challenge: past the per-address budget (PLEXI_WEBAUTHN_OPTIONS_IP_BURST, PLEXI_WEBAUTHN_OPTIONS_IP_REFILL), 429 RateLimited."
       )
   )
   .add(
@@ -51,7 +54,14 @@ export class WebAuthnApi extends HttpApiGroup.make("webauthn")
       .setPayload(AuthenticationVerifyRequest)
       .addSuccess(TokenResponse)
       .addError(WebAuthnAuthenticationRefused)
-      .annotate(OpenApi.Description, "Verifies the browser's assertion and signs in: a new session with an access and a refresh token.")
+      .addError(RateLimited)
+      .addError(SignInLocked)
+      .annotate(
+        OpenApi.Description,
+        "Verifies the browser's assertion and signs in: a new session with an access and a refresh token. A refused assertion " +
+          "counts as a failed sign-in of the key's account from this address, as a wrong password does: after repeated failures, " +
+          "429 RateLimited (wait retryAfterMs) or 429 SignInLocked (see docs/SECURITY.md)."
+      )
   )
   .add(
     HttpApiEndpoint.post("mfaOptions", "/auth/mfa/webauthn/options")

@@ -11,7 +11,8 @@ import { Schema } from "effect"
 import { RpcAuthentication } from "./Api.ts"
 import { TokenResponse } from "./Auth.ts"
 import { AccountDisabled, InvalidCredentials } from "./AuthErrors.ts"
-import { InvalidRequest, ServiceUnavailable } from "./Errors.ts"
+import { InvalidRequest, RateLimited, ServiceUnavailable } from "./Errors.ts"
+import { SignInLocked } from "./LoginProtection.ts"
 import { InvalidMfaChallenge, InvalidMfaCode } from "./MfaErrors.ts"
 import {
   AuthenticationOptionsAnswer,
@@ -32,18 +33,26 @@ import {
   WebAuthnRegistrationRefused
 } from "./WebAuthnErrors.ts"
 
-/** Options for a passwordless sign-in (REST `POST /api/v1/auth/webauthn/login/options`). */
+/**
+ * Options for a passwordless sign-in (REST `POST /api/v1/auth/webauthn/login/options`).
+ * Each call stores a challenge: `RateLimited` past the per-address budget.
+ */
 export const WebAuthnLoginOptions = Rpc.make("WebAuthnLoginOptions", {
   payload: {},
   success: AuthenticationOptionsAnswer,
-  error: Schema.Union(WebAuthnDisabled, ServiceUnavailable)
+  error: Schema.Union(WebAuthnDisabled, RateLimited, ServiceUnavailable)
 })
 
-/** Passwordless sign-in with the browser's assertion: the token pair (REST `…/login/verify`). */
+/**
+ * Passwordless sign-in with the browser's assertion: the token pair (REST
+ * `…/login/verify`). Judged and counted by the login throttle like a password
+ * sign-in: `RateLimited` (the address's sign-in budget, or a delay after
+ * failures) or `SignInLocked`.
+ */
 export const WebAuthnLogin = Rpc.make("WebAuthnLogin", {
   payload: AuthenticationVerifyRequest,
   success: TokenResponse,
-  error: Schema.Union(WebAuthnAuthenticationRefused, WebAuthnDisabled, AccountDisabled, ServiceUnavailable)
+  error: Schema.Union(WebAuthnAuthenticationRefused, WebAuthnDisabled, AccountDisabled, RateLimited, SignInLocked, ServiceUnavailable)
 })
 
 /** Options for completing `Login`'s `MfaRequired` with a security key (REST `POST /api/v1/auth/mfa/webauthn/options`). */

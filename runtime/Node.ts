@@ -171,10 +171,7 @@ const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
   Layer.provide(WriterLive)
 )
 
-const RateLimiterLive = Layer.unwrapEffect(Effect.map(HttpConfig.HttpConfig, (http) =>
-  RateLimiter.layer({ rate: http.apiRateLimit, burst: http.apiRateBurst })))
-
-const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, AuthLive, RateLimiterLive, RoleChange.Default).pipe(
+const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, AuthLive, RateLimiter.layer, RoleChange.Default).pipe(
   Layer.provideMerge(HubLive),
   Layer.provideMerge(UserBudgets.layer),
   Layer.provide([OutboxLive, FanOutLive])

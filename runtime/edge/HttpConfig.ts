@@ -2,11 +2,12 @@
  * Settings of the node's HTTP doors (`/api/v1`, `/rpc`), in the
  * `ShardingConfig` style: a tag, `defaults`, a validated `config` read from
  * the environment, `layer(options)` and `layerFromEnv(options)`. The README's
- * configuration table lists the same names.
+ * configuration table lists the same names. (The per-user request budget,
+ * `PLEXI_API_RATE_*`, is cluster-wide: `src/api/UserBudgetConfig.ts`.)
  */
 import { Config, Context } from "effect"
 import { configLayers } from "../../src/config/ConfigLayers.ts"
-import { positiveInteger, positiveNumber } from "../../src/config/Settings.ts"
+import { positiveInteger } from "../../src/config/Settings.ts"
 
 export interface HttpSettings {
   /** The most bytes a request body may have; larger bodies get 413. */
@@ -15,10 +16,6 @@ export interface HttpSettings {
   readonly maxHeaderBytes: number
   /** The deepest nesting of arrays and objects a JSON request body may have; deeper gets 400. */
   readonly maxJsonDepth: number
-  /** REST and typed-RPC requests per second per user on one node (token bucket refill rate). */
-  readonly apiRateLimit: number
-  /** Token bucket size per user for the same requests. */
-  readonly apiRateBurst: number
 }
 
 export class HttpConfig extends Context.Tag("plexichat/HttpConfig")<HttpConfig, HttpSettings>() {}
@@ -26,9 +23,7 @@ export class HttpConfig extends Context.Tag("plexichat/HttpConfig")<HttpConfig, 
 export const defaults: HttpSettings = {
   maxBodyBytes: 1024 * 1024,
   maxHeaderBytes: 16 * 1024,
-  maxJsonDepth: 32,
-  apiRateLimit: 50,
-  apiRateBurst: 200
+  maxJsonDepth: 32
 }
 
 export const config: Config.Config<HttpSettings> = Config.all({
@@ -46,16 +41,6 @@ export const config: Config.Config<HttpSettings> = Config.all({
     "PLEXI_HTTP_MAX_JSON_DEPTH",
     defaults.maxJsonDepth,
     "The deepest nesting of arrays and objects a JSON request body may have; deeper gets 400."
-  ),
-  apiRateLimit: positiveNumber(
-    "PLEXI_API_RATE_LIMIT",
-    defaults.apiRateLimit,
-    "REST and typed-RPC requests per second per user on one node (sustained)."
-  ),
-  apiRateBurst: positiveNumber(
-    "PLEXI_API_RATE_BURST",
-    defaults.apiRateBurst,
-    "REST and typed-RPC requests a user may make in a burst on one node (token bucket size)."
   )
 })
 

@@ -5,7 +5,7 @@
  */
 import { CurrentUser } from "../../domain/Api.ts"
 import type * as Headers from "@effect/platform/Headers"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import { AuthRpcs, OidcAccountRpcs, SessionRpcs } from "../../domain/AuthRpcs.ts"
 import { MfaRpcs } from "../../domain/MfaRpcs.ts"
 import { Accounts } from "../auth/Accounts.ts"
@@ -26,7 +26,7 @@ export const AuthRpcsLive = AuthRpcs.toLayer(Effect.gen(function*() {
     CompleteMfa: (payload, { headers }) => accounts.mfa.complete(payload, clientOf(headers)),
     Refresh: ({ refreshToken }, { headers }) => accounts.refresh(refreshToken, clientOf(headers)),
     OidcProviders: () => Effect.succeed(oidc.list),
-    OidcStart: ({ provider }) => oidc.start(provider, Option.none()),
+    OidcStart: ({ provider }, { headers }) => oidc.start(provider, clientOf(headers).ip),
     OidcComplete: ({ provider, ...params }, { headers }) => oidc.complete(provider, params, clientOf(headers))
   })
 }))
@@ -54,7 +54,7 @@ export const MfaRpcsLive = MfaRpcs.toLayer(Effect.map(Accounts, ({ mfa }) =>
 export const OidcAccountRpcsLive = OidcAccountRpcs.toLayer(Effect.map(Oidc, (oidc) => {
   const caller = Effect.map(CurrentUser, (u) => u.userId)
   return OidcAccountRpcs.of({
-    OidcLink: ({ provider }) => Effect.flatMap(caller, (userId) => oidc.start(provider, Option.some(userId))),
+    OidcLink: ({ provider }) => Effect.flatMap(caller, (userId) => oidc.startLink(provider, userId)),
     OidcCompleteLink: ({ provider, ...params }) => Effect.flatMap(caller, (userId) => oidc.completeLink(userId, provider, params)),
     OidcIdentities: () => Effect.flatMap(caller, oidc.identities),
     OidcUnlink: ({ provider }) => Effect.flatMap(caller, (userId) => oidc.unlink(userId, provider))

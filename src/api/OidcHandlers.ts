@@ -4,7 +4,7 @@
  */
 import { CurrentUser } from "../../domain/Api.ts"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import { PlexiHttpApi } from "../../domain/Http.ts"
 import { Oidc } from "../auth/oidc/Oidc.ts"
 import { clientOf } from "./ClientAddress.ts"
@@ -13,14 +13,14 @@ export const OidcLive = HttpApiBuilder.group(PlexiHttpApi, "oidc", (handlers) =>
   Effect.map(Oidc, (oidc) =>
     handlers
       .handle("providers", () => Effect.succeed(oidc.list))
-      .handle("start", ({ path }) => oidc.start(path.provider, Option.none()))
+      .handle("start", ({ path }) => Effect.flatMap(clientOf, (client) => oidc.start(path.provider, client.ip)))
       .handle("callback", ({ path, urlParams }) =>
         Effect.flatMap(clientOf, (client) => oidc.complete(path.provider, urlParams, client)))))
 
 export const OidcAccountLive = HttpApiBuilder.group(PlexiHttpApi, "oidcAccount", (handlers) =>
   Effect.map(Oidc, (oidc) =>
     handlers
-      .handle("link", ({ path }) => Effect.flatMap(CurrentUser, (caller) => oidc.start(path.provider, Option.some(caller.userId))))
+      .handle("link", ({ path }) => Effect.flatMap(CurrentUser, (caller) => oidc.startLink(path.provider, caller.userId)))
       .handle("completeLink", ({ path, payload }) =>
         Effect.flatMap(CurrentUser, (caller) => oidc.completeLink(caller.userId, path.provider, payload)))
       .handle("identities", () => Effect.flatMap(CurrentUser, (caller) => oidc.identities(caller.userId)))

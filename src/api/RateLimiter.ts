@@ -1,46 +1,22 @@
 /**
- * Per-user token buckets for the request/response front doors (REST and
- * typed RPC); the WebSocket gateway uses the same bucket per connection
- * (`src/api/TokenBucket.ts`). Buckets live on the node that serves the
- * request, so a user spreading requests over N nodes gets up to N times the
- * rate. Time comes from `Clock`.
+ * The per-user request budget of the request/response front doors (REST and
+ * typed RPC), taken in their authentication middleware: the `api` budget of
+ * `UserBudgets`, so it holds cluster-wide (nodes lease tokens from the
+ * user's User entity; a held lease is an in-memory take). The WebSocket
+ * gateway limits frames per connection instead (`src/api/TokenBucket.ts`).
  */
-import { Clock, Context, Effect, Layer } from "effect"
-import { RateLimited } from "../../domain/Errors.ts"
+import { Context, Effect, Layer } from "effect"
+import type { RateLimited } from "../../domain/Errors.ts"
 import type { UserId } from "../../domain/Ids.ts"
-import { fullBucket, isFullAt, take, type TokenBucket, type TokenBucketOptions } from "./TokenBucket.ts"
-
-export type RateLimitOptions = TokenBucketOptions
-
-/** How often buckets of idle users are forgotten. */
-const SWEEP_MS = 60_000
+import { UserBudgets } from "./UserBudgets.ts"
 
 export class RateLimiter extends Context.Tag("plexichat/RateLimiter")<RateLimiter, {
   /** Takes one token for `userId`, or fails with `RateLimited` and how long to wait. */
   readonly take: (userId: UserId) => Effect.Effect<void, RateLimited>
 }>() {
-  static readonly make = (options: RateLimitOptions): RateLimiter["Type"] => {
-    const buckets = new Map<UserId, TokenBucket>()
-    let sweptAt: number | undefined
-    return {
-      take: (userId) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          sweptAt ??= now
-          // Forget idle users (their bucket would be full again anyway).
-          if (now - sweptAt > SWEEP_MS) {
-            sweptAt = now
-            for (const [id, b] of buckets) if (isFullAt(b, options, now)) buckets.delete(id)
-          }
-          let bucket = buckets.get(userId)
-          if (bucket === undefined) {
-            bucket = fullBucket(options, now)
-            buckets.set(userId, bucket)
-          }
-          const waitMs = take(bucket, options, now)
-          return waitMs === 0 ? Effect.void : Effect.fail(new RateLimited({ retryAfterMs: waitMs }))
-        })
-    }
-  }
-
-  static readonly layer = (options: RateLimitOptions) => Layer.sync(RateLimiter, () => RateLimiter.make(options))
+  /** The cluster-wide `api` budget (`PLEXI_API_RATE_LIMIT` / `_BURST`, read by `UserBudgetConfig`). */
+  static readonly layer = Layer.effect(
+    RateLimiter,
+    Effect.map(UserBudgets, (budgets) => RateLimiter.of({ take: (userId) => budgets.takeEffect(userId, "api") }))
+  )
 }

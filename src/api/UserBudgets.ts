@@ -1,5 +1,6 @@
 /**
- * The cluster-wide per-user budgets of this node (posts, joins): one
+ * The cluster-wide per-user budgets of this node (posts, joins, REST and
+ * RPC requests): one
  * `LeasedBudget` per budget, leasing tokens from the user's User entity
  * (`LeaseTokens`), wherever in the cluster it runs. docs/SECURITY.md
  * ("Rate limits") says why leases and what they cost.
@@ -24,6 +25,9 @@ const LEASE_TIMEOUT = Duration.seconds(2)
 const LEASE_MS = 250
 const LEASE_TTL_MS = 5_000
 const MAX_WAITERS = 10_000
+
+const answered = (waitMs: number): Effect.Effect<void, RateLimited> =>
+  waitMs === 0 ? Effect.void : Effect.fail(new RateLimited({ retryAfterMs: waitMs }))
 
 export class UserBudgets extends Context.Tag("plexichat/UserBudgets")<UserBudgets, {
   /** Takes one token of `budget` for `userId`: `resume(0)`, or `resume(ms)` to wait. No fiber while a lease lasts. */
@@ -56,15 +60,25 @@ export class UserBudgets extends Context.Tag("plexichat/UserBudgets")<UserBudget
             )),
           now
         )
-      const budgets: Record<Budget, LeasedBudget<UserId>> = { post: make("post"), join: make("join") }
+      const budgets: Record<Budget, LeasedBudget<UserId>> = { post: make("post"), join: make("join"), api: make("api") }
       const take = (userId: UserId, budget: Budget, resume: (waitMs: number) => void) => budgets[budget].take(userId, resume)
       return UserBudgets.of({
         take,
         takeEffect: (userId, budget) =>
-          Effect.async<void, RateLimited>((resume) =>
-            take(userId, budget, (waitMs) =>
-              resume(waitMs === 0 ? Effect.void : Effect.fail(new RateLimited({ retryAfterMs: waitMs }))))
-          )
+          Effect.suspend(() => {
+            // While a lease is held (or a refusal), `take` answers at once: no async boundary then.
+            let answer: number | undefined
+            let waiting: ((waitMs: number) => void) | undefined
+            take(userId, budget, (waitMs) => {
+              if (waiting === undefined) answer = waitMs
+              else waiting(waitMs)
+            })
+            if (answer !== undefined) return answered(answer)
+            return Effect.async<void, RateLimited>((resume) => {
+              if (answer !== undefined) return resume(answered(answer))
+              waiting = (waitMs) => resume(answered(waitMs))
+            })
+          })
       })
     })
   )

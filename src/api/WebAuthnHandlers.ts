@@ -14,7 +14,7 @@ import { clientOf } from "./ClientAddress.ts"
 export const WebAuthnLive = HttpApiBuilder.group(PlexiHttpApi, "webauthn", (handlers) =>
   Effect.map(WebAuthn, (webauthn) =>
     handlers
-      .handle("loginOptions", () => webauthn.loginOptions())
+      .handle("loginOptions", () => Effect.flatMap(clientOf, (client) => webauthn.loginOptions(client.ip)))
       .handle("login", ({ payload }) =>
         Effect.flatMap(clientOf, (client) =>
           webauthn.login(payload.challengeId, payload.response, { ...client, deviceName: payload.deviceName })))

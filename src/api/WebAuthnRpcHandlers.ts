@@ -11,7 +11,7 @@ import { clientOfHeaders } from "./ClientAddress.ts"
 
 export const WebAuthnRpcsLive = WebAuthnRpcs.toLayer(Effect.map(WebAuthn, (webauthn) =>
   WebAuthnRpcs.of({
-    WebAuthnLoginOptions: () => webauthn.loginOptions(),
+    WebAuthnLoginOptions: (_, { headers }) => webauthn.loginOptions(clientOfHeaders(headers).ip),
     WebAuthnLogin: ({ challengeId, deviceName, response }, { headers }) =>
       webauthn.login(challengeId, response, { ...clientOfHeaders(headers), deviceName }),
     WebAuthnMfaOptions: ({ challenge }) => webauthn.mfaOptions(challenge),

@@ -1,5 +1,7 @@
 /**
- * Settings of the sign-in and registration throttles (`LoginThrottle.ts`),
+ * Settings of the sign-in and registration throttles (`LoginThrottle.ts`)
+ * and of the per-address buckets of the token-less doors that store a row
+ * (registration, refresh, WebAuthn sign-in options, OIDC sign-in starts),
  * in the `ShardingConfig` style: a tag, `defaults`, a validated `config`
  * read from the environment, `layer` and `layerFromEnv`. docs/SECURITY.md
  * ("Sign-in and registration limits") says what each defends against.
@@ -30,6 +32,12 @@ export interface LoginThrottleShape {
   /** Token refreshes per address: a bucket of `refreshBurst`, one more every `refreshRefill`. */
   readonly refreshBurst: number
   readonly refreshRefill: Duration.Duration
+  /** Token-less WebAuthn sign-in options per address (each stores a challenge): `webauthnOptionsBurst`, one more every `webauthnOptionsRefill`. */
+  readonly webauthnOptionsBurst: number
+  readonly webauthnOptionsRefill: Duration.Duration
+  /** OpenID Connect sign-in starts per address (each stores a flow): `oidcStartBurst`, one more every `oidcStartRefill`. */
+  readonly oidcStartBurst: number
+  readonly oidcStartRefill: Duration.Duration
 }
 
 export class LoginThrottleConfig extends Context.Tag("plexichat/LoginThrottleConfig")<LoginThrottleConfig, LoginThrottleShape>() {}
@@ -50,7 +58,11 @@ export const defaults: LoginThrottleShape = {
   registerBurst: 10,
   registerRefill: Duration.minutes(6),
   refreshBurst: 120,
-  refreshRefill: Duration.millis(500)
+  refreshRefill: Duration.millis(500),
+  webauthnOptionsBurst: 60,
+  webauthnOptionsRefill: Duration.seconds(1),
+  oidcStartBurst: 30,
+  oidcStartRefill: Duration.seconds(2)
 }
 
 export const config: Config.Config<LoginThrottleShape> = Config.all({
@@ -73,7 +85,23 @@ export const config: Config.Config<LoginThrottleShape> = Config.all({
   registerBurst: positiveInteger("PLEXI_REGISTER_IP_BURST", defaults.registerBurst, "Registrations one address may make in a burst (cluster-wide)."),
   registerRefill: positiveDuration("PLEXI_REGISTER_IP_REFILL", defaults.registerRefill, "One more registration per address every this long."),
   refreshBurst: positiveInteger("PLEXI_REFRESH_IP_BURST", defaults.refreshBurst, "Token refreshes one address may make in a burst (cluster-wide)."),
-  refreshRefill: positiveDuration("PLEXI_REFRESH_IP_REFILL", defaults.refreshRefill, "One more token refresh per address every this long.")
+  refreshRefill: positiveDuration("PLEXI_REFRESH_IP_REFILL", defaults.refreshRefill, "One more token refresh per address every this long."),
+  webauthnOptionsBurst: positiveInteger(
+    "PLEXI_WEBAUTHN_OPTIONS_IP_BURST",
+    defaults.webauthnOptionsBurst,
+    "Passwordless WebAuthn sign-in options (each stores a challenge) one address may ask for in a burst (cluster-wide)."
+  ),
+  webauthnOptionsRefill: positiveDuration(
+    "PLEXI_WEBAUTHN_OPTIONS_IP_REFILL",
+    defaults.webauthnOptionsRefill,
+    "One more passwordless WebAuthn options request per address every this long."
+  ),
+  oidcStartBurst: positiveInteger(
+    "PLEXI_OIDC_START_IP_BURST",
+    defaults.oidcStartBurst,
+    "OpenID Connect sign-in starts (each stores a flow) one address may make in a burst (cluster-wide)."
+  ),
+  oidcStartRefill: positiveDuration("PLEXI_OIDC_START_IP_REFILL", defaults.oidcStartRefill, "One more OpenID Connect sign-in start per address every this long.")
 })
 
 const ms = Duration.toMillis
@@ -92,6 +120,15 @@ export const policyOf = (c: LoginThrottleShape): LoginPolicy => ({
 })
 
 export const bucketOf = (burst: number, refill: Duration.Duration): TokenBucketOptions => ({ burst, rate: 1000 / ms(refill) })
+
+/** Every per-address bucket, by its name in `plexi_rate_buckets`. */
+export const bucketsOf = (c: LoginThrottleShape) => ({
+  login: bucketOf(c.loginBurst, c.loginRefill),
+  register: bucketOf(c.registerBurst, c.registerRefill),
+  refresh: bucketOf(c.refreshBurst, c.refreshRefill),
+  webauthn_options: bucketOf(c.webauthnOptionsBurst, c.webauthnOptionsRefill),
+  oidc_start: bucketOf(c.oidcStartBurst, c.oidcStartRefill)
+}) as const
 
 /** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
 export const { layer, layerFromEnv } = configLayers(LoginThrottleConfig, defaults, config)

@@ -27,10 +27,15 @@ const staleChallenge = () => refused("challenge", "this sign-in challenge is unk
 
 const unknownKey = () => refused("unknown_key", "no security key with this id is registered for this sign-in")
 
-/** Options for `navigator.credentials.get` with any discoverable key of this relying party. */
-export const loginOptions = (kit: WebAuthnKit) => () =>
+/**
+ * Options for `navigator.credentials.get` with any discoverable key of this
+ * relying party. Needs no token, and stores a challenge: one token of the
+ * address's options budget first (`RateLimited` past it, nothing stored).
+ */
+export const loginOptions = (kit: WebAuthnKit) => (ip: string) =>
   Effect.gen(function*() {
     const rp = yield* kit.relyingParty
+    yield* kit.accounts.kit.throttle.webauthnOptions(ip)
     const challenge = yield* kit.issueChallenge("login", {})
     const options = yield* Effect.promise(() =>
       generateAuthenticationOptions({
@@ -120,12 +125,36 @@ const sessionFor = (kit: WebAuthnKit, client: ClientInfo) => (asserted: Asserted
     return yield* kit.accounts.openSession(account.value, client, asserted.now)
   })
 
-/** Passwordless sign-in: a discoverable key with user verification; answers the token pair. */
+/**
+ * Passwordless sign-in: a discoverable key with user verification; answers
+ * the token pair. The login throttle judges it first, by the account the
+ * credential names (none for an unknown one: the address alone), and counts
+ * a refusal as a failed password sign-in is counted, and audits it alike
+ * (`auth.login_failed`, `method: "webauthn"`). A success writes nothing to
+ * the throttle: it proved the key, not the password, so earlier password
+ * failures of the pair stand.
+ */
 export const login = (kit: WebAuthnKit) => (challengeId: string, response: AuthenticationResponse, client: ClientInfo) =>
-  Effect.tap(
-    assert(kit, "login", challengeId, response, sessionFor(kit, client)),
-    (tokens) => Effect.logInfo("passwordless sign-in with a security key", { userId: tokens.userId })
-  )
+  Effect.gen(function*() {
+    yield* kit.relyingParty
+    const { audit, throttle } = kit.accounts.kit
+    const owner = Option.getOrUndefined(yield* kit.stored(kit.store.findKeyOwner(response.id)))
+    const ticket = yield* throttle.admitKey(owner?.username, client.ip)
+    const tokens = yield* assert(kit, "login", challengeId, response, sessionFor(kit, client)).pipe(
+      Effect.tapErrorTag("WebAuthnAuthenticationRefused", (refusal) =>
+        Effect.zipRight(
+          audit.record({
+            action: "auth.login_failed",
+            target: owner?.userId ?? null,
+            ip: client.ip,
+            details: { method: "webauthn", reason: refusal.reason, ...(owner === undefined ? {} : { username: owner.username }) }
+          }),
+          throttle.failedKey(ticket)
+        ))
+    )
+    yield* Effect.logInfo("passwordless sign-in with a security key", { userId: tokens.userId })
+    return tokens
+  })
 
 /**
  * A security key as the second factor of a sign-in: verifies the assertion

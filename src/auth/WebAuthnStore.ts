@@ -15,6 +15,7 @@ export class WebAuthnStore extends Effect.Service<WebAuthnStore>()("plexichat/We
     insertChallenge: WebAuthnRows.insertChallenge(sql),
     takeChallenge: WebAuthnRows.takeChallenge(sql),
     findKeyForUpdate: WebAuthnRows.findKeyForUpdate(sql),
+    findKeyOwner: WebAuthnRows.findKeyOwner(sql),
     keyDescriptors: WebAuthnRows.keyDescriptors(sql),
     lockAccountKeys: WebAuthnRows.lockAccountKeys(sql),
     insertKey: WebAuthnRows.insertKey(sql),

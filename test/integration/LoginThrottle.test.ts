@@ -2,8 +2,8 @@
  * The login throttle on real Postgres, with a clock the test moves forward:
  * progressive delay then lockout of one account from one address, the
  * account-wide lock that holds only the addresses that failed, the address
- * lock, parallel attempts that cannot slip past the delay, and an admin's
- * unlock. A refused attempt writes nothing but the throttle's own record:
+ * lock, parallel attempts that cannot slip past the delay, an admin's
+ * unlock, and a security key's failures counted on the same rows. A refused attempt writes nothing but the throttle's own record:
  * no session.
  */
 import { SqlClient } from "@effect/sql"
@@ -12,6 +12,7 @@ import { Duration, Effect, Either } from "effect"
 import { SessionId, UserId } from "../../domain/Ids.ts"
 import { Accounts } from "../../src/auth/Accounts.ts"
 import { AdminUnlock } from "../../src/auth/AdminUnlock.ts"
+import { LoginThrottle } from "../../src/auth/LoginThrottle.ts"
 import type { LoginThrottleShape } from "../../src/auth/LoginThrottleConfig.ts"
 import { accountsOn, generousThrottle, shiftedClock } from "../fixtures/AccountsLayer.ts"
 import { realPostgres } from "../fixtures/TestDatabase.ts"
@@ -158,5 +159,36 @@ describe("login throttle on real Postgres", () => {
         expect(done).toEqual({ userId: member.userId, cleared: 2 })
         expect((yield* attempt("locked", password, "10.4.4.4")).tag).toBe("Signed-in")
       }).pipe(Effect.provide(accountsOn(db.url, {}, strict)))
+    }), 60_000)
+
+  it.scopedLive("counts a security key's failures on the same rows as wrong passwords: the same delay, and the address lock for unknown keys", () =>
+    Effect.gen(function*() {
+      const db = yield* realPostgres
+      yield* Effect.gen(function*() {
+        const throttle = yield* LoginThrottle
+        yield* Effect.flatMap(Accounts, (a) => a.register({ username: "keyed", password }, from("10.0.0.1")))
+        // One wrong password and two refused keys of the account from one address: the delay (after 3) starts.
+        expect((yield* attempt("keyed", "wrong guess", "10.7.7.7")).tag).toBe("InvalidCredentials")
+        for (let i = 0; i < 2; i++) yield* throttle.failedKey(yield* throttle.admitKey("keyed", "10.7.7.7"))
+        const key = yield* Effect.either(throttle.admitKey("keyed", "10.7.7.7"))
+        expect(Either.isLeft(key) && key.left._tag).toBe("RateLimited")
+        const pass = yield* attempt("keyed", password, "10.7.7.7")
+        expect(pass.tag).toBe("RateLimited")
+        expect(pass.retryAfterMs).toBeGreaterThan(0)
+        // An admitted key (whose ceremony then succeeds) reserves nothing: no row of its pair is written.
+        yield* throttle.admitKey("keyed", "10.8.8.8")
+        const pairs = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          sql<{ n: string }>`SELECT count(*) AS n FROM plexi_login_throttle WHERE username = 'u:keyed' AND address LIKE ${"%10.8.8.8%"}`)
+        expect(Number(pairs[0]!.n)).toBe(0)
+        // Unknown credentials name no account: 20 of them (the address lock) lock the address for every account.
+        for (let i = 0; i < 20; i++) yield* throttle.failedKey(yield* throttle.admitKey(undefined, "10.9.9.9"))
+        expect(yield* attempt("keyed", password, "10.9.9.9")).toMatchObject({ tag: "SignInLocked", scope: "address" })
+        const unknown = yield* Effect.either(throttle.admitKey(undefined, "10.9.9.9"))
+        expect(Either.isLeft(unknown) && unknown.left._tag).toBe("SignInLocked")
+        // And no account row was counted for them.
+        const rows = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          sql<{ failures: number }>`SELECT failures FROM plexi_login_throttle WHERE username = 'u:keyed' AND address = ''`)
+        expect(Number(rows[0]!.failures)).toBe(3)
+      }).pipe(Effect.provide(accountsOn(db.url, {}, { ...strict, delayBase: Duration.seconds(30), delayMax: Duration.seconds(30) })))
     }), 60_000)
 })

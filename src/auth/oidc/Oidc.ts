@@ -5,7 +5,8 @@
  * (`OidcFlows.ts`), sign-in (`OidcSignIn.ts`) and linked identities
  * (`OidcLinks.ts`), on the account kit that password sign-in uses.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
+import type { UserId } from "../../../domain/Ids.ts"
 import { Accounts } from "../Accounts.ts"
 import { OidcConfig } from "./OidcConfig.ts"
 import { makeOidcProviders } from "./OidcProviders.ts"
@@ -30,7 +31,10 @@ const make = Effect.gen(function*() {
   const flows = makeFlows(deps)
   return {
     list: providers.providers.map((p) => ({ id: p.id, name: p.name })),
-    start: flows.start,
+    /** Starts a sign-in from `ip`, past one token of the address's start budget (each start stores a flow). */
+    start: (providerId: string, ip: string) => flows.start(providerId, Option.none(), accounts.kit.throttle.oidcStart(ip)),
+    /** Starts linking `userId`'s account (the caller's request budget bounds it: it needs an access token). */
+    startLink: (providerId: string, userId: UserId) => flows.start(providerId, Option.some(userId), Effect.void),
     ...makeSignIn(deps, flows),
     ...makeLinks(deps, flows)
   } as const

@@ -33,9 +33,14 @@ export interface OidcDeps {
 export const makeFlows = (deps: OidcDeps) => {
   const { kit, providers, rows } = deps
 
-  const start = (providerId: string, linkUserId: Option.Option<UserId>) =>
+  /**
+   * `gate` runs once the provider is known, before anything is made or
+   * stored: the per-address budget of a token-less start.
+   */
+  const start = <E>(providerId: string, linkUserId: Option.Option<UserId>, gate: Effect.Effect<void, E>) =>
     Effect.gen(function*() {
       const p = yield* providers.provider(providerId)
+      yield* gate
       const { secrets, url } = yield* providers.authorizationUrl(p)
       const now = yield* Clock.currentTimeMillis
       const expiresAt = now + Duration.toMillis(deps.flowTtl)

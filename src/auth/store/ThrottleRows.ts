@@ -84,6 +84,48 @@ export const failed = (sql: SqlClient.SqlClient) =>
     yield* write(sql, "", address, countFailure(found("", address), policy.addressLockAfter, policy.addressLockMs, policy.windowMs, now))
   }))
 
+/**
+ * Judges an attempt that only a failure will count (a security key's: its
+ * success clears nothing, so no reservation is made). `username` is `''`
+ * when the attempt names no account: then only the address's own row counts.
+ */
+export const judgeOnly = (sql: SqlClient.SqlClient) =>
+(username: string, address: string, policy: LoginPolicy, now: number): Effect.Effect<Verdict, SqlError> =>
+  Effect.map(
+    username === ""
+      ? sql<Row>`SELECT * FROM plexi_login_throttle WHERE username = '' AND address = ${address}`
+      : sql<Row>`SELECT * FROM plexi_login_throttle
+        WHERE (username = ${username} AND (address = ${address} OR address = '')) OR (username = '' AND address = ${address})`,
+    (rows) => {
+      const row = (u: string, a: string) => {
+        const found = rows.find((r) => r.username === u && r.address === a)
+        return found === undefined ? undefined : toRow(found)
+      }
+      return judge(username === "" ? { pair: undefined, account: undefined, address: row("", address) } : {
+        pair: row(username, address),
+        account: row(username, ""),
+        address: row("", address)
+      }, policy, now)
+    }
+  )
+
+/**
+ * A failure of an attempt judged by `judgeOnly`: counted as a failed password
+ * sign-in ends up counted (the pair's delay and lock as `reserve` makes them,
+ * one more of the account and of the address); with no account, the address only.
+ */
+export const failedUnreserved = (sql: SqlClient.SqlClient) =>
+(username: string, address: string, policy: LoginPolicy, now: number): Effect.Effect<void, SqlError> =>
+  sql.withTransaction(Effect.gen(function*() {
+    const keys: Array<readonly [string, string]> = username === "" ? [["", address]] : [[username, address], [username, ""], ["", address]]
+    const found = yield* lockRows(sql, keys, now)
+    if (username !== "") {
+      yield* write(sql, username, address, reserve(found(username, address), policy, now))
+      yield* write(sql, username, "", countFailure(found(username, ""), policy.accountLockAfter, policy.accountLockMs, policy.windowMs, now))
+    }
+    yield* write(sql, "", address, countFailure(found("", address), policy.addressLockAfter, policy.addressLockMs, policy.windowMs, now))
+  }))
+
 /** A correct password: the pair starts afresh (the account's and the address's counts stay). */
 export const succeeded = (sql: SqlClient.SqlClient) => (username: string, address: string): Effect.Effect<void, SqlError> =>
   Effect.asVoid(sql`DELETE FROM plexi_login_throttle WHERE username = ${username} AND address = ${address}`)

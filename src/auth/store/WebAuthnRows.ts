@@ -106,6 +106,19 @@ export const findKeyForUpdate = (sql: SqlClient.SqlClient) => (id: string): Effe
       }))
   )
 
+/**
+ * The account a credential id names (its user and username), read without a
+ * lock: the login throttle judges a passwordless sign-in by it before the
+ * ceremony, which reads the key again under its lock.
+ */
+export const findKeyOwner = (sql: SqlClient.SqlClient) =>
+(id: string): Effect.Effect<Option.Option<{ readonly userId: UserId; readonly username: string }>, SqlError> =>
+  Effect.map(
+    sql<{ user_id: string; username: string }>`SELECT k.user_id, a.username FROM plexi_webauthn_credentials k
+      JOIN plexi_accounts a ON a.user_id = k.user_id WHERE k.id = ${id}`,
+    (rows) => Option.map(Option.fromNullable(rows[0]), (row) => ({ userId: row.user_id as UserId, username: row.username }))
+  )
+
 /** The ids and transports of a user's keys (for `excludeCredentials` / `allowCredentials`). */
 export const keyDescriptors = (sql: SqlClient.SqlClient) => (userId: UserId) =>
   Effect.map(
