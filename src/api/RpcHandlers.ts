@@ -34,14 +34,20 @@ export const ChatRpcsLive = ChatRpcs.toLayer(Effect.gen(function*() {
   const caller = Effect.map(CurrentUser, (u) => u.userId)
   const queryAudit = auditQuery(yield* RoleChange, yield* AuditLog)
   return ChatRpcs.of({
-    CreateChannel: ({ name, visibility }) => Effect.flatMap(caller, (userId) => chat.createChannel(userId, name, visibility)),
-    JoinChannel: ({ channelId }) => Effect.flatMap(caller, (userId) => chat.join(userId, channelId)),
-    AddMember: ({ channelId, role, userId }) => Effect.flatMap(caller, (actorId) => chat.addMember(actorId, channelId, userId, role)),
-    LeaveChannel: ({ channelId }) => Effect.flatMap(caller, (userId) => chat.leave(userId, channelId)),
+    CreateChannel: ({ name, visibility }, { headers }) =>
+      Effect.flatMap(caller, (userId) => chat.createChannel(userId, name, visibility, headers[PEER_ADDRESS_HEADER])),
+    JoinChannel: ({ channelId }, { headers }) => Effect.flatMap(caller, (userId) => chat.join(userId, channelId, headers[PEER_ADDRESS_HEADER])),
+    AddMember: ({ channelId, role, userId }, { headers }) =>
+      Effect.flatMap(caller, (actorId) => chat.addMember(actorId, channelId, userId, role, headers[PEER_ADDRESS_HEADER])),
+    RemoveMember: ({ channelId, userId }, { headers }) =>
+      Effect.flatMap(caller, (actorId) => chat.removeMember(actorId, channelId, userId, headers[PEER_ADDRESS_HEADER])),
+    UpdateChannel: ({ channelId, ...changes }, { headers }) =>
+      Effect.flatMap(caller, (actorId) => chat.updateChannel(actorId, channelId, changes, headers[PEER_ADDRESS_HEADER])),
+    LeaveChannel: ({ channelId }, { headers }) => Effect.flatMap(caller, (userId) => chat.leave(userId, channelId, headers[PEER_ADDRESS_HEADER])),
     PostMessage: ({ body, channelId, clientMsgId }) =>
       Effect.flatMap(caller, (userId) => chat.post(userId, channelId, clientMsgId, body)),
-    History: ({ afterSeq, channelId, limit }) =>
-      Effect.flatMap(caller, (userId) => chat.history(userId, channelId, afterSeq, limit)),
+    History: ({ afterSeq, channelId, limit }, { headers }) =>
+      Effect.flatMap(caller, (userId) => chat.history(userId, channelId, afterSeq, limit, headers[PEER_ADDRESS_HEADER])),
     Subscribe: ({ afterSeq, channelId }) =>
       Stream.unwrap(Effect.map(caller, (userId) => hub.stream(channelId, userId, afterSeq))),
     Me: () => Effect.flatMap(caller, (userId) => chat.me(userId)),
