@@ -65,6 +65,24 @@ const powersOf = (s: Live, actorId: UserId, actorRole: WorkspaceRole): Role | un
   return own
 }
 
+/**
+ * The powers of an actor who manages the channel, or why they have none: a
+ * private channel they are not in is not found, a non-member without powers
+ * is `NotAMember`, a plain member is `Forbidden` (with `refusal`).
+ */
+const managing = <P extends Role | "moderator">(
+  s: Live,
+  channelId: ChannelId,
+  actorId: UserId,
+  powers: P | undefined,
+  refusal: string
+): Either.Either<Exclude<P, "member">, ChannelNotFound | NotAMember | Forbidden> => {
+  if (hidden(s, actorId)) return Either.left(new ChannelNotFound({ channelId }))
+  if (powers === undefined) return Either.left(new NotAMember({ channelId, userId: actorId }))
+  if (powers === "member") return Either.left(new Forbidden({ message: refusal }))
+  return Either.right(powers as Exclude<P, "member">)
+}
+
 export interface AddMemberRequest {
   readonly actorId: UserId
   readonly actorRole: WorkspaceRole
@@ -80,10 +98,9 @@ export interface AddMemberRequest {
  * the only owner is `Forbidden`.
  */
 export const addMember = (s: Live, channelId: ChannelId, r: AddMemberRequest): Either.Either<Change, ChannelNotFound | Forbidden | NotAMember> => {
-  if (hidden(s, r.actorId)) return Either.left(new ChannelNotFound({ channelId }))
-  const actor = powersOf(s, r.actorId, r.actorRole)
-  if (actor === undefined) return Either.left(new NotAMember({ channelId, userId: r.actorId }))
-  if (actor === "member") return Either.left(new Forbidden({ message: "only owners and admins add members" }))
+  const powers = managing(s, channelId, r.actorId, powersOf(s, r.actorId, r.actorRole), "only owners and admins add members")
+  if (Either.isLeft(powers)) return Either.left(powers.left)
+  const actor = powers.right
   const current = s.members.get(r.userId)?.role
   if (current === r.role) return Either.right(unchanged)
   if (r.role !== "member" && r.userRole === "guest") return Either.left(new Forbidden({ message: "a guest is only ever a plain member of a channel" }))
@@ -140,12 +157,11 @@ export const removeMember = (
   channelId: ChannelId,
   r: RemoveMemberRequest
 ): Either.Either<Change, ChannelNotFound | Forbidden | NotAMember> => {
-  if (hidden(s, r.actorId)) return Either.left(new ChannelNotFound({ channelId }))
   const own = powersOf(s, r.actorId, r.actorRole)
-  const moderates = s.channel.visibility === "public" && r.actorRole === "moderator"
-  const actor = moderates && (own === undefined || own === "member") ? "moderator" : own
-  if (actor === undefined) return Either.left(new NotAMember({ channelId, userId: r.actorId }))
-  if (actor === "member") return Either.left(new Forbidden({ message: "only owners, admins and moderators remove members" }))
+  const moderates = s.channel.visibility === "public" && r.actorRole === "moderator" && (own === undefined || own === "member")
+  const powers = managing(s, channelId, r.actorId, moderates ? "moderator" : own, "only owners, admins and moderators remove members")
+  if (Either.isLeft(powers)) return Either.left(powers.left)
+  const actor = powers.right
   const target = s.members.get(r.userId)?.role
   if (target === undefined) return Either.left(new NotAMember({ channelId, userId: r.userId }))
   if (!removes[actor].has(target)) return Either.left(new Forbidden({ message: `only an owner can remove ${target === "owner" ? "an owner" : "an admin"}` }))
@@ -174,10 +190,8 @@ export const updateChannel = (
   channelId: ChannelId,
   r: UpdateChannelRequest
 ): Either.Either<SettingsChange, ChannelNotFound | Forbidden | NotAMember> => {
-  if (hidden(s, r.actorId)) return Either.left(new ChannelNotFound({ channelId }))
-  const actor = powersOf(s, r.actorId, r.actorRole)
-  if (actor === undefined) return Either.left(new NotAMember({ channelId, userId: r.actorId }))
-  if (actor === "member") return Either.left(new Forbidden({ message: "only owners and admins manage the channel" }))
+  const powers = managing(s, channelId, r.actorId, powersOf(s, r.actorId, r.actorRole), "only owners and admins manage the channel")
+  if (Either.isLeft(powers)) return Either.left(powers.left)
   const name = r.changes.name ?? s.channel.name
   const visibility = r.changes.visibility ?? s.channel.visibility
   if (name === s.channel.name && visibility === s.channel.visibility) return Either.right({ _tag: "Unchanged" })
