@@ -187,6 +187,10 @@ describe("channel management on two nodes", () => {
       details: { from: { name: before.channel[0]!.name, visibility: "public" }, to: { name: "inner circle", visibility: "private" } }
     })
     await expectAudited(`actor=${frank.userId}&action=channel.update.denied`, { target: channelId, ip: loopback, details: { error: "NotAMember" } })
+    // The entity's older entries carry the address too: frank's join and read of the hidden channel.
+    for (const action of ["channel.join.denied", "channel.read.denied"]) {
+      await expectAudited(`actor=${frank.userId}&action=${action}`, { target: channelId, ip: loopback, details: { error: "ChannelNotFound" } })
+    }
     frankOnB.close()
     graceOnB.close()
   }, 60_000)
@@ -210,4 +214,18 @@ describe("channel management on two nodes", () => {
     await expectAudited(`actor=${moderator.userId}&action=channel.member_removed`, { target: channelId, ip: loopback, details: { userId: plain.userId, role: "member" } })
     await expectAudited(`actor=${moderator.userId}&action=channel.remove_member.denied`, { target: hidden, ip: loopback })
   }, 60_000)
+
+  it("documents both operations in the OpenAPI document, with their typed errors", async () => {
+    const doc = await (await fetch(`${a.url}/api/v1/openapi.json`)).json() as {
+      paths: Record<string, Record<string, { description?: string; responses: Record<string, unknown> }>>
+    }
+    const remove = doc.paths["/api/v1/channels/{channelId}/members/{userId}"]!.delete!
+    const settings = doc.paths["/api/v1/channels/{channelId}/settings"]!.post!
+    for (const operation of [remove, settings]) {
+      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(["200", "400", "403", "404", "503"]))
+      for (const tag of ["Forbidden", "NotAMember", "ChannelNotFound"]) expect(JSON.stringify(operation.responses)).toContain(tag)
+    }
+    expect(remove.description).toContain("moderators remove plain members")
+    expect(settings.description).toContain("invisible to non-members")
+  })
 })
