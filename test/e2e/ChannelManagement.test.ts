@@ -140,9 +140,9 @@ describe("channel management on two nodes", () => {
   it("a public channel made private over REST is at once hidden from non-members on every door, their live feeds dropped", async () => {
     const [owner, grace, frank] = [await member(), await member(), await member()]
     const { api, channelId } = await channelOf(owner, "public", [grace])
-    const frankOnB = await WsClient.connect(b.wsUrl, frank.accessToken)
+    const frankSockets = [await WsClient.connect(a.wsUrl, frank.accessToken), await WsClient.connect(b.wsUrl, frank.accessToken)]
     const graceOnB = await WsClient.connect(b.wsUrl, grace.accessToken)
-    for (const ws of [frankOnB, graceOnB]) expect(await ws.request({ type: "subscribe", channelId })).toMatchObject({ type: "subscribed" })
+    for (const ws of [...frankSockets, graceOnB]) expect(await ws.request({ type: "subscribe", channelId })).toMatchObject({ type: "subscribed" })
     const settings = (who: TokenPair, body: unknown) => call(a.url, "POST", `/channels/${channelId}/settings`, body, who.accessToken)
 
     const before = await rows(channelId)
@@ -161,11 +161,14 @@ describe("channel management on two nodes", () => {
 
     const made = await settings(owner, { name: "inner circle", visibility: "private" })
     expect(made).toMatchObject({ status: 200, body: { id: channelId, name: "inner circle", visibility: "private" } })
-    await frankOnB.waitFor((f) => f.type === "unsubscribed" && f.channelId === channelId && f.reason === "not_a_member")
+    for (const ws of frankSockets) await ws.waitFor((f) => f.type === "unsubscribed" && f.channelId === channelId && f.reason === "not_a_member")
     await api.post(channelId, "p1", "members only")
     await graceOnB.waitFor((f) => f.type === "message" && f.message.seq === 1)
-    expect(await frankOnB.request({ type: "ping" })).toMatchObject({ type: "pong" })
-    expect(frankOnB.messages(channelId)).toEqual([])
+    for (const ws of frankSockets) {
+      expect(await ws.request({ type: "ping" })).toMatchObject({ type: "pong" })
+      expect(ws.messages(channelId)).toEqual([])
+      expect(await ws.request({ type: "subscribe", channelId })).toMatchObject({ type: "error", code: "channel_not_found" })
+    }
     const missingId = `c_missing${unique()}`
     const masked = (body: unknown, id: string) => JSON.parse(JSON.stringify(body).replaceAll(id, "<id>"))
     for (const node of [a, b]) {
@@ -179,7 +182,6 @@ describe("channel management on two nodes", () => {
       expect((await call(node.url, "GET", `/cluster/channels/${channelId}`, undefined, frank.accessToken)).status).toBe(404)
       expect((await call(node.url, "GET", `/cluster/channels/${channelId}`, undefined, grace.accessToken)).status).toBe(200)
     }
-    expect(await frankOnB.request({ type: "subscribe", channelId })).toMatchObject({ type: "error", code: "channel_not_found" })
     expect((await rows(channelId)).channel).toEqual([{ name: "inner circle", visibility: "private" }])
     await expectAudited(`actor=${owner.userId}&action=channel.updated`, {
       target: channelId,
@@ -191,8 +193,7 @@ describe("channel management on two nodes", () => {
     for (const action of ["channel.join.denied", "channel.read.denied"]) {
       await expectAudited(`actor=${frank.userId}&action=${action}`, { target: channelId, ip: loopback, details: { error: "ChannelNotFound" } })
     }
-    frankOnB.close()
-    graceOnB.close()
+    for (const ws of [...frankSockets, graceOnB]) ws.close()
   }, 60_000)
 
   it("a workspace moderator removes plain members of a public channel over REST, not its admins, and nothing of a private one", async () => {
