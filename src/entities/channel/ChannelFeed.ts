@@ -71,7 +71,7 @@ export const makeFeed = Effect.fnUntraced(function*(options: FeedOptions, live: 
       publishedHead = head
     }))
 
-  /** Tells the edges to stop `userId`'s live feeds (a member left a private channel). */
+  /** Tells the edges to stop `userId`'s live feeds (they left or were removed from a private channel, or a guest was removed). */
   const left = (userId: UserId) => publish(() => ({ head: publishedHead, messages: [], left: [userId] }))
 
   /** Tells the edges who may still read (the channel was just made private): they stop everyone else's feeds. */
