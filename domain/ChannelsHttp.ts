@@ -33,6 +33,7 @@ export const AfterSeqParam = queryInteger(Seq, { minimum: 0, default: 0 }, "Only
 /** `limit`: at most this many messages, 1 to 1000 (default 100). */
 export const LimitParam = queryInteger(HistoryLimit, { minimum: 1, maximum: 1000, default: 100 }, "At most this many messages, 1 to 1000 (default 100).")
 
+/** Channels, their members and settings, and messages; an access token (Bearer) is needed. */
 export class ChannelsApi extends HttpApiGroup.make("channels")
   .add(
     HttpApiEndpoint.post("create", "/channels")
