@@ -3,7 +3,8 @@
  * workspace role (`WorkspaceRoles`, cached per node; a store failure is
  * `ChannelUnavailable`), the audit of every refusal
  * (`channel.<action>.denied`) and of the membership and settings changes
- * that are security events (`channel.member_removed`, `channel.updated`),
+ * that are security events (`channel.member_added`, `channel.role_changed`,
+ * `channel.member_removed`, `channel.updated`),
  * queued: it never holds up the handler. `ip` is the client's address the
  * edge put in the request (empty when it did not).
  */

@@ -3,6 +3,8 @@
  * RemoveMember. Each decides with `MembershipPolicy.ts` under the entity's
  * permit, persists the change, applies it to the state and, when a user may
  * no longer read the channel, tells the edges to stop their live feeds.
+ * What an owner or admin changes (adding a member, setting a role, removing
+ * one) is audited; joins and leaves, the users' own doing, are not.
  * Workspace roles are looked up before the permit is taken, so that a lookup
  * never holds up posts.
  */
@@ -41,8 +43,15 @@ export const addMember = (parts: Parts, serial: Serial, payload: Rpc.Payload<typ
   Effect.flatMap(Effect.zip(parts.access.roleOf(payload.actorId), parts.access.roleOf(payload.userId)), ([actorRole, userRole]) =>
     serial(Effect.gen(function*() {
       const s = yield* parts.cell.liveSerial
-      const decided = Membership.addMember(s, parts.channelId, { ...payload, actorRole, userRole })
-      yield* change(parts, s, yield* parts.access.decide("add_member", payload.actorId, decided, payload.ip))
+      const { actorId, ip, role, userId } = payload
+      const previous = s.members.get(userId)?.role
+      const decided = yield* parts.access.decide("add_member", actorId, Membership.addMember(s, parts.channelId, { ...payload, actorRole, userRole }), ip)
+      yield* change(parts, s, decided)
+      if (decided._tag !== "Unchanged") {
+        yield* previous === undefined
+          ? parts.access.changed("member_added", actorId, { userId, role }, ip)
+          : parts.access.changed("role_changed", actorId, { userId, from: previous, to: role }, ip)
+      }
       return publicView(s)
     })))
 
