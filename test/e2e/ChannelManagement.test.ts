@@ -95,6 +95,7 @@ describe("channel management on two nodes", () => {
     expect(before.members.map((m) => m.user_id)).not.toContain(bob.userId)
     await expectAudited(`actor=${owner.userId}&action=channel.member_removed`, { target: channelId, ip: loopback, details: { userId: bob.userId, role: "member" } })
     await expectAudited(`actor=${owner.userId}&action=channel.remove_member.denied`, { target: channelId, ip: loopback })
+    await expectAudited(`actor=${owner.userId}&action=channel.member_added`, { target: channelId, ip: loopback, details: { userId: bob.userId, role: "member" } })
     await expectAudited(`actor=${carol.userId}&action=channel.update.denied`, { target: channelId, ip: loopback })
     for (const ws of [...bobSockets, carolOnB, ownerOnA]) ws.close()
   }, 60_000)
