@@ -220,7 +220,7 @@ export const History = Rpc.make("History", {
  * let a socket follow the channel.
  */
 export const CheckReader = Rpc.make("CheckReader", {
-  payload: { readerId: UserId },
+  payload: { readerId: UserId, ip },
   success: Schema.Struct({ head: Seq }),
   error: Schema.Union(ChannelNotFound, NotAMember, ChannelUnavailable)
 })

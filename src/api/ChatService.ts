@@ -14,12 +14,11 @@ import { ChannelId, type UserId } from "../../domain/Ids.ts"
 import { UserEntity } from "../../domain/User.ts"
 import { channelTransport, serviceTransport } from "../messaging/ClusterTransport.ts"
 import { PostOutbox, type PostResult } from "../messaging/PostOutbox.ts"
+import { ipField as origin } from "./ClientAddress.ts"
 import { UserBudgets } from "./UserBudgets.ts"
 
 export const newChannelId = (): ChannelId => ChannelId.make(`c_${randomBytes(9).toString("base64url")}`)
 
-/** The `ip` field of an entity request: the address, clipped, or none. */
-const origin = (ip: string | undefined): { readonly ip?: string } => ip === undefined || ip === "" ? {} : { ip: ip.slice(0, 64) }
 
 export class ChatService extends Context.Tag("plexichat/ChatService")<ChatService, Effect.Effect.Success<typeof make>>() {
   static readonly layer = Layer.effect(ChatService, Effect.suspend(() => make))

@@ -48,8 +48,8 @@ export const ChatRpcsLive = ChatRpcs.toLayer(Effect.gen(function*() {
       Effect.flatMap(caller, (userId) => chat.post(userId, channelId, clientMsgId, body)),
     History: ({ afterSeq, channelId, limit }, { headers }) =>
       Effect.flatMap(caller, (userId) => chat.history(userId, channelId, afterSeq, limit, headers[PEER_ADDRESS_HEADER])),
-    Subscribe: ({ afterSeq, channelId }) =>
-      Stream.unwrap(Effect.map(caller, (userId) => hub.stream(channelId, userId, afterSeq))),
+    Subscribe: ({ afterSeq, channelId }, { headers }) =>
+      Stream.unwrap(Effect.map(caller, (userId) => hub.stream(channelId, userId, afterSeq, headers[PEER_ADDRESS_HEADER]))),
     Me: () => Effect.flatMap(caller, (userId) => chat.me(userId)),
     QueryAudit: (q, { headers }) => Effect.flatMap(caller, (userId) => queryAudit(userId, q, headers[PEER_ADDRESS_HEADER]))
   })

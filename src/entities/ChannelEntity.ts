@@ -149,7 +149,7 @@ const registerLocal = (parts: Parts, handlers: Omit<LocalChannel, "followed">) =
       post: (items) => whileOpen(() => handlers.post(items)),
       subscribe: (afterSeq) => Stream.interruptWhenDeferred(handlers.subscribe(afterSeq), ended),
       tap: (afterSeq, sink) => whileOpen(() => handlers.tap(afterSeq, sink)),
-      checkReader: (readerId) => whileOpen(() => handlers.checkReader(readerId)),
+      checkReader: (readerId, ip) => whileOpen(() => handlers.checkReader(readerId, ip)),
       followed: parts.feed.followed
     })
   })
@@ -197,9 +197,9 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
       "forked"
     )
 
-  const checkReader = (readerId: UserId) =>
+  const checkReader = (readerId: UserId, ip?: string) =>
     supervised(
-      Effect.zipRight(beforeRead("CheckReader"), Effect.map(readable(parts, readerId), (s) => ({ head: s.head }))),
+      Effect.zipRight(beforeRead("CheckReader"), Effect.map(readable(parts, readerId, ip), (s) => ({ head: s.head }))),
       "forked"
     )
 
@@ -221,7 +221,7 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
         ),
         "forked"
       )),
-    CheckReader: ({ payload }) => Rpc.fork(checkReader(payload.readerId)),
+    CheckReader: ({ payload }) => Rpc.fork(checkReader(payload.readerId, payload.ip)),
     Info: () => serial(Effect.map(cell.liveSerial, publicView)),
     Subscribe: ({ payload }) => Rpc.fork(subscribe(payload.afterSeq))
   })

@@ -15,9 +15,12 @@ export type ChannelRequest = typeof HistoryFrame.Type | typeof RemoveMemberFrame
 /** `frame` with the request's `ref`, when it had one. */
 export const withRef = <F extends object>(frame: F, ref: string | undefined): F => ref === undefined ? frame : { ...frame, ref }
 
+/** The socket's address, as the entity's audit entries record it. */
+export const addressOf = (session: Session) => session.origin.address ?? session.origin.ip
+
 export const answerRequest = (session: Session, userId: UserId, frame: ChannelRequest) => {
   const { chat } = session.ctx
-  const ip = session.origin.address ?? session.origin.ip
+  const ip = addressOf(session)
   const ref = frame.ref
   const channel = (channel: Channel) => session.send(withRef({ type: "channel" as const, channel }, ref))
   switch (frame.type) {

@@ -97,6 +97,11 @@ describe("channel management on two nodes", () => {
     await expectAudited(`actor=${owner.userId}&action=channel.remove_member.denied`, { target: channelId, ip: loopback })
     await expectAudited(`actor=${owner.userId}&action=channel.member_added`, { target: channelId, ip: loopback, details: { userId: bob.userId, role: "member" } })
     await expectAudited(`actor=${carol.userId}&action=channel.update.denied`, { target: channelId, ip: loopback })
+    // Bob's refused history and subscribe frames, on both nodes: each audited with the socket's address.
+    await expect.poll(async () => {
+      const entries = (await call(a.url, "GET", `/admin/audit?actor=${bob.userId}&action=channel.read.denied`, undefined, workspaceOwner.accessToken)).body as Array<any>
+      return entries.map((e) => [e.target, e.ip])
+    }, { timeout: 10_000, interval: 100 }).toEqual(Array.from({ length: 4 }, () => [channelId, loopback]))
     for (const ws of [...bobSockets, carolOnB, ownerOnA]) ws.close()
   }, 60_000)
 
@@ -121,6 +126,13 @@ describe("channel management on two nodes", () => {
     const ended = await Effect.runPromise(Fiber.join(daveStream))
     expect(Either.isLeft(ended) && ended.left).toEqual(new NotAMember({ channelId, userId: UserId.make(dave.userId) }))
     expect((await as(b, dave, (c) => c.History({ channelId }))).pipe(Either.flip, Either.getOrNull)).toEqual(new ChannelNotFound({ channelId }))
+    const resubscribed = await as(b, dave, (c) => c.Subscribe({ channelId }).pipe(Stream.take(1), Stream.runDrain))
+    expect(Either.isLeft(resubscribed) && resubscribed.left).toEqual(new ChannelNotFound({ channelId }))
+    // Both refused reads (History, and the reader check of the Subscribe) are audited with the address.
+    await expect.poll(async () => {
+      const entries = (await call(a.url, "GET", `/admin/audit?actor=${dave.userId}&action=channel.read.denied`, undefined, workspaceOwner.accessToken)).body as Array<any>
+      return entries.map((e) => [e.target, e.ip])
+    }, { timeout: 10_000, interval: 100 }).toEqual([[raw, loopback], [raw, loopback]])
 
     const before = await rows(raw)
     const refusals = await Promise.all([

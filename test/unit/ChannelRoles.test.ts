@@ -235,9 +235,9 @@ layer(inMemoryCluster(), { excludeTestServices: true, timeout: "60 seconds" })("
         expect(yield* channelRow(channelId)).toEqual([{ name: "back room", visibility: "private" }])
         expect(yield* channel.Info({})).toMatchObject({ name: "back room", visibility: "private" })
         const hidden = new ChannelNotFound({ channelId })
-        expect(yield* Effect.flip(channel.History({ readerId: reader, afterSeq: 0, limit: 10 }))).toEqual(hidden)
-        expect(yield* Effect.flip(channel.CheckReader({ readerId: reader }))).toEqual(hidden)
-        expect(yield* Effect.flip(channel.Join({ userId: reader }))).toEqual(hidden)
+        expect(yield* Effect.flip(channel.History({ readerId: reader, afterSeq: 0, limit: 10, ip }))).toEqual(hidden)
+        expect(yield* Effect.flip(channel.CheckReader({ readerId: reader, ip }))).toEqual(hidden)
+        expect(yield* Effect.flip(channel.Join({ userId: reader, ip }))).toEqual(hidden)
         // Private, it is out of the workspace admin's reach too.
         expect(yield* Effect.flip(channel.UpdateChannel({ actorId: workspaceAdmin, changes: { visibility: "public" }, ip }))).toEqual(hidden)
         // The same settings again change nothing and record nothing.
@@ -247,6 +247,12 @@ layer(inMemoryCluster(), { excludeTestServices: true, timeout: "60 seconds" })("
         ])
         expect((yield* auditOf(member)).map((e) => [e.action, e.ip])).toEqual([["channel.update.denied", ip]])
         expect((yield* auditOf(workspaceAdmin)).map((e) => [e.action, e.ip])).toEqual([["channel.update.denied", ip]])
+        expect((yield* auditOf(reader)).map((e) => [e.action, e.ip])).toEqual([
+          ["channel.update.denied", ip],
+          ["channel.read.denied", ip],
+          ["channel.read.denied", ip],
+          ["channel.join.denied", ip]
+        ])
       }))
   })
 })
