@@ -26,5 +26,5 @@ export interface Parts {
   readonly access: Access
 }
 
-/** Runs an effect holding the entity's one permit (the serial handlers). */
+/** Runs an effect as a serial handler: one at a time, with every other serial handler of the entity. */
 export type Serial = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ChannelUnavailable, R>

@@ -1,12 +1,12 @@
 /**
  * The Channel entity's membership handlers: Join, AddMember, Leave and
- * RemoveMember. Each decides with `MembershipPolicy.ts` under the entity's
- * permit, persists the change, applies it to the state and, when a user may
- * no longer read the channel, tells the edges to stop their live feeds.
- * What an owner or admin changes (adding a member, setting a role, removing
- * one) is audited; joins and leaves, the users' own doing, are not.
- * Workspace roles are looked up before the permit is taken, so that a lookup
- * never holds up posts.
+ * RemoveMember. Each decides with `MembershipPolicy.ts` as a serial handler
+ * (one request at a time), persists the change, applies it to the state
+ * and, when a user may no longer read the channel, tells the edges to stop
+ * their live feeds. What an owner or admin changes (adding a member, setting
+ * a role, removing one) is audited; joins and leaves, the users' own doing,
+ * are not. Workspace roles are looked up before the request's serial turn,
+ * so that a lookup never holds up posts.
  */
 import type { Rpc } from "@effect/rpc"
 import { Clock, Effect, Either } from "effect"

@@ -1,6 +1,6 @@
 /**
  * The Channel entity's UpdateChannel ("manage channel"): decided with
- * `MembershipPolicy.updateChannel` under the entity's permit, persisted in
+ * `MembershipPolicy.updateChannel` as a serial handler, persisted in
  * one fenced statement, applied to the state and audited. A channel made
  * private is at once invisible to non-members: every later request is
  * checked against the new state, and the edges get the member list, so that
