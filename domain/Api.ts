@@ -13,7 +13,7 @@
 import { Rpc, RpcGroup, RpcMiddleware } from "@effect/rpc"
 import { Context, Schema } from "effect"
 import { AuditEntry, AuditHead, AuditQuery } from "./Audit.ts"
-import { Channel, ChannelName, ClientMsgId, HistoryLimit, Message, MessageBody, Role, Visibility } from "./Channel.ts"
+import { Channel, ChannelName, ChannelSettings, ClientMsgId, HistoryLimit, Message, MessageBody, Role, Visibility } from "./Channel.ts"
 import {
   ChannelAlreadyExists,
   ChannelNotFound,
@@ -72,6 +72,37 @@ export const AddMember = Rpc.make("AddMember", {
     userId: UserId,
     role: Schema.optionalWith(Role, { default: () => "member" as const })
   }),
+  success: Channel,
+  error: Schema.Union(ChannelFailure, Forbidden, NotAMember)
+})
+
+/**
+ * Removes a member from a channel (a kick). Channel owners remove anyone but
+ * the last owner, channel admins plain members; in a public channel workspace
+ * owners and admins act as channel admins and workspace moderators remove
+ * plain members. `NotAMember` when `userId` is not in the channel (a retry of
+ * a removal that went through) or the caller, without powers, is not either;
+ * `Forbidden` when the caller's powers do not reach; `ChannelNotFound` for a
+ * private channel the caller is not in. The removed user's live feeds stop
+ * on every node when they may no longer read the channel.
+ */
+export const RemoveMember = Rpc.make("RemoveMember", {
+  payload: { channelId: ChannelId, userId: UserId },
+  success: Channel,
+  error: Schema.Union(ChannelFailure, Forbidden, NotAMember)
+})
+
+/**
+ * "Manage channel": renames the channel and/or changes its visibility (each
+ * optional; an absent one stays); the caller must be its owner or an admin
+ * (in a public channel, a workspace owner or admin). A name follows the rules
+ * of `CreateChannel` (names need not be unique). Made private, the channel is
+ * at once invisible to non-members, whose live feeds stop. `Forbidden` for a
+ * plain member, `NotAMember` for a non-member of a public channel without
+ * powers, `ChannelNotFound` for a private channel the caller is not in.
+ */
+export const UpdateChannel = Rpc.make("UpdateChannel", {
+  payload: Schema.Struct({ channelId: ChannelId, ...ChannelSettings.fields }),
   success: Channel,
   error: Schema.Union(ChannelFailure, Forbidden, NotAMember)
 })
@@ -145,6 +176,8 @@ export class ChatRpcs extends RpcGroup.make(
   CreateChannel,
   JoinChannel,
   AddMember,
+  RemoveMember,
+  UpdateChannel,
   LeaveChannel,
   PostMessage,
   History,

@@ -23,6 +23,25 @@ export type Member = typeof Member.Type
 
 export const ChannelName = StorableText.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(80))
 
+/**
+ * What "manage channel" may change (`UpdateChannel`): each field is optional
+ * and an absent one is left as it is. New settings (topic, description) join
+ * this struct, and with it every door's payload.
+ */
+export const ChannelSettings = Schema.Struct({
+  name: Schema.optional(ChannelName),
+  visibility: Schema.optional(Visibility)
+})
+export type ChannelSettings = typeof ChannelSettings.Type
+
+/**
+ * The client's address as the edge saw it (REST/RPC peer, WebSocket socket),
+ * recorded in the entity's audit entries; at most 64 characters (the audit
+ * log's `ip` column), absent when unknown. Set by the edge, never by a client.
+ */
+export const ClientIp = Schema.String.pipe(Schema.maxLength(64))
+const ip = Schema.optional(ClientIp)
+
 /** A channel and its members. */
 export const Channel = Schema.Struct({
   id: ChannelId,
@@ -80,9 +99,11 @@ export type PostOutcome = typeof PostOutcome.Type
  * One element of a channel feed. `head` is the channel's last committed seq
  * once `messages` are applied, so a follower always knows where it stands,
  * even from a keep-alive chunk with no messages. `left` names members who
- * left a private channel: edges stop their live feeds. `members`, on the
- * first chunk of a private channel's feed, lists who may read it, so that an
- * edge (re)opening its feed also drops readers whose `left` it missed.
+ * left a private channel or were removed from it (and guests removed from
+ * a public one): edges stop their live feeds. `members`, on the first chunk
+ * of a private channel's feed and on the chunk that tells a channel was just
+ * made private, lists who may read it, so that an edge drops every other
+ * reader (also those whose `left` it missed while (re)opening its feed).
  */
 export const FeedChunk = Schema.Struct({
   head: Seq,
@@ -96,7 +117,7 @@ export const HistoryLimit = Schema.Int.pipe(Schema.between(1, 1000))
 
 /** Creates the channel with `ownerId` as its owner. Fails with `ChannelAlreadyExists`, and `Forbidden` for a workspace guest. */
 export const Create = Rpc.make("Create", {
-  payload: { name: ChannelName, visibility: Visibility, ownerId: UserId },
+  payload: { name: ChannelName, visibility: Visibility, ownerId: UserId, ip },
   success: Channel,
   error: Schema.Union(ChannelAlreadyExists, ChannelUnavailable, Forbidden)
 })
@@ -107,7 +128,7 @@ export const Create = Rpc.make("Create", {
  * `Forbidden` for a workspace guest.
  */
 export const Join = Rpc.make("Join", {
-  payload: { userId: UserId },
+  payload: { userId: UserId, ip },
   success: Channel,
   error: Schema.Union(ChannelNotFound, Forbidden, ChannelUnavailable)
 })
@@ -121,7 +142,7 @@ export const Join = Rpc.make("Join", {
  * `ChannelNotFound` for a non-member of a private channel.
  */
 export const AddMember = Rpc.make("AddMember", {
-  payload: { actorId: UserId, userId: UserId, role: Role },
+  payload: { actorId: UserId, userId: UserId, role: Role, ip },
   success: Channel,
   error: Schema.Union(ChannelNotFound, Forbidden, NotAMember, ChannelUnavailable)
 })
@@ -132,9 +153,39 @@ export const AddMember = Rpc.make("AddMember", {
  * remain (another member must be made an owner first).
  */
 export const Leave = Rpc.make("Leave", {
-  payload: { userId: UserId },
+  payload: { userId: UserId, ip },
   success: Channel,
   error: Schema.Union(ChannelNotFound, NotAMember, Forbidden, ChannelUnavailable)
+})
+
+/**
+ * Removes a member (a kick). Channel owners remove anyone, admins plain
+ * members only; in a public channel workspace owners and admins act as
+ * channel admins and workspace moderators may remove plain members. The last
+ * owner is never removed. `NotAMember` when `userId` is not in the channel
+ * (or the actor, without powers, is not either), `Forbidden` for powers that
+ * do not reach, `ChannelNotFound` for a non-member of a private channel.
+ * Edges stop the removed user's live feeds when they may no longer read.
+ */
+export const RemoveMember = Rpc.make("RemoveMember", {
+  payload: { actorId: UserId, userId: UserId, ip },
+  success: Channel,
+  error: Schema.Union(ChannelNotFound, Forbidden, NotAMember, ChannelUnavailable)
+})
+
+/**
+ * "Manage channel": a channel owner or admin (in a public channel also a
+ * workspace owner or admin) renames the channel and/or changes its
+ * visibility. Absent settings stay as they are; changing nothing writes
+ * nothing. Made private, the channel is at once invisible to non-members
+ * (edges drop their live feeds). `NotAMember` for an actor without powers who
+ * is not in a public channel, `Forbidden` for a plain member,
+ * `ChannelNotFound` for a non-member of a private channel.
+ */
+export const UpdateChannel = Rpc.make("UpdateChannel", {
+  payload: { actorId: UserId, changes: ChannelSettings, ip },
+  success: Channel,
+  error: Schema.Union(ChannelNotFound, Forbidden, NotAMember, ChannelUnavailable)
 })
 
 /**
@@ -158,7 +209,7 @@ export const Post = Rpc.make("Post", {
  * public one by anyone but a workspace guest who is not a member (`NotAMember`).
  */
 export const History = Rpc.make("History", {
-  payload: { readerId: UserId, afterSeq: Seq, limit: HistoryLimit },
+  payload: { readerId: UserId, afterSeq: Seq, limit: HistoryLimit, ip },
   success: Schema.Array(Message),
   error: Schema.Union(ChannelNotFound, NotAMember, ChannelUnavailable)
 })
@@ -169,7 +220,7 @@ export const History = Rpc.make("History", {
  * let a socket follow the channel.
  */
 export const CheckReader = Rpc.make("CheckReader", {
-  payload: { readerId: UserId },
+  payload: { readerId: UserId, ip },
   success: Schema.Struct({ head: Seq }),
   error: Schema.Union(ChannelNotFound, NotAMember, ChannelUnavailable)
 })
@@ -201,6 +252,8 @@ export const ChannelEntity = Entity.make("Channel", [
   Join,
   AddMember,
   Leave,
+  RemoveMember,
+  UpdateChannel,
   Post,
   History,
   CheckReader,

@@ -29,43 +29,17 @@ import { MfaCompleteRequest } from "./Mfa.ts"
 import { InvalidMfaChallenge, InvalidMfaCode, MfaRequired } from "./MfaErrors.ts"
 import { MfaApi } from "./MfaHttp.ts"
 import { AdminUnlockApi, SignInLocked } from "./LoginProtection.ts"
-import { Channel, ChannelName, ClientMsgId, HistoryLimit, Message, MessageBody, Role, Visibility } from "./Channel.ts"
-import {
-  ChannelAlreadyExists,
-  ChannelNotFound,
-  ChannelUnavailable,
-  Forbidden,
-  InvalidRequest,
-  NotAMember,
-  RateLimited,
-  ServiceUnavailable,
-  Unauthorized
-} from "./Errors.ts"
+import { ChannelNotFound, InvalidRequest, RateLimited, ServiceUnavailable, Unauthorized } from "./Errors.ts"
 import { OidcAccountApi, OidcApi } from "./OidcApi.ts"
 import { HeadersTooLarge, InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
-import { ChannelId, Seq, SessionId, UserId } from "./Ids.ts"
-import { User } from "./User.ts"
+import { ChannelId, SessionId } from "./Ids.ts"
 import { WebAuthnApi, WebAuthnKeysApi } from "./WebAuthnHttp.ts"
 
 export { HttpAuthentication } from "./HttpAuthentication.ts"
 
-const channelId = HttpApiSchema.param("channelId", ChannelId)
+import { ChannelsApi, channelId } from "./ChannelsHttp.ts"
 
-/**
- * A query integer: a decimal string on the wire, decoded into `target`; the
- * OpenAPI document shows it as an integer with the bounds of `target`.
- */
-const queryInteger = (target: Schema.Schema<number>, bounds: { minimum: number; maximum?: number; default: number }, description: string) =>
-  Schema.compose(Schema.NumberFromString, target).annotations({
-    description,
-    jsonSchema: { type: "integer", ...bounds, description }
-  })
-
-/** `afterSeq`: messages with a greater seq; 0 (the default) reads from the start. */
-export const AfterSeqParam = queryInteger(Seq, { minimum: 0, default: 0 }, "Only messages with a seq greater than this (default 0).")
-
-/** `limit`: at most this many messages, 1 to 1000 (default 100). */
-export const LimitParam = queryInteger(HistoryLimit, { minimum: 1, maximum: 1000, default: 100 }, "At most this many messages, 1 to 1000 (default 100).")
+export { AfterSeqParam, ChannelsApi, LimitParam } from "./ChannelsHttp.ts"
 
 export const Health = Schema.Struct({
   status: Schema.Literal("ok"),
@@ -218,47 +192,6 @@ export class SessionsApi extends HttpApiGroup.make("sessions")
       )
   )
   .addError(ServiceUnavailable)
-  .middleware(HttpAuthentication)
-{}
-
-export class ChannelsApi extends HttpApiGroup.make("channels")
-  .add(
-    HttpApiEndpoint.post("create", "/channels")
-      .setPayload(Schema.Struct({ name: ChannelName, visibility: Schema.optional(Visibility) }))
-      .addSuccess(Channel, { status: 201 })
-      .addError(ChannelAlreadyExists)
-      .addError(Forbidden)
-  )
-  .add(HttpApiEndpoint.post("join")`/channels/${channelId}/join`.addSuccess(Channel).addError(Forbidden).addError(RateLimited))
-  .add(
-    HttpApiEndpoint.post("addMember")`/channels/${channelId}/members`
-      .setPayload(Schema.Struct({ userId: UserId, role: Schema.optional(Role) }))
-      .addSuccess(Channel)
-      .addError(Forbidden)
-      .addError(NotAMember)
-  )
-  .add(HttpApiEndpoint.post("leave")`/channels/${channelId}/leave`.addSuccess(Channel).addError(NotAMember).addError(Forbidden))
-  .add(
-    HttpApiEndpoint.post("post")`/channels/${channelId}/messages`
-      .setPayload(Schema.Struct({ clientMsgId: ClientMsgId, body: MessageBody }))
-      .addSuccess(Message, { status: 201 })
-      .addError(NotAMember)
-      .addError(RateLimited)
-      .addError(InvalidRequest)
-  )
-  .add(
-    HttpApiEndpoint.get("history")`/channels/${channelId}/messages`
-      .setUrlParams(Schema.Struct({
-        // exact: a refused value gets one issue, not a second "Expected undefined" clause.
-        afterSeq: Schema.optionalWith(AfterSeqParam, { exact: true }),
-        limit: Schema.optionalWith(LimitParam, { exact: true })
-      }))
-      .addSuccess(Schema.Array(Message))
-      .addError(NotAMember)
-  )
-  .add(HttpApiEndpoint.get("me", "/me").addSuccess(User).addError(ServiceUnavailable))
-  .addError(ChannelNotFound)
-  .addError(ChannelUnavailable)
   .middleware(HttpAuthentication)
 {}
 

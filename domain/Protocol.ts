@@ -7,7 +7,7 @@
  * characters).
  */
 import { Schema } from "effect"
-import { ClientMsgId, HistoryLimit, Message, MessageBody } from "./Channel.ts"
+import { Channel, ChannelSettings, ClientMsgId, HistoryLimit, Message, MessageBody } from "./Channel.ts"
 import { ChannelId, MessageId, Seq, UserId } from "./Ids.ts"
 
 /** A client-chosen correlation id; a ref that breaks this rule is never echoed. */
@@ -30,9 +30,22 @@ export const HistoryFrame = frame("history", {
   ref: OptionalRef
 })
 export const PingFrame = frame("ping", { ref: OptionalRef })
+/** Removes a member from a channel (a kick); answered with the `channel` as it is now. */
+export const RemoveMemberFrame = frame("remove_member", { channelId: ChannelId, userId: UserId, ref: OptionalRef })
+/** Renames a channel and/or changes its visibility (`ChannelSettings`); answered with the `channel`. */
+export const UpdateChannelFrame = frame("update_channel", { channelId: ChannelId, ...ChannelSettings.fields, ref: OptionalRef })
 
 /** Frames a client may send. */
-export const ClientFrame = Schema.Union(AuthFrame, SubscribeFrame, UnsubscribeFrame, PostFrame, HistoryFrame, PingFrame)
+export const ClientFrame = Schema.Union(
+  AuthFrame,
+  SubscribeFrame,
+  UnsubscribeFrame,
+  PostFrame,
+  HistoryFrame,
+  PingFrame,
+  RemoveMemberFrame,
+  UpdateChannelFrame
+)
 export type ClientFrame = typeof ClientFrame.Type
 
 // ---- Error codes and close codes ------------------------------------------
@@ -105,6 +118,8 @@ export const AckFrame = frame("ack", {
 })
 export const HistoryReplyFrame = frame("history", { channelId: ChannelId, messages: Schema.Array(Message), ref: OptionalRef })
 export const PongFrame = frame("pong", { ref: OptionalRef })
+/** The channel and its members, after a `remove_member` or `update_channel`. */
+export const ChannelFrame = frame("channel", { channel: Channel, ref: OptionalRef })
 /** The socket's token expires at `expiresAt` (sent `PLEXI_WS_TOKEN_EXPIRY_WARNING` before): send a fresh `auth` frame. */
 export const TokenExpiringFrame = frame("token_expiring", { expiresAt: Schema.Number })
 /**
@@ -131,6 +146,7 @@ export const ServerFrame = Schema.Union(
   AckFrame,
   HistoryReplyFrame,
   PongFrame,
+  ChannelFrame,
   TokenExpiringFrame,
   ErrorFrame
 )

@@ -26,6 +26,8 @@ import type { WsConfigShape } from "./WsConfig.ts"
 /** What uWS keeps per socket; it is also the session's `Origin`. */
 export interface SocketData {
   readonly ip: string
+  /** The peer's address as uWS reports it (the audit log records it; `ip` is its per-address limit key). */
+  readonly address: string
   unauthenticated: boolean
   /** The query token's claims, until the socket opens. */
   claims: TokenClaims | undefined
@@ -105,11 +107,12 @@ const upgradeWith = (gateway: Gateway, tokens: TokenVerifier["Type"], policy: Up
   const extensions = req.getHeader("sec-websocket-extensions")
   const token = new URLSearchParams(req.getQuery() ?? "").get("token")
   // Accounted per address key: an IPv6 client per /64, which one host or customer usually holds whole.
-  const ip = addressKey(Buffer.from(res.getRemoteAddressAsText()).toString())
+  const address = Buffer.from(res.getRemoteAddressAsText()).toString()
+  const ip = addressKey(address)
   if (token === null) {
     const over = gateway.admit(ip, false)
     if (over !== undefined) return tooMany(res, policy, over)
-    return void res.upgrade<SocketData>({ ip, unauthenticated: true, claims: undefined, session: undefined }, key, protocol, extensions, context)
+    return void res.upgrade<SocketData>({ ip, address, unauthenticated: true, claims: undefined, session: undefined }, key, protocol, extensions, context)
   }
   let aborted = false
   res.onAborted(() => {
@@ -123,7 +126,7 @@ const upgradeWith = (gateway: Gateway, tokens: TokenVerifier["Type"], policy: Up
       }
       const over = gateway.admit(ip, true, result.right.userId)
       if (over !== undefined) return tooMany(res, policy, over)
-      const data: SocketData = { ip, unauthenticated: false, claims: result.right, session: undefined }
+      const data: SocketData = { ip, address, unauthenticated: false, claims: result.right, session: undefined }
       res.cork(() => res.upgrade(data, key, protocol, extensions, context))
     }),
     Effect.catchAllDefect((defect) => Effect.sync(() => gateway.logError("ws upgrade failed", defect)))

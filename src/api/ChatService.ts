@@ -3,18 +3,22 @@
  * REST): they validate the caller's rights through the entities and map
  * cluster transport failures to `ChannelUnavailable`. Posts go through the
  * PostOutbox, whose results are mapped in one place (`PostResult.ts`).
+ * `ip` is the client's address as the door saw it, for the entity's audit
+ * entries (clipped to the 64 characters the log keeps; absent when unknown).
  */
 import { randomBytes } from "node:crypto"
 import { Context, Effect, Either, Layer } from "effect"
-import { ChannelEntity, type Message, type Role, type Visibility } from "../../domain/Channel.ts"
+import { ChannelEntity, type ChannelSettings, type Message, type Role, type Visibility } from "../../domain/Channel.ts"
 import { RateLimited } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
 import { UserEntity } from "../../domain/User.ts"
 import { channelTransport, serviceTransport } from "../messaging/ClusterTransport.ts"
 import { PostOutbox, type PostResult } from "../messaging/PostOutbox.ts"
+import { ipField as origin } from "./ClientAddress.ts"
 import { UserBudgets } from "./UserBudgets.ts"
 
 export const newChannelId = (): ChannelId => ChannelId.make(`c_${randomBytes(9).toString("base64url")}`)
+
 
 export class ChatService extends Context.Tag("plexichat/ChatService")<ChatService, Effect.Effect.Success<typeof make>>() {
   static readonly layer = Layer.effect(ChatService, Effect.suspend(() => make))
@@ -29,20 +33,28 @@ const make = Effect.gen(function*() {
   /** The caller's profile; `Get` creates the user on first sight. */
   const me = (userId: UserId) => users(userId).Get({}).pipe(serviceTransport)
 
-  const createChannel = (userId: UserId, name: string, visibility: Visibility) => {
+  const createChannel = (userId: UserId, name: string, visibility: Visibility, ip?: string) => {
     const channelId = newChannelId()
-    return channels(channelId).Create({ name, visibility, ownerId: userId }).pipe(channelTransport(channelId))
+    return channels(channelId).Create({ name, visibility, ownerId: userId, ...origin(ip) }).pipe(channelTransport(channelId))
   }
 
   /** Joins take from the user's cluster-wide join budget first. */
-  const join = (userId: UserId, channelId: ChannelId) =>
-    Effect.zipRight(budgets.takeEffect(userId, "join"), channels(channelId).Join({ userId }).pipe(channelTransport(channelId)))
+  const join = (userId: UserId, channelId: ChannelId, ip?: string) =>
+    Effect.zipRight(budgets.takeEffect(userId, "join"), channels(channelId).Join({ userId, ...origin(ip) }).pipe(channelTransport(channelId)))
 
-  const addMember = (actorId: UserId, channelId: ChannelId, userId: UserId, role: Role) =>
-    channels(channelId).AddMember({ actorId, userId, role }).pipe(channelTransport(channelId))
+  const addMember = (actorId: UserId, channelId: ChannelId, userId: UserId, role: Role, ip?: string) =>
+    channels(channelId).AddMember({ actorId, userId, role, ...origin(ip) }).pipe(channelTransport(channelId))
 
-  const leave = (userId: UserId, channelId: ChannelId) =>
-    channels(channelId).Leave({ userId }).pipe(channelTransport(channelId))
+  const leave = (userId: UserId, channelId: ChannelId, ip?: string) =>
+    channels(channelId).Leave({ userId, ...origin(ip) }).pipe(channelTransport(channelId))
+
+  /** Removes `userId` from the channel (a kick by `actorId`). */
+  const removeMember = (actorId: UserId, channelId: ChannelId, userId: UserId, ip?: string) =>
+    channels(channelId).RemoveMember({ actorId, userId, ...origin(ip) }).pipe(channelTransport(channelId))
+
+  /** "Manage channel": renames the channel and/or changes its visibility. */
+  const updateChannel = (actorId: UserId, channelId: ChannelId, changes: ChannelSettings, ip?: string) =>
+    channels(channelId).UpdateChannel({ actorId, changes, ...origin(ip) }).pipe(channelTransport(channelId))
 
   /**
    * `post` for callers outside Effect: `done` receives, exactly once and
@@ -66,7 +78,8 @@ const make = Effect.gen(function*() {
       submit(userId, channelId, clientMsgId, body, (result) => resume(result))
     )
 
-  const history = (userId: UserId, channelId: ChannelId, afterSeq: number, limit: number) => channels(channelId).History({ readerId: userId, afterSeq, limit }).pipe(channelTransport(channelId))
+  const history = (userId: UserId, channelId: ChannelId, afterSeq: number, limit: number, ip?: string) =>
+    channels(channelId).History({ readerId: userId, afterSeq, limit, ...origin(ip) }).pipe(channelTransport(channelId))
 
-  return { me, createChannel, join, addMember, leave, post, submit, history } as const
+  return { me, createChannel, join, addMember, leave, removeMember, updateChannel, post, submit, history } as const
 })

@@ -15,5 +15,11 @@ export const clientOfHeaders = (headers: Headers.Headers) => ({
   userAgent: (headers["user-agent"] ?? "").slice(0, 256)
 })
 
+/**
+ * The `ip` field of a Channel entity request (`ClientIp`): the address,
+ * clipped to the 64 characters the audit log keeps, or none when unknown.
+ */
+export const ipField = (ip: string | undefined): { readonly ip?: string } => ip === undefined || ip === "" ? {} : { ip: ip.slice(0, 64) }
+
 /** The REST caller's address and user agent. */
 export const clientOf = Effect.map(HttpServerRequest.HttpServerRequest, (request) => clientOfHeaders(request.headers))

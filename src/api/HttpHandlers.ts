@@ -4,6 +4,7 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect, Layer, Redacted } from "effect"
 import { CurrentUser } from "../../domain/Api.ts"
+import type { UserId } from "../../domain/Ids.ts"
 import { HttpAuthentication, PlexiHttpApi } from "../../domain/Http.ts"
 import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
 import { AdminUsersLive } from "./AdminUsersHandlers.ts"
@@ -12,6 +13,7 @@ import { AdminUnlockLive } from "./AdminUnlockHandlers.ts"
 import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
 import { MfaLive } from "./MfaHandlers.ts"
 import { ChatService } from "./ChatService.ts"
+import { clientOf } from "./ClientAddress.ts"
 import { makeLocateAccess } from "./LocateAccess.ts"
 import { NodeStatus } from "./NodeStatus.ts"
 import { OidcAccountLive, OidcLive } from "./OidcHandlers.ts"
@@ -55,17 +57,21 @@ const ChannelsLive = HttpApiBuilder.group(PlexiHttpApi, "channels", (handlers) =
   Effect.gen(function*() {
     const chat = yield* ChatService
     const caller = Effect.map(CurrentUser, (u) => u.userId)
+    /** The caller and the address their request came from (for the entity's audit entries). */
+    const asCaller = <A, E, R>(f: (userId: UserId, ip: string) => Effect.Effect<A, E, R>) =>
+      Effect.flatMap(Effect.zip(caller, clientOf), ([userId, client]) => f(userId, client.ip))
     return handlers
-      .handle("create", ({ payload }) =>
-        Effect.flatMap(caller, (userId) => chat.createChannel(userId, payload.name, payload.visibility ?? "public")))
-      .handle("join", ({ path }) => Effect.flatMap(caller, (userId) => chat.join(userId, path.channelId)))
+      .handle("create", ({ payload }) => asCaller((userId, ip) => chat.createChannel(userId, payload.name, payload.visibility ?? "public", ip)))
+      .handle("join", ({ path }) => asCaller((userId, ip) => chat.join(userId, path.channelId, ip)))
       .handle("addMember", ({ path, payload }) =>
-        Effect.flatMap(caller, (actorId) => chat.addMember(actorId, path.channelId, payload.userId, payload.role ?? "member")))
-      .handle("leave", ({ path }) => Effect.flatMap(caller, (userId) => chat.leave(userId, path.channelId)))
+        asCaller((actorId, ip) => chat.addMember(actorId, path.channelId, payload.userId, payload.role ?? "member", ip)))
+      .handle("removeMember", ({ path }) => asCaller((actorId, ip) => chat.removeMember(actorId, path.channelId, path.userId, ip)))
+      .handle("updateChannel", ({ path, payload }) => asCaller((actorId, ip) => chat.updateChannel(actorId, path.channelId, payload, ip)))
+      .handle("leave", ({ path }) => asCaller((userId, ip) => chat.leave(userId, path.channelId, ip)))
       .handle("post", ({ path, payload }) =>
         Effect.flatMap(caller, (userId) => chat.post(userId, path.channelId, payload.clientMsgId, payload.body)))
       .handle("history", ({ path, urlParams }) =>
-        Effect.flatMap(caller, (userId) => chat.history(userId, path.channelId, urlParams.afterSeq ?? 0, urlParams.limit ?? 100)))
+        asCaller((userId, ip) => chat.history(userId, path.channelId, urlParams.afterSeq ?? 0, urlParams.limit ?? 100, ip)))
       .handle("me", () => Effect.flatMap(caller, (userId) => chat.me(userId)))
   }))
 

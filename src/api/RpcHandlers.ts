@@ -36,16 +36,22 @@ export const ChatRpcsLive = ChatRpcs.toLayer(Effect.gen(function*() {
   const queryAudit = auditQuery(roles, audit)
   const headOfAudit = auditHead(roles, audit)
   return ChatRpcs.of({
-    CreateChannel: ({ name, visibility }) => Effect.flatMap(caller, (userId) => chat.createChannel(userId, name, visibility)),
-    JoinChannel: ({ channelId }) => Effect.flatMap(caller, (userId) => chat.join(userId, channelId)),
-    AddMember: ({ channelId, role, userId }) => Effect.flatMap(caller, (actorId) => chat.addMember(actorId, channelId, userId, role)),
-    LeaveChannel: ({ channelId }) => Effect.flatMap(caller, (userId) => chat.leave(userId, channelId)),
+    CreateChannel: ({ name, visibility }, { headers }) =>
+      Effect.flatMap(caller, (userId) => chat.createChannel(userId, name, visibility, headers[PEER_ADDRESS_HEADER])),
+    JoinChannel: ({ channelId }, { headers }) => Effect.flatMap(caller, (userId) => chat.join(userId, channelId, headers[PEER_ADDRESS_HEADER])),
+    AddMember: ({ channelId, role, userId }, { headers }) =>
+      Effect.flatMap(caller, (actorId) => chat.addMember(actorId, channelId, userId, role, headers[PEER_ADDRESS_HEADER])),
+    RemoveMember: ({ channelId, userId }, { headers }) =>
+      Effect.flatMap(caller, (actorId) => chat.removeMember(actorId, channelId, userId, headers[PEER_ADDRESS_HEADER])),
+    UpdateChannel: ({ channelId, ...changes }, { headers }) =>
+      Effect.flatMap(caller, (actorId) => chat.updateChannel(actorId, channelId, changes, headers[PEER_ADDRESS_HEADER])),
+    LeaveChannel: ({ channelId }, { headers }) => Effect.flatMap(caller, (userId) => chat.leave(userId, channelId, headers[PEER_ADDRESS_HEADER])),
     PostMessage: ({ body, channelId, clientMsgId }) =>
       Effect.flatMap(caller, (userId) => chat.post(userId, channelId, clientMsgId, body)),
-    History: ({ afterSeq, channelId, limit }) =>
-      Effect.flatMap(caller, (userId) => chat.history(userId, channelId, afterSeq, limit)),
-    Subscribe: ({ afterSeq, channelId }) =>
-      Stream.unwrap(Effect.map(caller, (userId) => hub.stream(channelId, userId, afterSeq))),
+    History: ({ afterSeq, channelId, limit }, { headers }) =>
+      Effect.flatMap(caller, (userId) => chat.history(userId, channelId, afterSeq, limit, headers[PEER_ADDRESS_HEADER])),
+    Subscribe: ({ afterSeq, channelId }, { headers }) =>
+      Stream.unwrap(Effect.map(caller, (userId) => hub.stream(channelId, userId, afterSeq, headers[PEER_ADDRESS_HEADER]))),
     Me: () => Effect.flatMap(caller, (userId) => chat.me(userId)),
     QueryAudit: (q, { headers }) => Effect.flatMap(caller, (userId) => queryAudit(userId, q, headers[PEER_ADDRESS_HEADER])),
     GetAuditHead: (_, { headers }) => Effect.flatMap(caller, (userId) => headOfAudit(userId, headers[PEER_ADDRESS_HEADER]))

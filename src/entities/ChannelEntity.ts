@@ -6,13 +6,15 @@
  * - `channel/ChannelGuards.ts`: store failures, uninterruptible writes, supervision;
  * - `channel/PostStep.ts`: the pure step of a Post (state + items → outcomes + rows), run by `PostHandler.ts`;
  * - `channel/ChannelFeed.ts`: the live feed followers subscribe to;
- * - `channel/MembershipPolicy.ts`: who may read, join, add members and leave (docs/SECURITY.md, "Roles").
+ * - `channel/MembershipPolicy.ts`: who may read, join, add and remove members, leave and manage the channel
+ *   (docs/SECURITY.md, "Roles"), run by `MemberHandlers.ts` and `SettingsHandler.ts`;
  *
  * Every check runs here, in the single writer, whichever door the request
  * came through: the actor is the user id the edge put in the payload (the
  * caller its token names; `ownerId`, `userId`, `actorId`, `readerId`, each
- * item's `authorId`). Workspace roles come from `WorkspaceRoles` (a per-node
- * cache; posts never need them). Every refusal by the policy is audited.
+ * item's `authorId`), with the client's address in `ip` for the audit.
+ * Workspace roles come from `WorkspaceRoles` (a per-node cache; posts never
+ * need them). Every refusal by the policy is audited.
  *
  * State is rebuilt from Postgres whenever the entity starts: on first use,
  * after passivation, after its node died and after a crash. Requests are
@@ -29,20 +31,23 @@
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import { Clock, Context, Deferred, Duration, Effect, Either, Option, Stream } from "effect"
-import { type AddMember, type Channel, ChannelEntity, type Create, type Message, type PostItem } from "../../domain/Channel.ts"
+import { type Channel, ChannelEntity, type Create, type PostItem } from "../../domain/Channel.ts"
 import { ChannelAlreadyExists, type ChannelUnavailable, Forbidden } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
-import { type Access, makeAccess } from "./channel/ChannelAccess.ts"
+import { makeAccess } from "./channel/ChannelAccess.ts"
 import { GroupCommitWriter } from "../messaging/GroupCommitWriter.ts"
 import { type LocalChannel, LocalChannelClosed, LocalChannels } from "../messaging/LocalChannels.ts"
-import { CREATED_EPOCH, isRowRefused, MessageStore, type ShardHold } from "../messaging/MessageStore.ts"
-import { type ChannelFeed, makeFeed } from "./channel/ChannelFeed.ts"
+import { CREATED_EPOCH, isRowRefused, MessageStore } from "../messaging/MessageStore.ts"
+import { makeFeed } from "./channel/ChannelFeed.ts"
 import { ChannelConfig } from "./ChannelConfig.ts"
-import { makeGuards, type Guards } from "./channel/ChannelGuards.ts"
+import { makeGuards } from "./channel/ChannelGuards.ts"
 import { created, fromWindow, type Live, publicView } from "./channel/ChannelState.ts"
-import { makeStateCell, type StateCell } from "./channel/ChannelStateCell.ts"
+import { makeStateCell } from "./channel/ChannelStateCell.ts"
+import type { Parts, Serial } from "./channel/EntityParts.ts"
+import { addMember, join, leave, removeMember } from "./channel/MemberHandlers.ts"
 import * as Membership from "./channel/MembershipPolicy.ts"
 import { makeEntityDirectPost } from "./channel/DirectPost.ts"
+import { updateChannel } from "./channel/SettingsHandler.ts"
 import { makePost } from "./channel/PostHandler.ts"
 import { makeSerialLane } from "./channel/SerialLane.ts"
 import { ShardHolding } from "./ShardHolding.ts"
@@ -61,34 +66,6 @@ export class ChannelHooks extends Context.Reference<ChannelHooks>()("plexichat/C
 
 /** The default `beforePost`: with it, this node's edge may post without a fiber (`DirectPost.ts`). */
 const noPostHook = (_items: ReadonlyArray<PostItem>) => Effect.void
-
-interface Parts {
-  readonly channelId: ChannelId
-  readonly store: MessageStore
-  readonly cell: StateCell
-  readonly feed: ChannelFeed
-  readonly guards: Guards
-  /** The shard every claim and Create must hold (none on a single runner). */
-  readonly hold: Option.Option<ShardHold>
-  readonly between: (s: Live, afterSeq: number, upTo: number, limit: number) => Effect.Effect<ReadonlyArray<Message>, ChannelUnavailable>
-  /** Workspace roles and the audit of refusals (channel/ChannelAccess.ts). */
-  readonly access: Access
-}
-
-/** Persists a membership change and applies it to the state. */
-const change = ({ channelId, guards, store }: Parts, s: Live, decided: Membership.Change) =>
-  Effect.gen(function*() {
-    if (decided._tag === "Unchanged") return
-    const now = yield* Clock.currentTimeMillis
-    const write = decided._tag === "Upsert"
-      ? store.upsertMember(channelId, s.epoch, decided.userId, decided.role, now)
-      : store.removeMember(channelId, s.epoch, decided.userId)
-    yield* guards.persist(write, () =>
-      Effect.sync(() => {
-        if (decided._tag === "Upsert") s.members.set(decided.userId, { userId: decided.userId, role: decided.role })
-        else s.members.delete(decided.userId)
-      }))
-  })
 
 const create = (parts: Parts, payload: Rpc.Payload<typeof Create>) =>
   Effect.gen(function*() {
@@ -116,54 +93,21 @@ const create = (parts: Parts, payload: Rpc.Payload<typeof Create>) =>
     return channel
   })
 
-/** Runs an effect holding the entity's one lane (the serial handlers). */
-type Serial = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ChannelUnavailable, R>
-
 // Workspace roles are looked up before the lane is taken, so that a lookup never holds up posts.
 
 const guardedCreate = (parts: Parts, serial: Serial, payload: Rpc.Payload<typeof Create>) =>
   Effect.flatMap(parts.access.roleOf(payload.ownerId), (role): Effect.Effect<Channel, ChannelAlreadyExists | ChannelUnavailable | Forbidden> =>
     role === "guest"
-      ? parts.access.decide("create", payload.ownerId, Either.left(new Forbidden({ message: "guests cannot create channels" })))
+      ? parts.access.decide("create", payload.ownerId, Either.left(new Forbidden({ message: "guests cannot create channels" })), payload.ip)
       : serial(create(parts, payload)))
 
-const join = (parts: Parts, serial: Serial, userId: UserId) =>
-  Effect.flatMap(parts.access.roleOf(userId), (role) =>
-    serial(Effect.gen(function*() {
-      const s = yield* parts.cell.liveSerial
-      yield* change(parts, s, yield* parts.access.decide("join", userId, Membership.join(s, parts.channelId, userId, role)))
-      return publicView(s)
-    })))
-
-const addMember = (parts: Parts, serial: Serial, payload: Rpc.Payload<typeof AddMember>) =>
-  Effect.flatMap(Effect.zip(parts.access.roleOf(payload.actorId), parts.access.roleOf(payload.userId)), ([actorRole, userRole]) =>
-    serial(Effect.gen(function*() {
-      const s = yield* parts.cell.liveSerial
-      const decided = Membership.addMember(s, parts.channelId, { ...payload, actorRole, userRole })
-      yield* change(parts, s, yield* parts.access.decide("add_member", payload.actorId, decided))
-      return publicView(s)
-    })))
-
-const leave = (parts: Parts, userId: UserId) =>
-  Effect.gen(function*() {
-    const s = yield* parts.cell.liveSerial
-    // Only members read a private channel: tell the edges to stop the leaver's live feeds. Also when the
-    // user is already out, so that a retried Leave (whose first answer was lost) repairs a missed notice.
-    const announce = s.channel.visibility === "private" ? parts.feed.left(userId) : Effect.void
-    const decided = Membership.leave(s, parts.channelId, userId)
-    if (Either.isLeft(decided) && decided.left._tag !== "Forbidden") yield* announce
-    yield* change(parts, s, yield* parts.access.decide("leave", userId, decided))
-    yield* announce
-    return publicView(s)
-  })
-
 /** The state, when `readerId` may read the channel (MembershipPolicy.read). */
-const readable = (parts: Parts, readerId: UserId) =>
+const readable = (parts: Parts, readerId: UserId, ip?: string) =>
   Effect.flatMap(parts.cell.live, (s) =>
     Effect.as(
       Effect.flatMap(
         Membership.readNeedsRole(s, readerId) ? parts.access.roleOf(readerId) : Effect.succeed(undefined),
-        (role) => parts.access.decide("read", readerId, Membership.read(s, parts.channelId, readerId, role))
+        (role) => parts.access.decide("read", readerId, Membership.read(s, parts.channelId, readerId, role), ip)
       ),
       s
     ))
@@ -211,7 +155,7 @@ const registerLocal = (parts: Parts, handlers: Omit<LocalChannel, "followed">) =
       postDirect: (items, done) => !closed && handlers.postDirect(items, done),
       subscribe: (afterSeq) => Stream.interruptWhenDeferred(handlers.subscribe(afterSeq), ended),
       tap: (afterSeq, sink) => whileOpen(() => handlers.tap(afterSeq, sink)),
-      checkReader: (readerId) => whileOpen(() => handlers.checkReader(readerId)),
+      checkReader: (readerId, ip) => whileOpen(() => handlers.checkReader(readerId, ip)),
       followed: parts.feed.followed
     })
   })
@@ -260,9 +204,9 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
       "forked"
     )
 
-  const checkReader = (readerId: UserId) =>
+  const checkReader = (readerId: UserId, ip?: string) =>
     supervised(
-      Effect.zipRight(beforeRead("CheckReader"), Effect.map(readable(parts, readerId), (s) => ({ head: s.head }))),
+      Effect.zipRight(beforeRead("CheckReader"), Effect.map(readable(parts, readerId, ip), (s) => ({ head: s.head }))),
       "forked"
     )
 
@@ -270,19 +214,21 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
 
   return ChannelEntity.of({
     Create: ({ payload }) => guardedCreate(parts, serial, payload),
-    Join: ({ payload }) => join(parts, serial, payload.userId),
+    Join: ({ payload }) => join(parts, serial, payload.userId, payload.ip),
     AddMember: ({ payload }) => addMember(parts, serial, payload),
-    Leave: ({ payload }) => serial(leave(parts, payload.userId)),
+    Leave: ({ payload }) => serial(leave(parts, payload.userId, payload.ip)),
+    RemoveMember: ({ payload }) => removeMember(parts, serial, payload),
+    UpdateChannel: ({ payload }) => updateChannel(parts, serial, payload),
     Post: ({ payload }) => postItems(payload.items),
     History: ({ payload }) =>
       Rpc.fork(supervised(
         Effect.zipRight(
           beforeRead("History"),
-          Effect.flatMap(readable(parts, payload.readerId), (s) => between(s, payload.afterSeq, s.head, payload.limit))
+          Effect.flatMap(readable(parts, payload.readerId, payload.ip), (s) => between(s, payload.afterSeq, s.head, payload.limit))
         ),
         "forked"
       )),
-    CheckReader: ({ payload }) => Rpc.fork(checkReader(payload.readerId)),
+    CheckReader: ({ payload }) => Rpc.fork(checkReader(payload.readerId, payload.ip)),
     Info: () => serial(Effect.map(cell.liveSerial, publicView)),
     Subscribe: ({ payload }) => Rpc.fork(subscribe(payload.afterSeq))
   })

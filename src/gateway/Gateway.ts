@@ -38,7 +38,10 @@ export interface GatewayDeps {
 
 /** Where a session comes from, for the per-address accounting (the adapter's per-socket data serves). */
 export interface Origin {
+  /** The per-address limit key (AddressKey.ts). */
   readonly ip: string
+  /** The peer's address as the socket reports it, recorded in audit entries (default: `ip`). */
+  readonly address?: string
   unauthenticated: boolean
 }
 

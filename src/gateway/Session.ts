@@ -12,12 +12,11 @@ import { type ClientFrame, CloseCode, type ErrorCode } from "../../domain/Protoc
 import type { RevokedReason } from "../auth/Revocations.ts"
 import type { TokenClaims } from "../auth/TokenVerifier.ts"
 import { admit, type AdmissionState } from "./Admission.ts"
+import { answerRequest, withRef } from "./ChannelRequests.ts"
 import { domainErrorFrame, protocolErrorFrame, revokedFrames, tokenExpiredFrame } from "./ErrorFrames.ts"
 import type { GatewayContext, SessionSocket } from "./GatewayContext.ts"
 import { encodeFrame, type ServerFrame, topicOf } from "./ServerFrames.ts"
 import { dropSubscription, subscribe } from "./SessionSubscribe.ts"
-
-const withRef = <F extends object>(frame: F, ref: string | undefined): F => ref === undefined ? frame : { ...frame, ref }
 
 /**
  * Per-socket state is kept small (an idle socket costs a few hundred bytes):
@@ -48,7 +47,7 @@ export class Session implements AdmissionState {
     readonly socket: SessionSocket,
     claims?: TokenClaims,
     /** Where the socket comes from (the gateway's per-address accounting). */
-    readonly origin: { readonly ip: string; unauthenticated: boolean } = { ip: "", unauthenticated: claims === undefined }
+    readonly origin: { readonly ip: string; readonly address?: string; unauthenticated: boolean } = { ip: "", unauthenticated: claims === undefined }
   ) {
     this.openedAt = ctx.now()
     this.tokens = ctx.admission.bucket.burst
@@ -198,8 +197,9 @@ export class Session implements AdmissionState {
           }, ref))
         })
       case "history":
-        return this.run(ref, Effect.map(this.ctx.chat.history(userId, frame.channelId, frame.afterSeq, frame.limit), (messages) =>
-          this.send(withRef({ type: "history" as const, channelId: frame.channelId, messages }, ref))))
+      case "remove_member":
+      case "update_channel":
+        return answerRequest(this, userId, frame)
     }
   }
 

@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
+import { addressOf } from "./ChannelRequests.ts"
 import { encodeMessageFrame, topicOf } from "./ServerFrames.ts"
 import type { Session } from "./Session.ts"
 
@@ -59,7 +60,7 @@ export const subscribe = (
     follow: () => {
       if (current()) session.socket.subscribe(topicOf(channelId))
     }
-  }).pipe(
+  }, addressOf(session)).pipe(
     Effect.tap(({ head, release }) =>
       Effect.sync(() => {
         // Closed, unsubscribed or revoked while attaching: give the reference back.

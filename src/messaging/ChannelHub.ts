@@ -40,16 +40,18 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
    * omitted, wants only what comes next). Fails when the channel does not
    * exist or the reader may not read it. On success the caller owns one
    * reference to the channel's feed and gives it back with `release`; the
-   * last one closes the feed.
+   * last one closes the feed. `ip` is the reader's address, for the audit
+   * of a refused read.
    */
   readonly attach: (
     channelId: ChannelId,
     readerId: UserId,
     lastSeq: number | undefined,
-    follower: Follower
+    follower: Follower,
+    ip?: string
   ) => Effect.Effect<Attached, Failure>
   /** A live stream of messages after `lastSeq`, for RPC subscribers. */
-  readonly stream: (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined) => Stream.Stream<Message, Failure>
+  readonly stream: (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined, ip?: string) => Stream.Stream<Message, Failure>
   /** Channels with an open feed on this edge. */
   readonly feeds: () => number
   /** Closes every feed (the edge is shutting down). */
@@ -60,12 +62,12 @@ export class ChannelHub extends Context.Tag("plexichat/ChannelHub")<ChannelHub, 
     const attachFeed = yield* makeAttach(feeds, options)
     const stream = yield* makeRpcStream(attachFeed, options)
     return ChannelHub.of({
-      attach: (channelId, readerId, lastSeq, follower) =>
+      attach: (channelId, readerId, lastSeq, follower, ip) =>
         attachFeed(channelId, readerId, lastSeq, {
           deliver: (messages) => follower.deliver(messages),
           wanted: () => follower.wanted(),
           follow: () => follower.follow()
-        }),
+        }, ip),
       stream,
       feeds: feeds.size,
       closeAll: feeds.closeAll

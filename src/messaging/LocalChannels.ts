@@ -83,9 +83,10 @@ export interface LocalChannel {
     afterSeq: number | undefined,
     sink: FeedSink
   ) => Effect.Effect<void, ChannelNotFound | ChannelUnavailable | LocalChannelClosed, Scope.Scope>
-  /** The entity's `CheckReader`: whether `readerId` may read the channel, and its head. */
+  /** The entity's `CheckReader`: whether `readerId` may read the channel, and its head (`ip`: the reader's address, for the audit). */
   readonly checkReader: (
-    readerId: UserId
+    readerId: UserId,
+    ip?: string
   ) => Effect.Effect<{ readonly head: number }, ChannelNotFound | ChannelUnavailable | NotAMember | LocalChannelClosed>
   /** Whether the entity has followers (it must then stay active). */
   readonly followed: () => boolean

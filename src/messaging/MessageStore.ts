@@ -21,6 +21,7 @@ export class MessageStore extends Effect.Service<MessageStore>()("plexichat/Mess
     createChannel: ChannelClaim.createChannel(sql),
     upsertMember: ChannelRows.upsertMember(sql),
     removeMember: ChannelRows.removeMember(sql),
+    updateSettings: ChannelRows.updateSettings(sql),
     recent: MessageRows.recent(sql),
     range: MessageRows.range(sql),
     findByClientIds: MessageRows.findByClientIds(sql),

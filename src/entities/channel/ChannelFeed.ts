@@ -1,7 +1,8 @@
 /**
  * The live feed of one Channel entity: every commit is published as a
  * `FeedChunk` to the edges that follow the channel, plus keep-alives (so a
- * follower notices a dead owner) and leave notices of a private channel.
+ * follower notices a dead owner), leave notices of a private channel and the
+ * member list of a channel just made private.
  *
  * Two kinds of followers:
  * - streams (`follow`), for edges on other nodes: everything goes through one
@@ -74,8 +75,11 @@ export const makeFeed = Effect.fnUntraced(function*(options: FeedOptions, live: 
     publishedHead = head
   }
 
-  /** Tells the edges to stop `userId`'s live feeds (a member left a private channel). */
+  /** Tells the edges to stop `userId`'s live feeds (they left or were removed from a private channel, or a guest was removed). */
   const left = (userId: UserId) => publish(() => ({ head: publishedHead, messages: [], left: [userId] }))
+
+  /** Tells the edges who may still read (the channel was just made private): they stop everyone else's feeds. */
+  const readers = (members: ReadonlyArray<UserId>) => publish(() => ({ head: publishedHead, messages: [], members }))
 
   /** A state was loaded: its head is what followers know. */
   const loaded = (head: number) => {
@@ -91,6 +95,7 @@ export const makeFeed = Effect.fnUntraced(function*(options: FeedOptions, live: 
     published: (head: number, messages: ReadonlyArray<Message>) => Effect.sync(() => publishedNow(head, messages)),
     publishedNow,
     left,
+    readers,
     loaded,
     /** A stream follower's feed, for an edge on another node (`FeedStreams.ts`). */
     follow: streams.follow,

@@ -4,7 +4,7 @@
  * forked handler requested.
  *
  * Who may touch the state:
- * - serial handlers (Create, Join, AddMember, Leave, Post, Info) run one at a
+ * - serial handlers (Create, Join, AddMember, Leave, RemoveMember, UpdateChannel, Post, Info) run one at a
  *   time and are the only writers; they may drop the state and apply a
  *   requested rebuild;
  * - forked handlers (History, Subscribe, CheckReader) run alongside them and

@@ -8,10 +8,11 @@
  * `ChannelNotFound`, exactly as for a channel that does not exist. In a
  * public channel, workspace owners and admins have a channel admin's powers
  * (whether they are members or not); guests only read and post where they
- * were added, and are only ever plain members.
+ * were added, and are only ever plain members. A workspace moderator may
+ * remove plain members from public channels.
  */
 import { Either } from "effect"
-import type { Role } from "../../../domain/Channel.ts"
+import type { ChannelSettings, Role, Visibility } from "../../../domain/Channel.ts"
 import type { WorkspaceRole } from "../../../domain/Auth.ts"
 import { ChannelNotFound, Forbidden, NotAMember } from "../../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../../domain/Ids.ts"
@@ -64,6 +65,24 @@ const powersOf = (s: Live, actorId: UserId, actorRole: WorkspaceRole): Role | un
   return own
 }
 
+/**
+ * The powers of an actor who manages the channel, or why they have none: a
+ * private channel they are not in is not found, a non-member without powers
+ * is `NotAMember`, a plain member is `Forbidden` (with `refusal`).
+ */
+const managing = <P extends Role | "moderator">(
+  s: Live,
+  channelId: ChannelId,
+  actorId: UserId,
+  powers: P | undefined,
+  refusal: string
+): Either.Either<Exclude<P, "member">, ChannelNotFound | NotAMember | Forbidden> => {
+  if (hidden(s, actorId)) return Either.left(new ChannelNotFound({ channelId }))
+  if (powers === undefined) return Either.left(new NotAMember({ channelId, userId: actorId }))
+  if (powers === "member") return Either.left(new Forbidden({ message: refusal }))
+  return Either.right(powers as Exclude<P, "member">)
+}
+
 export interface AddMemberRequest {
   readonly actorId: UserId
   readonly actorRole: WorkspaceRole
@@ -79,10 +98,9 @@ export interface AddMemberRequest {
  * the only owner is `Forbidden`.
  */
 export const addMember = (s: Live, channelId: ChannelId, r: AddMemberRequest): Either.Either<Change, ChannelNotFound | Forbidden | NotAMember> => {
-  if (hidden(s, r.actorId)) return Either.left(new ChannelNotFound({ channelId }))
-  const actor = powersOf(s, r.actorId, r.actorRole)
-  if (actor === undefined) return Either.left(new NotAMember({ channelId, userId: r.actorId }))
-  if (actor === "member") return Either.left(new Forbidden({ message: "only owners and admins add members" }))
+  const powers = managing(s, channelId, r.actorId, powersOf(s, r.actorId, r.actorRole), "only owners and admins add members")
+  if (Either.isLeft(powers)) return Either.left(powers.left)
+  const actor = powers.right
   const current = s.members.get(r.userId)?.role
   if (current === r.role) return Either.right(unchanged)
   if (r.role !== "member" && r.userRole === "guest") return Either.left(new Forbidden({ message: "a guest is only ever a plain member of a channel" }))
@@ -112,4 +130,70 @@ export const leave = (s: Live, channelId: ChannelId, userId: UserId): Either.Eit
     return Either.left(new Forbidden({ message: "the last owner cannot leave: make another member an owner first" }))
   }
   return Either.right({ _tag: "Remove", userId })
+}
+
+export interface RemoveMemberRequest {
+  readonly actorId: UserId
+  readonly actorRole: WorkspaceRole
+  readonly userId: UserId
+}
+
+/** Who may remove whom: an owner anyone, an admin plain members, a moderator (workspace, public channel) plain members. */
+const removes: { readonly [R in Role | "moderator"]: ReadonlySet<Role> } = {
+  owner: new Set(["owner", "admin", "member"]),
+  admin: new Set(["member"]),
+  moderator: new Set(["member"]),
+  member: new Set()
+}
+
+/**
+ * An owner or admin removes a member (a kick); see `removes` for whom. The
+ * last owner is never removed. `NotAMember` when the target is not in the
+ * channel: a retry of a removal that went through answers it, and writes
+ * nothing.
+ */
+export const removeMember = (
+  s: Live,
+  channelId: ChannelId,
+  r: RemoveMemberRequest
+): Either.Either<Change, ChannelNotFound | Forbidden | NotAMember> => {
+  const own = powersOf(s, r.actorId, r.actorRole)
+  const moderates = s.channel.visibility === "public" && r.actorRole === "moderator" && (own === undefined || own === "member")
+  const powers = managing(s, channelId, r.actorId, moderates ? "moderator" : own, "only owners, admins and moderators remove members")
+  if (Either.isLeft(powers)) return Either.left(powers.left)
+  const actor = powers.right
+  const target = s.members.get(r.userId)?.role
+  if (target === undefined) return Either.left(new NotAMember({ channelId, userId: r.userId }))
+  if (!removes[actor].has(target)) return Either.left(new Forbidden({ message: `only an owner can remove ${target === "owner" ? "an owner" : "an admin"}` }))
+  if (target === "owner" && owners(s) === 1) return Either.left(new Forbidden({ message: "the last owner of a channel cannot be removed" }))
+  return Either.right({ _tag: "Remove", userId: r.userId })
+}
+
+/** What an UpdateChannel changes: nothing, or the channel's settings as they will be. */
+export type SettingsChange =
+  | { readonly _tag: "Unchanged" }
+  | { readonly _tag: "Update"; readonly name: string; readonly visibility: Visibility }
+
+export interface UpdateChannelRequest {
+  readonly actorId: UserId
+  readonly actorRole: WorkspaceRole
+  readonly changes: ChannelSettings
+}
+
+/**
+ * "Manage channel": an owner or admin (a workspace owner or admin in a public
+ * channel) renames it or changes its visibility. Settings equal to the
+ * current ones, or none, are `Unchanged`.
+ */
+export const updateChannel = (
+  s: Live,
+  channelId: ChannelId,
+  r: UpdateChannelRequest
+): Either.Either<SettingsChange, ChannelNotFound | Forbidden | NotAMember> => {
+  const powers = managing(s, channelId, r.actorId, powersOf(s, r.actorId, r.actorRole), "only owners and admins manage the channel")
+  if (Either.isLeft(powers)) return Either.left(powers.left)
+  const name = r.changes.name ?? s.channel.name
+  const visibility = r.changes.visibility ?? s.channel.visibility
+  if (name === s.channel.name && visibility === s.channel.visibility) return Either.right({ _tag: "Unchanged" })
+  return Either.right({ _tag: "Update", name, visibility })
 }

@@ -11,6 +11,7 @@ import { Deferred, Effect, Exit, Runtime, Scope } from "effect"
 import { ChannelEntity, type Message } from "../../../domain/Channel.ts"
 import { type ChannelNotFound, ChannelUnavailable, NotAMember } from "../../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../../domain/Ids.ts"
+import { ipField } from "../../api/ClientAddress.ts"
 import { channelTransport } from "../ClusterTransport.ts"
 import { LocalChannels } from "../LocalChannels.ts"
 import { type Feed, reach } from "./Feed.ts"
@@ -100,17 +101,17 @@ export const makeAttach = Effect.fnUntraced(function*(feeds: FeedMap, options: A
     )
   const catchUp = makeCatchUp(history, options.attachTimeoutMs)
   const channels = yield* LocalChannels
-  const remoteCheck = (channelId: ChannelId, readerId: UserId) =>
-    makeClient(channelId).CheckReader({ readerId }).pipe(channelTransport(channelId))
+  const remoteCheck = (channelId: ChannelId, readerId: UserId, ip: string | undefined) =>
+    makeClient(channelId).CheckReader({ readerId, ...ipField(ip) }).pipe(channelTransport(channelId))
   /** The entity's reader check: directly when it runs on this node (`LocalChannels`), else through the cluster. */
-  const checkReader = (channelId: ChannelId, readerId: UserId) => {
+  const checkReader = (channelId: ChannelId, readerId: UserId, ip: string | undefined) => {
     const local = channels.get(channelId)
-    if (local === undefined) return remoteCheck(channelId, readerId)
-    return local.checkReader(readerId).pipe(Effect.catchTag("LocalChannelClosed", () => remoteCheck(channelId, readerId)))
+    if (local === undefined) return remoteCheck(channelId, readerId, ip)
+    return local.checkReader(readerId, ipField(ip).ip).pipe(Effect.catchTag("LocalChannelClosed", () => remoteCheck(channelId, readerId, ip)))
   }
 
   /** The attach proper, once the reference to `feed` is held. */
-  const attachTo = (feed: Feed, readerId: UserId, lastSeq: number | undefined, follower: FeedFollower) => {
+  const attachTo = (feed: Feed, readerId: UserId, lastSeq: number | undefined, follower: FeedFollower, ip: string | undefined) => {
     const channelId = feed.channelId
     const attempt = { readerId, revoked: false }
     feed.attaching.add(attempt)
@@ -120,7 +121,7 @@ export const makeAttach = Effect.fnUntraced(function*(feeds: FeedMap, options: A
       )
       // Always asked, whatever `lastSeq` is: a private channel's messages
       // may already sit in this edge's ring for another reader.
-      const { head } = yield* checkReader(channelId, readerId).pipe(bounded(channelId, "the reader check"))
+      const { head } = yield* checkReader(channelId, readerId, ip).pipe(bounded(channelId, "the reader check"))
       // A lastSeq beyond the channel's head is the client's mistake: treat it as the head.
       const caughtUp = yield* catchUp(feed, readerId, lastSeq === undefined ? undefined : Math.min(lastSeq, head), follower)
       // The reader left the (private) channel after its check: it does not get to follow it.
@@ -139,7 +140,8 @@ export const makeAttach = Effect.fnUntraced(function*(feeds: FeedMap, options: A
     channelId: ChannelId,
     readerId: UserId,
     lastSeq: number | undefined,
-    follower: FeedFollower
+    follower: FeedFollower,
+    ip?: string
   ): Effect.Effect<Attached, Failure> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(Scope.make(), (scope) => {
@@ -150,7 +152,7 @@ export const makeAttach = Effect.fnUntraced(function*(feeds: FeedMap, options: A
           runFork(Scope.close(scope, Exit.void))
         }
         return restore(Effect.flatMap(Scope.extend(feeds.get(channelId), scope), (feed) =>
-          attachTo(feed, readerId, lastSeq, follower))).pipe(
+          attachTo(feed, readerId, lastSeq, follower, ip))).pipe(
           Effect.onError(() => Effect.sync(release)),
           Effect.map((head): Attached => ({ head, release }))
         )

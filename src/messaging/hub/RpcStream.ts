@@ -8,6 +8,7 @@ import { Chunk, Effect, Exit, Mailbox, Option, Stream } from "effect"
 import { ChannelEntity, type Message } from "../../../domain/Channel.ts"
 import { ChannelUnavailable, NotAMember } from "../../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../../domain/Ids.ts"
+import { ipField } from "../../api/ClientAddress.ts"
 import { channelTransport } from "../ClusterTransport.ts"
 import type { Failure, makeAttach } from "./Attach.ts"
 import type { Feed, Listener } from "./Feed.ts"
@@ -37,7 +38,7 @@ export const makeRpcStream = Effect.fnUntraced(function*(attach: Attach, options
   })
 
   /** Live messages after `lastSeq`, through `attach`. */
-  const follow = (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined) =>
+  const follow = (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined, ip: string | undefined) =>
     Stream.unwrapScoped(Effect.gen(function*() {
       const mailbox = yield* Mailbox.make<Message, Failure>()
       let listening: { readonly feed: Feed; readonly listener: Listener } | undefined
@@ -60,7 +61,7 @@ export const makeRpcStream = Effect.fnUntraced(function*(attach: Attach, options
             feed.listeners.add(listener)
             listening = { feed, listener }
           }
-        })).pipe(Effect.tap((attached) =>
+        }, ip)).pipe(Effect.tap((attached) =>
           Effect.sync(() => {
             release = attached.release
           })
@@ -73,18 +74,18 @@ export const makeRpcStream = Effect.fnUntraced(function*(attach: Attach, options
    * For RPC subscribers: the backlog after `lastSeq` in History pages, read
    * as the consumer pulls them, then `follow` from the last one.
    */
-  const stream = (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined): Stream.Stream<Message, Failure> => {
-    if (lastSeq === undefined) return follow(channelId, readerId, undefined)
+  const stream = (channelId: ChannelId, readerId: UserId, lastSeq: number | undefined, ip?: string): Stream.Stream<Message, Failure> => {
+    if (lastSeq === undefined) return follow(channelId, readerId, undefined, ip)
     let last = lastSeq
     const backlog = Stream.paginateChunkEffect(lastSeq, (after) =>
-      makeClient(channelId).History({ readerId, afterSeq: after, limit: pageSize }).pipe(
+      makeClient(channelId).History({ readerId, afterSeq: after, limit: pageSize, ...ipField(ip) }).pipe(
         channelTransport(channelId),
         Effect.map((page) => {
           if (page.length > 0) last = page[page.length - 1]!.seq
           return [Chunk.unsafeFromArray(page), page.length < pageSize ? Option.none() : Option.some(last)] as const
         })
       ))
-    return Stream.concat(backlog, Stream.suspend(() => follow(channelId, readerId, last)))
+    return Stream.concat(backlog, Stream.suspend(() => follow(channelId, readerId, last, ip)))
   }
 
   return stream

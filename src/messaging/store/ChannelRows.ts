@@ -1,10 +1,10 @@
 /**
- * Membership statements. Every write is fenced: it applies only while the
+ * Membership and settings statements. Every write is fenced: it applies only while the
  * channel row still has the writer's `owner_epoch` (claimed in ChannelClaim.ts).
  */
 import type { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import type { Role } from "../../../domain/Channel.ts"
+import type { Role, Visibility } from "../../../domain/Channel.ts"
 import type { ChannelId, UserId } from "../../../domain/Ids.ts"
 import { ChannelFenced } from "../ChannelFenced.ts"
 
@@ -29,3 +29,11 @@ export const removeMember = (sql: SqlClient.SqlClient) => (channelId: ChannelId,
     removed AS (
       DELETE FROM plexi_channel_members WHERE channel_id IN (SELECT id FROM fence) AND user_id = ${userId})
     SELECT count(*) AS n FROM fence`.pipe(Effect.flatMap(fenced(channelId, epoch)))
+
+/** Sets the channel's name and visibility (one statement, so atomic), if the channel still has `epoch`. */
+export const updateSettings = (sql: SqlClient.SqlClient) => (channelId: ChannelId, epoch: number, name: string, visibility: Visibility) =>
+  sql<{ n: string | number }>`
+    WITH updated AS (
+      UPDATE plexi_channels SET name = ${name}, visibility = ${visibility}
+      WHERE id = ${channelId} AND owner_epoch = ${epoch} RETURNING id)
+    SELECT count(*) AS n FROM updated`.pipe(Effect.flatMap(fenced(channelId, epoch)))
