@@ -21,12 +21,17 @@
  * The cluster passivates an entity that saw no mailbox message for its idle
  * time; direct traffic is not mailbox traffic, so a node-wide sweep sends one
  * `Info` call through the cluster for each entry that was used (or had
- * followers) since the last sweep, which counts as activity.
+ * followers) since its last touch, which counts as activity. Each entry is
+ * due once per touch interval, at its own time (spread at registration), and
+ * the sweep runs twenty times per interval: a thousand channels activated
+ * together would otherwise all be touched in one burst, which held up posts
+ * for hundreds of milliseconds.
  */
 import { Context, Data, Duration, Effect, type Exit, Layer, Metric, Schedule, type Scope, type Stream } from "effect"
 import { ChannelEntity, type FeedChunk, type PostItem, type PostOutcome } from "../../domain/Channel.ts"
 import type { ChannelNotFound, ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
+import { monotonicMillis } from "./PostDeadline.ts"
 
 /** `Post` calls and feed openings of this node's edge, tagged `path` = `local` (direct) or `cluster`. */
 export const channelCalls = Metric.counter("plexichat_channel_calls", {
@@ -95,6 +100,8 @@ export interface LocalChannel {
 interface Entry {
   readonly channel: LocalChannel
   used: boolean
+  /** When the entry was last touched (or registered, spread back by up to half an interval): monotonic millis. */
+  touchedAt: number
 }
 
 export class LocalChannels extends Context.Tag("plexichat/LocalChannels")<LocalChannels, {
@@ -109,31 +116,35 @@ export class LocalChannels extends Context.Tag("plexichat/LocalChannels")<LocalC
 }>() {
   /** `idleTime`: the entities' idle time; used entries are reported three times per idle time, well before it passes. */
   static readonly make = Effect.fnUntraced(function*(idleTime: Duration.DurationInput) {
-    const touchInterval = Duration.unsafeDivide(Duration.decode(idleTime), 3)
+    const touchMs = Duration.toMillis(idleTime) / 3
+    const clock = yield* Effect.clock
     const entries = new Map<ChannelId, Entry>()
     /** Who waits for a channel's entity to run here (`registered`). */
     const waiting = new Map<ChannelId, Set<() => void>>()
     const makeClient = yield* ChannelEntity.client
 
-    // Keeps used entities from being passivated: one Info call each through the cluster per sweep.
+    // Keeps used entities from being passivated: one Info call each through the cluster per touch interval.
     const touch = Effect.suspend(() => {
       const due: Array<ChannelId> = []
+      const now = monotonicMillis(clock)
       for (const [channelId, entry] of entries) {
+        if (now - entry.touchedAt < touchMs) continue
         if (entry.used || entry.channel.followed()) due.push(channelId)
         entry.used = false
+        entry.touchedAt = now
       }
       return Effect.forEach(due, (channelId) => Effect.ignore(makeClient(channelId).Info({})), {
         concurrency: 16,
         discard: true
       })
     })
-    yield* touch.pipe(Effect.repeat(Schedule.spaced(touchInterval)), Effect.forkScoped)
+    yield* touch.pipe(Effect.repeat(Schedule.spaced(Duration.millis(touchMs / 20))), Effect.forkScoped)
 
     return LocalChannels.of({
       register: (channelId, channel) =>
         Effect.acquireRelease(
           Effect.sync(() => {
-            const entry: Entry = { channel, used: false }
+            const entry: Entry = { channel, used: false, touchedAt: monotonicMillis(clock) - Math.random() * touchMs / 2 }
             entries.set(channelId, entry)
             const wake = waiting.get(channelId)
             waiting.delete(channelId)
