@@ -157,10 +157,15 @@ export const ownerOf = async (nodes: ReadonlyArray<NodeProcess>, channelId: stri
 }
 
 /** RSS of a measured server right after a forced full GC in it (gc-hook.mjs prints it). */
-export const rssAfterGc = async (server: { readonly child: ChildProcess; readonly output: () => string }) => {
+export const rssAfterGc = async (server: { readonly child: ChildProcess; readonly output: () => string }) =>
+  (await memoryAfterGc(server)).rss
+
+/** The server's resident memory and live JS heap (bytes) after a forced full GC. */
+export const memoryAfterGc = async (server: { readonly child: ChildProcess; readonly output: () => string }) => {
   const last = () => {
-    const all = [...server.output().matchAll(/\[bench-gc\] (\d+) rss=(\d+)/g)]
-    return all.length === 0 ? { n: 0, rss: 0 } : { n: Number(all[all.length - 1]![1]), rss: Number(all[all.length - 1]![2]) }
+    const all = [...server.output().matchAll(/\[bench-gc\] (\d+) rss=(\d+)(?: heap=(\d+))?/g)]
+    const m = all[all.length - 1]
+    return m === undefined ? { n: 0, rss: 0, heap: 0 } : { n: Number(m[1]), rss: Number(m[2]), heap: Number(m[3] ?? 0) }
   }
   const before = last().n
   server.child.kill("SIGUSR2")
@@ -169,5 +174,6 @@ export const rssAfterGc = async (server: { readonly child: ChildProcess; readonl
     if (Date.now() > deadline) throw new Error("the server did not answer the forced GC")
     await sleep(20)
   }
-  return last().rss
+  const { heap, rss } = last()
+  return { heap, rss }
 }

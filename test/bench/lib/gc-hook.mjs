@@ -1,7 +1,7 @@
 /**
  * Preloaded into every server the bench measures (a PlexiChat node and the
  * bare uWS baseline alike, with `--expose-gc`): on SIGUSR2 the process runs a
- * full GC and prints `[bench-gc] <n> rss=<bytes>`, so that the bench reads the
+ * full GC and prints `[bench-gc] <n> rss=<bytes> heap=<bytes> heapTotal=<bytes> external=<bytes> arrayBuffers=<bytes>`, so that the bench reads the
  * resident memory of both after the same forced collection.
  */
 let collections = 0
@@ -9,5 +9,6 @@ process.on("SIGUSR2", () => {
   globalThis.gc?.()
   globalThis.gc?.()
   collections += 1
-  process.stdout.write(`[bench-gc] ${collections} rss=${process.memoryUsage.rss()}\n`)
+  const m = process.memoryUsage()
+  process.stdout.write(`[bench-gc] ${collections} rss=${m.rss} heap=${m.heapUsed} heapTotal=${m.heapTotal} external=${m.external} arrayBuffers=${m.arrayBuffers}\n`)
 })
