@@ -16,8 +16,8 @@ export const Manifest = Schema.Struct({
   /** Milliseconds since the epoch. */
   createdAt: Schema.Int.pipe(Schema.nonNegative()),
   chunkSize: Schema.Literal(1048576),
-  /** SHA-256 (hex) of each sealed chunk, in chunk order: shard i is chunk i; the last one is the backup's last chunk. */
-  shards: Schema.Array(Hex32),
+  /** SHA-256 (hex) of each sealed chunk, in chunk order: shard i is chunk i; the last one is the backup's last chunk (an empty backup has one). */
+  shards: Schema.NonEmptyArray(Hex32),
   /** `merkleRootHex(shards)`. */
   merkleRoot: Hex32,
   /** The data key, wrapped for each recipient (at least one). */

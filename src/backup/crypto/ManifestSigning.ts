@@ -9,7 +9,7 @@ import { decode, encode } from "./Base64Url.ts"
 import { ManifestMalformed, ManifestSignatureInvalid, MerkleRootMismatch } from "./BackupCryptoErrors.ts"
 import { type SigningPrivateKey, type SigningPublicKey, signingFingerprint, signingPublicOf } from "./BackupKeys.ts"
 import { canonicalJson } from "./CanonicalJson.ts"
-import { type Manifest, SignedManifest } from "./Manifest.ts"
+import { Manifest, SignedManifest } from "./Manifest.ts"
 import { merkleRootHex } from "./MerkleTree.ts"
 import { privateKeyOf, publicKeyOf } from "./RawKeys.ts"
 
@@ -17,9 +17,12 @@ const signingInput = (manifest: Manifest) => Buffer.from(`plexichat-backup-manif
 
 const malformed = (reason: string) => new ManifestMalformed({ reason })
 
-/** The signed manifest file's text; fails if `manifest` is not canonical JSON or its root is not its shards'. */
+/** The signed manifest file's text; fails if `manifest` is not a valid manifest in canonical JSON or its root is not its shards'. */
 export const signManifest = (manifest: Manifest, key: SigningPrivateKey): Effect.Effect<string, ManifestMalformed | MerkleRootMismatch> =>
   Effect.gen(function*() {
+    yield* Schema.decodeUnknown(Manifest, { onExcessProperty: "error" })(manifest).pipe(
+      Effect.mapError((e) => malformed(`not a version 1 manifest: ${e.message.slice(0, 300)}`))
+    )
     const actual = merkleRootHex(manifest.shards)
     if (actual !== manifest.merkleRoot) return yield* Effect.fail(new MerkleRootMismatch({ expected: manifest.merkleRoot, actual }))
     const input = yield* Effect.try({ try: () => signingInput(manifest), catch: (e) => malformed(String(e)) })

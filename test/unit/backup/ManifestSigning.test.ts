@@ -20,7 +20,7 @@ const cluster = generateSigning()
 const other = generateSigning()
 const [recipient] = run(wrapDataKey(generateDataKey(), [generateRecipient().publicKey], "bk_1"))
 
-const manifestOf = (shards: ReadonlyArray<string>, details: Record<string, unknown> = { kind: "full", parent: null }): Manifest => ({
+const manifestOf = (shards: readonly [string, ...Array<string>], details: Record<string, unknown> = { kind: "full", parent: null }): Manifest => ({
   format: "plexichat.backup.manifest",
   version: 1,
   backupId: "bk_1",
@@ -31,11 +31,14 @@ const manifestOf = (shards: ReadonlyArray<string>, details: Record<string, unkno
   recipients: [recipient!],
   details
 })
-const shardHashes = (n: number) => Array.from({ length: n }, (_, i) => createHash("sha256").update(`chunk ${i}`).digest("hex"))
+const shardHashes = (n: number): [string, ...Array<string>] => {
+  const [first, ...rest] = Array.from({ length: Math.max(1, n) }, (_, i) => createHash("sha256").update(`chunk ${i}`).digest("hex"))
+  return [first!, ...rest]
+}
 const details = fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string(), fc.maxSafeInteger(), fc.boolean(), fc.constant(null)), { maxKeys: 5 })
 
 describe("manifest signing", () => {
-  test.prop([fc.integer({ min: 0, max: 20 }), details], { numRuns: 30 })("verifies what the cluster key signed", (n, extra) => {
+  test.prop([fc.integer({ min: 1, max: 20 }), details], { numRuns: 30 })("verifies what the cluster key signed", (n, extra) => {
     const manifest = manifestOf(shardHashes(n), extra)
     expect(run(verifyManifest(run(signManifest(manifest, cluster.privateKey)), cluster.publicKey))).toEqual(manifest)
   })
@@ -68,6 +71,14 @@ describe("manifest signing", () => {
     const json = JSON.parse(signed)
     for (const text of [`${JSON.stringify(json, null, 2)}\n`, `${canonicalJson({ ...json, extra: 1 })}\n`, `${canonicalJson({ ...json, manifest: { ...json.manifest, version: 2 } })}\n`]) {
       expect(failure(verifyManifest(text, cluster.publicKey))._tag).toBe("ManifestMalformed")
+    }
+  })
+
+  it("will not sign a manifest outside the format (no shards, upper-case hashes, unknown fields)", () => {
+    const good = manifestOf(shardHashes(2))
+    for (const bad of [{ ...good, shards: [], merkleRoot: merkleRootHex([]) }, { ...good, shards: good.shards.map((h) => h.toUpperCase()) }, { ...good, extra: 1 }]) {
+      // Through JSON, as a manifest built by a caller that skipped the types would arrive.
+      expect(failure(signManifest(JSON.parse(JSON.stringify(bad)), cluster.privateKey))._tag).toBe("ManifestMalformed")
     }
   })
 
