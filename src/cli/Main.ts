@@ -9,10 +9,11 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { ConfigError, Console, Effect } from "effect"
 import { auditCommand } from "./AuditCommands.ts"
+import { backupCommand } from "./BackupKeyCommands.ts"
 
 const plexichat = Command.make("plexichat").pipe(
   Command.withDescription("PlexiChat administration."),
-  Command.withSubcommands([auditCommand])
+  Command.withSubcommands([auditCommand, backupCommand])
 )
 
 const run = Command.run(plexichat, { name: "plexichat", version: "0.1.0" })
