@@ -97,8 +97,9 @@ describe("gateway revocation (fake socket)", () => {
     const expiresAt = Date.now() + 60_000
     const { session, socket } = open(gateway, "dan", "s4", expiresAt)
     const warnings = async () => {
-      // Replies (the warning is one) are written at the end of the turn.
-      await new Promise<void>((resolve) => setTimeout(resolve, 0))
+      // Replies (the warning is one) are written by a microtask the reply batcher queued when it took the first one;
+      // microtasks run in order, so it has run when this await resumes.
+      await Promise.resolve()
       return socket.sent.filter((f) => f.type === "token_expiring")
     }
     session.tick(expiresAt - 5_001)
