@@ -24,6 +24,8 @@ class ProcessesFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Builds dist/ once, before any file: the nodes the tests start run the compiled code (test/fixtures/BuiltDist.ts).
+    globalSetup: ["test/fixtures/BuiltDist.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Cluster and e2e tests start real processes and bind real ports.

@@ -33,15 +33,11 @@ export const layerPostgres = (
     Layer.succeed(Database, { kind: "postgres" })
   )
 
-/**
- * Starts PGlite (in `dataDir`, or in memory with PGlite's defaults when
- * omitted) and serves it on a private Unix socket for the lifetime of the
- * scope. A directory store is opened lean (`PgliteStart.ts`).
- */
-export const pgliteSocket = (dataDir?: string, tuning: PgliteTuning = defaultTuning) =>
+/** Serves the PGlite `open` gives on a private Unix socket for the lifetime of the scope, and closes it after. */
+const servePglite = (open: () => Promise<PGlite>) =>
   Effect.acquireRelease(
     Effect.promise(async () => {
-      const db = dataDir === undefined ? await PGlite.create() : await openPglite(resolve(dataDir, "pglite"), tuning)
+      const db = await open()
       const socketDir = mkdtempSync(join(tmpdir(), "plexi-pg-"))
       const server = new PGLiteSocketServer({ db, path: join(socketDir, ".s.PGSQL.5432"), maxConnections: 1 })
       await server.start()
@@ -55,10 +51,17 @@ export const pgliteSocket = (dataDir?: string, tuning: PgliteTuning = defaultTun
       })
   )
 
-/** A `PgClient` on an embedded PGlite, one connection (PGlite runs one query at a time). */
-export const layerPgliteClient = (dataDir?: string, tuning?: PgliteTuning) =>
-  Layer.unwrapScoped(Effect.map(pgliteSocket(dataDir, tuning), ({ socketDir }) =>
+/** A `PgClient` on the PGlite `open` gives, served on a private socket, one connection (PGlite runs one query at a time). */
+export const layerPgliteClientOf = (open: () => Promise<PGlite>) =>
+  Layer.unwrapScoped(Effect.map(servePglite(open), ({ socketDir }) =>
     PgClient.layer({ host: socketDir, port: 5432, database: "postgres", username: "postgres", maxConnections: 1 })))
+
+/**
+ * A `PgClient` on an embedded PGlite, one connection: in `dataDir`, opened lean (`PgliteStart.ts`), or in memory
+ * with PGlite's defaults when omitted.
+ */
+export const layerPgliteClient = (dataDir?: string, tuning: PgliteTuning = defaultTuning) =>
+  layerPgliteClientOf(() => (dataDir === undefined ? PGlite.create() : openPglite(resolve(dataDir, "pglite"), tuning)))
 
 /** The embedded store of a single node. */
 export const layerPglite = (dataDir: string, tuning?: PgliteTuning) =>
