@@ -18,6 +18,7 @@
  *   ones in both: the shipped 20 posts per second per user would refuse most
  *   of a bench poster's messages, which measures the limit, not the node.
  */
+import { generousSignIns } from "../../fixtures/NodeProcess.ts"
 const longTokens = { PLEXI_AUTH_ACCESS_TTL: "2 hours" }
 
 export const relaxedEnv: Record<string, string> = {
@@ -33,13 +34,7 @@ export const relaxedEnv: Record<string, string> = {
   PLEXI_POST_RATE_BURST: "1000000",
   PLEXI_JOIN_RATE_LIMIT: "1000000",
   PLEXI_JOIN_RATE_BURST: "1000000",
-  PLEXI_LOGIN_DELAY_AFTER: "1000000",
-  PLEXI_LOGIN_LOCK_AFTER: "1000000",
-  PLEXI_LOGIN_ACCOUNT_LOCK_AFTER: "1000000",
-  PLEXI_LOGIN_ADDRESS_LOCK_AFTER: "1000000",
-  PLEXI_LOGIN_IP_BURST: "1000000",
-  PLEXI_REGISTER_IP_BURST: "1000000",
-  PLEXI_REFRESH_IP_BURST: "1000000",
+  ...generousSignIns,
   ...(process.env.BENCH_FLUSHERS ? { PLEXI_COMMIT_FLUSHERS: process.env.BENCH_FLUSHERS } : {}),
   ...Object.fromEntries((process.env.BENCH_ENV ?? "").split(";").filter((kv) => kv.includes("=")).map((kv) => {
     const at = kv.indexOf("=")
