@@ -5,7 +5,12 @@
  * The real entity layers, in process, on a fresh database of the real
  * Postgres (test/fixtures: `entityStack`, `makeTestDatabase`).
  *
- *   flock /tmp/plexi-bench.lock node --expose-gc --import tsx test/bench/IdleEntities.ts
+ *   npm run bench:idle   (tsc -p tsconfig.bench.json, then node --expose-gc on the compiled file)
+ *
+ * Compiled by tsc, as the node runs in production (`npm start` runs dist/): under tsx, esbuild's `keepNames` gives
+ * every function of PlexiChat's own code a `name` property and with it a 256-byte property array, which made a
+ * Channel entity look 18.6 KiB (74 closures) heavier than it is. The library's code (node_modules) is the same
+ * either way.
  *
  * N (10,000) entities of each kind, in this order: Bare entities get one
  * `Ping`; User entities get one `Get` (as a sign-in does); Channel entities
@@ -18,6 +23,7 @@
  * 10 minutes (IDLE_TIME_MIN) so that none is passivated while measured; what
  * an entity costs while it is active does not depend on it.
  */
+import { writeHeapSnapshot } from "node:v8"
 import { Entity, Sharding } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import { Duration, Effect, Layer, Redacted, Schema } from "effect"
@@ -32,6 +38,8 @@ const n = Number(process.env.N ?? 10_000)
 const idleMs = Number(process.env.IDLE_MS ?? 10_000)
 const idleTime = Duration.minutes(Number(process.env.IDLE_TIME_MIN ?? 10))
 const concurrency = Number(process.env.CONCURRENCY ?? 32)
+/** HEAP_SNAPSHOTS=dir: a heap snapshot after each phase (`<dir>/<n>-<phase>.heapsnapshot`), to see what an entity holds. */
+const snapshots = process.env.HEAP_SNAPSHOTS
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined) throw new Error("run with node --expose-gc")
@@ -76,6 +84,7 @@ const phase = (label: string, activate: (i: number) => Effect.Effect<unknown, un
     const took = Date.now() - started
     const after = yield* settledHeap
     const active = yield* (yield* Sharding.Sharding).activeEntityCount
+    if (snapshots !== undefined) writeHeapSnapshot(`${snapshots}/${n}-${label.split(" ")[0]}.heapsnapshot`)
     console.log(
       `${label}: ${kib((after - before) / n)} KiB heap per entity (${n} activated in ${(took / 1000).toFixed(1)} s, ` +
         `heapUsed ${(after / 2 ** 20).toFixed(1)} MiB, ${active} entities active)`
@@ -96,6 +105,10 @@ const program = Effect.gen(function*() {
   yield* users(UserId.make("warm")).Get({})
 
   yield* idleWindow("idle before activation")
+  if (snapshots !== undefined) {
+    yield* settledHeap
+    writeHeapSnapshot(`${snapshots}/${n}-start.heapsnapshot`)
+  }
   yield* phase("bare entity (empty handler)", (i) => bare(`b${i}`).Ping())
   yield* phase("User entity (one Get)", (i) => users(UserId.make(`u${i}`)).Get({}))
   yield* phase("Channel entity (created, one message)", (i) => {
