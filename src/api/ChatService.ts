@@ -16,6 +16,7 @@ import { channelTransport, serviceTransport } from "../messaging/ClusterTranspor
 import { PostOutbox, type PostResult } from "../messaging/PostOutbox.ts"
 import { ipField as origin } from "./ClientAddress.ts"
 import { UserBudgets } from "./UserBudgets.ts"
+import { rateLimited } from "../observability/ChatMetrics.ts"
 
 export const newChannelId = (): ChannelId => ChannelId.make(`c_${randomBytes(9).toString("base64url")}`)
 
@@ -71,7 +72,7 @@ const make = Effect.gen(function*() {
     budgets.take(userId, "post", (waitMs) =>
       waitMs === 0
         ? outbox.submit(channelId, { authorId: userId, clientMsgId, body }, done)
-        : done(Either.left(new RateLimited({ retryAfterMs: waitMs }))))
+        : (rateLimited.user_post.update(1), done(Either.left(new RateLimited({ retryAfterMs: waitMs })))))
 
   const post = (userId: UserId, channelId: ChannelId, clientMsgId: string, body: string) =>
     Effect.async<Message, Either.Either.Left<PostResult>>((resume) =>

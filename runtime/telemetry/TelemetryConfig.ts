@@ -1,0 +1,57 @@
+/**
+ * Settings of the node's telemetry, in the `ShardingConfig` style: who may
+ * read `GET /metrics`, and where (if anywhere) metrics are exported over
+ * OTLP/HTTP (traces are not exported yet: docs/OPERATIONS.md, "Traces"). README's configuration table and
+ * docs/OPERATIONS.md ("Metrics", "Traces") list the same names.
+ */
+import { Config, Context, Duration, Option, type Redacted } from "effect"
+import { configLayers } from "../../src/config/ConfigLayers.ts"
+import { flag, optionalSecret, optionalText, positiveDuration, text } from "../../src/config/Settings.ts"
+
+export interface TelemetryConfigShape {
+  /** Whether `GET /metrics` is served on the public port. */
+  readonly metricsEnabled: boolean
+  /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
+  readonly metricsToken: Option.Option<Redacted.Redacted<string>>
+  /** The OTLP/HTTP collector's base URL (`/v1/metrics` is appended); none: no export. */
+  readonly otlpEndpoint: Option.Option<string>
+  /** `service.name` of the exported resource. */
+  readonly serviceName: string
+  /** How often metrics are pushed to the collector. */
+  readonly metricsInterval: Duration.Duration
+}
+
+export class TelemetryConfig extends Context.Tag("plexichat/TelemetryConfig")<TelemetryConfig, TelemetryConfigShape>() {}
+
+export const defaults: TelemetryConfigShape = {
+  metricsEnabled: true,
+  metricsToken: Option.none(),
+  otlpEndpoint: Option.none(),
+  serviceName: "plexichat",
+  metricsInterval: Duration.seconds(10)
+}
+
+const isUrl = (s: string) => {
+  try {
+    const url = new URL(s)
+    return url.protocol === "http:" || url.protocol === "https:"
+  } catch {
+    return false
+  }
+}
+
+export const config: Config.Config<TelemetryConfigShape> = Config.all({
+  metricsEnabled: flag("PLEXI_METRICS_ENABLED", defaults.metricsEnabled, "Serve GET /metrics (Prometheus text) on the public port."),
+  metricsToken: optionalSecret("PLEXI_METRICS_TOKEN", "Bearer token GET /metrics requires; unset: anyone who reaches the port reads it."),
+  otlpEndpoint: optionalText("PLEXI_OTEL_ENDPOINT", "OTLP/HTTP collector base URL, e.g. http://otel-collector:4318; unset: no export.").pipe(
+    Config.validate({
+      message: "PLEXI_OTEL_ENDPOINT must be an http:// or https:// URL, e.g. http://otel-collector:4318",
+      validation: Option.match({ onNone: () => true, onSome: isUrl })
+    })
+  ),
+  serviceName: text("PLEXI_OTEL_SERVICE_NAME", defaults.serviceName, "service.name of exported metrics."),
+  metricsInterval: positiveDuration("PLEXI_OTEL_METRICS_INTERVAL", defaults.metricsInterval, "How often metrics are pushed over OTLP.")
+})
+
+/** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
+export const { layer, layerFromEnv } = configLayers(TelemetryConfig, defaults, config)

@@ -1,0 +1,34 @@
+import { Duration, Either, Option, Redacted } from "effect"
+import { describe, expect, it } from "vitest"
+import * as TelemetryConfig from "../../runtime/telemetry/TelemetryConfig.ts"
+import { configError, readConfig } from "../fixtures/ConfigEnv.ts"
+
+describe("TelemetryConfig", () => {
+  it("defaults to /metrics served without a token and no OTLP export", () => {
+    expect(readConfig(TelemetryConfig.config, {})).toEqual(Either.right(TelemetryConfig.defaults))
+  })
+
+  it("reads the token as a redacted secret and the endpoint, service name and interval", () => {
+    const read = readConfig(TelemetryConfig.config, {
+      PLEXI_METRICS_TOKEN: "t0ken",
+      PLEXI_OTEL_ENDPOINT: "http://collector:4318",
+      PLEXI_OTEL_SERVICE_NAME: "chat",
+      PLEXI_OTEL_METRICS_INTERVAL: "5 seconds"
+    })
+    const config = Either.getOrThrow(read)
+    expect(Option.map(config.metricsToken, Redacted.value)).toEqual(Option.some("t0ken"))
+    expect(String(Option.getOrThrow(config.metricsToken))).not.toContain("t0ken")
+    expect(config.otlpEndpoint).toEqual(Option.some("http://collector:4318"))
+    expect(config.serviceName).toBe("chat")
+    expect(Duration.toMillis(config.metricsInterval)).toBe(5000)
+  })
+
+  it.each([
+    ["PLEXI_OTEL_ENDPOINT", "collector:4318"],
+    ["PLEXI_METRICS_TOKEN", ""],
+    ["PLEXI_METRICS_ENABLED", "maybe"],
+    ["PLEXI_OTEL_METRICS_INTERVAL", "0 millis"]
+  ])("refuses %s=%j with an error naming it", (name, value) => {
+    expect(configError(TelemetryConfig.config, { [name]: value })).toContain(name)
+  })
+})
