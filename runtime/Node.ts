@@ -232,7 +232,7 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
  * entities and so released before them: on shutdown it first closes its
  * sockets (1001) and channel feeds, and only then do entities stop.
  */
-export const NodeLive = Layer.merge(PortFile.layer, OtlpExportLive).pipe(
+export const NodeLive = PortFile.layer.pipe(
   Layer.provideMerge(EdgeLive),
   Layer.provide(EdgeServicesLive),
   Layer.provideMerge(EntitiesLive),
@@ -243,5 +243,7 @@ export const NodeLive = Layer.merge(PortFile.layer, OtlpExportLive).pipe(
   Layer.provideMerge(Cluster.layer),
   Layer.provideMerge(StoreLive),
   Layer.provideMerge(RunnerSocket.layer),
+  // Built before everything else (its tracer must reach every fiber), released last (a final export).
+  Layer.provideMerge(OtlpExportLive),
   Layer.provideMerge(Layer.mergeAll(SettingsLive, Layer.scopedDiscard(runtimeSampler)))
 )

@@ -1,7 +1,7 @@
 /**
  * Settings of the node's telemetry, in the `ShardingConfig` style: who may
- * read `GET /metrics`, and where (if anywhere) metrics are exported over
- * OTLP/HTTP (traces are not exported yet: docs/OPERATIONS.md, "Traces"). README's configuration table and
+ * read `GET /metrics`, and where (if anywhere) metrics and sampled post
+ * traces are exported over OTLP/HTTP. README's configuration table and
  * docs/OPERATIONS.md ("Metrics", "Traces") list the same names.
  */
 import { Config, Context, Duration, Option, type Redacted } from "effect"
@@ -13,10 +13,12 @@ export interface TelemetryConfigShape {
   readonly metricsEnabled: boolean
   /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
   readonly metricsToken: Option.Option<Redacted.Redacted<string>>
-  /** The OTLP/HTTP collector's base URL (`/v1/metrics` is appended); none: no export. */
+  /** The OTLP/HTTP collector's base URL (`/v1/metrics` and `/v1/traces` are appended); none: no export. */
   readonly otlpEndpoint: Option.Option<string>
   /** `service.name` of the exported resource. */
   readonly serviceName: string
+  /** Share of posts traced and exported, 0 to 1 (0: tracing off). */
+  readonly sampleRatio: number
   /** How often metrics are pushed to the collector. */
   readonly metricsInterval: Duration.Duration
 }
@@ -28,6 +30,7 @@ export const defaults: TelemetryConfigShape = {
   metricsToken: Option.none(),
   otlpEndpoint: Option.none(),
   serviceName: "plexichat",
+  sampleRatio: 0,
   metricsInterval: Duration.seconds(10)
 }
 
@@ -49,7 +52,12 @@ export const config: Config.Config<TelemetryConfigShape> = Config.all({
       validation: Option.match({ onNone: () => true, onSome: isUrl })
     })
   ),
-  serviceName: text("PLEXI_OTEL_SERVICE_NAME", defaults.serviceName, "service.name of exported metrics."),
+  serviceName: text("PLEXI_OTEL_SERVICE_NAME", defaults.serviceName, "service.name of exported metrics and traces."),
+  sampleRatio: Config.number("PLEXI_OTEL_SAMPLE_RATIO").pipe(
+    Config.validate({ message: "PLEXI_OTEL_SAMPLE_RATIO must be a number from 0 to 1", validation: (n) => n >= 0 && n <= 1 }),
+    Config.withDefault(defaults.sampleRatio),
+    Config.withDescription("Share of posts traced and exported over OTLP, 0 to 1 (0, the default: tracing off).")
+  ),
   metricsInterval: positiveDuration("PLEXI_OTEL_METRICS_INTERVAL", defaults.metricsInterval, "How often metrics are pushed over OTLP.")
 })
 

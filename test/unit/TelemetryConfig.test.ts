@@ -13,7 +13,8 @@ describe("TelemetryConfig", () => {
       PLEXI_METRICS_TOKEN: "t0ken",
       PLEXI_OTEL_ENDPOINT: "http://collector:4318",
       PLEXI_OTEL_SERVICE_NAME: "chat",
-      PLEXI_OTEL_METRICS_INTERVAL: "5 seconds"
+      PLEXI_OTEL_METRICS_INTERVAL: "5 seconds",
+      PLEXI_OTEL_SAMPLE_RATIO: "0.01"
     })
     const config = Either.getOrThrow(read)
     expect(Option.map(config.metricsToken, Redacted.value)).toEqual(Option.some("t0ken"))
@@ -21,13 +22,16 @@ describe("TelemetryConfig", () => {
     expect(config.otlpEndpoint).toEqual(Option.some("http://collector:4318"))
     expect(config.serviceName).toBe("chat")
     expect(Duration.toMillis(config.metricsInterval)).toBe(5000)
+    expect(config.sampleRatio).toBe(0.01)
   })
 
   it.each([
     ["PLEXI_OTEL_ENDPOINT", "collector:4318"],
     ["PLEXI_METRICS_TOKEN", ""],
     ["PLEXI_METRICS_ENABLED", "maybe"],
-    ["PLEXI_OTEL_METRICS_INTERVAL", "0 millis"]
+    ["PLEXI_OTEL_METRICS_INTERVAL", "0 millis"],
+    ["PLEXI_OTEL_SAMPLE_RATIO", "1.5"],
+    ["PLEXI_OTEL_SAMPLE_RATIO", "-0.1"]
   ])("refuses %s=%j with an error naming it", (name, value) => {
     expect(configError(TelemetryConfig.config, { [name]: value })).toContain(name)
   })

@@ -16,6 +16,7 @@ import type { ChannelId } from "../../../domain/Ids.ts"
 import type { MessageStore } from "../../messaging/MessageStore.ts"
 import { type Live, recordCommit, type StateLimits } from "./ChannelState.ts"
 import { classify, plan, type Planned } from "./PostStep.ts"
+import { traced } from "../../observability/Tracing.ts"
 
 export interface PostDeps {
   readonly channelId: ChannelId
@@ -71,8 +72,8 @@ export const makePost = (deps: PostDeps) => {
       const committed = yield* deps.commit(s, planned.rows, () =>
         Effect.suspend(() => {
           recordCommit(s, planned.rows, deps.limits)
-          return deps.published(s.head, planned.rows)
-        }))
+          return deps.published(s.head, planned.rows).pipe(traced("plexichat.fanout"))
+        })).pipe(traced("plexichat.commit", () => ({ "plexichat.rows": planned.rows.length })))
       return { ...planned, refused: !committed }
     })
 
