@@ -59,11 +59,7 @@ export const layer = (options: SampledTracerOptions) =>
       resource: { serviceName: options.serviceName, attributes: { "service.instance.id": options.nodeId } },
       exportInterval: "1 second"
     })
-    yield* Effect.acquireRelease(
-      Effect.sync(() => Object.assign(tracing, { enabled: true, ratio: options.ratio })),
-      () => Effect.sync(() => Object.assign(tracing, { enabled: false, ratio: 0 }))
-    )
-    return Layer.setTracer(Tracer.make({
+    const tracer = Tracer.make({
       span(name, parent, context, links, startTime, kind) {
         const sampled = Option.isSome(parent) ? parent.value.sampled : name === postSpanName
         return sampled
@@ -71,5 +67,10 @@ export const layer = (options: SampledTracerOptions) =>
           : new UnsampledSpan(name, parent, context, startTime, kind)
       },
       context: otlp.context
-    }))
+    })
+    yield* Effect.acquireRelease(
+      Effect.sync(() => Object.assign(tracing, { enabled: true, ratio: options.ratio, tracer })),
+      () => Effect.sync(() => Object.assign(tracing, { enabled: false, ratio: 0, tracer: undefined }))
+    )
+    return Layer.setTracer(tracer)
   }))

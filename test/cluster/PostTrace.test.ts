@@ -4,7 +4,9 @@
  * nodes to an in-process receiver. The poster's spans (`plexichat.post` →
  * `plexichat.admit`, `plexichat.outbox`) and the owner's (the cluster RPC's
  * server span `Channel(<id>).Post` → `plexichat.commit` → `plexichat.fanout`)
- * share one trace id and form one tree: the context crossed the cluster RPC.
+ * share one trace id and form one tree: the context crossed the cluster RPC;
+ * and each edge following the channel adds `plexichat.deliver` under the
+ * owner's fan-out, the context having come with the feed chunk.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ownedChannel } from "../fixtures/ClusterHelpers.ts"
@@ -57,16 +59,22 @@ describe("a sampled post across two nodes", () => {
   it("is one trace from the edge's post through the owner's entity, commit and fan-out", async () => {
     const { token, channel, owner, others } = await ownedChannel(cluster.nodes, "alice", "traced")
     const edge = others[0]!
-    const client = await WsClient.connect(edge.wsUrl, token)
-    await client.waitFor((f) => f.type === "hello")
+    // A subscriber on each node: both edges follow the channel (the owner's through a tap, the other through a stream).
+    const [client, watcher] = await Promise.all([WsClient.connect(edge.wsUrl, token), WsClient.connect(owner.wsUrl, token)])
+    for (const c of [client, watcher]) {
+      await c.waitFor((f) => f.type === "hello")
+      expect(await c.request({ type: "subscribe", channelId: channel.id })).toMatchObject({ type: "subscribed" })
+    }
     expect(await client.request({ type: "post", channelId: channel.id, clientMsgId: "t1", body: "traced" })).toMatchObject({ type: "ack" })
+    for (const c of [client, watcher]) await expect.poll(() => c.messages(channel.id).length).toBe(1)
     client.socket.close()
+    watcher.socket.close()
 
     const roots = () => spansOf(receiver).filter((s) => s.name === "plexichat.post" && s.attributes["plexichat.channel_id"] === channel.id)
     await expect.poll(() => roots().length, { timeout: 15_000 }).toBe(1)
     const root = roots()[0]!
     const named = (name: string) => spansOf(receiver).filter((s) => s.traceId === root.traceId && s.name === name)
-    await expect.poll(() => named("plexichat.fanout").length, { timeout: 15_000 }).toBe(1)
+    await expect.poll(() => named("plexichat.fanout").length + named("plexichat.deliver").length, { timeout: 15_000 }).toBe(3)
     const trace = spansOf(receiver).filter((s) => s.traceId === root.traceId)
     const byId = new Map(trace.map((s) => [s.spanId, s]))
     /** The names from `span` up to the root, following parent ids (an unknown parent ends the chain). */
@@ -97,6 +105,10 @@ describe("a sampled post across two nodes", () => {
     expect(fromFanout).toContain(`Channel(${channel.id}).Post`)
     expect(fromFanout).toContain("plexichat.outbox")
     expect(fromFanout.at(-1)).toBe("plexichat.post")
+    // Each edge's delivery continues the trace from the owner's fan-out, the other node's through its feed stream.
+    const delivers = named("plexichat.deliver")
+    expect(new Set(delivers.map((s) => s.node))).toEqual(new Set([owner.name, edge.name]))
+    for (const d of delivers) expect(d).toMatchObject({ parentSpanId: fanout!.spanId, attributes: { "plexichat.channel_id": channel.id } })
     // Every span of the trace reaches the root.
     for (const span of trace) expect(chain(span).at(-1), `${span.node} ${span.name}`).toBe("plexichat.post")
   }, 60_000)
