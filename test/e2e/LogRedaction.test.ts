@@ -3,8 +3,9 @@
  * secret setting given (signing keys, TOTP-secret keys, the metrics token, a
  * database password), driven through sign-up, sign-in (right and wrong
  * passwords), a token refresh, WebSocket sign-in by query and by frame, a
- * bad token, posts and a scrape, at `Debug`, in both log formats. None of
- * the secret values may appear anywhere in its output; `json` lines are one
+ * bad token, posts and a scrape, at `Debug`, in both log formats, with every
+ * post traced over OTLP. None of the secret values may appear anywhere in
+ * its output or in what it exported; `json` lines are one
  * JSON object each, with the node's id.
  */
 import { afterAll, describe, expect, it } from "vitest"
@@ -13,6 +14,7 @@ import { rest, WsClient } from "../fixtures/Clients.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
 import { scrape } from "../fixtures/PrometheusScrape.ts"
 import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
+import { type OtlpReceiver, startOtlpReceiver } from "../fixtures/OtlpReceiver.ts"
 
 const signingSecret = "signing-secret-value-4f1c9a7e2b6d8c0e5a3f"
 const mfaSecret = "mfa-secret-value-9d2e7b4c1a6f3e8d0b5c"
@@ -56,14 +58,17 @@ const drive = async (node: NodeProcess) => {
 describe.each(["json", "pretty"] as const)("a node logging %s at Debug", (format) => {
   let db: TestDatabase | undefined
   let node: NodeProcess | undefined
+  let receiver: OtlpReceiver | undefined
 
   afterAll(async () => {
     await node?.stop()
     await db?.drop()
+    await receiver?.close()
   })
 
   it("writes none of the secrets it was given or handed to its output", async () => {
     db = await makeTestDatabase()
+    receiver = await startOtlpReceiver()
     node = await startNode({
       databaseUrl: withPassword(db.url),
       env: {
@@ -71,15 +76,22 @@ describe.each(["json", "pretty"] as const)("a node logging %s at Debug", (format
         PLEXI_LOG_LEVEL: "Debug",
         PLEXI_AUTH_SIGNING_KEYS: `k1=${signingSecret}`,
         PLEXI_AUTH_MFA_KEYS: `m1=${mfaSecret}`,
-        PLEXI_METRICS_TOKEN: metricsToken
+        PLEXI_METRICS_TOKEN: metricsToken,
+        // Every post traced and everything exported: the telemetry must not carry a secret either.
+        PLEXI_OTEL_ENDPOINT: receiver.url,
+        PLEXI_OTEL_SAMPLE_RATIO: "1",
+        PLEXI_OTEL_METRICS_INTERVAL: "200 millis"
       }
     })
     const tokens = await drive(node)
     await node.stop()
     const output = node.output()
     expect(output).toContain("listening on")
+    const exported = JSON.stringify([receiver.traces, receiver.metrics])
+    expect(receiver.traces.length).toBeGreaterThan(0)
     for (const secret of [signingSecret, mfaSecret, metricsToken, dbPassword, password, wrongPassword, ...tokens]) {
       expect(output.includes(secret), `a secret (${secret.slice(0, 12)}…) is in the output`).toBe(false)
+      expect(exported.includes(secret), `a secret (${secret.slice(0, 12)}…) was exported`).toBe(false)
     }
     if (format === "json") {
       const lines = output.split("\n").filter((line) => line.startsWith("{"))
