@@ -59,6 +59,7 @@ import { migrate } from "./sql/Migrations.ts"
 import * as TelemetryConfig from "./telemetry/TelemetryConfig.ts"
 import { runtimeSampler } from "./telemetry/RuntimeSampler.ts"
 import { OtlpExportLive } from "./telemetry/OtlpExport.ts"
+import { MetricsServerLive } from "./telemetry/MetricsRoute.ts"
 
 /** The store, migrated (one node at a time) before anything else uses it. */
 const StoreLive = Layer.unwrapEffect(Effect.map(
@@ -244,6 +245,7 @@ export const NodeLive = PortFile.layer.pipe(
   Layer.provideMerge(StoreLive),
   Layer.provideMerge(RunnerSocket.layer),
   // Built before everything else (its tracer must reach every fiber), released last (a final export).
-  Layer.provideMerge(OtlpExportLive),
+  Layer.provideMerge(Layer.merge(OtlpExportLive, MetricsServerLive)),
   Layer.provideMerge(Layer.mergeAll(SettingsLive, Layer.scopedDiscard(runtimeSampler)))
 )
+

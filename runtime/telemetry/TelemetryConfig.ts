@@ -11,6 +11,10 @@ import { flag, optionalSecret, optionalText, positiveDuration, text } from "../.
 export interface TelemetryConfigShape {
   /** Whether `GET /metrics` is served on the public port. */
   readonly metricsEnabled: boolean
+  /** When set, `GET /metrics` is served there (`metricsHost`) and not on the public port. */
+  readonly metricsPort: Option.Option<number>
+  /** The interface the metrics port binds to. */
+  readonly metricsHost: string
   /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
   readonly metricsToken: Option.Option<Redacted.Redacted<string>>
   /** The OTLP/HTTP collector's base URL (`/v1/metrics` and `/v1/traces` are appended); none: no export. */
@@ -27,6 +31,8 @@ export class TelemetryConfig extends Context.Tag("plexichat/TelemetryConfig")<Te
 
 export const defaults: TelemetryConfigShape = {
   metricsEnabled: true,
+  metricsPort: Option.none(),
+  metricsHost: "0.0.0.0",
   metricsToken: Option.none(),
   otlpEndpoint: Option.none(),
   serviceName: "plexichat",
@@ -45,6 +51,12 @@ const isUrl = (s: string) => {
 
 export const config: Config.Config<TelemetryConfigShape> = Config.all({
   metricsEnabled: flag("PLEXI_METRICS_ENABLED", defaults.metricsEnabled, "Serve GET /metrics (Prometheus text) on the public port."),
+  metricsPort: Config.option(Config.integer("PLEXI_METRICS_PORT").pipe(
+    Config.validate({ message: "PLEXI_METRICS_PORT must be a TCP port from 1 to 65535", validation: (n) => n >= 1 && n <= 65535 })
+  )).pipe(
+    Config.withDescription("A port of its own for GET /metrics (not served on the public port then); unset: the public port.")
+  ),
+  metricsHost: text("PLEXI_METRICS_HOST", defaults.metricsHost, "Interface the metrics port (PLEXI_METRICS_PORT) binds to."),
   metricsToken: optionalSecret("PLEXI_METRICS_TOKEN", "Bearer token GET /metrics requires; unset: anyone who reaches the port reads it."),
   otlpEndpoint: optionalText("PLEXI_OTEL_ENDPOINT", "OTLP/HTTP collector base URL, e.g. http://otel-collector:4318; unset: no export.").pipe(
     Config.validate({

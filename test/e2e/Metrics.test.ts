@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest"
 import { signedIn } from "../fixtures/AuthClient.ts"
 import { rest, WsClient } from "../fixtures/Clients.ts"
 import { nodeForSuite } from "../fixtures/NodeSuite.ts"
-import { scrape } from "../fixtures/PrometheusScrape.ts"
+import { parsePrometheus, scrape } from "../fixtures/PrometheusScrape.ts"
+import { freePort } from "../fixtures/TestDatabase.ts"
 
 const token = "metrics-reader-token-for-the-test"
 
@@ -114,5 +115,23 @@ describe("a node with PLEXI_METRICS_ENABLED=false", () => {
   it("has no /metrics route", async () => {
     const res = await fetch(`${node().url}/metrics`)
     expect(res.status).toBe(404)
+  })
+})
+
+/** A port from the OS for the node's metrics server, taken before its suite starts the node. */
+const port = await freePort()
+
+describe("a node with PLEXI_METRICS_PORT", () => {
+  const node = nodeForSuite({ env: { PLEXI_METRICS_PORT: String(port), PLEXI_METRICS_HOST: "127.0.0.1", PLEXI_METRICS_TOKEN: token } })
+
+  it("serves /metrics on that port only, with the same token rule", async () => {
+    expect((await fetch(`${node().url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404)
+    const url = `http://127.0.0.1:${port}`
+    expect((await fetch(`${url}/metrics`)).status).toBe(401)
+    expect((await fetch(`${url}/other`)).status).toBe(404)
+    const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/)
+    expect(parsePrometheus(await res.text()).value("effect_cluster_shards")).toBeGreaterThan(0)
   })
 })

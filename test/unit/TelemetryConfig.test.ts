@@ -14,7 +14,8 @@ describe("TelemetryConfig", () => {
       PLEXI_OTEL_ENDPOINT: "http://collector:4318",
       PLEXI_OTEL_SERVICE_NAME: "chat",
       PLEXI_OTEL_METRICS_INTERVAL: "5 seconds",
-      PLEXI_OTEL_SAMPLE_RATIO: "0.01"
+      PLEXI_OTEL_SAMPLE_RATIO: "0.01",
+      PLEXI_METRICS_PORT: "9464"
     })
     const config = Either.getOrThrow(read)
     expect(Option.map(config.metricsToken, Redacted.value)).toEqual(Option.some("t0ken"))
@@ -23,6 +24,7 @@ describe("TelemetryConfig", () => {
     expect(config.serviceName).toBe("chat")
     expect(Duration.toMillis(config.metricsInterval)).toBe(5000)
     expect(config.sampleRatio).toBe(0.01)
+    expect(config.metricsPort).toEqual(Option.some(9464))
   })
 
   it.each([
@@ -31,6 +33,9 @@ describe("TelemetryConfig", () => {
     ["PLEXI_METRICS_ENABLED", "maybe"],
     ["PLEXI_OTEL_METRICS_INTERVAL", "0 millis"],
     ["PLEXI_OTEL_SAMPLE_RATIO", "1.5"],
+    ["PLEXI_METRICS_PORT", "0"],
+    ["PLEXI_METRICS_PORT", "70000"],
+    ["PLEXI_METRICS_HOST", ""],
     ["PLEXI_OTEL_SAMPLE_RATIO", "-0.1"]
   ])("refuses %s=%j with an error naming it", (name, value) => {
     expect(configError(TelemetryConfig.config, { [name]: value })).toContain(name)
