@@ -105,11 +105,17 @@ export type PostOutcome = typeof PostOutcome.Type
  * made private, lists who may read it, so that an edge drops every other
  * reader (also those whose `left` it missed while (re)opening its feed).
  */
+/** Where a chunk's messages were published in a sampled post's trace (W3C-style hex ids), so edges continue it. */
+export const TraceContext = Schema.Struct({ traceId: Schema.String, spanId: Schema.String })
+export type TraceContext = typeof TraceContext.Type
+
 export const FeedChunk = Schema.Struct({
   head: Seq,
   messages: Schema.Array(Message),
   left: Schema.optional(Schema.Array(UserId)),
-  members: Schema.optional(Schema.Array(UserId))
+  members: Schema.optional(Schema.Array(UserId)),
+  /** Present only on the chunk of a traced post (docs/OPERATIONS.md, "Traces"). */
+  trace: Schema.optional(TraceContext)
 })
 export type FeedChunk = typeof FeedChunk.Type
 

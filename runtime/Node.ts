@@ -2,7 +2,6 @@
  * Layer composition of one PlexiChat node: store, cluster runner, entities,
  * the edge's hub and outbox, and the uWS edge on the public port.
  */
-import { hostname } from "node:os"
 import { join } from "node:path"
 import { EntityId, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
@@ -57,6 +56,10 @@ import { websocketEngine } from "./edge/Uws.ts"
 import * as Database from "./sql/Database.ts"
 import * as DatabaseConfig from "./sql/DatabaseConfig.ts"
 import { migrate } from "./sql/Migrations.ts"
+import * as TelemetryConfig from "./telemetry/TelemetryConfig.ts"
+import { runtimeSampler } from "./telemetry/RuntimeSampler.ts"
+import { OtlpExportLive } from "./telemetry/OtlpExport.ts"
+import { MetricsServerLive } from "./telemetry/MetricsRoute.ts"
 
 /** The store, migrated (one node at a time) before anything else uses it. */
 const StoreLive = Layer.unwrapEffect(Effect.map(
@@ -70,8 +73,7 @@ const StoreLive = Layer.unwrapEffect(Effect.map(
   }
 ))
 
-const NodeIdLive = Layer.effect(NodeId, Effect.map(EdgeConfig.EdgeConfig, (config) =>
-  Option.getOrElse(config.nodeId, () => `${hostname()}:${config.port}`)))
+const NodeIdLive = Layer.effect(NodeId, Effect.map(EdgeConfig.EdgeConfig, EdgeConfig.nodeIdOf))
 
 /**
  * The access-token keys: the configured ones, or on a single node without
@@ -222,7 +224,8 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   ChannelConfig.layerFromEnv(),
   HubConfig.layerFromEnv(),
   UserBudgetConfig.layerFromEnv(),
-  LoginThrottleConfig.layerFromEnv()
+  LoginThrottleConfig.layerFromEnv(),
+  TelemetryConfig.layerFromEnv()
 )))
 
 /**
@@ -241,5 +244,8 @@ export const NodeLive = PortFile.layer.pipe(
   Layer.provideMerge(Cluster.layer),
   Layer.provideMerge(StoreLive),
   Layer.provideMerge(RunnerSocket.layer),
-  Layer.provideMerge(SettingsLive)
+  // Built before everything else (its tracer must reach every fiber), released last (a final export).
+  Layer.provideMerge(Layer.merge(OtlpExportLive, MetricsServerLive)),
+  Layer.provideMerge(Layer.mergeAll(SettingsLive, Layer.scopedDiscard(runtimeSampler)))
 )
+

@@ -23,6 +23,7 @@ import { encodeMessageFrame, topicOf } from "../../src/gateway/ServerFrames.ts"
 import { Subscriptions } from "../../src/gateway/Subscriptions.ts"
 import { makeGateway } from "./WsGateway.ts"
 import { WsConfig } from "./WsConfig.ts"
+import { deliveryLatencyMs, framesOut, messagesDelivered } from "../../src/observability/ChatMetrics.ts"
 
 /**
  * The uWS app of this node and its WebSocket subscription index. Both exist
@@ -36,12 +37,23 @@ export class UwsApp extends Context.Tag("plexichat/UwsApp")<UwsApp, {
   static readonly layer = Layer.sync(UwsApp, () => ({ app: uws.App(), subscriptions: new Subscriptions() }))
 }
 
-/** Live fan-out: one uWS `publish` per message and edge; uWS writes to every subscribed socket natively. */
+/**
+ * Live fan-out: one uWS `publish` per message and edge; uWS writes to every
+ * subscribed socket natively. The metrics cost one `numSubscribers` and one
+ * clock read per batch, and a histogram update per message.
+ */
 export const FanOutLive = Layer.effect(FanOut, Effect.map(UwsApp, ({ app, subscriptions }) =>
   FanOut.of({
     publish: (channelId, messages) => {
       const topic = topicOf(channelId)
-      for (const m of messages) app.publish(topic, encodeMessageFrame(m))
+      const now = Date.now()
+      for (const m of messages) {
+        app.publish(topic, encodeMessageFrame(m))
+        deliveryLatencyMs.update(now - m.createdAt)
+      }
+      const delivered = app.numSubscribers(topic) * messages.length
+      messagesDelivered.update(delivered)
+      framesOut.message.update(delivered)
       subscriptions.notePublished()
     },
     revoke: (channelId, userIds) => subscriptions.revoke(channelId, userIds),

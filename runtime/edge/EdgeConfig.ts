@@ -10,6 +10,7 @@
  * devices; the node passes it every address explicitly (runtime/cluster/
  * Cluster.ts), so the public `PORT` never leaks into the runner's port.
  */
+import { hostname } from "node:os"
 import { Config, Context, Option } from "effect"
 import { configLayers } from "../../src/config/ConfigLayers.ts"
 import { optionalText, port, text } from "../../src/config/Settings.ts"
@@ -39,3 +40,6 @@ export const config: Config.Config<EdgeConfigShape> = Config.all({
 
 /** `layer(options)`: the defaults, `layerFromEnv(options)`: the environment, each with `options` on top. */
 export const { layer, layerFromEnv } = configLayers(EdgeConfig, defaults, config)
+
+/** The node's name: `PLEXI_NODE_ID`, else `<hostname>:<PORT>`. */
+export const nodeIdOf = (config: EdgeConfigShape) => Option.getOrElse(config.nodeId, () => `${hostname()}:${config.port}`)

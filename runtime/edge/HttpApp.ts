@@ -32,6 +32,8 @@ import { HttpConfig, type HttpSettings } from "./HttpConfig.ts"
 import { checkRpcBody, clip, nestedDeeperThan, parseJson } from "./RequestChecks.ts"
 import type { WebHandler } from "./HttpBridge.ts"
 import { takesPayload } from "./PayloadRoutes.ts"
+import { errors } from "../../src/observability/ChatMetrics.ts"
+import { MetricsRouteLive } from "../telemetry/MetricsRoute.ts"
 
 export const openApiPath = "/api/v1/openapi.json"
 
@@ -51,8 +53,9 @@ const routerConfig = {
   ignoreDuplicateSlashes: false
 }
 
-/** Every route of the node: the REST API with its OpenAPI document, and the RPC group over HTTP. */
+/** Every route of the node: the REST API with its OpenAPI document, the RPC group over HTTP, and `GET /metrics`. */
 export const RoutesLive = Layer.mergeAll(
+  MetricsRouteLive,
   HttpLayerRouter.addHttpApi(PlexiHttpApi, { openapiPath: openApiPath }).pipe(Layer.provide(HttpGroupsLive)),
   RpcServer.layerHttpRouter({ group: PlexiRpcs, path: "/rpc", protocol: "http" }).pipe(
     Layer.provide([
@@ -195,6 +198,15 @@ const withRetryAfter = (response: HttpServerResponse.HttpServerResponse) => {
     : response
 }
 
+/** Counts an error answer in `plexichat_errors_total{door="http"}` by its body's `_tag` (or its status). */
+const counted = (response: HttpServerResponse.HttpServerResponse) => {
+  if (response.status < 400) return response
+  const parsed = response.body._tag === "Uint8Array" ? parseJson(decoder.decode(response.body.body)) : undefined
+  const tag = parsed !== undefined && Either.isRight(parsed) ? (parsed.right as { _tag?: unknown })._tag : undefined
+  errors.http(typeof tag === "string" && tag.length <= 64 ? tag : String(response.status)).update(1)
+  return response
+}
+
 /**
  * Every answer under `/api/v1/auth/` (tokens, device records, and the
  * refusals too) and of `/rpc` (whose `Register`, `Login` and `Refresh`
@@ -221,11 +233,11 @@ export const guarded = <E, R>(
     const refused = yield* Effect.flip(check).pipe(Effect.option)
     if (Option.isSome(refused)) {
       const allow: Record<string, string> = refused.value._tag === "MethodNotAllowed" ? { allow: "POST" } : {}
-      return privateIfAuth(path, refusalResponse(refused.value, allow))
+      return counted(privateIfAuth(path, refusalResponse(refused.value, allow)))
     }
     // Audit entries recorded while serving the request carry the peer's address.
     const served = Effect.locally(router, AuditOrigin, { ip: request.headers[PEER_ADDRESS_HEADER] ?? "" })
-    return privateIfAuth(path, withRetryAfter(tidyDecodeError(yield* Effect.catchAllCause(served, answerCause(request)))))
+    return counted(privateIfAuth(path, withRetryAfter(tidyDecodeError(yield* Effect.catchAllCause(served, answerCause(request))))))
   }) as Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest>
 
 /**

@@ -7,7 +7,7 @@
  * entries (clipped to the 64 characters the log keeps; absent when unknown).
  */
 import { randomBytes } from "node:crypto"
-import { Context, Effect, Either, Layer } from "effect"
+import { Context, Effect, Either, Layer, Runtime } from "effect"
 import { ChannelEntity, type ChannelSettings, type Message, type Role, type Visibility } from "../../domain/Channel.ts"
 import { RateLimited } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
@@ -16,6 +16,9 @@ import { channelTransport, serviceTransport } from "../messaging/ClusterTranspor
 import { PostOutbox, type PostResult } from "../messaging/PostOutbox.ts"
 import { ipField as origin } from "./ClientAddress.ts"
 import { UserBudgets } from "./UserBudgets.ts"
+import { rateLimited } from "../observability/ChatMetrics.ts"
+import { samplePost } from "../observability/Tracing.ts"
+import { makeTracedPost } from "./TracedPost.ts"
 
 export const newChannelId = (): ChannelId => ChannelId.make(`c_${randomBytes(9).toString("base64url")}`)
 
@@ -29,6 +32,8 @@ const make = Effect.gen(function*() {
   const users = yield* UserEntity.client
   const outbox = yield* PostOutbox
   const budgets = yield* UserBudgets
+  const runTraced = Runtime.runFork(yield* Effect.runtime<never>())
+  const tracedPost = makeTracedPost(budgets, outbox)
 
   /** The caller's profile; `Get` creates the user on first sight. */
   const me = (userId: UserId) => users(userId).Get({}).pipe(serviceTransport)
@@ -68,10 +73,10 @@ const make = Effect.gen(function*() {
     body: string,
     done: (result: PostResult) => void
   ) =>
-    budgets.take(userId, "post", (waitMs) =>
+    samplePost() ? runTraced(tracedPost(userId, channelId, { authorId: userId, clientMsgId, body }, done)) : budgets.take(userId, "post", (waitMs) =>
       waitMs === 0
         ? outbox.submit(channelId, { authorId: userId, clientMsgId, body }, done)
-        : done(Either.left(new RateLimited({ retryAfterMs: waitMs }))))
+        : (rateLimited.user_post.update(1), done(Either.left(new RateLimited({ retryAfterMs: waitMs })))))
 
   const post = (userId: UserId, channelId: ChannelId, clientMsgId: string, body: string) =>
     Effect.async<Message, Either.Either.Left<PostResult>>((resume) =>

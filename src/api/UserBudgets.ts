@@ -11,6 +11,7 @@ import type { UserId } from "../../domain/Ids.ts"
 import { type Budget, UserEntity } from "../../domain/User.ts"
 import { LeasedBudget } from "./LeasedBudget.ts"
 import { UserBudgetConfig } from "./UserBudgetConfig.ts"
+import { rateLimited } from "../observability/ChatMetrics.ts"
 
 /** A lease call not answered within this counts as failed (the node falls back to a local bucket). */
 const LEASE_TIMEOUT = Duration.seconds(2)
@@ -26,8 +27,11 @@ const LEASE_MS = 250
 const LEASE_TTL_MS = 5_000
 const MAX_WAITERS = 10_000
 
-const answered = (waitMs: number): Effect.Effect<void, RateLimited> =>
-  waitMs === 0 ? Effect.void : Effect.fail(new RateLimited({ retryAfterMs: waitMs }))
+const answered = (waitMs: number, budget: Budget): Effect.Effect<void, RateLimited> => {
+  if (waitMs === 0) return Effect.void
+  rateLimited[`user_${budget}`].update(1)
+  return Effect.fail(new RateLimited({ retryAfterMs: waitMs }))
+}
 
 export class UserBudgets extends Context.Tag("plexichat/UserBudgets")<UserBudgets, {
   /** Takes one token of `budget` for `userId`: `resume(0)`, or `resume(ms)` to wait. No fiber while a lease lasts. */
@@ -73,10 +77,10 @@ export class UserBudgets extends Context.Tag("plexichat/UserBudgets")<UserBudget
               if (waiting === undefined) answer = waitMs
               else waiting(waitMs)
             })
-            if (answer !== undefined) return answered(answer)
+            if (answer !== undefined) return answered(answer, budget)
             return Effect.async<void, RateLimited>((resume) => {
-              if (answer !== undefined) return resume(answered(answer))
-              waiting = (waitMs) => resume(answered(waitMs))
+              if (answer !== undefined) return resume(answered(answer, budget))
+              waiting = (waitMs) => resume(answered(waitMs, budget))
             })
           })
       })

@@ -17,6 +17,7 @@ import { bucketsOf, LoginThrottleConfig, policyOf } from "./LoginThrottleConfig.
 import type { LoginPolicy, Verdict } from "./LoginPolicy.ts"
 import * as ThrottleRows from "./store/ThrottleRows.ts"
 import { AuditLog } from "../audit/AuditLog.ts"
+import { rateLimited } from "../observability/ChatMetrics.ts"
 
 /**
  * One sign-in attempt the throttle admitted: its outcome goes back with
@@ -40,6 +41,7 @@ const answerOf = (audit: AuditLog["Type"]) => (verdict: Verdict, target: string 
     case "Allowed":
       return Effect.void
     case "Delayed":
+      rateLimited.sign_in.update(1)
       return Effect.fail(new RateLimited({ retryAfterMs: verdict.retryAfterMs }))
     case "Locked":
       return Effect.zipRight(
@@ -88,7 +90,7 @@ const make = Effect.gen(function*() {
   const bucket = (name: string, options: TokenBucketOptions, ip: string) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.flatMap(stored(ThrottleRows.takeBucket(sql)(name, addrKey(ip), options, now)), (waitMs) =>
-        waitMs === 0 ? Effect.void : Effect.fail(new RateLimited({ retryAfterMs: waitMs }))))
+        waitMs === 0 ? Effect.void : (rateLimited.sign_in.update(1), Effect.fail(new RateLimited({ retryAfterMs: waitMs })))))
 
   const admit = (username: string, ip: string): Effect.Effect<Ticket, RateLimited | SignInLocked | ServiceUnavailable> =>
     Effect.gen(function*() {

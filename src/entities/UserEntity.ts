@@ -38,7 +38,7 @@ const behaviour = Effect.gen(function*() {
   let cached: Option.Option<StoredProfile> = Option.none()
 
   const unavailable = (error: SqlError) =>
-    Effect.zipRight(Effect.logWarning("user store failed", error), Effect.fail(new ServiceUnavailable({ reason: "user store unavailable" })))
+    Effect.zipRight(Effect.annotateLogs(Effect.logWarning("user store failed", error), { entityType: "User", entityId: userId }), Effect.fail(new ServiceUnavailable({ reason: "user store unavailable" })))
 
   /** The profile with the user's channels as they are now. */
   const withChannels = (profile: StoredProfile): Effect.Effect<User, ServiceUnavailable> =>

@@ -2,12 +2,12 @@
  * The frames of a session that are one ChatService call each, answered with
  * one reply frame: `history`, `remove_member` and `update_channel`. The
  * entity checks the caller's rights; the socket's address goes with the
- * request for the entity's audit entries.
+ * request for the entity's audit entries. And `post`, answered by an `ack`.
  */
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import type { Channel } from "../../domain/Channel.ts"
 import type { UserId } from "../../domain/Ids.ts"
-import type { HistoryFrame, RemoveMemberFrame, UpdateChannelFrame } from "../../domain/Protocol.ts"
+import type { HistoryFrame, PostFrame, RemoveMemberFrame, UpdateChannelFrame } from "../../domain/Protocol.ts"
 import type { Session } from "./Session.ts"
 
 export type ChannelRequest = typeof HistoryFrame.Type | typeof RemoveMemberFrame.Type | typeof UpdateChannelFrame.Type
@@ -34,4 +34,21 @@ export const answerRequest = (session: Session, userId: UserId, frame: ChannelRe
       return session.run(ref, Effect.map(chat.updateChannel(userId, channelId, changes, ip), channel))
     }
   }
+}
+
+/** The hot path: no fiber per message, the outbox calls back once committed. */
+export const submitPost = (session: Session, userId: UserId, frame: typeof PostFrame.Type) => {
+  const ref = frame.ref
+  session.ctx.chat.submit(userId, frame.channelId, frame.clientMsgId, frame.body, (result) => {
+    if (Either.isLeft(result)) return session.sendFailure(result.left, ref)
+    const m = result.right
+    session.send(withRef({
+      type: "ack" as const,
+      channelId: m.channelId,
+      clientMsgId: frame.clientMsgId,
+      id: m.id,
+      seq: m.seq,
+      createdAt: m.createdAt
+    }, ref))
+  })
 }

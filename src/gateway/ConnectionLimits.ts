@@ -5,6 +5,7 @@
  * over a limit is refused (HTTP 429); each refusal is logged at most once
  * per `logIntervalMs` per address and limit, with the count since.
  */
+import { rateLimited } from "../observability/ChatMetrics.ts"
 
 export interface ConnectionLimitOptions {
   readonly maxPerIp: number
@@ -70,6 +71,7 @@ export class ConnectionLimits {
   }
 
   noteRefusal(ip: string, kind: LimitKind, now: number) {
+    rateLimited.ws_connections.update(1)
     const key = `${kind} ${ip}`
     const state = this.logs.get(key)
     if (state !== undefined && now - state.loggedAt < this.options.logIntervalMs) {

@@ -4,7 +4,7 @@
  * close, and the session's replies. The uWS adapter (runtime/edge/WsGateway.ts)
  * only forwards events; tests drive a session with a fake socket.
  */
-import { Effect, Either } from "effect"
+import { Effect } from "effect"
 import type { DomainError } from "../../domain/Errors.ts"
 import { Unauthorized } from "../../domain/Errors.ts"
 import type { ChannelId, SessionId, UserId } from "../../domain/Ids.ts"
@@ -12,11 +12,12 @@ import { type ClientFrame, CloseCode, type ErrorCode } from "../../domain/Protoc
 import type { RevokedReason } from "../auth/Revocations.ts"
 import type { TokenClaims } from "../auth/TokenVerifier.ts"
 import { admit, type AdmissionState } from "./Admission.ts"
-import { answerRequest, withRef } from "./ChannelRequests.ts"
+import { answerRequest, submitPost, withRef } from "./ChannelRequests.ts"
 import { domainErrorFrame, protocolErrorFrame, revokedFrames, tokenExpiredFrame } from "./ErrorFrames.ts"
 import type { GatewayContext, SessionSocket } from "./GatewayContext.ts"
 import { encodeFrame, type ServerFrame, topicOf } from "./ServerFrames.ts"
 import { dropSubscription, subscribe } from "./SessionSubscribe.ts"
+import { errors, framesIn, framesOut, rateLimited } from "../observability/ChatMetrics.ts"
 
 /**
  * Per-socket state is kept small (an idle socket costs a few hundred bytes):
@@ -117,14 +118,18 @@ export class Session implements AdmissionState {
 
   /** Queues a reply for the end of this turn. */
   send(frame: ServerFrame) {
-    if (!this.closed) this.ctx.replies.push(this, encodeFrame(frame))
+    if (this.closed) return
+    framesOut[frame.type].update(1)
+    this.ctx.replies.push(this, encodeFrame(frame))
   }
 
   sendError(code: ErrorCode, message: string, ref: string | undefined, fields?: Parameters<typeof protocolErrorFrame>[3]) {
+    errors.ws(code).update(1)
     this.send(protocolErrorFrame(code, message, ref, fields))
   }
 
   sendFailure(error: DomainError, ref: string | undefined) {
+    errors.ws(error._tag).update(1)
     this.send(domainErrorFrame(error, ref))
   }
 
@@ -154,13 +159,17 @@ export class Session implements AdmissionState {
     if (verdict._tag === "Flood") return this.end(CloseCode.flood, "rate limit exceeded")
     if (verdict._tag === "Refused") return this.refuse(data, isBinary, verdict.retryAfterMs, verdict.answer)
     const decoded = this.ctx.decode(data, isBinary)
+    if (decoded._tag !== "Frame") framesIn.invalid.update(1)
     if (decoded._tag === "InvalidUtf8") return this.end(CloseCode.invalidPayload, "invalid UTF-8")
     if (decoded._tag === "Refused") return this.sendError(decoded.code, decoded.message, decoded.ref)
+    framesIn[decoded.frame.type].update(1)
     this.guard(() => this.handle(decoded.frame), decoded.frame.ref)
   }
 
   /** A frame refused by the rate limit: answered with its ref when it had one, else at most every 100 ms. */
   private refuse(data: ArrayBuffer, isBinary: boolean, retryAfterMs: number, answer: boolean) {
+    framesIn.rate_limited.update(1)
+    rateLimited.ws_frames.update(1)
     const ref = this.ctx.readRef(data, isBinary)
     if (ref === undefined && !answer) return
     this.sendError("rate_limited", `too many frames; this one was dropped, retry in ${retryAfterMs} ms`, ref, { retryAfterMs })
@@ -183,19 +192,7 @@ export class Session implements AdmissionState {
         return this.send(withRef({ type: "unsubscribed" as const, channelId: frame.channelId }, ref))
       }
       case "post":
-        // The hot path: no fiber per message, the outbox calls back once committed.
-        return this.ctx.chat.submit(userId, frame.channelId, frame.clientMsgId, frame.body, (result) => {
-          if (Either.isLeft(result)) return this.sendFailure(result.left, ref)
-          const m = result.right
-          this.send(withRef({
-            type: "ack" as const,
-            channelId: m.channelId,
-            clientMsgId: frame.clientMsgId,
-            id: m.id,
-            seq: m.seq,
-            createdAt: m.createdAt
-          }, ref))
-        })
+        return submitPost(this, userId, frame)
       case "history":
       case "remove_member":
       case "update_channel":
@@ -241,12 +238,14 @@ export class Session implements AdmissionState {
   /** The socket's session ended or its account was disabled: an error frame, then close 4003. */
   revoke(reason: RevokedReason) {
     if (this.closed) return
+    framesOut.error.update(1)
     this.write([revokedFrames[reason]])
     this.end(CloseCode.revoked, reason === "account_disabled" ? "account disabled" : "session revoked")
   }
 
   private expire() {
     // Written at once, ahead of the close frame (a queued reply would come after it).
+    framesOut.error.update(1)
     this.write([tokenExpiredFrame])
     this.end(CloseCode.tokenExpired, "token expired")
   }

@@ -8,6 +8,7 @@ import type { ChannelId, UserId } from "../../domain/Ids.ts"
 import { addressOf } from "./ChannelRequests.ts"
 import { encodeMessageFrame, topicOf } from "./ServerFrames.ts"
 import type { Session } from "./Session.ts"
+import { framesOut } from "../observability/ChatMetrics.ts"
 
 /** Ends a session's subscription to a channel (unsubscribe, leaving a private channel). */
 export const dropSubscription = (session: Session, channelId: ChannelId): boolean => {
@@ -55,6 +56,7 @@ export const subscribe = (
     wanted: current,
     deliver: (messages) => {
       if (!current()) return
+      framesOut.message.update(messages.length)
       session.write(messages.map(encodeMessageFrame))
     },
     follow: () => {

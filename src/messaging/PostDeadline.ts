@@ -6,7 +6,7 @@
  * unanswered. Every post is answered exactly once, at most `sweepMs` after
  * its deadline.
  */
-import { Cause, type Clock, Either, Exit } from "effect"
+import { Cause, type Clock, Either, Exit, type Tracer } from "effect"
 import type { PostItem, PostOutcome } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { fromCallFailure, fromOutcome, noAnswer, type PostFailure, type PostResult } from "./PostResult.ts"
@@ -18,6 +18,8 @@ export interface Waiting {
   /** Clock time (ms) by which the post gets an answer. */
   readonly deadline: number
   answered: boolean
+  /** The post's trace span, when it was sampled (src/observability/Tracing.ts). */
+  readonly span?: Tracer.AnySpan | undefined
 }
 
 /** Answers a post unless it was answered already; `onThrow` hears of a callback that threw. */

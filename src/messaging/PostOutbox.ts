@@ -15,13 +15,14 @@
  * safe and returns the original message), when too many posts already wait
  * for the channel, or when the edge shuts down.
  */
-import { Cause, Context, Effect, Either, Exit, FiberId, FiberSet, Layer, Schedule } from "effect"
+import { Cause, Context, Effect, Either, Exit, FiberId, FiberSet, Layer, Schedule, type Tracer } from "effect"
 import { ChannelEntity, type PostItem } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { channelTransport } from "./ClusterTransport.ts"
 import { countCall, countCallNow, LocalChannels } from "./LocalChannels.ts"
 import { answerOnce, finish, makeExpire, monotonicMillis, sweepIntervalMs, type Waiting } from "./PostDeadline.ts"
 import { channelBusy, fromCallFailure, type PostResult } from "./PostResult.ts"
+import { tracing } from "../observability/Tracing.ts"
 
 export type { PostFailure, PostResult } from "./PostResult.ts"
 
@@ -51,12 +52,16 @@ const makeCall = (
   }
 }
 
+/** The span of a batch carrying a traced post: a child of that post's span. */
+const tracedBatch = (parent: Tracer.AnySpan, channelId: ChannelId, size: number) =>
+  Effect.withSpan("plexichat.outbox", { parent, attributes: { "plexichat.channel_id": channelId, "plexichat.batch_size": size } })
+
 export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, {
   /**
    * Queues a post for its channel; `done` is called exactly once with the
    * result. For callers outside Effect (the WebSocket gateway): no fiber per message.
    */
-  readonly submit: (channelId: ChannelId, item: PostItem, done: (result: PostResult) => void) => void
+  readonly submit: (channelId: ChannelId, item: PostItem, done: (result: PostResult) => void, span?: Tracer.AnySpan) => void
 }>() {
   static readonly make = Effect.fnUntraced(function*(options: PostOutboxOptions) {
     const makeClient = yield* ChannelEntity.client
@@ -92,6 +97,9 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
       }
       const batch = queue.splice(0, options.maxBatch)
       inFlight.set(channelId, batch)
+      // A traced post's batch takes the Effect way (spans need fibers), continuing the post's trace.
+      const span = tracing.enabled ? batch.find((w) => w.span !== undefined)?.span : undefined
+      if (span !== undefined) return void run(send(channelId, queue, batch).pipe(tracedBatch(span, channelId, batch.length)))
       const local = channels.get(channelId)
       const direct = local !== undefined && local.postDirect(batch.map((w) => w.item), (exit) => {
         finish(answer, channelId, batch, exit)
@@ -119,8 +127,8 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
         Effect.zipRight(Effect.sync(() => next(channelId)))
       )
 
-    const submit = (channelId: ChannelId, item: PostItem, done: Waiting["done"]) => {
-      const waiting: Waiting = { item, done, deadline: monotonicMillis(clock) + options.postTimeoutMs, answered: false }
+    const submit = (channelId: ChannelId, item: PostItem, done: Waiting["done"], span?: Tracer.AnySpan) => {
+      const waiting: Waiting = { item, done, deadline: monotonicMillis(clock) + options.postTimeoutMs, answered: false, span }
       if (closed) return answer(waiting, Either.left(fromCallFailure(channelId, Cause.interrupt(FiberId.none))))
       const queue = queues.get(channelId)
       if (queue !== undefined) {

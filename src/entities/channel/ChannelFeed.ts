@@ -20,7 +20,7 @@
  * backlog (the window or Postgres).
  */
 import { Effect } from "effect"
-import type { FeedChunk, Message } from "../../../domain/Channel.ts"
+import type { FeedChunk, Message, TraceContext } from "../../../domain/Channel.ts"
 import type { UserId } from "../../../domain/Ids.ts"
 import type { FeedSink } from "../../messaging/LocalChannels.ts"
 import { monotonicMillis } from "../../messaging/PostDeadline.ts"
@@ -70,8 +70,8 @@ export const makeFeed = Effect.fnUntraced(function*(options: FeedOptions, live: 
   const publish = (make: () => FeedChunk) => Effect.sync(() => publishNow(make))
 
   /** Publishes committed messages now; `head` is the channel's head after them. */
-  const publishedNow = (head: number, messages: ReadonlyArray<Message>) => {
-    publishNow(() => ({ head, messages }))
+  const publishedNow = (head: number, messages: ReadonlyArray<Message>, trace?: TraceContext) => {
+    publishNow(() => (trace === undefined ? { head, messages } : { head, messages, trace }))
     publishedHead = head
   }
 
@@ -92,7 +92,7 @@ export const makeFeed = Effect.fnUntraced(function*(options: FeedOptions, live: 
 
   return {
     /** `publishedNow` as an effect. */
-    published: (head: number, messages: ReadonlyArray<Message>) => Effect.sync(() => publishedNow(head, messages)),
+    published: (head: number, messages: ReadonlyArray<Message>, trace?: TraceContext) => Effect.sync(() => publishedNow(head, messages, trace)),
     publishedNow,
     left,
     readers,

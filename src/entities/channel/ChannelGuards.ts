@@ -16,12 +16,17 @@ export interface GuardTarget {
   readonly requestRebuild: () => void
 }
 
+/** A warning carrying the entity's address (entityType, entityId) on its log line. */
+const warnAt = (at: Record<string, string>) => (message: string, detail?: unknown) =>
+  Effect.annotateLogs(detail === undefined ? Effect.logWarning(message) : Effect.logWarning(message, detail), at)
+
 export const makeGuards = (channelId: ChannelId, target: GuardTarget) => {
   const unavailable = (reason: string) => new ChannelUnavailable({ channelId, reason })
+  const at = { entityType: "Channel", entityId: channelId }, logWarning = warnAt(at)
 
   /** A failed read leaves the state as it is. */
   const readFailed = (error: SqlError) =>
-    Effect.zipRight(Effect.logWarning("channel store read failed", error), Effect.fail(unavailable("store unavailable")))
+    Effect.zipRight(logWarning("channel store read failed", error), Effect.fail(unavailable("store unavailable")))
 
   /**
    * This runner no longer holds the channel's shard (another runner took it
@@ -30,7 +35,7 @@ export const makeGuards = (channelId: ChannelId, target: GuardTarget) => {
    * refresh fails and it drops every shard), requests go to the holder.
    */
   const notHeld = Effect.zipRight(
-    Effect.logWarning("channel claim refused: another runner holds the channel's shard"),
+    logWarning("channel claim refused: another runner holds the channel's shard"),
     // Built when it happens, not with every entity: an error captures a stack when it is made.
     Effect.failSync(() => unavailable("the channel is served by another node; a retry with the same clientMsgId is safe"))
   )
@@ -45,11 +50,11 @@ export const makeGuards = (channelId: ChannelId, target: GuardTarget) => {
     target.drop()
     return error._tag === "ChannelFenced"
       ? Effect.zipRight(
-        Effect.logWarning("channel write fenced: a newer owner claimed the channel; state dropped", { epoch: error.epoch }),
+        logWarning("channel write fenced: a newer owner claimed the channel; state dropped", { epoch: error.epoch }),
         Effect.fail(unavailable("the channel moved to another owner; a retry with the same clientMsgId is safe"))
       )
       : Effect.zipRight(
-        Effect.logWarning("channel store write failed", error),
+        logWarning("channel store write failed", error),
         Effect.fail(unavailable("store unavailable; a retry with the same clientMsgId is safe"))
       )
   }
@@ -88,10 +93,8 @@ export const makeGuards = (channelId: ChannelId, target: GuardTarget) => {
     Effect.catchAllDefect(effect, (defect) => {
       if (mode === "serial") target.drop()
       else target.requestRebuild()
-      return Effect.zipRight(
-        Effect.logError("channel handler crashed; state will be rebuilt", Cause.die(defect)),
-        Effect.fail(unavailable("restarted after a crash"))
-      )
+      const logged = Effect.annotateLogs(Effect.logError("channel handler crashed; state will be rebuilt", Cause.die(defect)), at)
+      return Effect.zipRight(logged, Effect.fail(unavailable("restarted after a crash")))
     })
 
   return { unavailable, readFailed, notHeld, writeFailed, persist, supervised } as const

@@ -10,12 +10,13 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect } from "effect"
-import type { Message, PostItem, PostOutcome } from "../../../domain/Channel.ts"
+import type { Message, PostItem, PostOutcome, TraceContext } from "../../../domain/Channel.ts"
 import { type ChannelNotFound, type ChannelUnavailable, InvalidRequest } from "../../../domain/Errors.ts"
 import type { ChannelId } from "../../../domain/Ids.ts"
 import type { MessageStore } from "../../messaging/MessageStore.ts"
 import { type Live, recordCommit, type StateLimits } from "./ChannelState.ts"
 import { classify, plan, type Planned } from "./PostStep.ts"
+import { traced, withTraceContext } from "../../observability/Tracing.ts"
 
 export interface PostDeps {
   readonly channelId: ChannelId
@@ -30,7 +31,8 @@ export interface PostDeps {
    * committed, state kept); any other failure drops the state.
    */
   readonly commit: (s: Live, rows: ReadonlyArray<Message>, apply: () => Effect.Effect<void>) => Effect.Effect<boolean, ChannelUnavailable>
-  readonly published: (head: number, messages: ReadonlyArray<Message>) => Effect.Effect<void>
+  /** Publishes to the feed; `trace` when the post is traced, so the edges continue its trace. */
+  readonly published: (head: number, messages: ReadonlyArray<Message>, trace?: TraceContext) => Effect.Effect<void>
 }
 
 /** The answer to an item whose values the store refused; one for every entity (an error captures a stack when built). */
@@ -71,8 +73,8 @@ export const makePost = (deps: PostDeps) => {
       const committed = yield* deps.commit(s, planned.rows, () =>
         Effect.suspend(() => {
           recordCommit(s, planned.rows, deps.limits)
-          return deps.published(s.head, planned.rows)
-        }))
+          return traced("plexichat.fanout")(withTraceContext((trace) => deps.published(s.head, planned.rows, trace)))
+        })).pipe(traced("plexichat.commit", () => ({ "plexichat.rows": planned.rows.length })))
       return { ...planned, refused: !committed }
     })
 

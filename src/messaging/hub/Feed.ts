@@ -9,6 +9,7 @@ import type { FeedChunk, Message } from "../../../domain/Channel.ts"
 import type { ChannelNotFound, ChannelUnavailable } from "../../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../../domain/Ids.ts"
 import type { FanOut } from "../FanOut.ts"
+import { inRemoteSpan } from "../../observability/Tracing.ts"
 
 /** A local listener of an RPC subscriber (WebSocket subscribers are uWS topic members instead). */
 export interface Listener {
@@ -83,7 +84,11 @@ export const applyChunk = (fanOut: FanOut["Type"], ringSize: number, feed: Feed,
   if (chunk.left !== undefined) revoke(fanOut, feed, chunk.left)
   if (chunk.members !== undefined) retain(fanOut, feed, new Set(chunk.members))
   if (feed.lastSeq === undefined) feed.lastSeq = chunk.head - chunk.messages.length
-  if (!deliver(fanOut, ringSize, feed, chunk.messages)) return false
+  const delivered = chunk.trace === undefined
+    ? deliver(fanOut, ringSize, feed, chunk.messages)
+    : inRemoteSpan(chunk.trace, "plexichat.deliver", { "plexichat.channel_id": feed.channelId }, () =>
+      deliver(fanOut, ringSize, feed, chunk.messages))
+  if (!delivered) return false
   if (chunk.messages.length === 0 && chunk.head > feed.lastSeq!) return false
   Deferred.unsafeDone(feed.ready, Exit.void)
   return true

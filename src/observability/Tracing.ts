@@ -1,0 +1,63 @@
+/**
+ * Trace sampling of posts (docs/OPERATIONS.md, "Traces"). One post is one
+ * trace: `plexichat.post` (its root, started where the post enters the node:
+ * ChatService) → `plexichat.admit` (the user's post budget) →
+ * `plexichat.outbox` (the batch's entity call; through the cluster its
+ * context travels in the envelope, and the owner's RPC server span
+ * `Channel(<id>).Post` continues it on that node) → `plexichat.commit` (the
+ * group-commit write) → `plexichat.fanout` (the owner's publish to its
+ * feed) → `plexichat.deliver` on every edge that follows the channel (the
+ * feed chunk carries the context).
+ *
+ * Off (the default) it costs one boolean or number comparison where a span
+ * could start, and nothing else: the direct post path and the gateway make
+ * no span and take no fiber. The state below is set once at start by
+ * runtime/telemetry/SampledTracer.ts, before anything posts.
+ */
+import { Context, Effect, Exit, Option, Tracer } from "effect"
+import type { TraceContext } from "../../domain/Channel.ts"
+
+export const tracing: {
+  /** A sampling tracer is installed (spans named here are worth making). */
+  enabled: boolean
+  /** Share of posts traced, 0 to 1. */
+  ratio: number
+  /** The installed tracer, for spans started outside fibers (an edge's delivery). */
+  tracer: Tracer.Tracer | undefined
+} = { enabled: false, ratio: 0, tracer: undefined }
+
+/** The root span of a traced post; the sampling tracer samples no other root. */
+export const postSpanName = "plexichat.post"
+
+/** Whether the next post is traced: a random draw at `ratio` (never when tracing is off). */
+export const samplePost = () => tracing.ratio > 0 && Math.random() < tracing.ratio
+
+/** `effect` in a span `name` when tracing is on; `effect` itself otherwise. */
+export const traced = (name: string, attributes?: () => Record<string, unknown>) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  tracing.enabled ? Effect.withSpan(effect, name, attributes === undefined ? undefined : { attributes: attributes() }) : effect
+
+/** `f` with the current span's context when tracing is on and that span is sampled; with undefined otherwise. */
+export const withTraceContext = <A, E, R>(f: (trace: TraceContext | undefined) => Effect.Effect<A, E, R>) =>
+  tracing.enabled
+    ? Effect.flatMap(Effect.option(Effect.currentSpan), (span) =>
+      f(Option.isSome(span) && span.value.sampled ? { traceId: span.value.traceId, spanId: span.value.spanId } : undefined))
+    : f(undefined)
+
+const nowNanos = () => process.hrtime.bigint()
+
+/**
+ * Runs `f` (synchronous, outside any fiber) in a span `name` that continues
+ * `trace`, when tracing is on here; just runs it otherwise.
+ */
+export const inRemoteSpan = <A>(trace: TraceContext, name: string, attributes: Record<string, unknown>, f: () => A): A => {
+  const tracer = tracing.tracer
+  if (tracer === undefined) return f()
+  const parent = Tracer.externalSpan({ traceId: trace.traceId, spanId: trace.spanId, sampled: true })
+  const span = tracer.span(name, Option.some(parent), Context.empty(), [], nowNanos(), "internal")
+  for (const [key, value] of Object.entries(attributes)) span.attribute(key, value)
+  try {
+    return f()
+  } finally {
+    span.end(nowNanos(), Exit.void)
+  }
+}
