@@ -26,3 +26,7 @@ export const FeatureFlag = Schema.Struct({
 export type FeatureFlag = typeof FeatureFlag.Type
 
 export const SetFlagRequest = Schema.Struct({ name: FlagName, enabled: Schema.Boolean })
+
+/** A stored flag and whether the answering node's cache has it on yet (false until its next re-read after a change elsewhere). */
+export const FlagState = Schema.Struct({ ...FeatureFlag.fields, effectiveHere: Schema.Boolean })
+export type FlagState = typeof FlagState.Type

@@ -10,7 +10,7 @@ import { Revoked } from "./Auth.ts"
 import { EmailTaken, UsernameTaken, WeakPassword } from "./AuthErrors.ts"
 import { AccountNotFound } from "./AdminUsers.ts"
 import { Forbidden, ServiceUnavailable } from "./Errors.ts"
-import { FeatureFlag, SetFlagRequest } from "./FeatureFlags.ts"
+import { FeatureFlag, FlagState, SetFlagRequest } from "./FeatureFlags.ts"
 import { UserId } from "./Ids.ts"
 import {
   AccountSummary,
@@ -61,8 +61,8 @@ export const ListChannels = Rpc.make("ListChannels", {
   error: OpsFailure
 })
 
-/** Every stored feature flag, by name. */
-export const ListFlags = Rpc.make("ListFlags", { payload: {}, success: Schema.Array(FeatureFlag), error: OpsFailure })
+/** Every stored feature flag, by name, with whether the answering node already acts on its value. */
+export const ListFlags = Rpc.make("ListFlags", { payload: {}, success: Schema.Array(FlagState), error: OpsFailure })
 
 /** Turns a flag on or off (creating it); every node sees it within `PLEXI_FLAGS_REFRESH`. Audited. */
 export const SetFlag = Rpc.make("SetFlag", { payload: SetFlagRequest, success: FeatureFlag, error: OpsFailure })

@@ -21,7 +21,12 @@ export const OperationsRpcsLive = OperationsRpcs.toLayer(Effect.gen(function*() 
     CreateAccount: (account) => Effect.flatMap(caller, (userId) => ops.createAccount(userId, account)),
     RevokeUserSessions: ({ userId }) => Effect.flatMap(caller, (actor) => ops.revokeUserSessions(actor, userId)),
     ListChannels: ({ after, limit }) => Effect.flatMap(caller, (userId) => ops.listChannels(userId, after, limit)),
-    ListFlags: () => Effect.flatMap(caller, (userId) => Effect.zipRight(ops.requireAdmin(userId, "read feature flags"), flagStore(flags.list))),
+    ListFlags: () =>
+      Effect.flatMap(caller, (userId) =>
+        Effect.zipRight(
+          ops.requireAdmin(userId, "read feature flags"),
+          Effect.map(flagStore(flags.list), (list) => list.map((f) => ({ ...f, effectiveHere: flags.isEnabled(f.name) })))
+        )),
     SetFlag: ({ enabled, name }) =>
       Effect.flatMap(caller, (userId) => Effect.zipRight(ops.requireAdmin(userId, "change feature flags"), flagStore(flags.set(name, enabled, userId))))
   })

@@ -15,7 +15,10 @@ const common = { ...remoteOptions, json: jsonOption }
 const listCommand = Command.make("list", common, (o) =>
   Effect.flatMap(signedIn(o, (c) => c.ListFlags({})), (flags) =>
     emit(o.json, flags, (list) =>
-      table(["FLAG", "STATE", "UPDATED", "BY"], list.map((f) => [f.name, f.enabled ? "on" : "off", time(f.updatedAt), f.updatedBy])))))
+      table(
+        ["FLAG", "STATE", "HERE", "UPDATED", "BY"],
+        list.map((f) => [f.name, f.enabled ? "on" : "off", f.effectiveHere ? "on" : "off", time(f.updatedAt), f.updatedBy])
+      ))))
   .pipe(Command.withDescription("Lists the stored feature flags (a flag never set is off)."))
 
 const setCommand = Command.make("set", {
