@@ -69,6 +69,17 @@ describe("plexichat admin CLI on an embedded node", () => {
     const audit = await fetch(`${node.url}/api/v1/admin/audit?action=admin.flag_set`, { headers: { authorization: `Bearer ${owner.accessToken}` } })
       .then((r) => r.json())
     expect(audit).toEqual([expect.objectContaining({ actor: owner.userId, target: "beta.search" })])
+    // The REST door of the flags, and the audit log read over RPC (--url) by the same CLI.
+    const put = await fetch(`${node.url}/api/v1/admin/flags/beta.search`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${owner.accessToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ enabled: false })
+    })
+    expect(put.status).toBe(200)
+    expect(await cli.json(["flags", "list"])).toEqual([expect.objectContaining({ name: "beta.search", enabled: false, effectiveHere: false })])
+    const remoteAudit = await cli.run(["audit", "query", "--url", node.url, "--action", "admin.flag_set"])
+    expect(remoteAudit.code, remoteAudit.stderr).toBe(0)
+    expect(remoteAudit.stdout.trim().split("\n").map((line) => JSON.parse(line).details.enabled)).toEqual([true, false])
     // Table output by default.
     expect((await cli.run(["users", "list"])).stdout).toMatch(/^USER ID\s+USERNAME\s+ROLE/)
   })
