@@ -184,7 +184,10 @@ const EdgeServicesLive = Operations.Default.pipe(
   Layer.provide([OutboxLive, FanOutLive])
 )
 
-/** The workspace roles the entities check (cached per node) and the audit log, labelled with the node's id. */
+/**
+ * The workspace roles the entities check (cached per node), the audit log, labelled with the node's id, and the
+ * feature flags (cached per node, re-read every PLEXI_FLAGS_REFRESH).
+ */
 const AccessLive = FeatureFlags.layer.pipe(Layer.provideMerge(Layer.mergeAll(
   WorkspaceRoles.layer(),
   Layer.unwrapEffect(Effect.map(NodeId, (node) => AuditLog.layer(node)))

@@ -1,17 +1,20 @@
 /**
  * The operations of the admin CLI on two real nodes sharing one real
  * Postgres: `plexichat status` lists both runners with the shards each
- * holds, a flag set through one node is acted on by the other within
+ * holds (and `--watch` redraws it with a message rate), a flag set through one node is acted on by the other within
  * PLEXI_FLAGS_REFRESH, and the protocol check refuses a client more than one
  * minor version away (and serves one a minor version away) on every RPC,
  * before authentication.
  */
+import { spawn } from "node:child_process"
+import { tmpdir } from "node:os"
+import { resolve } from "node:path"
 import { Effect, Either } from "effect"
 import { PlexiClient, PROTOCOL_VERSION } from "plexichat/client"
 import { afterAll, describe, expect, it, vi } from "vitest"
 import { adminCli } from "../fixtures/AdminCli.ts"
 import { authClient } from "../fixtures/AuthClient.ts"
-import type { NodeProcess } from "../fixtures/NodeProcess.ts"
+import { buildOnce, type NodeProcess } from "../fixtures/NodeProcess.ts"
 import { postgresPairForSuite } from "../fixtures/PostgresPair.ts"
 import { ok, rpc } from "../fixtures/RpcCalls.ts"
 
@@ -38,10 +41,33 @@ describe("operations on a two-node cluster", () => {
       expect(cluster.nodes.every((n: { healthy: boolean; shards: number }) => n.healthy && n.shards > 0)).toBe(true)
       expect(cluster.nodes.reduce((sum: number, n: { shards: number }) => sum + n.shards, 0)).toBe(cluster.shardsTotal)
       expect(cluster.nodes.filter((n: { self: boolean }) => n.self)).toHaveLength(1)
+      // Heartbeats every 0.5 s: an age of seconds would mean a clock or time-zone mix-up in the query.
+      expect(cluster.nodes.every((n: { heartbeatAgeMs: number }) => n.heartbeatAgeMs >= 0 && n.heartbeatAgeMs < 3_000)).toBe(true)
       expect(cluster).toMatchObject({ protocolVersion: PROTOCOL_VERSION, answeredBy: { nodeId: "ops-b" }, counts: { accounts: 1 } })
     }, { timeout: 20_000, interval: 500 })
     const human = await cli.run(["status"], env)
     expect(human.stdout).toMatch(/cluster: multi, 2 node\(s\)/)
+  })
+
+  it("status --watch redraws the view with a message rate until it is stopped", async () => {
+    buildOnce()
+    const child = spawn(process.execPath, ["dist/src/cli/Main.js", "status", "--watch", "--interval", "1"], {
+      cwd: resolve(import.meta.dirname, "../.."),
+      env: { PATH: process.env.PATH ?? "", HOME: tmpdir(), PLEXI_URL: pair.a().url, PLEXI_USERNAME: "ops-owner", PLEXI_PASSWORD: password },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let output = ""
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()))
+    try {
+      // The first frame has no rate yet; the second has one, computed from two counts.
+      await vi.waitFor(() => expect(output).toMatch(/msgs\/s \d+\.\d \(stored messages/), { timeout: 20_000, interval: 100 })
+      expect(output).toContain("\x1b[2J")
+      expect(output).toMatch(/cluster: multi, 2 node\(s\)/)
+      expect(child.exitCode).toBeNull()
+    } finally {
+      child.kill("SIGINT")
+    }
   })
 
   it("a flag set through one node is acted on by the other within PLEXI_FLAGS_REFRESH", async () => {
