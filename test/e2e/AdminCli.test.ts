@@ -4,7 +4,7 @@
  * file, the users / channels / sessions / flags commands with their effects
  * checked through other doors, and the exit codes scripts rely on.
  */
-import { readFileSync, statSync } from "node:fs"
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adminCli } from "../fixtures/AdminCli.ts"
 import { authClient } from "../fixtures/AuthClient.ts"
@@ -82,7 +82,23 @@ describe("plexichat admin CLI on an embedded node", () => {
     expect(remoteAudit.stdout.trim().split("\n").map((line) => JSON.parse(line).details.enabled)).toEqual([true, false])
     // Table output by default.
     expect((await cli.run(["users", "list"])).stdout).toMatch(/^USER ID\s+USERNAME\s+ROLE/)
-  })
+  }, 120_000)
+
+  it("refreshes a stored login whose access token is about to expire, three commands at once taking turns on its lock", async () => {
+    const before = JSON.parse(readFileSync(cli.credentials, "utf8"))
+    // As if the access token had run out: the next commands must refresh, and only one of them may use the token.
+    writeFileSync(cli.credentials, JSON.stringify({ ...before, accessTokenExpiresAt: 0 }), { mode: 0o600 })
+    const runs = await Promise.all([1, 2, 3].map(() => cli.run(["users", "list", "--json"])))
+    for (const r of runs) expect(r.code, `${r.stderr}|${r.stdout}`).toBe(0)
+    const after = JSON.parse(readFileSync(cli.credentials, "utf8"))
+    expect(after.refreshToken).not.toBe(before.refreshToken)
+    expect(after.accessTokenExpiresAt).toBeGreaterThan(Date.now())
+    expect(statSync(cli.credentials).mode & 0o777).toBe(0o600)
+    expect(existsSync(`${cli.credentials}.lock`)).toBe(false)
+    // One refresh, no reuse: the session lives on (presenting the spent token here would itself be a reuse and end it).
+    const sessions = await cli.json(["sessions", "list"])
+    expect(sessions.filter((x: { deviceName: string }) => x.deviceName === "plexichat CLI")).toHaveLength(1)
+  }, 60_000)
 
   it("exits 1 when refused, 2 on bad usage, 3 when unreachable and 4 without valid credentials", async () => {
     const member = await authClient(node.url).signUp("cli-plain", password).catch(() => authClient(node.url).signIn("cli-plain", password))
@@ -96,5 +112,17 @@ describe("plexichat admin CLI on an embedded node", () => {
     expect((await cli.run(["users", "list", "--url", node.url, "--token", "not-a-token"])).code).toBe(4)
     expect((await cli.run(["users", "list", "--url", node.url], { PLEXI_CLI_CREDENTIALS: "/nonexistent/credentials.json" })).code).toBe(4)
     expect((await cli.run(["users", "--help"])).code).toBe(0)
-  })
+    // A stored login readable by others is refused, not used.
+    chmodSync(cli.credentials, 0o644)
+    const open = await cli.run(["users", "list"])
+    expect(open.code).toBe(2)
+    expect(open.stderr).toContain("mode 644")
+    chmodSync(cli.credentials, 0o600)
+    // Logout ends the session on the node and deletes the file; later commands are not signed in.
+    const refreshToken = JSON.parse(readFileSync(cli.credentials, "utf8")).refreshToken
+    expect(await cli.json(["logout"])).toEqual({ loggedOut: true, sessionEnded: true })
+    expect(existsSync(cli.credentials)).toBe(false)
+    expect((await authClient(node.url).refresh(refreshToken)).status).toBe(401)
+    expect((await cli.run(["users", "list", "--url", node.url])).code).toBe(4)
+  }, 120_000)
 })
