@@ -10,6 +10,7 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { AdminUsersApi } from "./AdminUsers.ts"
+import { AdminFlagsApi } from "./FlagsHttp.ts"
 import { AdminRolesApi } from "./AdminRoles.ts"
 import { AuditApi } from "./Audit.ts"
 import { ChangePasswordRequest, LoginRequest, PasswordSet, RefreshRequest, RegisterRequest, Revoked, SessionInfo, SetPasswordRequest, TokenResponse } from "./Auth.ts"
@@ -209,6 +210,7 @@ export class PlexiHttpApi extends HttpApi.make("plexichat")
   .add(AdminRolesApi.middleware(HttpAuthentication))
   .add(AuditApi.middleware(HttpAuthentication))
   .add(AdminUnlockApi.middleware(HttpAuthentication))
+  .add(AdminFlagsApi.middleware(HttpAuthentication))
   // Every endpoint: a malformed or too deeply nested JSON body (400), a body over PLEXI_HTTP_MAX_BODY_BYTES (413),
   // a body that is not application/json (415), headers over PLEXI_HTTP_MAX_HEADER_BYTES (431), a failure of the node (500, logged).
   .addError(InvalidRequest)

@@ -41,6 +41,9 @@ import { LocalChannels } from "../src/messaging/LocalChannels.ts"
 import * as HubConfig from "../src/messaging/HubConfig.ts"
 import { MessageStore } from "../src/messaging/MessageStore.ts"
 import { PostOutbox } from "../src/messaging/PostOutbox.ts"
+import { FeatureFlags } from "../src/flags/FeatureFlags.ts"
+import * as FlagsConfig from "../src/flags/FlagsConfig.ts"
+import { Operations } from "../src/operations/Operations.ts"
 import { RoleChange } from "../src/roles/RoleChange.ts"
 import { WorkspaceRoles } from "../src/roles/WorkspaceRoles.ts"
 import * as Cluster from "./cluster/Cluster.ts"
@@ -146,7 +149,10 @@ const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
   const db = yield* Database.Database
   const { subscriptions } = yield* UwsApp
   const hub = yield* ChannelHub
+  const runner = yield* RunnerSocket.RunnerSocket
   return NodeStatus.of({
+    shardsTotal: shardsPerGroup,
+    runnerAddress: Option.getOrUndefined(Option.map(runner, (r) => `${r.address.host}:${r.address.port}`)),
     health: Effect.sync(() => {
       let shards = 0
       for (let i = 1; i <= shardsPerGroup; i++) if (sharding.hasShardId(ShardId.make("default", i))) shards++
@@ -173,17 +179,21 @@ const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
   Layer.provide(WriterLive)
 )
 
-const EdgeServicesLive = Layer.mergeAll(ChatService.layer, NodeStatusLive, AuthLive, RateLimiter.layer, RoleChange.Default).pipe(
+const EdgeServicesLive = Operations.Default.pipe(
+  Layer.provideMerge(Layer.mergeAll(ChatService.layer, NodeStatusLive, AuthLive, RateLimiter.layer, RoleChange.Default)),
   Layer.provideMerge(HubLive),
   Layer.provideMerge(UserBudgets.layer),
   Layer.provide([OutboxLive, FanOutLive])
 )
 
-/** The workspace roles the entities check (cached per node) and the audit log, labelled with the node's id. */
-const AccessLive = Layer.mergeAll(
+/**
+ * The workspace roles the entities check (cached per node), the audit log, labelled with the node's id, and the
+ * feature flags (cached per node, re-read every PLEXI_FLAGS_REFRESH).
+ */
+const AccessLive = FeatureFlags.layer.pipe(Layer.provideMerge(Layer.mergeAll(
   WorkspaceRoles.layer(),
   Layer.unwrapEffect(Effect.map(NodeId, (node) => AuditLog.layer(node)))
-)
+)))
 
 /**
  * A node on Postgres (a cluster others can reach) needs shared signing keys
@@ -225,7 +235,8 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   HubConfig.layerFromEnv(),
   UserBudgetConfig.layerFromEnv(),
   LoginThrottleConfig.layerFromEnv(),
-  TelemetryConfig.layerFromEnv()
+  TelemetryConfig.layerFromEnv(),
+  FlagsConfig.layerFromEnv()
 )))
 
 /**

@@ -21,6 +21,8 @@ import { InternalError, MethodNotAllowed, NotFound, UnsupportedMediaType } from 
 import { PlexiHttpApi } from "../../domain/Http.ts"
 import { HttpGroupsLive } from "../../src/api/HttpHandlers.ts"
 import { AdminRpcsLive } from "../../src/api/AdminRpcHandlers.ts"
+import { OperationsRpcsLive } from "../../src/api/OperationsRpcHandlers.ts"
+import { RpcProtocolCheckLive } from "../../src/api/RpcProtocolCheckLive.ts"
 import { AuthRpcsLive, MfaRpcsLive, OidcAccountRpcsLive, SessionRpcsLive } from "../../src/api/AuthRpcHandlers.ts"
 import { PEER_ADDRESS_HEADER } from "../../src/api/ClientAddress.ts"
 import { AuditOrigin } from "../../src/audit/AuditLog.ts"
@@ -65,9 +67,11 @@ export const RoutesLive = Layer.mergeAll(
       MfaRpcsLive,
       OidcAccountRpcsLive,
       AdminRpcsLive,
+      OperationsRpcsLive,
       WebAuthnRpcsLive,
       WebAuthnKeyRpcsLive,
       RpcAuthenticationLive,
+      RpcProtocolCheckLive,
       RpcSerialization.layerNdjson
     ])
   )

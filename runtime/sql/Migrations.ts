@@ -8,7 +8,9 @@
 import { SqlMessageStorage, SqlRunnerStorage } from "@effect/cluster"
 import { Migrator, SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
+import { flagMigrations } from "./FlagMigrations.ts"
 import { identityMigrations } from "./IdentityMigrations.ts"
+import { requireKnownSchema, stepsOf } from "./SchemaVersion.ts"
 
 /** Every migration, by name, in order (the `plexi_migrations` table records which ran). */
 export const migrations = {
@@ -108,7 +110,8 @@ export const migrations = {
     )`
     yield* sql`CREATE INDEX plexi_refresh_tokens_session ON plexi_refresh_tokens (session_id)`
   }),
-  ...identityMigrations
+  ...identityMigrations,
+  ...flagMigrations
 }
 
 const run = Migrator.make({})({
@@ -116,13 +119,18 @@ const run = Migrator.make({})({
   table: "plexi_migrations"
 })
 
+/** The migrations this build knows, by id. */
+export const knownSteps = stepsOf(migrations)
+
 /** An arbitrary constant: the advisory lock every node takes while migrating. */
-const MIGRATION_LOCK = 0x706c6578
+export const MIGRATION_LOCK = 0x706c6578
 
 /**
  * Runs our migrations and creates the cluster's tables. With `lock`, a
  * session advisory lock held on a reserved connection makes concurrent
- * starters wait their turn (the work itself runs on the pool).
+ * starters wait their turn (the work itself runs on the pool). A database
+ * migrated by a newer release (a migration this build does not know) fails
+ * with `SchemaNewerThanNode` before anything runs.
  */
 export const migrate = (options: { readonly runnerTables: boolean; readonly lock: boolean }) =>
   Effect.gen(function*() {
@@ -134,6 +142,7 @@ export const migrate = (options: { readonly runnerTables: boolean; readonly lock
         () => Effect.ignore(conn.execute("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK], undefined))
       )
     }
+    yield* requireKnownSchema(knownSteps)
     const ran = yield* run
     yield* Layer.build(
       options.runnerTables

@@ -8,6 +8,7 @@ import type { UserId } from "../../domain/Ids.ts"
 import { HttpAuthentication, PlexiHttpApi } from "../../domain/Http.ts"
 import { currentUserOf, TokenVerifier } from "../auth/TokenVerifier.ts"
 import { AdminUsersLive } from "./AdminUsersHandlers.ts"
+import { AdminFlagsLive } from "./OperationsRpcHandlers.ts"
 import { AdminRolesLive, AuditLive } from "./AdminHandlers.ts"
 import { AdminUnlockLive } from "./AdminUnlockHandlers.ts"
 import { AuthLive, SessionsLive } from "./AuthHandlers.ts"
@@ -89,7 +90,8 @@ export const HttpGroupsLive = Layer.mergeAll(
   AdminUsersLive,
   AdminRolesLive,
   AuditLive,
-  AdminUnlockLive
+  AdminUnlockLive,
+  AdminFlagsLive
 ).pipe(
   Layer.provideMerge(HttpAuthenticationLive)
 )

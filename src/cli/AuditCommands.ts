@@ -8,7 +8,10 @@
  * - `head` prints the newest entry's seq and hash (`--json`: one JSON
  *   object) to copy off the database as an anchor; it exits with status 1
  *   when the head row disagrees with the newest row.
- * - `query` prints matching entries as JSON lines, oldest first, filtered by
+ * - `query` prints matching entries as JSON lines, oldest first (from the
+ *   node at `--url` / `PLEXI_URL` over the typed RPC client when one is
+ *   given, signed in as for the other remote commands; else from
+ *   `DATABASE_URL`), filtered by
  *   `--actor`, `--action`, `--since`, `--until` (an ISO 8601 time or
  *   milliseconds since the epoch), `--after-seq` and `--limit` (1 to 1000,
  *   default 100).
@@ -21,6 +24,8 @@ import type { AuditQuery } from "../../domain/Audit.ts"
 import * as AuditRows from "../audit/AuditRows.ts"
 import { type Anchor, verify } from "../audit/AuditVerify.ts"
 import { databaseUrl } from "./CliConfig.ts"
+import { remoteOptions, signedIn } from "./Remote.ts"
+import { remoteConfig } from "./RemoteConfig.ts"
 
 const invalid = (message: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message)))
 
@@ -97,7 +102,14 @@ const queryOptions = {
   limit: Options.integer("limit").pipe(Options.withDescription("At most this many entries (1 to 1000)."), Options.withDefault(100))
 }
 
-const queryCommand = Command.make("query", queryOptions, (o) =>
+/** The installation's Postgres, opened only when a command that reads it runs (so `--help` needs no database). */
+const Database = Layer.unwrapEffect(Effect.map(databaseUrl, (url) => PgClient.layer({ url, maxConnections: 2, applicationName: "plexichat-cli" })))
+
+/** Remote when `--url` is given or `PLEXI_URL` set: the typed RPC `QueryAudit` (owners and admins), else `DATABASE_URL`. */
+const remoteWanted = (url: Option.Option<string>) =>
+  Option.isSome(url) ? Effect.succeed(true) : Effect.map(Effect.orElseSucceed(remoteConfig, () => undefined), (c) => c !== undefined && Option.isSome(c.url))
+
+const queryCommand = Command.make("query", { ...queryOptions, ...remoteOptions }, (o) =>
   Effect.gen(function*() {
     if (o.limit < 1 || o.limit > 1000) return yield* invalid("--limit: 1 to 1000")
     if (o.afterSeq < 0) return yield* invalid("--after-seq: not negative")
@@ -106,18 +118,17 @@ const queryCommand = Command.make("query", queryOptions, (o) =>
     if (Option.isSome(o.action)) q.action = o.action.value
     if (Option.isSome(o.since)) q.since = o.since.value
     if (Option.isSome(o.until)) q.until = o.until.value
-    const entries = yield* AuditRows.query(yield* SqlClient.SqlClient)(q)
+    const entries = (yield* remoteWanted(o.url))
+      ? yield* signedIn(o, (c) => c.QueryAudit(q))
+      : yield* Effect.provide(Effect.flatMap(SqlClient.SqlClient, (sql) => AuditRows.query(sql)(q)), Database)
     for (const entry of entries) yield* Console.log(JSON.stringify(entry))
-  })).pipe(Command.withDescription("Prints audit entries as JSON lines, oldest first."))
-
-/** The installation's Postgres, opened only when a command that reads it runs (so `--help` needs no database). */
-const Database = Layer.unwrapEffect(Effect.map(databaseUrl, (url) => PgClient.layer({ url, maxConnections: 2, applicationName: "plexichat-cli" })))
+  })).pipe(Command.withDescription("Prints audit entries as JSON lines, oldest first: over RPC with --url / PLEXI_URL, else from DATABASE_URL."))
 
 export const auditCommand = Command.make("audit").pipe(
   Command.withDescription("The tamper-evident audit log."),
   Command.withSubcommands([
     verifyCommand.pipe(Command.provide(Database)),
     headCommand.pipe(Command.provide(Database)),
-    queryCommand.pipe(Command.provide(Database))
+    queryCommand
   ])
 )

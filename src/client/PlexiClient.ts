@@ -9,8 +9,9 @@
  * }).pipe(Effect.provide(PlexiClient.layer({ url: "http://localhost:8080", token })))
  * ```
  *
- * Calls go to `<url>/rpc` as NDJSON over HTTP; `Subscribe` streams stay open
- * for as long as the stream is consumed.
+ * Calls go to `<url>/rpc` as NDJSON over HTTP, each naming the client's
+ * protocol version (`plexi-protocol`, domain/ProtocolVersion.ts); `Subscribe`
+ * streams stay open for as long as the stream is consumed.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -19,10 +20,15 @@ import { RpcClient, RpcSerialization } from "@effect/rpc"
 import type { RpcClientError } from "@effect/rpc/RpcClientError"
 import type { RpcGroup } from "@effect/rpc"
 import { Context, Effect, Layer } from "effect"
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "../../domain/ProtocolVersion.ts"
 import { PlexiRpcs } from "../../domain/Rpcs.ts"
 
 export * from "../../domain/Api.ts"
 export * from "../../domain/AdminRpcs.ts"
+export * from "../../domain/FeatureFlags.ts"
+export * from "../../domain/Operations.ts"
+export * from "../../domain/OperationsRpcs.ts"
+export * from "../../domain/ProtocolVersion.ts"
 export * from "../../domain/AuthRpcs.ts"
 export * from "../../domain/Rpcs.ts"
 export * from "../../domain/Auth.ts"
@@ -45,6 +51,11 @@ export interface ClientOptions {
    * and the `WebAuthnRpcs`: `WebAuthnLoginOptions`, `WebAuthnLogin`, `WebAuthnMfaOptions`, `WebAuthnMfaVerify`).
    */
   readonly token?: string
+  /**
+   * The protocol version to announce in the `plexi-protocol` header (default: this build's, `PROTOCOL_VERSION`); a
+   * node that does not serve it answers every call with `IncompatibleProtocol`.
+   */
+  readonly protocolVersion?: string
 }
 
 export class PlexiClient extends Context.Tag("plexichat/PlexiClient")<
@@ -58,8 +69,10 @@ export class PlexiClient extends Context.Tag("plexichat/PlexiClient")<
       Layer.provide(RpcSerialization.layerNdjson),
       Layer.provide(Layer.effect(
         HttpClient.HttpClient,
-        Effect.map(HttpClient.HttpClient, (client) =>
-          options.token === undefined ? client : HttpClient.mapRequest(client, HttpClientRequest.bearerToken(options.token)))
+        Effect.map(HttpClient.HttpClient, (client) => {
+          const versioned = HttpClient.mapRequest(client, HttpClientRequest.setHeader(PROTOCOL_HEADER, options.protocolVersion ?? PROTOCOL_VERSION))
+          return options.token === undefined ? versioned : HttpClient.mapRequest(versioned, HttpClientRequest.bearerToken(options.token))
+        })
       ).pipe(Layer.provide(FetchHttpClient.layer)))
     )
 }

@@ -108,6 +108,17 @@ describe("oxlint (.oxlintrc.json)", () => {
     expect(findings.filter((f) => ["runtime/edge/Ok.ts", "test/Uses.ts", "domain/Id.ts"].includes(f.file))).toEqual([])
   })
 
+  it("the CLI's entry point (src/cli/Main.ts) alone in src/ may import runtime/ (wiring), still never test/", () => {
+    const findings = lintTree({
+      "src/cli/Main.ts": `import { m } from "../../runtime/cli/M.ts"\nimport { h } from "../../test/h.ts"\nexport const all = [m, h]\n`,
+      "src/cli/Other.ts": `import { m } from "../../runtime/cli/M.ts"\nexport const o = m\n`,
+      "runtime/cli/M.ts": `export const m = 1\n`,
+      "test/h.ts": `export const h = 1\n`
+    })
+    expect(at(findings, "src/cli/Main.ts", restricted)).toEqual([2])
+    expect(at(findings, "src/cli/Other.ts", restricted)).toEqual([1])
+  })
+
   it("no-restricted-imports keeps Node I/O modules out of domain/ (browser-importable) but not out of runtime/", () => {
     const io = ["node:fs", "fs/promises", "net", "pg", "uWebSockets.js", "ws", "@effect/sql-pg", "@effect/platform-node", "@effect/platform-node-shared/NodeSocket", "@electric-sql/pglite"]
     const source = io.map((m, i) => `import * as m${i} from "${m}"`).join("\n") +

@@ -39,7 +39,7 @@ export type Registration =
  * shards): "is this the first account?" and the INSERT then see the same
  * table, so an empty installation gets exactly one owner.
  */
-const REGISTRATION_LOCK = [0x706c6578, 1] as const
+export const REGISTRATION_LOCK = [0x706c6578, 1] as const
 
 interface AccountRow {
   readonly user_id: string
