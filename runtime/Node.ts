@@ -198,6 +198,9 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   LifecycleConfig.layerFromEnv()
 )))
 
+/** Logs, at a stop, that the layers built after it (released before it) are closed: the stop's phases, timed. */
+const stopped = (what: string) => Layer.scopedDiscard(Effect.addFinalizer(() => Effect.logInfo(`graceful stop: ${what} closed`)))
+
 /**
  * Everything one node runs; `Layer.launch` it. The edge is built after the
  * entities and so released before them: on shutdown it first closes its
@@ -213,7 +216,10 @@ export const NodeLive = ShutdownDeadline.layer.pipe(
   Layer.provideMerge(Layer.mergeAll(UwsApp.layer, NodeIdLive, Draining.layer)),
   Layer.provideMerge(MessageStore.Default),
   Layer.provideMerge(Cluster.layer),
+  Layer.provideMerge(stopped("cluster runner")),
   Layer.provideMerge(StoreLive),
+  Layer.provideMerge(stopped("database")),
   Layer.provideMerge(RunnerSocket.layer),
+  Layer.provideMerge(stopped("runner socket")),
   Layer.provideMerge(SettingsLive)
 )
