@@ -1,5 +1,5 @@
 /**
- * `SqlRunnerStorage`, with three changes that keep a shard with one owner:
+ * `SqlRunnerStorage`, with changes that keep a shard with one owner and move it quickly:
  *
  * - **One lock operation at a time.** The library runs `acquire` (shard
  *   acquisition loop) and `refresh` (heartbeat loop) concurrently on its one
