@@ -39,9 +39,11 @@
  *   owners, which notice it at their next assignment refresh, let the shards
  *   go, so each moving shard waited for that second try (0.5-1 s on top of the
  *   hand-over). An acquisition that did not get every shard asked for tries
- *   again every 25 ms for up to 60% of the library's deadline for the call
- *   (300 ms by default). The library's lock query reports the locks its
- *   session already holds, so a retry never takes a lock twice.
+ *   again every 25 ms until the library's deadline for the call (500 ms by
+ *   default) cuts it; after a call that timed out the library calls again at
+ *   once. The library's lock query reports the locks its session already
+ *   holds, so a retry never takes a lock twice and a lock taken by a call that
+ *   timed out is returned by the next.
  * - **A slow refresh does not drop every shard.** Refreshes run in rounds
  *   of their own and the library's refresh is answered from them
  *   (RefreshRounds.ts), on a storage whose lock operations may take as long
@@ -58,19 +60,23 @@ import * as ShardHolders from "./ShardHolders.ts"
 /** How often an acquisition tries again for the shards it did not get. */
 const acquireRetryMs = 25
 
-/** Locks `shardIds` with `lockOnce`, trying again for the ones still held elsewhere for up to `waitMs`. */
+/**
+ * Locks `shardIds` with `lockOnce`, trying again every `acquireRetryMs` for the ones still held elsewhere, until it
+ * has them all or the library's deadline for the call interrupts it. Each try is uninterruptible (an interrupted
+ * query would make the library rebuild its lock connection, which frees every lock), the waits between are not. Locks
+ * taken by a try whose call then timed out are not lost: the library calls again at once (no 1 s wait after a timed-out
+ * call) and its lock query reports the locks its session holds.
+ */
 const waitingLock = <E, R>(
-  lockOnce: (address: RunnerAddress.RunnerAddress, shardIds: Iterable<ShardId.ShardId>) => Effect.Effect<Array<ShardId.ShardId>, E, R>,
-  waitMs: number
+  lockOnce: (address: RunnerAddress.RunnerAddress, shardIds: Iterable<ShardId.ShardId>) => Effect.Effect<Array<ShardId.ShardId>, E, R>
 ) =>
 (address: RunnerAddress.RunnerAddress, shardIds: Iterable<ShardId.ShardId>) =>
   Effect.gen(function*() {
     const wanted = Array.from(shardIds, String)
-    const until = (yield* Clock.currentTimeMillis) + waitMs
     while (true) {
-      const locked = yield* lockOnce(address, shardIds)
+      const locked = yield* Effect.uninterruptible(lockOnce(address, shardIds))
       const held = new Set(locked.map(String))
-      if (wanted.every((id) => held.has(id)) || (yield* Clock.currentTimeMillis) + acquireRetryMs > until) return locked
+      if (wanted.every((id) => held.has(id))) return locked
       yield* Effect.sleep(acquireRetryMs)
     }
   })
@@ -126,7 +132,7 @@ export const make = Effect.gen(function*() {
 
   const lockOnce = (address: RunnerAddress.RunnerAddress, shardIds: Iterable<ShardId.ShardId>) =>
     fenceOnFailure(one(Effect.tap(storage.acquire(address, shardIds), (locked) => Effect.sync(() => rounds.acquired(locked)))))
-  const lockWaiting = waitingLock(lockOnce, intervalMs * 0.6)
+  const lockWaiting = waitingLock(lockOnce)
 
   return RunnerStorage.RunnerStorage.of({
     ...storage,
