@@ -62,21 +62,24 @@ const acquireRetryMs = 25
 
 /**
  * Locks `shardIds` with `lockOnce`, trying again every `acquireRetryMs` for the ones still held elsewhere, until it
- * has them all or the library's deadline for the call interrupts it. Each try is uninterruptible (an interrupted
+ * has them all or the library's deadline for the call interrupts it (`capMs`, a little past that deadline, answers a
+ * caller without one with what it got). Each try is uninterruptible (an interrupted
  * query would make the library rebuild its lock connection, which frees every lock), the waits between are not. Locks
  * taken by a try whose call then timed out are not lost: the library calls again at once (no 1 s wait after a timed-out
  * call) and its lock query reports the locks its session holds.
  */
 const waitingLock = <E, R>(
-  lockOnce: (address: RunnerAddress.RunnerAddress, shardIds: Iterable<ShardId.ShardId>) => Effect.Effect<Array<ShardId.ShardId>, E, R>
+  lockOnce: (address: RunnerAddress.RunnerAddress, shardIds: Iterable<ShardId.ShardId>) => Effect.Effect<Array<ShardId.ShardId>, E, R>,
+  capMs: number
 ) =>
 (address: RunnerAddress.RunnerAddress, shardIds: Iterable<ShardId.ShardId>) =>
   Effect.gen(function*() {
     const wanted = Array.from(shardIds, String)
+    const until = (yield* Clock.currentTimeMillis) + capMs
     while (true) {
       const locked = yield* Effect.uninterruptible(lockOnce(address, shardIds))
       const held = new Set(locked.map(String))
-      if (wanted.every((id) => held.has(id))) return locked
+      if (wanted.every((id) => held.has(id)) || (yield* Clock.currentTimeMillis) >= until) return locked
       yield* Effect.sleep(acquireRetryMs)
     }
   })
@@ -132,7 +135,8 @@ export const make = Effect.gen(function*() {
 
   const lockOnce = (address: RunnerAddress.RunnerAddress, shardIds: Iterable<ShardId.ShardId>) =>
     fenceOnFailure(one(Effect.tap(storage.acquire(address, shardIds), (locked) => Effect.sync(() => rounds.acquired(locked)))))
-  const lockWaiting = waitingLock(lockOnce)
+  // Past the library's own deadline for the call (intervalMs), so that the library's timeout comes first.
+  const lockWaiting = waitingLock(lockOnce, intervalMs + 100)
 
   return RunnerStorage.RunnerStorage.of({
     ...storage,
