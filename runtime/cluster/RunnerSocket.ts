@@ -15,7 +15,7 @@ import * as Crypto from "node:crypto"
 import { RunnerAddress } from "@effect/cluster"
 import type * as SocketServer from "@effect/platform/SocketServer"
 import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
-import { Context, Effect, Exit, Layer, Option, Scope } from "effect"
+import { Context, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import { DatabaseConfig, onPostgres } from "../sql/DatabaseConfig.ts"
 import { ClusterConfig } from "./ClusterConfig.ts"
 
@@ -50,7 +50,8 @@ const closeWaitMs = 1000
  * them until the shutdown deadline ended the process. The close is bounded; the process exits after its stop.
  */
 const boundedClose = (scope: Scope.CloseableScope) =>
-  Scope.close(scope, Exit.void).pipe(
+  // A scope's finalizers cannot be interrupted: the close runs in a fiber of its own, and only waiting for it is bounded.
+  Effect.flatMap(Effect.forkDaemon(Scope.close(scope, Exit.void)), (closing) => Fiber.await(closing)).pipe(
     Effect.interruptible,
     Effect.timeoutOption(closeWaitMs),
     Effect.flatMap((closed) =>

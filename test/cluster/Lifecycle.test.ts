@@ -4,10 +4,11 @@
  * `database_unreachable` while its database does not answer (a paused TCP
  * proxy in front of Postgres) and 200 again after; a node that got SIGTERM
  * answers 503 `draining` on a connection it already had, closes its
- * WebSockets with 1001 and the draining reason, and exits with 0; past
- * `PLEXI_SHUTDOWN_DEADLINE` it exits with 1 at once.
+ * WebSockets with 1001 and the draining reason, and exits with 0, also while
+ * a peer keeps opening runner connections (before the bounded close: exit 1
+ * at the 8 s deadline); past `PLEXI_SHUTDOWN_DEADLINE` it exits with 1 at once.
  */
-import { connect } from "node:net"
+import { connect, type Socket } from "node:net"
 import { afterAll, describe, expect, it } from "vitest"
 import { drainingCloseReason } from "../../domain/Protocol.ts"
 import { signedIn } from "../fixtures/AuthClient.ts"
@@ -113,6 +114,30 @@ describe("readiness and the graceful stop", () => {
     expect(await ws.waitClosed()).toBe(1001)
     expect(reason).toBe(drainingCloseReason)
     expect(stopping!.child.exitCode).toBe(0)
+  }, 60_000)
+
+  it("exits with 0 well within its deadline while another process keeps opening connections to its runner port", async () => {
+    const node = await startNode({ name: "lc-peered", databaseUrl: cluster.url })
+    await settledShards([...cluster.nodes, node])
+    // Connections that arrive after the runner stopped serving are kept open by the socket server; its close waited
+    // for them until the deadline (exit 1 after 8 s). This peer opens one every 2 ms and never closes them.
+    const opened: Array<Socket> = []
+    const peer = setInterval(() => {
+      const socket = connect(node.runnerPort, "127.0.0.1")
+      socket.on("error", () => {})
+      opened.push(socket)
+    }, 2)
+    const stoppedAt = Date.now()
+    try {
+      await node.stop()
+    } finally {
+      clearInterval(peer)
+      for (const socket of opened) socket.destroy()
+    }
+    const stopMs = Date.now() - stoppedAt
+    console.log(`stop with a peer opening runner connections: exited ${stopMs} ms after SIGTERM with ${node.child.exitCode}`)
+    expect(node.child.exitCode).toBe(0)
+    expect(stopMs).toBeLessThan(5_000)
   }, 60_000)
 
   it("exits with 1 once PLEXI_SHUTDOWN_DEADLINE has passed, however far its stop got", async () => {
