@@ -35,6 +35,7 @@ import { OidcAccountApi, OidcApi } from "./OidcApi.ts"
 import { HeadersTooLarge, InternalError, PayloadTooLarge, UnsupportedMediaType } from "./HttpErrors.ts"
 import { ChannelId, SessionId } from "./Ids.ts"
 import { WebAuthnApi, WebAuthnKeysApi } from "./WebAuthnHttp.ts"
+import { NotReady, Readiness } from "./Readiness.ts"
 
 export { HttpAuthentication } from "./HttpAuthentication.ts"
 
@@ -65,6 +66,16 @@ export const ChannelLocation = Schema.Struct({
 
 export class SystemApi extends HttpApiGroup.make("system")
   .add(HttpApiEndpoint.get("health", "/health").addSuccess(Health))
+  .add(
+    HttpApiEndpoint.get("ready", "/ready")
+      .addSuccess(Readiness)
+      .addError(NotReady)
+      .annotate(
+        OpenApi.Description,
+        "Readiness: 200 when the node's database answers, it holds shards and it is not draining; otherwise 503 " +
+          "NotReady with `reason` (draining, database_unreachable, no_shards). Liveness is /health."
+      )
+  )
   .add(
     HttpApiEndpoint.get("locate")`/cluster/channels/${channelId}`
       .addSuccess(ChannelLocation)

@@ -83,11 +83,17 @@ export const CloseCode = {
   flood: 4029,
   /** The socket's session was ended (sign-out, revoked, password changed or reset) or its account disabled. */
   revoked: 4003,
-  /** The server is shutting down; reconnect to another node and resume. */
+  /**
+   * The node is draining (graceful stop): reconnect to another node (not this one) and resubscribe with `lastSeq`.
+   * The close reason is `drainingCloseReason`.
+   */
   goingAway: 1001,
   /** A text frame that is not valid UTF-8 (RFC 6455 §8.1); native uWS drops the TCP connection instead (1006). */
   invalidPayload: 1007
 } as const
+
+/** The reason of a 1001 close from a draining node; clients may match it to skip this node's address for a while. */
+export const drainingCloseReason = "node draining; reconnect to another node"
 
 /** Why the server ended a subscription or answered `unauthorized` without a request. */
 export const Reason = Schema.Literal("not_a_member", "token_expired", "session_revoked", "account_disabled")

@@ -3,10 +3,9 @@
  * the edge's hub and outbox, and the uWS edge on the public port.
  */
 import { join } from "node:path"
-import { EntityId, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
+import { ShardingConfig } from "@effect/cluster"
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { ChatService } from "../src/api/ChatService.ts"
-import { NodeStatus } from "../src/api/NodeStatus.ts"
 import { RateLimiter } from "../src/api/RateLimiter.ts"
 import { AuditLog } from "../src/audit/AuditLog.ts"
 import * as UserBudgetConfig from "../src/api/UserBudgetConfig.ts"
@@ -34,6 +33,7 @@ import * as WebAuthnConfig from "../src/auth/WebAuthnConfig.ts"
 import { WebAuthnStore } from "../src/auth/WebAuthnStore.ts"
 import * as ChannelConfig from "../src/entities/ChannelConfig.ts"
 import { ChannelEntityLive } from "../src/entities/ChannelEntity.ts"
+import { ShardRelease } from "../src/entities/ShardRelease.ts"
 import { UserEntityLive } from "../src/entities/UserEntity.ts"
 import { ChannelHub } from "../src/messaging/ChannelHub.ts"
 import { GroupCommitWriter } from "../src/messaging/GroupCommitWriter.ts"
@@ -51,11 +51,14 @@ import * as ClusterConfig from "./cluster/ClusterConfig.ts"
 import * as PortFile from "./cluster/PortFile.ts"
 import * as RunnerSocket from "./cluster/RunnerSocket.ts"
 import { EdgeLive, FanOutLive, NodeId, UwsApp } from "./edge/Edge.ts"
+import { NodeStatusLive } from "./NodeStatusLive.ts"
+import { Draining } from "./Draining.ts"
+import * as LifecycleConfig from "./LifecycleConfig.ts"
+import * as ShutdownDeadline from "./ShutdownDeadline.ts"
 import * as EdgeConfig from "./edge/EdgeConfig.ts"
 import * as HardeningConfig from "./edge/HardeningConfig.ts"
 import * as HttpConfig from "./edge/HttpConfig.ts"
 import * as WsConfig from "./edge/WsConfig.ts"
-import { websocketEngine } from "./edge/Uws.ts"
 import * as Database from "./sql/Database.ts"
 import * as DatabaseConfig from "./sql/DatabaseConfig.ts"
 import { migrate } from "./sql/Migrations.ts"
@@ -141,42 +144,8 @@ const HubLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelCo
 
 const OutboxLive = Layer.unwrapEffect(Effect.map(HubConfig.HubConfig, (hub) => PostOutbox.layer(HubConfig.outboxOptions(hub))))
 
-const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
-  const store = yield* DatabaseConfig.DatabaseConfig
-  const { shardsPerGroup } = yield* ClusterConfig.ClusterConfig
-  const nodeId = yield* NodeId
-  const sharding = yield* Sharding.Sharding
-  const db = yield* Database.Database
-  const { subscriptions } = yield* UwsApp
-  const hub = yield* ChannelHub
-  const runner = yield* RunnerSocket.RunnerSocket
-  return NodeStatus.of({
-    shardsTotal: shardsPerGroup,
-    runnerAddress: Option.getOrUndefined(Option.map(runner, (r) => `${r.address.host}:${r.address.port}`)),
-    health: Effect.sync(() => {
-      let shards = 0
-      for (let i = 1; i <= shardsPerGroup; i++) if (sharding.hasShardId(ShardId.make("default", i))) shards++
-      return {
-        status: "ok" as const,
-        nodeId,
-        websocketEngine,
-        shards,
-        connections: subscriptions.sessionCount(),
-        feeds: hub.feeds(),
-        database: db.kind,
-        cluster: DatabaseConfig.onPostgres(store) ? "multi" as const : "single" as const
-      }
-    }),
-    locate: (channelId) =>
-      Effect.sync(() => {
-        const shardId = sharding.getShardId(EntityId.make(channelId), "default")
-        return { shard: `${shardId.group}:${shardId.id}`, ownedHere: sharding.hasShardId(shardId) }
-      })
-  })
-}))
-
 const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
-  Layer.provide(WriterLive)
+  Layer.provide(Layer.merge(WriterLive, ShardRelease.layer))
 )
 
 const EdgeServicesLive = Operations.Default.pipe(
@@ -236,25 +205,33 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   UserBudgetConfig.layerFromEnv(),
   LoginThrottleConfig.layerFromEnv(),
   TelemetryConfig.layerFromEnv(),
-  FlagsConfig.layerFromEnv()
+  FlagsConfig.layerFromEnv(),
+  LifecycleConfig.layerFromEnv()
 )))
+
+/** Logs, at a stop, that the layers built after it (released before it) are closed: the stop's phases, timed. */
+const stopped = (what: string) => Layer.scopedDiscard(Effect.addFinalizer(() => Effect.logInfo(`graceful stop: ${what} closed`)))
 
 /**
  * Everything one node runs; `Layer.launch` it. The edge is built after the
  * entities and so released before them: on shutdown it first closes its
  * sockets (1001) and channel feeds, and only then do entities stop.
  */
-export const NodeLive = PortFile.layer.pipe(
+export const NodeLive = ShutdownDeadline.layer.pipe(
+  Layer.provideMerge(PortFile.layer),
   Layer.provideMerge(EdgeLive),
   Layer.provide(EdgeServicesLive),
   Layer.provideMerge(EntitiesLive),
   Layer.provideMerge(LocalChannels.layer(ChannelConfig.entityIdleTime)),
   Layer.provideMerge(AccessLive),
-  Layer.provideMerge(Layer.mergeAll(UwsApp.layer, NodeIdLive)),
+  Layer.provideMerge(Layer.mergeAll(UwsApp.layer, NodeIdLive, Draining.layer)),
   Layer.provideMerge(MessageStore.Default),
   Layer.provideMerge(Cluster.layer),
+  Layer.provideMerge(stopped("cluster runner")),
   Layer.provideMerge(StoreLive),
+  Layer.provideMerge(stopped("database")),
   Layer.provideMerge(RunnerSocket.layer),
+  Layer.provideMerge(stopped("runner socket")),
   // Built before everything else (its tracer must reach every fiber), released last (a final export).
   Layer.provideMerge(Layer.merge(OtlpExportLive, MetricsServerLive)),
   Layer.provideMerge(Layer.mergeAll(SettingsLive, Layer.scopedDiscard(runtimeSampler)))

@@ -1,5 +1,5 @@
 /**
- * `SqlRunnerStorage`, with three changes that keep a shard with one owner:
+ * `SqlRunnerStorage`, with changes that keep a shard with one owner and move it quickly:
  *
  * - **One lock operation at a time.** The library runs `acquire` (shard
  *   acquisition loop) and `refresh` (heartbeat loop) concurrently on its one
@@ -27,6 +27,23 @@
  *   noticing (stalled, then woken) cannot claim its channels back from the
  *   new holder. A failed record fails the acquisition (the library retries
  *   it; the locks stay taken meanwhile).
+ * - **A stopping runner leaves the ring only once its locks are free.** The
+ *   library unregisters the runner as soon as its entities start stopping
+ *   (preemptive shutdown) and releases its locks only after they stopped: the
+ *   other runners, rebuilding their rings meanwhile, found the shards still
+ *   locked and waited a full acquisition round (1 s) before trying again. The
+ *   unregistration is held back until `releaseAll`, and runs right after it.
+ * - **A shard freed a moment later is taken at once.** The library tries to
+ *   lock the shards the ring gives it, then waits 1 s before it tries the
+ *   ones it did not get. A joining runner's first try comes before the old
+ *   owners, which notice it at their next assignment refresh, let the shards
+ *   go, so each moving shard waited for that second try (0.5-1 s on top of the
+ *   hand-over). An acquisition that did not get every shard asked for tries
+ *   again every 25 ms until the library's deadline for the call (500 ms by
+ *   default) cuts it; after a call that timed out the library calls again at
+ *   once. The library's lock query reports the locks its session already
+ *   holds, so a retry never takes a lock twice and a lock taken by a call that
+ *   timed out is returned by the next.
  * - **A slow refresh does not drop every shard.** Refreshes run in rounds
  *   of their own and the library's refresh is answered from them
  *   (RefreshRounds.ts), on a storage whose lock operations may take as long
@@ -40,6 +57,33 @@ import * as LockStorage from "./LockStorage.ts"
 import * as RefreshRounds from "./RefreshRounds.ts"
 import * as ShardHolders from "./ShardHolders.ts"
 
+/** How often an acquisition tries again for the shards it did not get. */
+const acquireRetryMs = 25
+
+/**
+ * Locks `shardIds` with `lockOnce`, trying again every `acquireRetryMs` for the ones still held elsewhere, until it
+ * has them all or the library's deadline for the call interrupts it (`capMs`, a little past that deadline, answers a
+ * caller without one with what it got). Each try is uninterruptible (an interrupted
+ * query would make the library rebuild its lock connection, which frees every lock), the waits between are not. Locks
+ * taken by a try whose call then timed out are not lost: the library calls again at once (no 1 s wait after a timed-out
+ * call) and its lock query reports the locks its session holds.
+ */
+const waitingLock = <E, R>(
+  lockOnce: (address: RunnerAddress.RunnerAddress, shardIds: Iterable<ShardId.ShardId>) => Effect.Effect<Array<ShardId.ShardId>, E, R>,
+  capMs: number
+) =>
+(address: RunnerAddress.RunnerAddress, shardIds: Iterable<ShardId.ShardId>) =>
+  Effect.gen(function*() {
+    const wanted = Array.from(shardIds, String)
+    const until = (yield* Clock.currentTimeMillis) + capMs
+    while (true) {
+      const locked = yield* Effect.uninterruptible(lockOnce(address, shardIds))
+      const held = new Set(locked.map(String))
+      if (wanted.every((id) => held.has(id)) || (yield* Clock.currentTimeMillis) >= until) return locked
+      yield* Effect.sleep(acquireRetryMs)
+    }
+  })
+
 export const make = Effect.gen(function*() {
   const config = yield* ShardingConfig.ShardingConfig
   const expirationMs = Duration.toMillis(config.shardLockExpiration)
@@ -51,6 +95,8 @@ export const make = Effect.gen(function*() {
   const recordHolders = ShardHolders.record(yield* SqlClient.SqlClient, ShardHolders.lockKeys(config))
   const serial = yield* Effect.makeSemaphore(1)
   let fenced = false
+  /** The runner asked to be unregistered; done after its locks are released. */
+  let unregisterPending = false
   /** When the last heartbeat that succeeded was sent (its row's timestamp is no older). */
   let heartbeatStartedAt = yield* Clock.currentTimeMillis
   const one = serial.withPermits(1)
@@ -87,13 +133,14 @@ export const make = Effect.gen(function*() {
     heartbeatStartedAt: () => heartbeatStartedAt
   })
 
+  const lockOnce = (address: RunnerAddress.RunnerAddress, shardIds: Iterable<ShardId.ShardId>) =>
+    fenceOnFailure(one(Effect.tap(storage.acquire(address, shardIds), (locked) => Effect.sync(() => rounds.acquired(locked)))))
+  // Past the library's own deadline for the call (intervalMs), so that the library's timeout comes first.
+  const lockWaiting = waitingLock(lockOnce, intervalMs + 100)
+
   return RunnerStorage.RunnerStorage.of({
     ...storage,
-    acquire: (address, shardIds) =>
-      Effect.flatMap(
-        fenceOnFailure(one(Effect.tap(storage.acquire(address, shardIds), (locked) => Effect.sync(() => rounds.acquired(locked))))),
-        (locked) => recorded(address, locked)
-      ),
+    acquire: (address, shardIds) => Effect.flatMap(lockWaiting(address, shardIds), (locked) => recorded(address, locked)),
     refresh: (address, shardIds) =>
       Effect.suspend(() => {
         const held = Array.from(shardIds)
@@ -104,10 +151,14 @@ export const make = Effect.gen(function*() {
       }),
     release: (address, shardId) =>
       fenceOnFailure(one(Effect.tap(storage.release(address, shardId), () => Effect.sync(() => rounds.released(shardId))))),
+    unregister: (address) => Effect.sync(() => { unregisterPending = true }).pipe(Effect.zipRight(Effect.logDebug("runner unregistration held until its shard locks are released", address))),
     releaseAll: (address) =>
       Effect.suspend(() => {
         rounds.stop()
-        return one(storage.releaseAll(address))
+        return one(storage.releaseAll(address)).pipe(
+          Effect.zipRight(Effect.logInfo("shard locks released")),
+          Effect.ensuring(Effect.suspend(() => unregisterPending ? Effect.ignore(storage.unregister(address)) : Effect.void))
+        )
       })
   })
 })

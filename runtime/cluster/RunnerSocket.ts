@@ -15,7 +15,7 @@ import * as Crypto from "node:crypto"
 import { RunnerAddress } from "@effect/cluster"
 import type * as SocketServer from "@effect/platform/SocketServer"
 import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
-import { Context, Effect, Layer, Option } from "effect"
+import { Context, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import { DatabaseConfig, onPostgres } from "../sql/DatabaseConfig.ts"
 import { ClusterConfig } from "./ClusterConfig.ts"
 
@@ -41,9 +41,30 @@ export const applicationNameOf = (address: string) =>
 
 export const applicationName = (address: RunnerAddress.RunnerAddress) => applicationNameOf(`${address.host}:${address.port}`)
 
+/** How long a stopping node waits for its runner socket to close before it goes on without it. */
+const closeWaitMs = 1000
+
+/**
+ * The socket's close waits for every accepted connection to end, including connections other runners opened
+ * after the runner stopped serving (the library keeps those unread and open): one graceful stop of 20 waited for
+ * them until the shutdown deadline ended the process. The close is bounded; the process exits after its stop.
+ */
+const boundedClose = (scope: Scope.CloseableScope) =>
+  // A scope's finalizers cannot be interrupted: the close runs in a fiber of its own, and only waiting for it is bounded.
+  Effect.flatMap(Effect.forkDaemon(Scope.close(scope, Exit.void)), (closing) => Fiber.await(closing)).pipe(
+    Effect.interruptible,
+    Effect.timeoutOption(closeWaitMs),
+    Effect.flatMap((closed) =>
+      Option.isSome(closed) ? Effect.void : Effect.logWarning(`runner socket still had open connections after ${closeWaitMs} ms: not waiting for them`))
+  )
+
 const bind = Effect.gen(function*() {
   const cluster = yield* ClusterConfig
-  const server = yield* NodeSocketServer.make({ host: cluster.runnerListenHost, port: cluster.runnerPort, noDelay: true })
+  const scope = yield* Scope.make()
+  yield* Effect.addFinalizer(() => boundedClose(scope))
+  const server = yield* NodeSocketServer.make({ host: cluster.runnerListenHost, port: cluster.runnerPort, noDelay: true }).pipe(
+    Scope.extend(scope)
+  )
   const port = server.address._tag === "TcpAddress" ? server.address.port : cluster.runnerPort
   return { server, address: RunnerAddress.make(cluster.runnerHost, port) }
 })

@@ -6,11 +6,12 @@
  */
 import { Cause, Context, Effect, Layer, Runtime } from "effect"
 import type { TemplatedApp, us_listen_socket } from "uWebSockets.js"
-import { CloseCode } from "../../domain/Protocol.ts"
+import { CloseCode, drainingCloseReason } from "../../domain/Protocol.ts"
 import { ChatService } from "../../src/api/ChatService.ts"
 import { Revocations } from "../../src/auth/Revocations.ts"
 import { TokenVerifier } from "../../src/auth/TokenVerifier.ts"
 import { ChannelHub, FanOut } from "../../src/messaging/ChannelHub.ts"
+import { Draining } from "../Draining.ts"
 import { EdgeConfig } from "./EdgeConfig.ts"
 import { HardeningConfig } from "./HardeningConfig.ts"
 import { makeWebHandler } from "./HttpApp.ts"
@@ -78,6 +79,7 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
   const http = yield* HttpConfig
   const handler = yield* makeWebHandler
   const hardening = yield* HardeningConfig
+  const draining = yield* Draining
   // Every HTTP answer and refused upgrade carries these (docs/SECURITY.md, "HTTP hardening").
   const headers = securityHeaders(hardening)
 
@@ -114,15 +116,15 @@ export const EdgeLive = Layer.scoped(EdgeServer, Effect.gen(function*() {
     })
   }).pipe(Effect.orDie)
   const port = uws.us_socket_local_port(listenSocket as never)
-  // Shutdown: stop accepting, tell clients to go elsewhere (1001), and close
+  // Shutdown: readiness false, stop accepting, tell clients to go elsewhere (1001), and close
   // the channel feeds so the entities they follow can stop at once.
   yield* Effect.addFinalizer(() =>
     Effect.zipRight(
-      Effect.sync(() => {
+      Effect.zipRight(draining.begin, Effect.sync(() => {
         uws.us_listen_socket_close(listenSocket)
-        gateway.closeAll(CloseCode.goingAway, "server shutting down")
-      }),
-      hub.closeAll
+        gateway.closeAll(CloseCode.goingAway, drainingCloseReason)
+      })),
+      Effect.zipRight(hub.closeAll, Effect.logInfo("edge closed: listener, WebSockets (1001) and channel feeds"))
     )
   )
   yield* Effect.logInfo(`PlexiChat node ${nodeId} listening on http://${config.host}:${port} (websocket engine: ${websocketEngine})`)

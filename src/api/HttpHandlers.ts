@@ -43,6 +43,7 @@ const SystemLive = HttpApiBuilder.group(PlexiHttpApi, "system", (handlers) =>
     const visible = yield* makeLocateAccess
     return handlers
       .handle("health", () => status.health)
+      .handle("ready", () => status.ready)
       .handle("locate", ({ path }) =>
         Effect.zipRight(
           visible(path.channelId),

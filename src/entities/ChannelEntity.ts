@@ -30,7 +30,7 @@
  */
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
-import { Clock, Context, Deferred, Duration, Effect, Either, Option, Stream } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Either, Fiber, Option, type Scope, Stream } from "effect"
 import { type Channel, ChannelEntity, type Create, type PostItem } from "../../domain/Channel.ts"
 import { ChannelAlreadyExists, type ChannelUnavailable, Forbidden } from "../../domain/Errors.ts"
 import { ChannelId, type UserId } from "../../domain/Ids.ts"
@@ -51,6 +51,7 @@ import { updateChannel } from "./channel/SettingsHandler.ts"
 import { makePost } from "./channel/PostHandler.ts"
 import { makeSerialLane } from "./channel/SerialLane.ts"
 import { ShardHolding } from "./ShardHolding.ts"
+import { ShardRelease } from "./ShardRelease.ts"
 
 /**
  * Fault-injection points for supervision tests: `beforePost` runs before
@@ -160,12 +161,26 @@ const registerLocal = (parts: Parts, handlers: Omit<LocalChannel, "followed">) =
     })
   })
 
+/**
+ * Ends a follower stream's request once `released` completes, by interrupting
+ * the fiber that runs it: that fiber may be waiting for the follower's ack of
+ * its last chunk, which the cluster no longer delivers once the shard is being
+ * released (interrupting the stream itself would wait for that ack, and so
+ * for the whole termination timeout). The follower's edge reopens its feed
+ * from its last `seq` (ShardRelease.ts).
+ */
+const endOnRelease = <A, E, R>(stream: Stream.Stream<A, E, R>, released: Effect.Effect<void>) =>
+  Stream.unwrapScoped(Effect.withFiberRuntime<Stream.Stream<A, E, R>, never, Scope.Scope>((fiber) =>
+    Effect.as(Effect.forkScoped(Effect.zipRight(released, Fiber.interruptFork(fiber))), stream)))
+
 export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
   const parts = yield* makeParts
   const { cell, feed, guards: { supervised }, between } = parts
   const writer = yield* GroupCommitWriter
   const settings = yield* ChannelConfig
   const hooks = yield* ChannelHooks
+  // Follower streams end once the shard is being handed over, so that the hand-over does not wait for them.
+  const shardReleased = (yield* ShardRelease).released((yield* Entity.CurrentAddress).shardId)
   const beforeRead = hooks.beforeRead ?? (() => Effect.void)
   const post = makePost({
     channelId: parts.channelId,
@@ -230,6 +245,6 @@ export const ChannelEntityLive = ChannelEntity.toLayer(Effect.gen(function*() {
       )),
     CheckReader: ({ payload }) => Rpc.fork(checkReader(payload.readerId, payload.ip)),
     Info: () => serial(Effect.map(cell.liveSerial, publicView)),
-    Subscribe: ({ payload }) => Rpc.fork(subscribe(payload.afterSeq))
+    Subscribe: ({ payload }) => Rpc.fork(endOnRelease(subscribe(payload.afterSeq), shardReleased))
   })
 }))

@@ -17,7 +17,7 @@
  * others in its batch are unaffected.
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { type Clock, Context, Effect, Exit, FiberId, Layer } from "effect"
+import { type Clock, Context, Effect, Exit, FiberId, Layer, Schedule } from "effect"
 import type { Message } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { ChannelFenced } from "./ChannelFenced.ts"
@@ -32,7 +32,11 @@ export interface GroupCommitOptions {
   readonly maxBatchRows: number
   /** How old a batch's first request must be before the batch is written (0: at once). */
   readonly lingerMs: number
+  /** On stop, how long queued and in-flight writes get to commit before they are answered as interrupted (default 5 s). */
+  readonly stopFlushMs?: number
 }
+
+const defaultStopFlushMs = 5_000
 
 export type WriteError = SqlError | ChannelFenced
 
@@ -94,6 +98,8 @@ const makeBacklog = () => {
   let stopped = false
   return {
     pending,
+    /** Batches being written now. */
+    writing: 0,
     push: (p: Pending) => {
       if (stopped) return p.done(interrupted)
       pending.push(p)
@@ -116,6 +122,19 @@ const makeBacklog = () => {
     }
   }
 }
+
+/**
+ * On stop: waits until what is queued or being written is committed and
+ * answered, for at most `ms`; only what is left then is answered as interrupted.
+ */
+const flushed = (queue: ReturnType<typeof makeBacklog>, ms: number) =>
+  Effect.sync(() => queue.pending.length === 0 && queue.writing === 0).pipe(
+    Effect.repeat({ until: (idle) => idle, schedule: Schedule.spaced("5 millis") }),
+    // Finalizers are uninterruptible: the wait must be interruptible, or the deadline could not cut it.
+    Effect.interruptible,
+    Effect.timeoutOption(ms),
+    Effect.asVoid
+  )
 
 export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter")<GroupCommitWriter, {
   /**
@@ -178,7 +197,8 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
           batch.push(queue.pending.shift()!)
           rows += next.rows.length
         }
-        yield* restore(writeBatch(batch))
+        queue.writing++
+        yield* restore(writeBatch(batch)).pipe(Effect.ensuring(Effect.sync(() => queue.writing--)))
       }))
 
       return Effect.forever(flushOnce).pipe(
@@ -187,6 +207,8 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
     })
 
     yield* Effect.replicateEffect(Effect.forkScoped(flusher), options.flushers)
+    // Runs before the flushers are interrupted (finalizers run in reverse order).
+    yield* Effect.addFinalizer(() => flushed(queue, options.stopFlushMs ?? defaultStopFlushMs))
 
     const submit = (channelId: ChannelId, epoch: number, rows: ReadonlyArray<Message>, done: (exit: WriteExit) => void) =>
       rows.length === 0 ? done(Exit.void) : queue.push({ channelId, epoch, rows, done, at: monotonicMillis(clock) })

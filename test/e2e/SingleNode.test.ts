@@ -57,6 +57,14 @@ describe("a single node on the embedded PGlite store", () => {
     expect(typeof h.connections).toBe("number")
   })
 
+  it("is ready on its embedded database, with every shard (readiness, /api/v1/ready)", async () => {
+    const res = await fetch(`${node.url}/api/v1/ready`)
+    expect(res.status).toBe(200)
+    const body = await res.json() as { shards: number }
+    expect(body).toMatchObject({ status: "ready", nodeId: node.name })
+    expect(body.shards).toBe(100)
+  })
+
   it("greets a WebSocket with hello naming the node, the native engine and the user", async () => {
     const client = await connect(node, alice)
     expect(client.frames[0]).toMatchObject({ type: "hello", nodeId: node.name, engine: "uws-native", userId: id.alice })

@@ -6,7 +6,7 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule, TestClock } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule, Scope, TestClock } from "effect"
 import type { Message } from "../../domain/Channel.ts"
 import { ChannelId, messageIdOf, UserId } from "../../domain/Ids.ts"
 import { GroupCommitWriter } from "../../src/messaging/GroupCommitWriter.ts"
@@ -396,3 +396,42 @@ layer(Lingering, { timeout: "60 seconds" })("GroupCommitWriter lingering for thi
 
 /** `arrivalsReach` without the live-clock schedule. */
 const arrivalsReachNow = (n: number) => untilTrue(Effect.sync(() => arrivals >= n))
+
+/** A writer in a scope of its own (so that a test can stop it) on the shared store, and a fresh channel. */
+const ownWriter = (stopFlushMs?: number) =>
+  Effect.gen(function*() {
+    const channelId = yield* freshChannel()
+    const scope = yield* Scope.make()
+    const options = { flushers: 1, maxBatchRows: 2, lingerMs: 0, ...(stopFlushMs === undefined ? {} : { stopFlushMs }) }
+    const writer = yield* GroupCommitWriter.make(options).pipe(Scope.extend(scope))
+    const writeOne = (seq: number) => writer.write(channelId, CREATED_EPOCH, [message(channelId, seq)])
+    return { channelId, scope, writeOne }
+  })
+
+layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCommitWriter stop", (it) => {
+  it.effect("commits and acknowledges the write in flight and the ones queued behind it before the writer stops", () =>
+    Effect.gen(function*() {
+      const hold = yield* holdFlusher
+      const { channelId, scope, writeOne } = yield* ownWriter()
+      // One INSERT held in flight (maxBatchRows 2: the first two rows), two more requests queued behind it.
+      const writes = yield* Effect.forEach([1, 2, 3, 4], (seq) => Effect.fork(writeOne(seq)))
+      yield* hold.reached
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      yield* hold.open
+      yield* Fiber.join(closing)
+      for (const fiber of writes) expect(Exit.isSuccess(yield* Fiber.await(fiber))).toBe(true)
+      expect(yield* seqsOf(yield* SqlClient.SqlClient, channelId)).toEqual([1, 2, 3, 4])
+    }))
+
+  it.effect("answers what is still unwritten as interrupted once stopFlushMs has passed", () =>
+    Effect.gen(function*() {
+      const hold = yield* holdFlusher
+      const { scope, writeOne } = yield* ownWriter(50)
+      const write = yield* Effect.fork(writeOne(1))
+      yield* hold.reached
+      // The INSERT does not return: the stop gives up after 50 ms and the caller hears "interrupted", not nothing.
+      yield* Scope.close(scope, Exit.void)
+      expect(Exit.isInterrupted(yield* Fiber.await(write))).toBe(true)
+      yield* hold.open
+    }))
+})
