@@ -9,23 +9,35 @@
  * become cheap unsampled spans that are never exported, and their children
  * are unsampled too.
  */
-import { randomBytes } from "node:crypto"
 import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
 import type { Context, Exit } from "effect"
 import { Effect, Layer, Option, Tracer } from "effect"
 import { postSpanName, tracing } from "../../src/observability/Tracing.ts"
 
-const hex = (bytes: number) => randomBytes(bytes).toString("hex")
+/** Random lower-case hex (ids of unsampled spans: unique enough, and no syscall as `randomBytes` would make). */
+const cheapHex = (length: number) => {
+  let out = ""
+  while (out.length < length) out += (Math.random() * 2 ** 32 >>> 0).toString(16).padStart(8, "0")
+  return out.slice(0, length)
+}
 
-/** A span nothing records: ids for propagation, `sampled: false` for its children and for other nodes. */
+const noAttributes: ReadonlyMap<string, unknown> = new Map()
+const noLinks: ReadonlyArray<Tracer.SpanLink> = []
+
+/**
+ * A span nothing records: ids for propagation, `sampled: false` for its children and for other nodes. Every span of
+ * the node that is not part of a sampled post is one of these (the cluster's and RPC's own spans for every call
+ * among them), so it is kept cheap: ids are made only when something reads them, from `Math.random` as Effect's
+ * own tracer does.
+ */
 class UnsampledSpan implements Tracer.Span {
   readonly _tag = "Span"
-  readonly spanId = hex(8)
-  readonly traceId: string
   readonly sampled = false
-  readonly attributes = new Map<string, unknown>()
-  readonly links: Array<Tracer.SpanLink> = []
+  readonly attributes = noAttributes
+  readonly links = noLinks as Array<Tracer.SpanLink>
   status: Tracer.SpanStatus
+  private ownSpanId: string | undefined
+  private ownTraceId: string | undefined
   constructor(
     readonly name: string,
     readonly parent: Option.Option<Tracer.AnySpan>,
@@ -33,8 +45,13 @@ class UnsampledSpan implements Tracer.Span {
     startTime: bigint,
     readonly kind: Tracer.SpanKind
   ) {
-    this.traceId = Option.isSome(parent) ? parent.value.traceId : hex(16)
     this.status = { _tag: "Started", startTime }
+  }
+  get spanId() {
+    return this.ownSpanId ??= cheapHex(16)
+  }
+  get traceId() {
+    return this.ownTraceId ??= Option.isSome(this.parent) ? this.parent.value.traceId : cheapHex(32)
   }
   end(endTime: bigint, exit: Exit.Exit<unknown, unknown>) {
     this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
