@@ -15,12 +15,11 @@
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
-import { Console, Effect, Layer, Option } from "effect"
+import { Console, Effect, Option } from "effect"
 import type { AuditQuery } from "../../domain/Audit.ts"
 import * as AuditRows from "../audit/AuditRows.ts"
 import { type Anchor, verify } from "../audit/AuditVerify.ts"
-import { databaseUrl } from "./CliConfig.ts"
+import { Database } from "./CliDatabase.ts"
 
 const invalid = (message: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message)))
 
@@ -110,8 +109,6 @@ const queryCommand = Command.make("query", queryOptions, (o) =>
     for (const entry of entries) yield* Console.log(JSON.stringify(entry))
   })).pipe(Command.withDescription("Prints audit entries as JSON lines, oldest first."))
 
-/** The installation's Postgres, opened only when a command that reads it runs (so `--help` needs no database). */
-const Database = Layer.unwrapEffect(Effect.map(databaseUrl, (url) => PgClient.layer({ url, maxConnections: 2, applicationName: "plexichat-cli" })))
 
 export const auditCommand = Command.make("audit").pipe(
   Command.withDescription("The tamper-evident audit log."),

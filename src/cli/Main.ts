@@ -9,11 +9,14 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { ConfigError, Console, Effect } from "effect"
 import { auditCommand } from "./AuditCommands.ts"
-import { backupCommand } from "./BackupKeyCommands.ts"
+// The composition root of the CLI: a restore makes its target's schema with the nodes' own migrations.
+// oxlint-disable-next-line no-restricted-imports
+import { migrateInTransaction } from "../../runtime/sql/Migrations.ts"
+import { backupCommand } from "./BackupCommands.ts"
 
 const plexichat = Command.make("plexichat").pipe(
   Command.withDescription("PlexiChat administration."),
-  Command.withSubcommands([auditCommand, backupCommand])
+  Command.withSubcommands([auditCommand, backupCommand(migrateInTransaction)])
 )
 
 const run = Command.run(plexichat, { name: "plexichat", version: "0.1.0" })
