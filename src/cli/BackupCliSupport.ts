@@ -41,27 +41,41 @@ export const failed = (json: boolean) => (error: { readonly _tag: string }) =>
   })
 
 export const manifestFileOption = Options.text("manifest").pipe(
-  Options.withDescription("A signed manifest file (as `create --manifest-out` writes it) instead of a catalog id."),
-  Options.optional
+  Options.withDescription("A signed manifest file (as `create --manifest-out` writes it) instead of a catalog id; for restore, repeat it for a chain, oldest first."),
+  Options.repeated
 )
 
-/** The signed manifest of a committed backup in the catalog, or of a file; and how to name it in errors. */
-export const manifestNamed = (id: Option.Option<string>, file: Option.Option<string>) =>
-  Option.match(file, {
-    onSome: (path) =>
-      Effect.tryPromise({
-        try: () => readFile(path, "utf8"),
-        catch: (e) => new BackupKeyUnavailable({ file: path, reason: `cannot read the manifest: ${(e as NodeJS.ErrnoException)?.code ?? String(e)}` })
-      }).pipe(Effect.map((text) => ({ label: path, text }))),
-    onNone: () =>
-      Effect.gen(function*() {
-        if (Option.isNone(id)) return yield* Effect.fail(new BackupNotFound({ backupId: "", reason: "name a backup id or --manifest <file>" }))
-        const found = yield* Catalog.find(id.value)
-        if (Option.isNone(found)) return yield* Effect.fail(new BackupNotFound({ backupId: id.value, reason: "not in the catalog" }))
-        const { entry, manifest } = found.value
-        if (manifest === null) return yield* Effect.fail(new BackupNotFound({ backupId: id.value, reason: `it is ${entry.state}, not committed` }))
-        return { label: id.value, text: manifest }
-      }).pipe(Effect.provide(Database))
+const readManifest = (path: string) =>
+  Effect.tryPromise({
+    try: () => readFile(path, "utf8"),
+    catch: (e) => new BackupKeyUnavailable({ file: path, reason: `cannot read the manifest: ${(e as NodeJS.ErrnoException)?.code ?? String(e)}` })
+  }).pipe(Effect.map((text) => ({ label: path, text })))
+
+const committed = (id: string) =>
+  Effect.gen(function*() {
+    const found = yield* Catalog.find(id)
+    if (Option.isNone(found)) return yield* Effect.fail(new BackupNotFound({ backupId: id, reason: "not in the catalog" }))
+    const { entry, manifest } = found.value
+    if (manifest === null) return yield* Effect.fail(new BackupNotFound({ backupId: id, reason: `it is ${entry.state}, not committed` }))
+    return { label: id, text: manifest, parent: entry.parent }
   })
+
+/**
+ * The signed manifests a command names, oldest first: the files given, else the catalog's chain ending at `id` (its
+ * parents back to the full backup).
+ */
+export const manifestsNamed = (id: Option.Option<string>, files: ReadonlyArray<string>) =>
+  files.length > 0
+    ? Effect.forEach(files, readManifest)
+    : Effect.gen(function*() {
+      if (Option.isNone(id)) return yield* Effect.fail(new BackupNotFound({ backupId: "", reason: "name a backup id or --manifest <file>" }))
+      const chain: Array<{ readonly label: string; readonly text: string }> = []
+      for (let next: string | null = id.value; next !== null && chain.length < 10_000;) {
+        const found: { readonly label: string; readonly text: string; readonly parent: string | null } = yield* committed(next)
+        chain.unshift({ label: found.label, text: found.text })
+        next = found.parent
+      }
+      return chain
+    }).pipe(Effect.provide(Database))
 
 export const mib = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1)

@@ -20,10 +20,11 @@ import { BackupConfig } from "../backup/BackupConfig.ts"
 import * as Catalog from "../backup/job/BackupCatalog.ts"
 import { createKeys, recipientPrivate, verifyKey } from "../backup/job/BackupKeyFiles.ts"
 import { type BackupProgress, createBackup } from "../backup/job/CreateBackup.ts"
+import { latestParent } from "../backup/job/IncrementalParent.ts"
 import { openManifest } from "../backup/restore/RestoreBackup.ts"
 import { plaintextOf } from "../backup/restore/ShardReader.ts"
 import { BackupShards } from "../backup/store/BackupShards.ts"
-import { BackupLayer, failed, jsonOption, manifestFileOption, manifestNamed, mib, report, ShardsLayer } from "./BackupCliSupport.ts"
+import { BackupLayer, failed, jsonOption, manifestFileOption, manifestsNamed, mib, report, ShardsLayer } from "./BackupCliSupport.ts"
 import { keysCommand } from "./BackupKeyCommands.ts"
 import { restoreCommand } from "./BackupRestoreCommand.ts"
 
@@ -35,12 +36,14 @@ const terminalProgress = (json: boolean) =>
 
 const createCommand = Command.make("create", {
   json: jsonOption,
+  incremental: Options.boolean("incremental").pipe(Options.withDescription("Only what changed after the newest committed backup (its child in the chain).")),
   manifestOut: Options.text("manifest-out").pipe(Options.withDescription("Also write the signed manifest to this file (keep it off the database)."), Options.optional)
-}, ({ json, manifestOut }) =>
+}, ({ incremental, json, manifestOut }) =>
   Effect.gen(function*() {
     const keys = yield* createKeys(yield* BackupConfig)
     const onProgress = terminalProgress(json)
-    const created = yield* createBackup({ keys, kind: "full", ...(onProgress ? { onProgress } : {}) })
+    const parent = incremental ? { parent: yield* latestParent(keys.signing) } : {}
+    const created = yield* createBackup({ keys, kind: incremental ? "incremental" : "full", ...parent, ...(onProgress ? { onProgress } : {}) })
     if (onProgress) process.stderr.write("\n")
     if (Option.isSome(manifestOut)) {
       const file = manifestOut.value
@@ -50,7 +53,7 @@ const createCommand = Command.make("create", {
     const { manifest: _, ...summary } = created
     yield* report(json, { ok: true, ...summary }, `committed ${created.backupId}: ${created.shards} shards, ${created.rows} rows, ${mib(created.plaintextBytes)} MiB`)
   }).pipe(Effect.catchTags({ BackupFailed: failed(json), BackupKeyUnavailable: failed(json) }))).pipe(
-    Command.withDescription("Makes a full backup: snapshot, encrypt, store the shards, verify them, commit the signed manifest."),
+    Command.withDescription("Makes a full (or --incremental) backup: snapshot, encrypt, store the shards, verify them, commit the signed manifest."),
     Command.provide(BackupLayer)
   )
 
@@ -83,7 +86,8 @@ const verifyCommand = Command.make("verify", {
   key: keyOption
 }, ({ id, json, key, manifestFile }) =>
   Effect.gen(function*() {
-    const { label, text } = yield* manifestNamed(id, manifestFile)
+    const chain = yield* manifestsNamed(id, manifestFile.slice(-1))
+    const { label, text } = chain.at(-1)!
     const signing = yield* verifyKey(yield* BackupConfig)
     const recipient = Option.isSome(key) ? yield* recipientPrivate(key.value) : undefined
     const { dataKey, manifest } = yield* openManifest(label, text, signing, recipient)

@@ -10,7 +10,7 @@ import { RestoreFailed } from "../../domain/Backup.ts"
 import { BackupConfig } from "../backup/BackupConfig.ts"
 import { recipientPrivate, verifyKey } from "../backup/job/BackupKeyFiles.ts"
 import { restoreBackup } from "../backup/restore/RestoreBackup.ts"
-import { failed, jsonOption, manifestFileOption, manifestNamed, report, ShardsLayer } from "./BackupCliSupport.ts"
+import { failed, jsonOption, manifestFileOption, manifestsNamed, report, ShardsLayer } from "./BackupCliSupport.ts"
 import { layerUrl } from "./CliDatabase.ts"
 
 const options = {
@@ -24,16 +24,15 @@ const options = {
 export const restoreCommand = (prepareSchema: Effect.Effect<number, unknown, SqlClient.SqlClient>) =>
   Command.make("restore", options, ({ id, json, key, manifestFile, target }) =>
     Effect.gen(function*() {
-      const { label, text } = yield* manifestNamed(id, manifestFile)
+      const manifests = yield* manifestsNamed(id, manifestFile)
       const signingKey = yield* verifyKey(yield* BackupConfig)
       const recipientKey = yield* recipientPrivate(key)
       const started = Date.now()
-      const restored = yield* restoreBackup({ label, manifestText: text, signingKey, recipientKey, prepareSchema }).pipe(
+      const restored = yield* restoreBackup({ manifests, signingKey, recipientKey, prepareSchema }).pipe(
         Effect.provide(layerUrl(Redacted.make(Redacted.value(target))))
       )
       const seconds = (Date.now() - started) / 1000
-      const { header: _, ...summary } = restored
-      yield* report(json, { ok: true, ...summary, seconds }, `restored ${restored.backupId}: ${restored.tables} tables, ${restored.rows} rows from ${restored.shards} shards in ${seconds.toFixed(1)} s`)
+      yield* report(json, { ok: true, ...restored, seconds }, `restored ${restored.backupId} (${restored.backups} backups): ${restored.tables} tables, ${restored.rows} rows from ${restored.shards} shards in ${seconds.toFixed(1)} s`)
     }).pipe(Effect.catchTags({
       RestoreFailed: failed(json),
       BackupNotFound: failed(json),

@@ -7,7 +7,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Effect, Layer, Stream } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import { generateRecipient, generateSigning } from "../../src/backup/crypto/BackupKeys.ts"
 import { verifyManifest } from "../../src/backup/crypto/ManifestSigning.ts"
 import { signManifest } from "../../src/backup/crypto/ManifestSigning.ts"
@@ -17,41 +17,30 @@ import { restoreBackup } from "../../src/backup/restore/RestoreBackup.ts"
 import { BackupShards, ShardStoreFailed } from "../../src/backup/store/BackupShards.ts"
 import { makeLocalShardDirectory } from "../../src/backup/store/LocalShardDirectory.ts"
 import {
+  backupSuite,
   contents,
   failureOn,
-  keysForTest,
   migrated,
   onDatabase,
   postgresDatabase,
   prepareSchema,
   query,
-  seed,
-  shardDirectory,
   tablesOf
 } from "../fixtures/BackupFixture.ts"
 import type { TestDatabase } from "../fixtures/TestDatabase.ts"
 
-const databases: Array<TestDatabase> = []
-const store = shardDirectory()
-const keys = keysForTest()
+// About 2.6 MiB of plaintext: three shards, so a late shard fails after earlier ones were applied.
+const { databases, keys, source: seeded, store } = backupSuite(9000, 250)
 let source: TestDatabase
 let backup: CreatedBackup
 
 beforeAll(async () => {
-  source = await postgresDatabase(databases)
-  await migrated(source)
-  // About 2.6 MiB of plaintext: three shards, so a late shard fails after earlier ones were applied.
-  await seed(source, 9000, 250)
+  source = await seeded()
   backup = await onDatabase(source, store.layer, createBackup({ keys: keys.create, kind: "full" }))
 }, 120_000)
 
-afterAll(async () => {
-  for (const db of databases) await db.drop()
-  store.remove()
-})
-
 const restoreInto = (_target: TestDatabase, manifestText = backup.manifest, recipientKey = keys.recipient.privateKey, signingKey = keys.signing.publicKey) =>
-  restoreBackup({ label: "test", manifestText, signingKey, recipientKey, prepareSchema })
+  restoreBackup({ manifests: [{ label: "test", text: manifestText }], signingKey, recipientKey, prepareSchema })
 
 const shardFile = (hash: string) => join(store.dir, hash.slice(0, 2), hash)
 

@@ -13,22 +13,28 @@ import { unwrapDataKey } from "../crypto/KeyWrap.ts"
 import type { Manifest } from "../crypto/Manifest.ts"
 import { verifyManifest } from "../crypto/ManifestSigning.ts"
 import type { BackupShards } from "../store/BackupShards.ts"
-import { type Applied, applySnapshot } from "./SnapshotApply.ts"
+import { applySnapshot } from "./SnapshotApply.ts"
 import { plaintextOf } from "./ShardReader.ts"
 
 export interface RestoreOptions {
-  /** What the operator named (a manifest file, a catalog id): the backup in errors until the manifest is read. */
-  readonly label: string
-  readonly manifestText: string
+  /**
+   * The signed manifests of a chain, oldest first: a full backup, then incrementals each naming the one before as its
+   * parent. `label` is what the operator named (a file, a catalog id): the backup in errors until the manifest is read.
+   */
+  readonly manifests: ReadonlyArray<{ readonly label: string; readonly text: string }>
   readonly signingKey: SigningPublicKey
   readonly recipientKey: RecipientPrivateKey
   /** Creates the schema in the target (inside the restore's transaction) and gives its migration level. */
   readonly prepareSchema: Effect.Effect<number, unknown, SqlClient.SqlClient>
 }
 
-export interface Restored extends Applied {
+export interface Restored {
+  /** The newest backup of the chain. */
   readonly backupId: string
+  readonly backups: number
   readonly shards: number
+  readonly tables: number
+  readonly rows: number
 }
 
 /** The backup id a manifest file claims, before it is verified (to name the backup in an error). */
@@ -90,17 +96,48 @@ export const linesOf = (manifest: Manifest, dataKey: Uint8Array) =>
     return plaintextOf(manifest, dataKey).pipe(Stream.mapConcat(split), Stream.concat(end))
   })
 
+interface Opened {
+  readonly manifest: Manifest
+  readonly dataKey: Uint8Array
+  readonly kind: "full" | "incremental"
+}
+
+/** Every manifest verified and opened, and the chain checked: a full backup first, then each incremental's parent. */
+const openChain = (options: RestoreOptions) =>
+  Effect.gen(function*() {
+    const opened: Array<Opened> = []
+    for (const { label, text } of options.manifests) {
+      const { dataKey, manifest } = yield* openManifest(label, text, options.signingKey, options.recipientKey)
+      if (dataKey === undefined) return yield* Effect.dieMessage("openManifest was given a recipient key")
+      const details = manifest.details as { readonly kind?: unknown; readonly parent?: unknown }
+      const previous = opened.at(-1)?.manifest.backupId ?? null
+      const kind = previous === null ? "full" : "incremental"
+      if (details.kind !== kind || (details.parent ?? null) !== previous) {
+        const expected = previous === null ? "a full backup" : `an incremental of ${previous}`
+        return yield* Effect.fail(new RestoreFailed({ backup: manifest.backupId, shard: null, reason: `the chain needs ${expected} here, not a ${String(details.kind)} of ${String(details.parent)}` }))
+      }
+      opened.push({ manifest, dataKey, kind })
+    }
+    if (opened.length === 0) return yield* Effect.fail(new RestoreFailed({ backup: "?", shard: null, reason: "no backup to restore" }))
+    return opened
+  })
+
 export const restoreBackup = (options: RestoreOptions): Effect.Effect<Restored, RestoreFailed, SqlClient.SqlClient | BackupShards> =>
   Effect.gen(function*() {
-    const { dataKey, manifest } = yield* openManifest(options.label, options.manifestText, options.signingKey, options.recipientKey)
-    const backup = manifest.backupId
-    if (dataKey === undefined) return yield* Effect.dieMessage("openManifest was given a recipient key")
+    const chain = yield* openChain(options)
+    const backup = chain.at(-1)!.manifest.backupId
     const sql = yield* SqlClient.SqlClient
     yield* Effect.catchTag(targetEmpty(backup), "SqlError", (e) => Effect.fail(sqlFailed(backup)(e)))
-    const applied = yield* sql.withTransaction(Effect.gen(function*() {
+    const totals = { shards: 0, tables: 0, rows: 0 }
+    yield* sql.withTransaction(Effect.gen(function*() {
       const schemaLevel = yield* Effect.mapError(options.prepareSchema, (e) =>
         new RestoreFailed({ backup, shard: null, reason: `creating the schema: ${causeOf(e)}` }))
-      return yield* applySnapshot(linesOf(manifest, dataKey), { backupId: backup, schemaLevel, replace: true })
+      for (const { dataKey, kind, manifest } of chain) {
+        const applied = yield* applySnapshot(linesOf(manifest, dataKey), { backupId: manifest.backupId, kind, schemaLevel })
+        totals.shards += manifest.shards.length
+        totals.tables = Math.max(totals.tables, applied.tables)
+        totals.rows += applied.rows
+      }
     })).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(sqlFailed(backup)(e))))
-    return { ...applied, backupId: backup, shards: manifest.shards.length }
+    return { backupId: backup, backups: chain.length, ...totals }
   })

@@ -9,6 +9,7 @@ import { SqlClient, type SqlError } from "@effect/sql"
 import { Effect, Schema, Stream } from "effect"
 import { RestoreFailed } from "../../../domain/Backup.ts"
 import { ControlLine, type Header } from "../snapshot/SnapshotFormat.ts"
+import { appendOnlyTables } from "../snapshot/Incremental.ts"
 import { ident } from "../snapshot/SnapshotTables.ts"
 
 const batchRows = 1000
@@ -16,10 +17,9 @@ const batchChars = 4 * 1024 * 1024
 
 export interface ApplyOptions {
   readonly backupId: string
+  readonly kind: "full" | "incremental"
   /** The target's migration level: a backup of a newer schema is refused. */
   readonly schemaLevel: number
-  /** Whether to empty each table before loading it (a full backup: only rows the migrations seeded are there). */
-  readonly replace: boolean
 }
 
 export interface Applied {
@@ -83,7 +83,10 @@ const startTable = (ctx: Context, name: string, columns: ReadonlyArray<string>) 
     if (types.size === 0) return yield* Effect.fail(ctx.failed(`the target has no table ${name}`))
     const missing = columns.filter((c) => !types.has(c))
     if (missing.length > 0) return yield* Effect.fail(ctx.failed(`the target's ${name} has no column ${missing.join(", ")}`))
-    if (ctx.options.replace) yield* Effect.mapError(ctx.sql.unsafe(`DELETE FROM ${ident(name)}`), ctx.onSql(`emptying ${name}`))
+    // A full backup replaces every table (only rows its migration seeded are there); an incremental appends to the
+    // append-only tables and replaces the others.
+    const replace = ctx.state.header?.kind === "full" || !appendOnlyTables.includes(name)
+    if (replace) yield* Effect.mapError(ctx.sql.unsafe(`DELETE FROM ${ident(name)}`), ctx.onSql(`emptying ${name}`))
     const casts = columns.map((c, i) => `(r->>${i})::${types.get(c)}`).join(", ")
     const insert = `INSERT INTO ${ident(name)} (${columns.map(ident).join(", ")}) SELECT ${casts} FROM json_array_elements($1::json) AS r`
     ctx.state.table = { name, columns: columns.length, insert, batch: [], chars: 0, rows: 0 }
@@ -121,7 +124,9 @@ const onRow = (ctx: Context, text: string) =>
 
 const onHeader = (ctx: Context, header: Header) => {
   if (ctx.state.header !== undefined) return Effect.fail(ctx.failed("a second header"))
-  if (header.backupId !== ctx.options.backupId) return Effect.fail(ctx.failed(`the plaintext is of backup ${header.backupId}`))
+  if (header.backupId !== ctx.options.backupId || header.kind !== ctx.options.kind) {
+    return Effect.fail(ctx.failed(`the plaintext is of ${header.kind} backup ${header.backupId}`))
+  }
   if (header.schemaLevel > ctx.options.schemaLevel) {
     return Effect.fail(ctx.failed(`the backup's schema (migration ${header.schemaLevel}) is newer than this code's (${ctx.options.schemaLevel})`))
   }
