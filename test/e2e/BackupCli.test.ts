@@ -11,7 +11,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { contents, migrated, postgresDatabase, seed, tablesOf } from "../fixtures/BackupFixture.ts"
+import { contents, migrated, postgresDatabase, query, seed, tablesOf } from "../fixtures/BackupFixture.ts"
 import { buildOnce } from "../fixtures/NodeProcess.ts"
 import type { TestDatabase } from "../fixtures/TestDatabase.ts"
 
@@ -114,5 +114,18 @@ describe("plexichat backup", () => {
     } finally {
       writeFileSync(file, original)
     }
+  })
+
+  it("create --incremental makes a child of the newest backup, and restore of it brings the whole chain", async () => {
+    await query(source, `INSERT INTO plexi_messages (channel_id, seq, author_id, client_msg_id, body, created_at) VALUES ('c1', 99999, 'u1', 'later', 'later', 99999)`)
+    await query(source, `UPDATE plexi_users SET display_name = 'renamed' WHERE id = 'u2'`)
+    const created = await json(["backup", "create", "--incremental"])
+    expect(created.code, created.stderr).toBe(0)
+    expect(created.value).toMatchObject({ ok: true, kind: "incremental", parent: backupId })
+    const target = await postgresDatabase(databases)
+    const restored = await json(["backup", "restore", "--key", join(work, "ops", "backup-recipient.key"), "--target", target.url, created.value.backupId])
+    expect(restored.code, restored.stderr).toBe(0)
+    expect(restored.value).toMatchObject({ ok: true, backupId: created.value.backupId, backups: 2 })
+    expect(await contents(target)).toEqual(await contents(source))
   })
 })
