@@ -3,7 +3,7 @@
  * an empty database (docs/BACKUPS.md#restore), in one transaction; a failed check leaves the target as it was.
  * The manifest comes from the catalog (`DATABASE_URL`) or a file; the shards from `PLEXI_BACKUP_SHARD_DIR`.
  */
-import { Args, Command, Options } from "@effect/cli"
+import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Option, Redacted } from "effect"
 import { RestoreFailed } from "../../domain/Backup.ts"
@@ -18,21 +18,31 @@ const options = {
   id: Args.text({ name: "id" }).pipe(Args.withDescription("The backup's id in the catalog."), Args.optional),
   manifestFile: manifestFileOption,
   key: Options.text("key").pipe(Options.withDescription("A recipient's private key file (the data key is wrapped to its public half).")),
-  target: Options.redacted("target").pipe(Options.withDescription("Postgres URL of the empty database to restore into."))
+  target: Options.redacted("target").pipe(Options.withDescription("Postgres URL of the empty database to restore into.")),
+  until: Options.text("until").pipe(
+    Options.withDescription("Restore to this point in time (ISO 8601 or ms since the epoch): name a backup made at or after it."),
+    Options.mapEffect((text) => {
+      const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text)
+      return Number.isSafeInteger(ms) && ms >= 0
+        ? Effect.succeed(ms)
+        : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--until: not a time (ISO 8601 or ms since the epoch): ${text.slice(0, 64)}`)))
+    }),
+    Options.optional
+  )
 }
 
 export const restoreCommand = (prepareSchema: Effect.Effect<number, unknown, SqlClient.SqlClient>) =>
-  Command.make("restore", options, ({ id, json, key, manifestFile, target }) =>
+  Command.make("restore", options, ({ id, json, key, manifestFile, target, until }) =>
     Effect.gen(function*() {
       const manifests = yield* manifestsNamed(id, manifestFile)
       const signingKey = yield* verifyKey(yield* BackupConfig)
       const recipientKey = yield* recipientPrivate(key)
       const started = Date.now()
-      const restored = yield* restoreBackup({ manifests, signingKey, recipientKey, prepareSchema }).pipe(
+      const restored = yield* restoreBackup({ manifests, signingKey, recipientKey, prepareSchema, ...Option.match(until, { onNone: () => ({}), onSome: (ms) => ({ until: ms }) }) }).pipe(
         Effect.provide(layerUrl(Redacted.make(Redacted.value(target))))
       )
       const seconds = (Date.now() - started) / 1000
-      yield* report(json, { ok: true, ...restored, seconds }, `restored ${restored.backupId} (${restored.backups} backups): ${restored.tables} tables, ${restored.rows} rows from ${restored.shards} shards in ${seconds.toFixed(1)} s`)
+      yield* report(json, { ok: true, ...restored, seconds }, `restored ${restored.backupId} (${restored.backups} backups): ${restored.tables} tables, ${restored.rows} rows from ${restored.shards} shards in ${seconds.toFixed(1)} s; recovery point ${new Date(restored.recoveryPoint).toISOString()}`)
     }).pipe(Effect.catchTags({
       RestoreFailed: failed(json),
       BackupNotFound: failed(json),

@@ -128,4 +128,13 @@ describe("plexichat backup", () => {
     expect(restored.value).toMatchObject({ ok: true, backupId: created.value.backupId, backups: 2 })
     expect(await contents(target)).toEqual(await contents(source))
   })
+
+  it("restore --until a time before the first backup fails with that said, leaving the target empty", async () => {
+    const target = await postgresDatabase(databases)
+    const out = await json(["backup", "restore", "--key", join(work, "ops", "backup-recipient.key"), "--target", target.url, "--until", "2000-01-01T00:00:00Z", backupId])
+    expect(out.code).toBe(1)
+    expect(out.value.error).toMatchObject({ _tag: "RestoreFailed", backup: backupId })
+    expect(out.value.error.reason).toContain("2000-01-01T00:00:00.000Z is before the chain's first backup")
+    expect(await tablesOf(target)).toEqual([])
+  })
 })

@@ -36,6 +36,8 @@ export interface CreateOptions {
 
 export interface CreatedBackup {
   readonly backupId: string
+  /** The manifest's `createdAt` (ms): when the backup started, before its snapshot was taken. */
+  readonly createdAt: number
   readonly kind: BackupKind
   readonly parent: string | null
   readonly shards: number
@@ -131,7 +133,7 @@ export const createBackup = (options: CreateOptions): Effect.Effect<CreatedBacku
       }, options.keys.signing)
       if (options.onProgress) yield* options.onProgress({ backupId, step: "commit", ...totals })
       yield* Catalog.commit(backupId, manifest, Date.now(), rows)
-      return { backupId, kind: options.kind, parent, ...totals, rows, highWater: snapshot.highWater, manifest } satisfies CreatedBackup
+      return { backupId, createdAt, kind: options.kind, parent, ...totals, rows, highWater: snapshot.highWater, manifest } satisfies CreatedBackup
     })
     return yield* run.pipe(
       Effect.mapError(failed),

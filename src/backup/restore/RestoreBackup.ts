@@ -14,6 +14,7 @@ import type { Manifest } from "../crypto/Manifest.ts"
 import { verifyManifest } from "../crypto/ManifestSigning.ts"
 import type { BackupShards } from "../store/BackupShards.ts"
 import { applySnapshot } from "./SnapshotApply.ts"
+import { settleAuditHead, upTo } from "./PointInTime.ts"
 import { plaintextOf } from "./ShardReader.ts"
 
 export interface RestoreOptions {
@@ -26,9 +27,13 @@ export interface RestoreOptions {
   readonly recipientKey: RecipientPrivateKey
   /** Creates the schema in the target (inside the restore's transaction) and gives its migration level. */
   readonly prepareSchema: Effect.Effect<number, unknown, SqlClient.SqlClient>
+  /** Restore to this point in time (ms since the epoch) instead of the chain's end (PointInTime.ts). */
+  readonly until?: number
 }
 
 export interface Restored {
+  /** What the restored database holds data up to (ms): T, or the newest applied backup's time when earlier. */
+  readonly recoveryPoint: number
   /** The newest backup of the chain. */
   readonly backupId: string
   readonly backups: number
@@ -124,7 +129,13 @@ const openChain = (options: RestoreOptions) =>
 
 export const restoreBackup = (options: RestoreOptions): Effect.Effect<Restored, RestoreFailed, SqlClient.SqlClient | BackupShards> =>
   Effect.gen(function*() {
-    const chain = yield* openChain(options)
+    const opened = yield* openChain(options)
+    const first = opened[0]!.manifest
+    if (options.until !== undefined && options.until < first.createdAt) {
+      const at = new Date(first.createdAt).toISOString()
+      return yield* Effect.fail(new RestoreFailed({ backup: first.backupId, shard: null, reason: `the point in time ${new Date(options.until).toISOString()} is before the chain's first backup (${at})` }))
+    }
+    const chain = upTo(opened.map((o) => ({ ...o, createdAt: o.manifest.createdAt })), options.until)
     const backup = chain.at(-1)!.manifest.backupId
     const sql = yield* SqlClient.SqlClient
     yield* Effect.catchTag(targetEmpty(backup), "SqlError", (e) => Effect.fail(sqlFailed(backup)(e)))
@@ -133,11 +144,14 @@ export const restoreBackup = (options: RestoreOptions): Effect.Effect<Restored, 
       const schemaLevel = yield* Effect.mapError(options.prepareSchema, (e) =>
         new RestoreFailed({ backup, shard: null, reason: `creating the schema: ${causeOf(e)}` }))
       for (const { dataKey, kind, manifest } of chain) {
-        const applied = yield* applySnapshot(linesOf(manifest, dataKey), { backupId: manifest.backupId, kind, schemaLevel })
+        const until = options.until === undefined ? {} : { until: options.until }
+        const applied = yield* applySnapshot(linesOf(manifest, dataKey), { backupId: manifest.backupId, kind, schemaLevel, ...until })
         totals.shards += manifest.shards.length
         totals.tables = Math.max(totals.tables, applied.tables)
         totals.rows += applied.rows
       }
+      if (options.until !== undefined) yield* Effect.mapError(settleAuditHead, sqlFailed(backup))
     })).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(sqlFailed(backup)(e))))
-    return { backupId: backup, backups: chain.length, ...totals }
+    const newest = chain.at(-1)!.manifest.createdAt
+    return { backupId: backup, backups: chain.length, ...totals, recoveryPoint: options.until === undefined ? newest : Math.min(options.until, newest) }
   })

@@ -10,6 +10,7 @@ import { Effect, Schema, Stream } from "effect"
 import { RestoreFailed } from "../../../domain/Backup.ts"
 import { ControlLine, type Header } from "../snapshot/SnapshotFormat.ts"
 import { appendOnlyTables } from "../snapshot/Incremental.ts"
+import { eventTimeColumns } from "./PointInTime.ts"
 import { ident } from "../snapshot/SnapshotTables.ts"
 
 const batchRows = 1000
@@ -18,6 +19,8 @@ const batchChars = 4 * 1024 * 1024
 export interface ApplyOptions {
   readonly backupId: string
   readonly kind: "full" | "incremental"
+  /** Point in time (ms): rows of the event-time tables after it are left out (PointInTime.ts). */
+  readonly until?: number
   /** The target's migration level: a backup of a newer schema is refused. */
   readonly schemaLevel: number
 }
@@ -32,6 +35,8 @@ interface Loading {
   readonly name: string
   readonly columns: number
   readonly insert: string
+  /** The event-time column's index when rows after `until` are left out. */
+  readonly timeIndex: number
   batch: Array<string>
   chars: number
   rows: number
@@ -89,7 +94,9 @@ const startTable = (ctx: Context, name: string, columns: ReadonlyArray<string>) 
     if (replace) yield* Effect.mapError(ctx.sql.unsafe(`DELETE FROM ${ident(name)}`), ctx.onSql(`emptying ${name}`))
     const casts = columns.map((c, i) => `(r->>${i})::${types.get(c)}`).join(", ")
     const insert = `INSERT INTO ${ident(name)} (${columns.map(ident).join(", ")}) SELECT ${casts} FROM json_array_elements($1::json) AS r`
-    ctx.state.table = { name, columns: columns.length, insert, batch: [], chars: 0, rows: 0 }
+    const timeColumn = ctx.options.until === undefined ? undefined : eventTimeColumns[name]
+    const timeIndex = timeColumn === undefined ? -1 : columns.indexOf(timeColumn)
+    ctx.state.table = { name, columns: columns.length, insert, timeIndex, batch: [], chars: 0, rows: 0 }
   })
 
 const endTable = (ctx: Context, name: string, count: number) =>
@@ -116,9 +123,10 @@ const onRow = (ctx: Context, text: string) =>
     if (!Array.isArray(row) || row.length !== t.columns || !row.every((v) => v === null || typeof v === "string")) {
       return Effect.fail(ctx.failed(`a row of ${t.name} is not ${t.columns} text values`))
     }
+    t.rows += 1
+    if (t.timeIndex >= 0 && Number(row[t.timeIndex]) > ctx.options.until!) return Effect.void
     t.batch.push(text)
     t.chars += text.length
-    t.rows += 1
     return t.batch.length >= batchRows || t.chars >= batchChars ? flush(ctx, t) : Effect.void
   })
 
