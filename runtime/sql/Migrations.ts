@@ -8,6 +8,7 @@
 import { SqlMessageStorage, SqlRunnerStorage } from "@effect/cluster"
 import { Migrator, SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
+import { backupMigrations } from "./BackupMigrations.ts"
 import { flagMigrations } from "./FlagMigrations.ts"
 import { identityMigrations } from "./IdentityMigrations.ts"
 import { requireKnownSchema, stepsOf } from "./SchemaVersion.ts"
@@ -111,16 +112,35 @@ export const migrations = {
     yield* sql`CREATE INDEX plexi_refresh_tokens_session ON plexi_refresh_tokens (session_id)`
   }),
   ...identityMigrations,
+  ...backupMigrations,
   ...flagMigrations
 }
 
-const run = Migrator.make({})({
+/** Runs the migrations not yet recorded (in the caller's transaction, if any: the restore creates its schema so). */
+export const runMigrations = Migrator.make({})({
   loader: Migrator.fromRecord(migrations),
   table: "plexi_migrations"
 })
 
 /** The migrations this build knows, by id. */
 export const knownSteps = stepsOf(migrations)
+
+/**
+ * The schema of a restore's target, made inside the restore's transaction: the Migrator probes for its table with a
+ * query that fails (and so aborts a surrounding transaction) when the table is missing, so the table is created
+ * first, as the Migrator makes it; gives the migration level reached.
+ */
+export const migrateInTransaction = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE IF NOT EXISTS plexi_migrations (
+    migration_id integer primary key,
+    created_at timestamp with time zone not null default now(),
+    name text not null
+  )`
+  yield* runMigrations
+  const [row] = yield* sql<{ level: string }>`SELECT max(migration_id)::text AS level FROM plexi_migrations`
+  return Number(row?.level ?? 0)
+})
 
 /** An arbitrary constant: the advisory lock every node takes while migrating. */
 export const MIGRATION_LOCK = 0x706c6578
@@ -143,7 +163,7 @@ export const migrate = (options: { readonly runnerTables: boolean; readonly lock
       )
     }
     yield* requireKnownSchema(knownSteps)
-    const ran = yield* run
+    const ran = yield* runMigrations
     yield* Layer.build(
       options.runnerTables
         ? Layer.mergeAll(SqlMessageStorage.layer, Layer.orDie(SqlRunnerStorage.layer))

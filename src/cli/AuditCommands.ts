@@ -18,12 +18,11 @@
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
-import { Console, Effect, Layer, Option } from "effect"
+import { Console, Effect, Option } from "effect"
 import type { AuditQuery } from "../../domain/Audit.ts"
 import * as AuditRows from "../audit/AuditRows.ts"
 import { type Anchor, verify } from "../audit/AuditVerify.ts"
-import { databaseUrl } from "./CliConfig.ts"
+import { Database } from "./CliDatabase.ts"
 import { remoteOptions, signedIn } from "./Remote.ts"
 import { remoteConfig } from "./RemoteConfig.ts"
 
@@ -103,7 +102,6 @@ const queryOptions = {
 }
 
 /** The installation's Postgres, opened only when a command that reads it runs (so `--help` needs no database). */
-const Database = Layer.unwrapEffect(Effect.map(databaseUrl, (url) => PgClient.layer({ url, maxConnections: 2, applicationName: "plexichat-cli" })))
 
 /** Remote when `--url` is given or `PLEXI_URL` set: the typed RPC `QueryAudit` (owners and admins), else `DATABASE_URL`. */
 const remoteWanted = (url: Option.Option<string>) =>

@@ -90,12 +90,8 @@ const showCommand = Command.make("show", { file: Args.text({ name: "file" }).pip
     })
   )).pipe(Command.withDescription("Prints a key file's public part and fingerprint (never a private key)."))
 
-export const backupCommand = Command.make("backup").pipe(
-  Command.withDescription("Encrypted, signed backups."),
-  Command.withSubcommands([
-    Command.make("keys").pipe(
-      Command.withDescription("Backup keys: recipient pairs (data-key wrapping) and the manifest signing pair."),
-      Command.withSubcommands([generateRecipientCommand, generateSigningCommand, showCommand])
-    )
-  ])
+/** `plexichat backup keys …`. */
+export const keysCommand = Command.make("keys").pipe(
+  Command.withDescription("Backup keys: recipient pairs (data-key wrapping) and the manifest signing pair."),
+  Command.withSubcommands([generateRecipientCommand, generateSigningCommand, showCommand])
 )

@@ -13,8 +13,9 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { ConfigError, Console, Effect } from "effect"
 // The CLI's entry point is wiring, like runtime/main.ts: it may take the migrations from runtime/ (.oxlintrc.json).
 import { migrateCommand } from "../../runtime/cli/MigrateCommand.ts"
+import { migrateInTransaction } from "../../runtime/sql/Migrations.ts"
 import { auditCommand } from "./AuditCommands.ts"
-import { backupCommand } from "./BackupKeyCommands.ts"
+import { backupCommand } from "./BackupCommands.ts"
 import { channelsCommand } from "./ChannelsCommands.ts"
 import { ExitCode, report } from "./CliExit.ts"
 import { flagsCommand } from "./FlagsCommands.ts"
@@ -27,7 +28,7 @@ const plexichat = Command.make("plexichat").pipe(
   Command.withDescription("PlexiChat administration."),
   Command.withSubcommands([
     auditCommand,
-    backupCommand,
+    backupCommand(migrateInTransaction),
     loginCommand,
     logoutCommand,
     statusCommand,

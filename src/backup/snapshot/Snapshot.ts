@@ -1,0 +1,115 @@
+/**
+ * One consistent snapshot of the covered tables (SnapshotTables.ts), streamed in the snapshot format
+ * (SnapshotFormat.ts): a connection of its own runs `REPEATABLE READ READ ONLY` for the scope's lifetime, the rows
+ * come through a server-side cursor 128 at a time, and no more than one cursor batch is held, whatever the size of
+ * the database. The high-water marks (per channel `seq`, audit `seq`) are read in the same snapshot.
+ */
+import { SqlClient, type SqlError } from "@effect/sql"
+import { Chunk, Effect, Stream } from "effect"
+import type { BackupKind } from "../../../domain/Backup.ts"
+import { headerLine, line } from "./SnapshotFormat.ts"
+import { type CoveredTable, coveredTables, type Execute, ident } from "./SnapshotTables.ts"
+
+/** Where an incremental backup starts: the parent's newest seq per channel and its newest audit seq. */
+export interface HighWater {
+  readonly auditSeq: number
+  readonly channelSeq: Readonly<Record<string, number>>
+}
+
+export interface SnapshotOpened {
+  readonly tables: ReadonlyArray<CoveredTable>
+  readonly highWater: HighWater
+  readonly schemaLevel: number
+  /** The snapshot's plaintext; run it once, inside the scope that opened it. */
+  readonly bytes: Stream.Stream<Uint8Array, SqlError.SqlError>
+  /** The rows streamed so far (all of them once `bytes` ended). */
+  readonly rows: () => number
+}
+
+/** A condition on a table's rows (SQL, `WHERE` omitted), or none for all of them: incremental backups filter. */
+export type RowFilter = (table: CoveredTable) => string | undefined
+
+const encoder = new TextEncoder()
+
+const has = (tables: ReadonlyArray<CoveredTable>, name: string) => tables.some((t) => t.name === name)
+
+const readHighWater = (execute: Execute, tables: ReadonlyArray<CoveredTable>) =>
+  Effect.gen(function*() {
+    const channelSeq: Record<string, number> = {}
+    if (has(tables, "plexi_messages")) {
+      for (const row of yield* execute("SELECT channel_id, max(seq)::text AS seq FROM plexi_messages GROUP BY channel_id ORDER BY channel_id")) {
+        channelSeq[row.channel_id] = Number(row.seq)
+      }
+    }
+    const audit = has(tables, "plexi_audit_log") ? yield* execute("SELECT coalesce(max(seq), 0)::text AS seq FROM plexi_audit_log") : [{ seq: "0" }]
+    return { auditSeq: Number(audit[0].seq), channelSeq } satisfies HighWater
+  })
+
+const schemaLevelOf = (execute: Execute) =>
+  Effect.map(
+    execute("SELECT CASE WHEN to_regclass('plexi_migrations') IS NULL THEN '0' ELSE (SELECT coalesce(max(migration_id), 0)::text FROM plexi_migrations) END AS level"),
+    (rows) => Number(rows[0].level)
+  )
+
+const tableStream = (
+  stream: (query: string) => Stream.Stream<{ readonly r: string }, SqlError.SqlError>,
+  table: CoveredTable,
+  filter: string | undefined,
+  counted: (n: number) => void
+) =>
+  Stream.suspend(() => {
+    let rows = 0
+    const values = table.columns.map((c) => `${ident(c)}::text`).join(", ")
+    const where = filter === undefined ? "" : ` WHERE ${filter}`
+    const query = `SELECT array_to_json(ARRAY[${values}]::text[])::text AS r FROM ${ident(table.name)}${where}`
+    const body = Stream.mapChunks(stream(query), (chunk) => {
+      let text = ""
+      for (const row of chunk) text += `${row.r}\n`
+      rows += chunk.length
+      return Chunk.of(encoder.encode(text))
+    })
+    const end = Stream.suspend(() => {
+      counted(rows)
+      return Stream.make(encoder.encode(line({ end: table.name, rows })))
+    })
+    return Stream.make(encoder.encode(line({ table: table.name, columns: table.columns }))).pipe(Stream.concat(body), Stream.concat(end))
+  })
+
+const sequenceLines = (execute: Execute, tables: ReadonlyArray<CoveredTable>) =>
+  Stream.fromIterable(tables.flatMap((t) => t.sequences)).pipe(
+    Stream.mapEffect((name) =>
+      Effect.map(
+        execute(`SELECT last_value::text AS v, is_called FROM ${ident(name)}`),
+        (rows) => encoder.encode(line({ sequence: name, lastValue: rows[0].v, isCalled: rows[0].is_called }))
+      )
+    )
+  )
+
+/**
+ * Opens the snapshot on a reserved connection (rolled back, as it only read, when the scope closes) and gives its
+ * tables, high-water marks and plaintext stream.
+ */
+export const openSnapshot = (header: { readonly backupId: string; readonly kind: BackupKind; readonly createdAt: number }, filter?: RowFilter) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const conn = yield* sql.reserve
+    const execute: Execute = (query) => conn.execute(query, [], undefined)
+    yield* Effect.acquireRelease(execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"), () => Effect.ignore(execute("ROLLBACK")))
+    // The snapshot is taken by the first query after BEGIN: every read below sees the same state.
+    const tables = yield* coveredTables(execute)
+    const highWater = yield* readHighWater(execute, tables)
+    const schemaLevel = yield* schemaLevelOf(execute)
+    let total = 0
+    const counted = (n: number) => {
+      total += n
+    }
+    const bytes = Stream.suspend(() => {
+      const stream = (query: string) => conn.executeStream(query, [], undefined) as Stream.Stream<{ readonly r: string }, SqlError.SqlError>
+      return Stream.make(encoder.encode(headerLine({ ...header, schemaLevel }))).pipe(
+        Stream.concat(Stream.flatMap(Stream.fromIterable(tables), (t) => tableStream(stream, t, filter?.(t), counted))),
+        Stream.concat(sequenceLines(execute, tables)),
+        Stream.concat(Stream.suspend(() => Stream.make(encoder.encode(line({ end: "snapshot", tables: tables.length, rows: total })))))
+      )
+    })
+    return { tables, highWater, schemaLevel, bytes, rows: () => total } satisfies SnapshotOpened
+  })
