@@ -33,7 +33,7 @@ export const OtlpExportLive = Layer.unwrapEffect(Effect.gen(function*() {
           shutdownTimeout: Duration.seconds(2)
         }),
         config.sampleRatio > 0
-          ? SampledTracer.layer({ url: signalUrl(endpoint, "traces"), ratio: config.sampleRatio, serviceName: config.serviceName, nodeId })
+          ? SampledTracer.layer({ url: signalUrl(endpoint, "traces"), ratio: config.sampleRatio, maxPerSecond: config.maxTracesPerSecond, serviceName: config.serviceName, nodeId })
           : Layer.empty
       ).pipe(Layer.provide([OtlpSerialization.layerJson, FetchHttpClient.layer]))
   })

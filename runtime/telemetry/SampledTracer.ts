@@ -64,6 +64,7 @@ class UnsampledSpan implements Tracer.Span {
 export interface SampledTracerOptions {
   readonly url: string
   readonly ratio: number
+  readonly maxPerSecond: number
   readonly serviceName: string
   readonly nodeId: string
 }
@@ -86,7 +87,7 @@ export const layer = (options: SampledTracerOptions) =>
       context: otlp.context
     })
     yield* Effect.acquireRelease(
-      Effect.sync(() => Object.assign(tracing, { enabled: true, ratio: options.ratio, tracer })),
+      Effect.sync(() => Object.assign(tracing, { enabled: true, ratio: options.ratio, maxPerSecond: options.maxPerSecond, tracer })),
       () => Effect.sync(() => Object.assign(tracing, { enabled: false, ratio: 0, tracer: undefined }))
     )
     return Layer.setTracer(tracer)

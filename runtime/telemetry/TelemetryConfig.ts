@@ -6,7 +6,7 @@
  */
 import { Config, Context, Duration, Option, type Redacted } from "effect"
 import { configLayers } from "../../src/config/ConfigLayers.ts"
-import { flag, optionalSecret, optionalText, positiveDuration, text } from "../../src/config/Settings.ts"
+import { flag, optionalSecret, optionalText, positiveDuration, positiveInteger, text } from "../../src/config/Settings.ts"
 
 export interface TelemetryConfigShape {
   /** Whether `GET /metrics` is served on the public port. */
@@ -23,6 +23,8 @@ export interface TelemetryConfigShape {
   readonly serviceName: string
   /** Share of posts traced and exported, 0 to 1 (0: tracing off). */
   readonly sampleRatio: number
+  /** Most posts traced per second on this node, whatever the ratio (a traced post's batch leaves the direct path). */
+  readonly maxTracesPerSecond: number
   /** How often metrics are pushed to the collector. */
   readonly metricsInterval: Duration.Duration
 }
@@ -37,6 +39,7 @@ export const defaults: TelemetryConfigShape = {
   otlpEndpoint: Option.none(),
   serviceName: "plexichat",
   sampleRatio: 0,
+  maxTracesPerSecond: 10,
   metricsInterval: Duration.seconds(10)
 }
 
@@ -69,6 +72,11 @@ export const config: Config.Config<TelemetryConfigShape> = Config.all({
     Config.validate({ message: "PLEXI_OTEL_SAMPLE_RATIO must be a number from 0 to 1", validation: (n) => n >= 0 && n <= 1 }),
     Config.withDefault(defaults.sampleRatio),
     Config.withDescription("Share of posts traced and exported over OTLP, 0 to 1 (0, the default: tracing off).")
+  ),
+  maxTracesPerSecond: positiveInteger(
+    "PLEXI_OTEL_MAX_TRACES_PER_SECOND",
+    defaults.maxTracesPerSecond,
+    "Most posts traced per second on this node, whatever PLEXI_OTEL_SAMPLE_RATIO says."
   ),
   metricsInterval: positiveDuration("PLEXI_OTEL_METRICS_INTERVAL", defaults.metricsInterval, "How often metrics are pushed over OTLP.")
 })

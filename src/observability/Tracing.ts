@@ -22,15 +22,33 @@ export const tracing: {
   enabled: boolean
   /** Share of posts traced, 0 to 1. */
   ratio: number
+  /** Most posts traced in one second, whatever `ratio` draws. */
+  maxPerSecond: number
   /** The installed tracer, for spans started outside fibers (an edge's delivery). */
   tracer: Tracer.Tracer | undefined
-} = { enabled: false, ratio: 0, tracer: undefined }
+} = { enabled: false, ratio: 0, maxPerSecond: 0, tracer: undefined }
 
 /** The root span of a traced post; the sampling tracer samples no other root. */
 export const postSpanName = "plexichat.post"
 
-/** Whether the next post is traced: a random draw at `ratio` (never when tracing is off). */
-export const samplePost = () => tracing.ratio > 0 && Math.random() < tracing.ratio
+let second = 0
+let tracedThisSecond = 0
+
+/**
+ * Whether the next post is traced: a random draw at `ratio` (never when tracing is off), and at most `maxPerSecond`
+ * in a second. The cap keeps tracing cheap under load: a traced post takes its whole outbox batch the Effect way
+ * instead of the direct path, so at 1% of a deep queue (batches of ~100) most batches would otherwise leave it
+ * (ingest node CPU per message 19.9 µs untraced, 41.8 µs at 1% uncapped; docs/BENCHMARKS.md).
+ */
+export const samplePost = () => {
+  if (tracing.ratio <= 0 || Math.random() >= tracing.ratio) return false
+  const now = Math.floor(Date.now() / 1000)
+  if (now !== second) {
+    second = now
+    tracedThisSecond = 0
+  }
+  return tracedThisSecond++ < tracing.maxPerSecond
+}
 
 /** `effect` in a span `name` when tracing is on; `effect` itself otherwise. */
 export const traced = (name: string, attributes?: () => Record<string, unknown>) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
