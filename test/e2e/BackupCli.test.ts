@@ -23,7 +23,7 @@ let source: TestDatabase
 
 const run = (args: Array<string>, env: Record<string, string> = {}) => {
   buildOnce()
-  return promisify(execFile)(process.execPath, ["dist/src/cli/Main.js", ...args], {
+  return promisify(execFile)(process.execPath, ["dist/runtime/cli/Main.js", ...args], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? "",

@@ -51,7 +51,7 @@ describe("operations on a two-node cluster", () => {
 
   it("status --watch redraws the view with a message rate until it is stopped", async () => {
     buildOnce()
-    const child = spawn(process.execPath, ["dist/src/cli/Main.js", "status", "--watch", "--interval", "1"], {
+    const child = spawn(process.execPath, ["dist/runtime/cli/Main.js", "status", "--watch", "--interval", "1"], {
       cwd: resolve(import.meta.dirname, "../.."),
       env: { PATH: process.env.PATH ?? "", HOME: tmpdir(), PLEXI_URL: pair.a().url, PLEXI_USERNAME: "ops-owner", PLEXI_PASSWORD: password },
       stdio: ["ignore", "pipe", "pipe"]

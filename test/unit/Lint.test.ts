@@ -108,15 +108,14 @@ describe("oxlint (.oxlintrc.json)", () => {
     expect(findings.filter((f) => ["runtime/edge/Ok.ts", "test/Uses.ts", "domain/Id.ts"].includes(f.file))).toEqual([])
   })
 
-  it("the CLI's entry point (src/cli/Main.ts) alone in src/ may import runtime/ (wiring), still never test/", () => {
+  it("src/cli/ may not import runtime/: the CLI's entry point (wiring) lives in runtime/cli/", () => {
     const findings = lintTree({
-      "src/cli/Main.ts": `import { m } from "../../runtime/cli/M.ts"\nimport { h } from "../../test/h.ts"\nexport const all = [m, h]\n`,
-      "src/cli/Other.ts": `import { m } from "../../runtime/cli/M.ts"\nexport const o = m\n`,
-      "runtime/cli/M.ts": `export const m = 1\n`,
-      "test/h.ts": `export const h = 1\n`
+      "src/cli/Commands.ts": `import { m } from "../../runtime/cli/M.ts"\nexport const o = m\n`,
+      "runtime/cli/Main.ts": `import { o } from "../../src/cli/Commands.ts"\nimport { m } from "./M.ts"\nexport const all = [o, m]\n`,
+      "runtime/cli/M.ts": `export const m = 1\n`
     })
-    expect(at(findings, "src/cli/Main.ts", restricted)).toEqual([2])
-    expect(at(findings, "src/cli/Other.ts", restricted)).toEqual([1])
+    expect(at(findings, "src/cli/Commands.ts", restricted)).toEqual([1])
+    expect(at(findings, "runtime/cli/Main.ts", restricted)).toEqual([])
   })
 
   it("no-restricted-imports keeps Node I/O modules out of domain/ (browser-importable) but not out of runtime/", () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The admin CLI, installed as the package's `plexichat` bin (the compiled
- * `dist/src/cli/Main.js`; `npx plexichat --help` in the repository). The
+ * `dist/runtime/cli/Main.js`; `npx plexichat --help` in the repository). The
  * `audit` and `migrate` commands read the installation's Postgres from
  * `DATABASE_URL`; `login`, `status`, `users`, `channels`, `sessions` and
  * `flags` talk to a running node over the typed RPC client (`--url` or
@@ -11,18 +11,17 @@ import { Command, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { ConfigError, Console, Effect } from "effect"
-// The CLI's entry point is wiring, like runtime/main.ts: it may take the migrations from runtime/ (.oxlintrc.json).
-import { migrateCommand } from "../../runtime/cli/MigrateCommand.ts"
-import { migrateInTransaction } from "../../runtime/sql/Migrations.ts"
-import { auditCommand } from "./AuditCommands.ts"
-import { backupCommand } from "./BackupCommands.ts"
-import { channelsCommand } from "./ChannelsCommands.ts"
-import { ExitCode, report } from "./CliExit.ts"
-import { flagsCommand } from "./FlagsCommands.ts"
-import { loginCommand, logoutCommand } from "./LoginCommands.ts"
-import { sessionsCommand } from "./SessionsCommands.ts"
-import { statusCommand } from "./StatusCommand.ts"
-import { usersCommand } from "./UsersCommands.ts"
+import { migrateCommand } from "./MigrateCommand.ts"
+import { migrateInTransaction } from "../sql/Migrations.ts"
+import { auditCommand } from "../../src/cli/AuditCommands.ts"
+import { backupCommand } from "../../src/cli/BackupCommands.ts"
+import { channelsCommand } from "../../src/cli/ChannelsCommands.ts"
+import { ExitCode, report } from "../../src/cli/CliExit.ts"
+import { flagsCommand } from "../../src/cli/FlagsCommands.ts"
+import { loginCommand, logoutCommand } from "../../src/cli/LoginCommands.ts"
+import { sessionsCommand } from "../../src/cli/SessionsCommands.ts"
+import { statusCommand } from "../../src/cli/StatusCommand.ts"
+import { usersCommand } from "../../src/cli/UsersCommands.ts"
 
 const plexichat = Command.make("plexichat").pipe(
   Command.withDescription("PlexiChat administration."),
