@@ -44,10 +44,15 @@ import { MessageStore } from "../src/messaging/MessageStore.ts"
 import { PostOutbox } from "../src/messaging/PostOutbox.ts"
 import { RoleChange } from "../src/roles/RoleChange.ts"
 import { WorkspaceRoles } from "../src/roles/WorkspaceRoles.ts"
+import * as ShardMaintenance from "../src/backup/scrub/ShardMaintenance.ts"
+import * as ShardMaintenanceSchedule from "../src/backup/scrub/ShardMaintenanceSchedule.ts"
+import * as ClusterBackupShards from "../src/backup/store/ClusterBackupShards.ts"
+import * as ShardStoreConfig from "../src/backup/store/ShardStoreConfig.ts"
 import * as Cluster from "./cluster/Cluster.ts"
 import * as ClusterConfig from "./cluster/ClusterConfig.ts"
 import * as PortFile from "./cluster/PortFile.ts"
 import * as RunnerSocket from "./cluster/RunnerSocket.ts"
+import * as ShardStorePeers from "./cluster/ShardStorePeers.ts"
 import { EdgeLive, FanOutLive, NodeId, UwsApp } from "./edge/Edge.ts"
 import * as EdgeConfig from "./edge/EdgeConfig.ts"
 import * as HardeningConfig from "./edge/HardeningConfig.ts"
@@ -167,6 +172,14 @@ const NodeStatusLive = Layer.effect(NodeStatus, Effect.gen(function*() {
   })
 }))
 
+/**
+ * Backup shards across the live nodes' stores (R copies each), the repair and scrub passes on demand, and the
+ * same passes on a schedule as one cluster singleton.
+ */
+const BackupStoresLive = ShardMaintenanceSchedule.layer.pipe(
+  Layer.provideMerge(Layer.merge(ClusterBackupShards.layer, ShardMaintenance.layer))
+)
+
 const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
   Layer.provide(WriterLive)
 )
@@ -222,7 +235,8 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   ChannelConfig.layerFromEnv(),
   HubConfig.layerFromEnv(),
   UserBudgetConfig.layerFromEnv(),
-  LoginThrottleConfig.layerFromEnv()
+  LoginThrottleConfig.layerFromEnv(),
+  ShardStoreConfig.layerFromEnv()
 )))
 
 /**
@@ -238,7 +252,9 @@ export const NodeLive = PortFile.layer.pipe(
   Layer.provideMerge(AccessLive),
   Layer.provideMerge(Layer.mergeAll(UwsApp.layer, NodeIdLive)),
   Layer.provideMerge(MessageStore.Default),
+  Layer.provideMerge(BackupStoresLive),
   Layer.provideMerge(Cluster.layer),
+  Layer.provideMerge(ShardStorePeers.localLayer),
   Layer.provideMerge(StoreLive),
   Layer.provideMerge(RunnerSocket.layer),
   Layer.provideMerge(SettingsLive)
