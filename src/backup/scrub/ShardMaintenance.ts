@@ -4,7 +4,8 @@
  * - **repair**: lists every live store and copies each shard held by fewer than R live nodes (a node was lost) to
  *   the nodes its ranking prefers, from a good copy;
  * - **scrub**: reads every copy on every live store and checks it against its hash; a corrupt copy is reported,
- *   deleted and written again from a good one, and shards under R are then repaired as above.
+ *   deleted and written again from a good one (kept, when no good copy is left), and shards under R are then
+ *   repaired as above.
  *
  * Both run on demand (`ShardMaintenance`, for the CLI and tests) and on a schedule as one cluster singleton
  * (ShardMaintenanceSchedule.ts), so that one node at a time does it.
@@ -84,8 +85,10 @@ export const make = Effect.gen(function*() {
         if (!intact) corrupt.push({ hash, node })
       }
     }
-    // A corrupt file must go before the copy is written again: a store keeps a file it already has.
-    yield* Effect.forEach(corrupt, ({ hash, node }) =>
+    // A corrupt file must go before the copy is written again (a store keeps a file it already has); one with no
+    // good copy anywhere is kept as it is, for the operator to look at (reads refuse it anyway).
+    const replaceable = corrupt.filter(({ hash }) => (holdings.get(hash)?.size ?? 0) > 0)
+    yield* Effect.forEach(replaceable, ({ hash, node }) =>
       Effect.catchAll(node.remove(hash), (e) => Effect.logWarning(`scrub could not delete a corrupt copy on ${node.id}`, e.reason)), { discard: true })
     const report = yield* replenish(readable.map(([node]) => node), holdings, replicas)
     const copiesChecked = readable.reduce((n, [, checks]) => n + checks.length, 0)

@@ -75,8 +75,8 @@ export const make = Effect.gen(function*() {
         yield* Effect.logWarning(
           nodes.length === 1
             ? `backup shard ${hash} stored on 1 node only (one live shard store; ${replicas} replicas wanted)`
-            : `backup shard ${hash} stored on ${placed.length} of ${replicas} wanted nodes (${nodes.length} live)`,
-          failures
+            : `backup shard ${hash} stored on ${placed.length} of ${replicas} wanted nodes (${nodes.length} live)`
+          + (failures.length > 0 ? `: ${failures.join("; ")}` : "")
         )
       }
       return { hash, replicas: placed, wanted: replicas }
