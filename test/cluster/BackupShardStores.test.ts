@@ -5,6 +5,7 @@
  *
  * - every shard is on the two distinct nodes rendezvous hashing ranks first, and reads back;
  * - a flipped byte in one copy is found by the nodes' scheduled scrub and the copy written again from the other;
+ * - the shard-store RPCs are not answered on the public port;
  * - a shard deleted on every replica fails to read with ShardMissing naming it;
  * - after kill -9 of a node, the scheduled repair brings every shard back to two copies on the survivors.
  */
@@ -104,6 +105,22 @@ describe("backup shard stores on three nodes, R = 2", () => {
     const everyNodeHolds = nodes.map((n) => shards.filter((b) => fs.existsSync(fileOf(n, sha256(b)))).length)
     expect(everyNodeHolds.every((count) => count > 0)).toBe(true)
   }, 60_000)
+
+  it("does not serve the shard-store RPCs on the public port", async () => {
+    const held = sha256(shards[1]!)
+    const request = { _tag: "Request", id: "1", tag: "ShardStoreGet", payload: { hash: held }, headers: [] }
+    for (const n of nodes) {
+      const res = await fetch(`${n.process.url}/rpc`, {
+        method: "POST",
+        headers: { "content-type": "application/ndjson" },
+        body: `${JSON.stringify(request)}\n`
+      })
+      const body = await res.text()
+      // Whatever the public RPC door answers (an unknown tag, no token), it is never the shard.
+      expect(body).not.toContain(Buffer.from(shards[1]!).toString("base64").slice(0, 40))
+      expect(body).not.toMatch(/"_tag":"Exit","requestId":"1","exit":\{"_tag":"Success"/)
+    }
+  })
 
   it("finds a flipped byte in one copy on the scheduled scrub and writes the copy again from the other", async () => {
     const bytes = shards[0]!
