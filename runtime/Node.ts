@@ -46,10 +46,15 @@ import * as FlagsConfig from "../src/flags/FlagsConfig.ts"
 import { Operations } from "../src/operations/Operations.ts"
 import { RoleChange } from "../src/roles/RoleChange.ts"
 import { WorkspaceRoles } from "../src/roles/WorkspaceRoles.ts"
+import * as ShardMaintenance from "../src/backup/scrub/ShardMaintenance.ts"
+import * as ShardMaintenanceSchedule from "../src/backup/scrub/ShardMaintenanceSchedule.ts"
+import * as ClusterBackupShards from "../src/backup/store/ClusterBackupShards.ts"
+import * as ShardStoreConfig from "../src/backup/store/ShardStoreConfig.ts"
 import * as Cluster from "./cluster/Cluster.ts"
 import * as ClusterConfig from "./cluster/ClusterConfig.ts"
 import * as PortFile from "./cluster/PortFile.ts"
 import * as RunnerSocket from "./cluster/RunnerSocket.ts"
+import * as ShardStorePeers from "./cluster/ShardStorePeers.ts"
 import { EdgeLive, FanOutLive, NodeId, UwsApp } from "./edge/Edge.ts"
 import { NodeStatusLive } from "./NodeStatusLive.ts"
 import { Draining } from "./Draining.ts"
@@ -144,6 +149,14 @@ const HubLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelCo
 
 const OutboxLive = Layer.unwrapEffect(Effect.map(HubConfig.HubConfig, (hub) => PostOutbox.layer(HubConfig.outboxOptions(hub))))
 
+/**
+ * Backup shards across the live nodes' stores (R copies each), the repair and scrub passes on demand, and the
+ * same passes on a schedule as one cluster singleton.
+ */
+const BackupStoresLive = ShardMaintenanceSchedule.layer.pipe(
+  Layer.provideMerge(Layer.merge(ClusterBackupShards.layer, ShardMaintenance.layer))
+)
+
 const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(
   Layer.provide(Layer.merge(WriterLive, ShardRelease.layer))
 )
@@ -206,7 +219,8 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   LoginThrottleConfig.layerFromEnv(),
   TelemetryConfig.layerFromEnv(),
   FlagsConfig.layerFromEnv(),
-  LifecycleConfig.layerFromEnv()
+  LifecycleConfig.layerFromEnv(),
+  ShardStoreConfig.layerFromEnv()
 )))
 
 /** Logs, at a stop, that the layers built after it (released before it) are closed: the stop's phases, timed. */
@@ -226,8 +240,10 @@ export const NodeLive = ShutdownDeadline.layer.pipe(
   Layer.provideMerge(AccessLive),
   Layer.provideMerge(Layer.mergeAll(UwsApp.layer, NodeIdLive, Draining.layer)),
   Layer.provideMerge(MessageStore.Default),
+  Layer.provideMerge(BackupStoresLive),
   Layer.provideMerge(Cluster.layer),
   Layer.provideMerge(stopped("cluster runner")),
+  Layer.provideMerge(ShardStorePeers.localLayer),
   Layer.provideMerge(StoreLive),
   Layer.provideMerge(stopped("database")),
   Layer.provideMerge(RunnerSocket.layer),

@@ -18,6 +18,8 @@
  * public `PORT`/`HOST` from the environment. The advertised runner port is
  * the one the runner socket really got (RunnerSocket.ts).
  *
+ * The runner socket also serves this node's backup shard store to the other nodes (ShardStoreServer.ts).
+ *
  * The socket transport is `NodeClusterSocket`'s, with two changes: runner
  * sockets set TCP_NODELAY, and outgoing connections to a runner that left the
  * cluster are cut (RunnerConnections.ts). A cross-node `Subscribe` stream acknowledges every
@@ -31,11 +33,12 @@ import {
   Runners,
   ShardingConfig,
   SingleRunner,
-  SocketRunner,
+  RunnerServer,
   SqlMessageStorage
 } from "@effect/cluster"
 import * as SocketServer from "@effect/platform/SocketServer"
-import { RpcSerialization } from "@effect/rpc"
+import { RpcSerialization, RpcServer } from "@effect/rpc"
+import { shardStoreTags } from "../../domain/ShardStoreRpcs.ts"
 import { Effect, Layer, Option } from "effect"
 import { entityIdleTime } from "../../src/entities/ChannelConfig.ts"
 import { ShardHolding } from "../../src/entities/ShardHolding.ts"
@@ -45,6 +48,9 @@ import * as RunnerConnections from "./RunnerConnections.ts"
 import * as RunnerReaper from "./RunnerReaper.ts"
 import { RunnerSocket } from "./RunnerSocket.ts"
 import { runnerName } from "./ShardHolders.ts"
+import * as ShardStorePeers from "./ShardStorePeers.ts"
+import * as ShardStoreServer from "./ShardStoreServer.ts"
+import * as SplitProtocol from "./SplitProtocol.ts"
 
 /** The library's settings from ours; `advertised` is the bound runner address (none: the configured one). */
 export const shardingConfig = (
@@ -69,10 +75,19 @@ export const shardingConfig = (
   }
 }
 
-/** `NodeClusterSocket.layer({ storage: "sql" })` on the bound socket, with the no-delay transport and our storage. */
+/**
+ * `NodeClusterSocket.layer({ storage: "sql" })` on the bound socket, with the no-delay transport and our storage;
+ * the socket's RPC protocol is split (SplitProtocol.ts) between the runner server and this node's backup shard
+ * store, which the other nodes reach on the runner port (ShardStoreServer.ts, ShardStorePeers.ts).
+ */
 const socketRunner = (server: SocketServer.SocketServer["Type"], config: Partial<ShardingConfig.ShardingConfig["Type"]>) =>
   Layer.merge(
-    SocketRunner.layer.pipe(
+    Layer.mergeAll(
+      RunnerServer.layerWithClients.pipe(Layer.provide(SplitProtocol.firstSide)),
+      ShardStoreServer.layer.pipe(Layer.provide(SplitProtocol.secondSide)),
+      ShardStorePeers.clusterLayer
+    ).pipe(
+      Layer.provide(SplitProtocol.layer((tag) => shardStoreTags.has(tag)).pipe(Layer.provide(RpcServer.layerProtocolSocketServer))),
       Layer.provide([Layer.succeed(SocketServer.SocketServer, server), RunnerConnections.layerClientProtocol]),
       Layer.provide(
         RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(RunnerConnections.layerClientProtocol))
@@ -90,6 +105,10 @@ export const layer = Layer.unwrapEffect(Effect.map(Effect.zip(ClusterConfig, Run
     onSome: ({ address, server }) =>
       Layer.merge(Layer.orDie(socketRunner(server, shardingConfig(config, Option.some(address)))), ShardHolding.named(runnerName(address))),
     onNone: () =>
-      Layer.merge(Layer.orDie(SingleRunner.layer({ runnerStorage: "memory", shardingConfig: shardingConfig(config) })), ShardHolding.sole)
+      Layer.mergeAll(
+        Layer.orDie(SingleRunner.layer({ runnerStorage: "memory", shardingConfig: shardingConfig(config) })),
+        ShardHolding.sole,
+        ShardStorePeers.singleLayer
+      )
   })
 ))

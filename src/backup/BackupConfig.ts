@@ -26,7 +26,7 @@ export const defaults: BackupConfigShape = {
   recipients: [],
   signingKey: Option.none(),
   signingPublic: Option.none(),
-  shardDir: "./data/backup-shards"
+  shardDir: "./data/shards"
 }
 
 export const config: Config.Config<BackupConfigShape> = Config.all({
@@ -40,7 +40,7 @@ export const config: Config.Config<BackupConfigShape> = Config.all({
     "PLEXI_BACKUP_SIGNING_PUBLIC",
     "Path of the signing public key file that verify and restore check manifests against (default: the public half of PLEXI_BACKUP_SIGNING_KEY)."
   ),
-  shardDir: text("PLEXI_BACKUP_SHARD_DIR", defaults.shardDir, "Directory of this node's backup shards (LocalShardDirectory).")
+  shardDir: text("PLEXI_BACKUP_SHARD_DIR", defaults.shardDir, "Directory the CLI's backups store and read shards in (LocalShardDirectory); the embedded node's default shard store.")
 })
 
 export const { layer, layerFromEnv } = configLayers(BackupConfig, defaults, config)

@@ -6,16 +6,11 @@
  *
  * Every operation is idempotent: storing a shard that is already stored, or removing one that is gone, succeeds.
  */
-import { Context, Data, type Effect, type Stream } from "effect"
+import { Context, type Effect, type Stream } from "effect"
+import type { ShardInvalid, ShardMissing, ShardStoreFailed } from "../../../domain/BackupShardErrors.ts"
 
-/** A shard hash that is not 64 lower-case hex digits, or bytes whose SHA-256 is not the hash they were stored under. */
-export class ShardInvalid extends Data.TaggedError("ShardInvalid")<{ readonly hash: string; readonly reason: string }> {}
-
-/** No reachable store holds a copy of the shard whose bytes still match its hash. */
-export class ShardMissing extends Data.TaggedError("ShardMissing")<{ readonly hash: string; readonly reason: string }> {}
-
-/** A store could not write or read (disk full, permission, node unreachable); `reason` names the store and the cause. */
-export class ShardStoreFailed extends Data.TaggedError("ShardStoreFailed")<{ readonly hash: string; readonly reason: string }> {}
+/** The errors are schema classes: they also cross the runner network between nodes' stores (domain/ShardStoreRpcs.ts). */
+export { ShardInvalid, ShardMissing, ShardStoreFailed } from "../../../domain/BackupShardErrors.ts"
 
 /** Where one shard was stored. */
 export interface ShardPlacement {

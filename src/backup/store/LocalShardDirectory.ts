@@ -78,7 +78,8 @@ export const makeLocalShardDirectory = (dir: string, storeId = "local"): BackupS
       checked(hash).pipe(
         Effect.zipRight(Effect.tryPromise({ try: () => fs.rm(fileOf(hash), { force: true }), catch: failed(hash, `removing from ${dir}`) }))
       ),
-    list: Stream.fromAsyncIterable(listHashes(dir), failed("*", `listing ${dir}`))
+    // A new generator per run: one made once would be spent by the first listing, and every later one would be empty.
+    list: Stream.suspend(() => Stream.fromAsyncIterable(listHashes(dir), failed("*", `listing ${dir}`)))
   }
 }
 
