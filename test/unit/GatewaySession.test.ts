@@ -166,12 +166,15 @@ describe("gateway session (fake socket)", () => {
     session.onMessage(text(`{"type":"subscribe","channelId":"c1","ref":"s"}`), false)
     await tick()
     socket.buffered = 100_000
-    const since = gateway.ctx.now()
+    // The drain starts at a clock read between these two: 29 s after the first is short of the timeout, 30 s after
+    // the second is past it, however many milliseconds the calls took.
+    const before = gateway.ctx.now()
     session.checkBackpressure()
+    const after = gateway.ctx.now()
     session.onDrain()
-    session.tick(since + 29_000)
+    session.tick(before + 29_000)
     expect(socket.dropped).toBe(false)
-    session.tick(since + 30_000)
+    session.tick(after + 30_000)
     expect(socket.dropped).toBe(true)
     expect(socket.ended).toBeUndefined()
     gateway.close(session)
