@@ -12,7 +12,7 @@
  * stops the shard's entities, both when the ring gives the shard to another
  * runner and when the node shuts down (preemptive shutdown, the default), so
  * one node-wide fiber polls the held set for the shards that have streams
- * open and ends those streams; their edges reopen their feeds from their last
+ * open (only while there are any) and ends those streams; their edges reopen their feeds from their last
  * `seq` at the shard's next owner. Nothing is lost: a feed resumes from its
  * `lastSeq`.
  *
@@ -20,7 +20,7 @@
  * ends a stream.
  */
 import { Sharding, type ShardId } from "@effect/cluster"
-import { Context, Deferred, Effect, FiberId, Layer, Schedule } from "effect"
+import { Context, Deferred, Effect, FiberId, Layer } from "effect"
 
 export interface ShardReleaseShape {
   /** Completes once this node no longer holds `shardId` (at once when it does not hold it now). */
@@ -37,7 +37,11 @@ export class ShardRelease extends Context.Reference<ShardRelease>()("plexichat/S
   static readonly layer = Layer.scoped(ShardRelease, Effect.gen(function*() {
     const sharding = yield* Sharding.Sharding
     const watched = new Map<string, { readonly shardId: ShardId.ShardId; readonly done: Deferred.Deferred<void> }>()
-    yield* Effect.suspend(() => {
+    const scope = yield* Effect.scope
+    /** Whether a sweep loop runs; it runs only while some shard is watched, so an idle node has no timer for it. */
+    let polling = false
+    /** Ends the streams of released shards; answers whether any shard is still watched (if not, the loop stops). */
+    const sweep = Effect.suspend(() => {
       const ended: Array<string> = []
       for (const [key, { done, shardId }] of watched) {
         if (sharding.hasShardId(shardId)) continue
@@ -45,8 +49,10 @@ export class ShardRelease extends Context.Reference<ShardRelease>()("plexichat/S
         ended.push(key)
         Deferred.unsafeDone(done, Effect.void)
       }
-      return ended.length === 0 ? Effect.void : Effect.logDebug("follower streams ended: shards released", ended)
-    }).pipe(Effect.repeat(Schedule.spaced(ShardRelease.pollMs)), Effect.forkScoped)
+      polling = watched.size > 0
+      return Effect.as(ended.length === 0 ? Effect.void : Effect.logDebug("follower streams ended: shards released", ended), polling)
+    })
+    const loop = Effect.repeat(Effect.zipRight(Effect.sleep(ShardRelease.pollMs), sweep), { while: (more) => more })
     return {
       released: (shardId) =>
         Effect.suspend(() => {
@@ -57,7 +63,9 @@ export class ShardRelease extends Context.Reference<ShardRelease>()("plexichat/S
             entry = { shardId, done: Deferred.unsafeMake<void>(FiberId.none) }
             watched.set(key, entry)
           }
-          return Deferred.await(entry.done)
+          if (polling) return Deferred.await(entry.done)
+          polling = true
+          return Effect.zipRight(Effect.forkIn(loop, scope), Deferred.await(entry.done))
         })
     }
   }))
