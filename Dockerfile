@@ -6,6 +6,7 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY domain ./domain
 COPY src ./src
 COPY runtime ./runtime
+COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev && npm cache clean --force
 
 FROM node:20-bookworm-slim
