@@ -23,14 +23,30 @@ export const NodeView = Schema.Struct({
 })
 export type NodeView = typeof NodeView.Type
 
-/** The answering node's own live figures (the same as its `GET /api/v1/health`). */
+/**
+ * The answering node's group-commit latency over about the last `windowMs`
+ * (estimated from its `plexichat_commit_latency_ms` buckets; null
+ * quantiles when it committed nothing then). Since protocol 1.2.
+ */
+export const CommitLatency = Schema.Struct({
+  windowMs: Schema.Int,
+  /** Group-commit INSERTs in the window. */
+  count: Schema.Int,
+  p50Ms: Schema.NullOr(Schema.Number),
+  p99Ms: Schema.NullOr(Schema.Number)
+})
+export type CommitLatency = typeof CommitLatency.Type
+
+/** The answering node's own live figures (those of its `GET /api/v1/health`, plus its commit latency). */
 export const NodeFigures = Schema.Struct({
   nodeId: Schema.String,
   shards: Schema.Int,
   connections: Schema.Int,
   feeds: Schema.Int,
   websocketEngine: Schema.String,
-  database: Schema.String
+  database: Schema.String,
+  /** Absent from a node older than protocol 1.2. */
+  commitLatency: Schema.optional(CommitLatency)
 })
 
 export const EntityCounts = Schema.Struct({

@@ -13,6 +13,8 @@ import type { ChannelId, UserId } from "../../domain/Ids.ts"
 import type { ClusterView } from "../../domain/Operations.ts"
 import { PROTOCOL_VERSION } from "../../domain/ProtocolVersion.ts"
 import { NodeStatus } from "../api/NodeStatus.ts"
+import { commitLatencyMs } from "../observability/ChatMetrics.ts"
+import { makeLatencyWindow } from "../observability/LatencyWindow.ts"
 import { AuditLog } from "../audit/AuditLog.ts"
 import { newUserId } from "../auth/AccountKit.ts"
 import { Accounts } from "../auth/Accounts.ts"
@@ -34,6 +36,8 @@ const make = Effect.gen(function*() {
   const { kit } = yield* Accounts
   const requireAdmin = makeAdminGate(sql, audit)
   const store = unavailable("operations store")
+  // The group commit's latency over about the last 10 s, for the status view (`status --watch`).
+  const commitLatency = makeLatencyWindow(commitLatencyMs.state, 10_000, yield* Clock.currentTimeMillis)
 
   const clusterStatus = (caller: UserId) =>
     Effect.gen(function*() {
@@ -52,7 +56,7 @@ const make = Effect.gen(function*() {
         shardsTotal: status.shardsTotal,
         nodes,
         counts,
-        answeredBy: figures,
+        answeredBy: { ...figures, commitLatency: commitLatency(now) },
         at: now
       } satisfies ClusterView
     })

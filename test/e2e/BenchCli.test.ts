@@ -1,7 +1,8 @@
 /**
  * `plexichat bench` run as a child process (the compiled bin) against a real
  * embedded node: a short load whose every post is acknowledged and delivered
- * to every client, with its figures in `--json`; the bench accounts disabled
+ * to every client, with its figures in `--json`; the node's status then shows
+ * its commit latency; the bench accounts disabled
  * afterwards; and the exit codes of a bad flag and of no credentials.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -31,6 +32,11 @@ describe("plexichat bench against an embedded node", () => {
     expect(report.ackLatencyMs).toMatchObject({ samples: 80, p50: expect.any(Number), p99: expect.any(Number) })
     expect(report.deliveryLatencyMs).toMatchObject({ samples: 240, p50: expect.any(Number), p99: expect.any(Number) })
     expect(report.ackLatencyMs.p99).toBeGreaterThanOrEqual(report.ackLatencyMs.p50)
+    // The node's status now reports the group commit's latency over about the last 10 s.
+    const status = await cli.json(["status", "--url", node.url, "--username", "bench-owner"], { PLEXI_PASSWORD: password })
+    expect(status.cluster.answeredBy.commitLatency).toMatchObject({ count: expect.any(Number), p50Ms: expect.any(Number), p99Ms: expect.any(Number) })
+    expect(status.cluster.answeredBy.commitLatency.count).toBeGreaterThan(0)
+    expect(status.cluster.answeredBy.commitLatency.p99Ms).toBeGreaterThanOrEqual(status.cluster.answeredBy.commitLatency.p50Ms)
     // The bench accounts are disabled once the run is over.
     const accounts = await cli.json(["users", "list", "--url", node.url, "--username", "bench-owner"], { PLEXI_PASSWORD: password })
     const bench = accounts.filter((a: { username: string }) => a.username.startsWith("bench-") && a.username !== "bench-owner")

@@ -64,6 +64,7 @@ describe("operations on a two-node cluster", () => {
       await vi.waitFor(() => expect(output).toMatch(/msgs\/s \d+\.\d \(stored messages/), { timeout: 20_000, interval: 100 })
       expect(output).toContain("\x1b[2J")
       expect(output).toMatch(/cluster: multi, 2 node\(s\)/)
+      expect(output).toMatch(/commit latency/)
       expect(child.exitCode).toBeNull()
     } finally {
       child.kill("SIGINT")
