@@ -8,6 +8,14 @@ import { Schema } from "effect"
 import { Email, PasswordField, Username, WorkspaceRole } from "./Auth.ts"
 import { ChannelId, UserId } from "./Ids.ts"
 
+/** The release a node recorded at its start (`plexi_node_releases`). Since protocol 1.2. */
+export const NodeRelease = Schema.Struct({
+  packageVersion: Schema.String,
+  protocolVersion: Schema.String,
+  startedAt: Schema.Int
+})
+export type NodeRelease = typeof NodeRelease.Type
+
 /** One runner of the cluster as the database sees it (a single node: the node itself). */
 export const NodeView = Schema.Struct({
   /** The runner's advertised address (`PLEXI_RUNNER_HOST:port`); a single node: its node id. */
@@ -19,7 +27,9 @@ export const NodeView = Schema.Struct({
   /** Shards recorded as held by it (`plexi_shard_holders`; a single node: all it holds). */
   shards: Schema.Int,
   /** Whether this is the node that answered. */
-  self: Schema.Boolean
+  self: Schema.Boolean,
+  /** Its release; absent when it recorded none (a node older than protocol 1.2), or from a node that old. */
+  release: Schema.optional(NodeRelease)
 })
 export type NodeView = typeof NodeView.Type
 

@@ -12,6 +12,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { ConfigError, Console, Effect } from "effect"
 import { migrateCommand } from "./MigrateCommand.ts"
+import { PACKAGE_VERSION } from "../Release.ts"
 import { migrateInTransaction } from "../sql/Migrations.ts"
 import { auditCommand } from "../../src/cli/AuditCommands.ts"
 import { backupCommand } from "../../src/cli/BackupCommands.ts"
@@ -41,7 +42,7 @@ const plexichat = Command.make("plexichat").pipe(
   ])
 )
 
-const run = Command.run(plexichat, { name: "plexichat", version: "0.1.0" })
+const run = Command.run(plexichat, { name: "plexichat", version: PACKAGE_VERSION })
 
 const exitWith = (code: number) =>
   Effect.sync(() => {

@@ -20,7 +20,14 @@ export const renderCluster = (view: ClusterView) =>
     `messages ${view.counts.messages}, active sessions ${view.counts.activeSessions}`,
     "",
     table(
-      ["NODE", "HEALTHY", "SHARDS", "HEARTBEAT", "SELF"],
-      view.nodes.map((n) => [n.address, n.healthy ? "yes" : "NO", n.shards, `${n.heartbeatAgeMs} ms ago`, n.self ? "*" : ""])
+      ["NODE", "HEALTHY", "SHARDS", "HEARTBEAT", "RELEASE", "SELF"],
+      view.nodes.map((n) => [
+        n.address,
+        n.healthy ? "yes" : "NO",
+        n.shards,
+        `${n.heartbeatAgeMs} ms ago`,
+        n.release === undefined ? "unrecorded" : `${n.release.packageVersion} (protocol ${n.release.protocolVersion})`,
+        n.self ? "*" : ""
+      ])
     )
   ].join("\n")

@@ -47,7 +47,9 @@ const make = Effect.gen(function*() {
       const { counts, schemaVersion } = yield* store(ClusterRows.counts(sql, now))
       const nodes = yield* store(health.cluster === "multi"
         ? Effect.map(ClusterRows.runners(sql), (rows) => rows.map((row) => ({ ...row, self: row.address === status.runnerAddress })))
-        : Effect.succeed([{ address: health.nodeId, healthy: true, heartbeatAgeMs: 0, shards: health.shards, self: true }]))
+        : Effect.map(ClusterRows.singleRelease(sql, health.nodeId), (release) => [
+          { address: health.nodeId, healthy: true, heartbeatAgeMs: 0, shards: health.shards, self: true, ...release }
+        ]))
       const { cluster, status: _ok, ...figures } = health
       return {
         mode: cluster,
