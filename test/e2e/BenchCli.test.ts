@@ -16,7 +16,8 @@ describe("plexichat bench against an embedded node", () => {
   let node: NodeProcess
   const cli = adminCli()
   beforeAll(async () => {
-    node = await startNode()
+    // A per-user post budget the first run stays within (8 posts per account) and the refusal test goes past.
+    node = await startNode({ env: { PLEXI_POST_RATE_LIMIT: "5", PLEXI_POST_RATE_BURST: "10" } })
     await authClient(node.url).signUp("bench-owner", password)
   })
   afterAll(async () => {
@@ -25,12 +26,14 @@ describe("plexichat bench against an embedded node", () => {
   })
 
   it("posts at the rate over the channels and reports msgs/s, ack and delivery latency with every post delivered to every client", async () => {
-    const args = ["bench", "--url", node.url, "--username", "bench-owner", "--clients", "3", "--channels", "2", "--rate", "40", "--duration", "2"]
+    const args = ["bench", "--url", node.url, "--username", "bench-owner", "--clients", "3", "--channels", "2", "--rate", "12", "--duration", "2"]
     const report = await cli.json(args, { PLEXI_PASSWORD: password })
-    expect(report).toMatchObject({ url: node.url, clients: 3, channels: 2, sent: 80, acked: 80, errors: {}, unanswered: 0, delivered: 240, expectedDeliveries: 240 })
-    expect(report.msgsPerSec).toBeGreaterThan(20)
-    expect(report.ackLatencyMs).toMatchObject({ samples: 80, p50: expect.any(Number), p99: expect.any(Number) })
-    expect(report.deliveryLatencyMs).toMatchObject({ samples: 240, p50: expect.any(Number), p99: expect.any(Number) })
+    expect(report).toMatchObject({ url: node.url, clients: 3, channels: 2, sent: 24, acked: 24, errors: {}, unanswered: 0, delivered: 72, expectedDeliveries: 72 })
+    expect(report.msgsPerSec).toBeGreaterThan(6)
+    console.log(`bench: ${report.msgsPerSec} msgs/s, ack p50 ${report.ackLatencyMs.p50} / p99 ${report.ackLatencyMs.p99} ms, ` +
+      `delivery p50 ${report.deliveryLatencyMs.p50} / p99 ${report.deliveryLatencyMs.p99} ms`)
+    expect(report.ackLatencyMs).toMatchObject({ samples: 24, p50: expect.any(Number), p99: expect.any(Number) })
+    expect(report.deliveryLatencyMs).toMatchObject({ samples: 72, p50: expect.any(Number), p99: expect.any(Number) })
     expect(report.ackLatencyMs.p99).toBeGreaterThanOrEqual(report.ackLatencyMs.p50)
     // The node's status now reports the group commit's latency over about the last 10 s.
     const status = await cli.json(["status", "--url", node.url, "--username", "bench-owner"], { PLEXI_PASSWORD: password })
@@ -44,10 +47,23 @@ describe("plexichat bench against an embedded node", () => {
     for (const account of bench) expect(account).toMatchObject({ role: "member", disabled: true })
     // Table output by default.
     const human = await cli.run(args.map((a) => (a === "2" ? "1" : a)), { PLEXI_PASSWORD: password })
+    expect(human.stdout).toMatch(/acked 12\/12, refused 0/)
     expect(human.code, human.stderr).toBe(0)
     expect(human.stdout).toMatch(/msgs\/s [\d.]+ \(acknowledged\)/)
     expect(human.stdout).toMatch(/post → delivery {2}p50 [\d.]+ ms, p99 [\d.]+ ms/)
   }, 120_000)
+
+  it("exits 1 with the report when posts are refused: one account posting past its post budget", async () => {
+    const run = await cli.run(["bench", "--url", node.url, "--username", "bench-owner", "--clients", "1", "--channels", "1", "--rate", "40", "--duration", "1", "--json"], {
+      PLEXI_PASSWORD: password
+    })
+    expect(run.code, run.stderr).toBe(1)
+    expect(run.stderr).toContain("some posts were refused or unanswered")
+    const report = JSON.parse(run.stdout)
+    expect(report.errors.rate_limited).toBeGreaterThan(0)
+    expect(report.acked + report.errors.rate_limited).toBe(40)
+    expect(report).toMatchObject({ sent: 40, unanswered: 0, delivered: report.acked })
+  }, 60_000)
 
   it("exits 2 on a bad flag and 4 without credentials, before any load", async () => {
     const bad = await cli.run(["bench", "--url", node.url, "--clients", "0"])

@@ -95,13 +95,14 @@ export const runLoad = async (plan: LoadPlan): Promise<LoadResult> => {
     for (const ws of sockets) ws.on("message", onFrame)
     const total = Math.max(1, Math.round(plan.rate * plan.durationS))
     const [n, c] = [sockets.length, plan.channels.length]
-    const seconds = await paced(plan.rate, total, (i) => {
+    // The send window: the last post goes out just before `durationS` (the paced loop sends each when it is due).
+    const seconds = Math.max(plan.durationS, await paced(plan.rate, total, (i) => {
       const clientMsgId = `${plan.runId}-${i}`
       const sentAt = performance.now()
       pending.set(clientMsgId, sentAt)
       const channelId = plan.channels[Math.floor(i / n) % c]!
       sockets[i % n]!.send(JSON.stringify({ type: "post", channelId, clientMsgId, ref: clientMsgId, body: `bench:${sentAt.toFixed(3)}` }))
-    })
+    }))
     const deadline = performance.now() + plan.settleMs
     while ((pending.size > 0 || state.delivered < state.acked * n) && performance.now() < deadline) await sleep(10)
     return {
