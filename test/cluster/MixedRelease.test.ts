@@ -27,7 +27,10 @@ import { scrape } from "../fixtures/PrometheusScrape.ts"
 import { previousRelease } from "../fixtures/PreviousRelease.ts"
 import { makeTestDatabase, type TestDatabase } from "../fixtures/TestDatabase.ts"
 
-/** main before protocol 1.2 (6454ded, "gitignore: *.orig"): protocol 1.1, migrations up to 0013. */
+/**
+ * main before protocol 1.2 (6454ded, "gitignore: *.orig"): protocol 1.1, migrations up to 0013. When a later
+ * release moves the protocol on, pin the last commit of the release before it here (the first check says so).
+ */
 const PREVIOUS = "6454ded0d13b405a02024ef1061ae06bbf776fef"
 const PREVIOUS_PROTOCOL = "1.1"
 
