@@ -8,6 +8,14 @@ import { Schema } from "effect"
 import { Email, PasswordField, Username, WorkspaceRole } from "./Auth.ts"
 import { ChannelId, UserId } from "./Ids.ts"
 
+/** The release a node recorded at its start (`plexi_node_releases`). Since protocol 1.2. */
+export const NodeRelease = Schema.Struct({
+  packageVersion: Schema.String,
+  protocolVersion: Schema.String,
+  startedAt: Schema.Int
+})
+export type NodeRelease = typeof NodeRelease.Type
+
 /** One runner of the cluster as the database sees it (a single node: the node itself). */
 export const NodeView = Schema.Struct({
   /** The runner's advertised address (`PLEXI_RUNNER_HOST:port`); a single node: its node id. */
@@ -19,18 +27,36 @@ export const NodeView = Schema.Struct({
   /** Shards recorded as held by it (`plexi_shard_holders`; a single node: all it holds). */
   shards: Schema.Int,
   /** Whether this is the node that answered. */
-  self: Schema.Boolean
+  self: Schema.Boolean,
+  /** Its release; absent when it recorded none (a node older than protocol 1.2), or from a node that old. */
+  release: Schema.optional(NodeRelease)
 })
 export type NodeView = typeof NodeView.Type
 
-/** The answering node's own live figures (the same as its `GET /api/v1/health`). */
+/**
+ * The answering node's group-commit latency over about the last `windowMs`
+ * (estimated from its `plexichat_commit_latency_ms` buckets; null
+ * quantiles when it committed nothing then). Since protocol 1.2.
+ */
+export const CommitLatency = Schema.Struct({
+  windowMs: Schema.Int,
+  /** Group-commit INSERTs in the window. */
+  count: Schema.Int,
+  p50Ms: Schema.NullOr(Schema.Number),
+  p99Ms: Schema.NullOr(Schema.Number)
+})
+export type CommitLatency = typeof CommitLatency.Type
+
+/** The answering node's own live figures (those of its `GET /api/v1/health`, plus its commit latency). */
 export const NodeFigures = Schema.Struct({
   nodeId: Schema.String,
   shards: Schema.Int,
   connections: Schema.Int,
   feeds: Schema.Int,
   websocketEngine: Schema.String,
-  database: Schema.String
+  database: Schema.String,
+  /** Absent from a node older than protocol 1.2. */
+  commitLatency: Schema.optional(CommitLatency)
 })
 
 export const EntityCounts = Schema.Struct({

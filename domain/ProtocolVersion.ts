@@ -12,8 +12,12 @@
 import { RpcMiddleware } from "@effect/rpc"
 import { Schema } from "effect"
 
-/** This build's protocol version. Bump the minor version for additions, the major one for breaking changes. */
-export const PROTOCOL_VERSION = "1.1"
+/**
+ * This build's protocol version. Bump the minor version for additions, the major one for breaking changes.
+ * 1.1: the operations RPCs (domain/OperationsRpcs.ts). 1.2: `ClusterStatus` answers each node's release and the
+ * answering node's commit latency (optional fields, domain/Operations.ts).
+ */
+export const PROTOCOL_VERSION = "1.2"
 
 /** The header a client names its protocol version in. */
 export const PROTOCOL_HEADER = "plexi-protocol"

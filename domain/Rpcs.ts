@@ -4,7 +4,8 @@
  * domain/MfaRpcs.ts, domain/WebAuthnRpcs.ts, domain/AdminRpcs.ts) and the
  * operations of the admin CLI (domain/OperationsRpcs.ts). Clients build from
  * this group (`plexichat/client`). Every call's protocol version is checked
- * first (domain/ProtocolVersion.ts).
+ * first (domain/ProtocolVersion.ts), and its failures counted
+ * (domain/RpcErrorCount.ts).
  */
 import { AdminRpcs } from "./AdminRpcs.ts"
 import { ChatRpcs } from "./Api.ts"
@@ -12,8 +13,11 @@ import { AuthRpcs, OidcAccountRpcs, SessionRpcs } from "./AuthRpcs.ts"
 import { MfaRpcs } from "./MfaRpcs.ts"
 import { OperationsRpcs } from "./OperationsRpcs.ts"
 import { RpcProtocolCheck } from "./ProtocolVersion.ts"
+import { RpcErrorCount } from "./RpcErrorCount.ts"
 import { WebAuthnKeyRpcs, WebAuthnRpcs } from "./WebAuthnRpcs.ts"
 
-// The check is added last, so it wraps (and runs before) each group's authentication.
+// The check is added after each group's authentication, so it wraps (and runs before) it; the error count
+// (server-side only) last, so it sees every failure, the check's and authentication's included.
 export const PlexiRpcs = ChatRpcs.merge(AuthRpcs, SessionRpcs, MfaRpcs, OidcAccountRpcs, WebAuthnRpcs, WebAuthnKeyRpcs, AdminRpcs, OperationsRpcs)
   .middleware(RpcProtocolCheck)
+  .middleware(RpcErrorCount)

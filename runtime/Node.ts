@@ -56,6 +56,7 @@ import * as PortFile from "./cluster/PortFile.ts"
 import * as RunnerSocket from "./cluster/RunnerSocket.ts"
 import * as ShardStorePeers from "./cluster/ShardStorePeers.ts"
 import { EdgeLive, FanOutLive, NodeId, UwsApp } from "./edge/Edge.ts"
+import { NodeReleaseLive } from "./NodeRelease.ts"
 import { NodeStatusLive } from "./NodeStatusLive.ts"
 import { Draining } from "./Draining.ts"
 import * as LifecycleConfig from "./LifecycleConfig.ts"
@@ -238,6 +239,7 @@ export const NodeLive = ShutdownDeadline.layer.pipe(
   Layer.provideMerge(EntitiesLive),
   Layer.provideMerge(LocalChannels.layer(ChannelConfig.entityIdleTime)),
   Layer.provideMerge(AccessLive),
+  Layer.provideMerge(NodeReleaseLive),
   Layer.provideMerge(Layer.mergeAll(UwsApp.layer, NodeIdLive, Draining.layer)),
   Layer.provideMerge(MessageStore.Default),
   Layer.provideMerge(BackupStoresLive),

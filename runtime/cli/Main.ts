@@ -4,7 +4,7 @@
  * `dist/runtime/cli/Main.js`; `npx plexichat --help` in the repository). The
  * `audit` and `migrate` commands read the installation's Postgres from
  * `DATABASE_URL`; `login`, `status`, `users`, `channels`, `sessions` and
- * `flags` talk to a running node over the typed RPC client (`--url` or
+ * `flags` (and `bench`, a load run) talk to a running node over the typed RPC client (`--url` or
  * `PLEXI_URL`). Exit codes: CliExit.ts (README, "Admin CLI").
  */
 import { Command, ValidationError } from "@effect/cli"
@@ -12,9 +12,11 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { ConfigError, Console, Effect } from "effect"
 import { migrateCommand } from "./MigrateCommand.ts"
+import { PACKAGE_VERSION } from "../Release.ts"
 import { migrateInTransaction } from "../sql/Migrations.ts"
 import { auditCommand } from "../../src/cli/AuditCommands.ts"
 import { backupCommand } from "../../src/cli/BackupCommands.ts"
+import { benchCommand } from "../../src/cli/BenchCommand.ts"
 import { channelsCommand } from "../../src/cli/ChannelsCommands.ts"
 import { ExitCode, report } from "../../src/cli/CliExit.ts"
 import { flagsCommand } from "../../src/cli/FlagsCommands.ts"
@@ -35,11 +37,12 @@ const plexichat = Command.make("plexichat").pipe(
     channelsCommand,
     sessionsCommand,
     flagsCommand,
+    benchCommand,
     migrateCommand
   ])
 )
 
-const run = Command.run(plexichat, { name: "plexichat", version: "0.1.0" })
+const run = Command.run(plexichat, { name: "plexichat", version: PACKAGE_VERSION })
 
 const exitWith = (code: number) =>
   Effect.sync(() => {

@@ -11,6 +11,7 @@ import { Effect, Layer } from "effect"
 import { backupMigrations } from "./BackupMigrations.ts"
 import { flagMigrations } from "./FlagMigrations.ts"
 import { identityMigrations } from "./IdentityMigrations.ts"
+import { releaseMigrations } from "./ReleaseMigrations.ts"
 import { requireKnownSchema, stepsOf } from "./SchemaVersion.ts"
 
 /** Every migration, by name, in order (the `plexi_migrations` table records which ran). */
@@ -113,7 +114,8 @@ export const migrations = {
   }),
   ...identityMigrations,
   ...backupMigrations,
-  ...flagMigrations
+  ...flagMigrations,
+  ...releaseMigrations
 }
 
 /** Runs the migrations not yet recorded (in the caller's transaction, if any: the restore creates its schema so). */

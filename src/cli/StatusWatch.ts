@@ -1,9 +1,9 @@
 /**
  * `plexichat status --watch`: the cluster view redrawn every `--interval`
  * seconds until Ctrl-C: nodes, shards, the answering node's connections and
- * feeds, and messages per second (the change of the stored message count
- * between two redraws, cluster-wide). Commit latency is not shown: the node
- * does not expose it yet.
+ * feeds, its group-commit latency (p50 / p99 over about the last 10 s,
+ * ClusterRender.ts), and messages per second (the change of the stored
+ * message count between two redraws, cluster-wide).
  */
 import { Console, Effect, Schedule } from "effect"
 import { ExitCode, fail } from "./CliExit.ts"

@@ -77,8 +77,10 @@ export const rateLimited = countersBy(rateLimitedName, rateLimitedHelp, "limit",
   "sign_in"
 ])
 
-/** Errors answered to clients, by `door` and the error's `tag` (a domain error's `_tag`, or a WebSocket error code). */
+/** Errors answered to clients, by `door` (`ws`, `http`, `rpc`) and the error's `tag` (a domain error's `_tag`, or a WebSocket error code). */
 export const errors = {
   ws: lazyCountersBy("plexichat_errors_total", "Errors answered to clients, by door and tag", "tag", { door: "ws" }),
-  http: lazyCountersBy("plexichat_errors_total", "Errors answered to clients, by door and tag", "tag", { door: "http" })
+  http: lazyCountersBy("plexichat_errors_total", "Errors answered to clients, by door and tag", "tag", { door: "http" }),
+  /** Typed RPC failures (in 200 NDJSON exits), by `_tag` (src/api/RpcErrorCountLive.ts). */
+  rpc: lazyCountersBy("plexichat_errors_total", "Errors answered to clients, by door and tag", "tag", { door: "rpc" })
 }

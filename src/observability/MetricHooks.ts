@@ -6,7 +6,7 @@
  * fan-out, the gateway) can count. Effect's `Metric.tagged(...)` would build
  * a label array and a metric key per update; these do it once, up front.
  */
-import { Metric, MetricBoundaries, MetricKey } from "effect"
+import { Metric, MetricBoundaries, MetricKey, type MetricState } from "effect"
 
 export interface Hook {
   /** Adds to a counter or histogram; sets a gauge. */
@@ -29,13 +29,21 @@ export const counterHook = (name: string, description: string, labels: Readonly<
 export const gaugeHook = (name: string, description: string, labels: Readonly<Record<string, string>> = {}): Hook =>
   hookOf(withLabels(MetricKey.gauge(name, { description }), labels))
 
+/** A histogram hook that also reads its state (cumulative buckets, count, sum) for the node's own reports. */
+export interface HistogramHook extends Hook {
+  readonly state: () => MetricState.MetricState.Histogram
+}
+
 /** A histogram over `boundaries` (an implicit `+Inf` bucket is added). */
 export const histogramHook = (
   name: string,
   description: string,
   boundaries: ReadonlyArray<number>,
   labels: Readonly<Record<string, string>> = {}
-): Hook => hookOf(withLabels(MetricKey.histogram(name, MetricBoundaries.fromIterable(boundaries), description), labels))
+): HistogramHook => {
+  const hook = Metric.globalMetricRegistry.get(withLabels(MetricKey.histogram(name, MetricBoundaries.fromIterable(boundaries), description), labels))
+  return { update: hook.update, state: hook.get }
+}
 
 /** One counter per value of `label` in `values`, looked up by that value. */
 export const countersBy = <V extends string>(

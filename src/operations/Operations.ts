@@ -13,6 +13,8 @@ import type { ChannelId, UserId } from "../../domain/Ids.ts"
 import type { ClusterView } from "../../domain/Operations.ts"
 import { PROTOCOL_VERSION } from "../../domain/ProtocolVersion.ts"
 import { NodeStatus } from "../api/NodeStatus.ts"
+import { commitLatencyMs } from "../observability/ChatMetrics.ts"
+import { makeLatencyWindow } from "../observability/LatencyWindow.ts"
 import { AuditLog } from "../audit/AuditLog.ts"
 import { newUserId } from "../auth/AccountKit.ts"
 import { Accounts } from "../auth/Accounts.ts"
@@ -34,6 +36,8 @@ const make = Effect.gen(function*() {
   const { kit } = yield* Accounts
   const requireAdmin = makeAdminGate(sql, audit)
   const store = unavailable("operations store")
+  // The group commit's latency over about the last 10 s, for the status view (`status --watch`).
+  const commitLatency = makeLatencyWindow(commitLatencyMs.state, 10_000, yield* Clock.currentTimeMillis)
 
   const clusterStatus = (caller: UserId) =>
     Effect.gen(function*() {
@@ -43,7 +47,9 @@ const make = Effect.gen(function*() {
       const { counts, schemaVersion } = yield* store(ClusterRows.counts(sql, now))
       const nodes = yield* store(health.cluster === "multi"
         ? Effect.map(ClusterRows.runners(sql), (rows) => rows.map((row) => ({ ...row, self: row.address === status.runnerAddress })))
-        : Effect.succeed([{ address: health.nodeId, healthy: true, heartbeatAgeMs: 0, shards: health.shards, self: true }]))
+        : Effect.map(ClusterRows.singleRelease(sql, health.nodeId), (release) => [
+          { address: health.nodeId, healthy: true, heartbeatAgeMs: 0, shards: health.shards, self: true, ...release }
+        ]))
       const { cluster, status: _ok, ...figures } = health
       return {
         mode: cluster,
@@ -52,7 +58,7 @@ const make = Effect.gen(function*() {
         shardsTotal: status.shardsTotal,
         nodes,
         counts,
-        answeredBy: figures,
+        answeredBy: { ...figures, commitLatency: commitLatency(now) },
         at: now
       } satisfies ClusterView
     })

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adminCli } from "../fixtures/AdminCli.ts"
 import { authClient } from "../fixtures/AuthClient.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
+import { PROTOCOL_VERSION } from "../../domain/ProtocolVersion.ts"
+import { PACKAGE_VERSION } from "../../runtime/Release.ts"
 
 const password = "a long and unusual passphrase"
 
@@ -40,7 +42,9 @@ describe("plexichat admin CLI on an embedded node", () => {
     const status = await cli.json(["status"])
     expect(status.scope).toBe("cluster")
     expect(status.cluster).toMatchObject({ mode: "single", counts: { accounts: 1 }, nodes: [{ self: true, healthy: true }] })
-    expect(status.cluster.schemaVersion).toBeGreaterThanOrEqual(13)
+    expect(status.cluster.schemaVersion).toBeGreaterThanOrEqual(16)
+    // The node recorded its release at start.
+    expect(status.cluster.nodes[0].release).toMatchObject({ packageVersion: PACKAGE_VERSION, protocolVersion: PROTOCOL_VERSION })
 
     const created = await cli.json(["users", "create", "cli-member", "--role", "member"], { PLEXI_NEW_PASSWORD: password })
     expect(created).toMatchObject({ username: "cli-member", role: "member", disabled: false })

@@ -8,6 +8,7 @@ import { signedIn } from "../fixtures/AuthClient.ts"
 import { rest, WsClient } from "../fixtures/Clients.ts"
 import { nodeForSuite } from "../fixtures/NodeSuite.ts"
 import { parsePrometheus, scrape } from "../fixtures/PrometheusScrape.ts"
+import { failure, rpc } from "../fixtures/RpcCalls.ts"
 import { freePort } from "../fixtures/TestDatabase.ts"
 
 const token = "metrics-reader-token-for-the-test"
@@ -106,6 +107,30 @@ describe("GET /metrics on a node with PLEXI_METRICS_TOKEN", () => {
     expect(await delta("plexichat_errors_total", { door: "ws", tag: "rate_limited" })).toBe(refused)
     expect(await delta("plexichat_errors_total", { door: "http", tag: "NotFound" })).toBe(1)
     c.socket.close()
+  })
+
+  it("counts typed RPC failures by tag, the protocol check's and authentication's included, and not as HTTP errors", async () => {
+    const dave = await signedIn(node().url, "dave")
+    const before = await scrape(node().url, token)
+    const delta = async (name: string, labels?: Record<string, string>) =>
+      (await scrape(node().url, token)).value(name, labels) - before.value(name, labels)
+    expect(await failure(rpc(node(), (c) => c.History({ channelId: "c_doesnotexist" as never }), dave.token))).toMatchObject({ _tag: "ChannelNotFound" })
+    expect(await failure(rpc(node(), (c) => c.ClusterStatus({}), dave.token))).toMatchObject({ _tag: "Forbidden" })
+    expect(await failure(rpc(node(), (c) => c.ClusterStatus({}), dave.token))).toMatchObject({ _tag: "Forbidden" })
+    expect(await failure(rpc(node(), (c) => c.Me({})))).toMatchObject({ _tag: "Unauthorized" })
+    const incompatible = await fetch(`${node().url}/rpc`, {
+      method: "POST",
+      headers: { "content-type": "application/ndjson", "plexi-protocol": "9.0" },
+      body: `${JSON.stringify({ _tag: "Request", id: "1", tag: "Me", payload: {}, headers: [] })}\n`
+    })
+    expect(incompatible.status).toBe(200)
+    expect(await incompatible.text()).toContain("IncompatibleProtocol")
+    expect(await delta("plexichat_errors_total", { door: "rpc", tag: "ChannelNotFound" })).toBe(1)
+    expect(await delta("plexichat_errors_total", { door: "rpc", tag: "Forbidden" })).toBe(2)
+    expect(await delta("plexichat_errors_total", { door: "rpc", tag: "Unauthorized" })).toBe(1)
+    expect(await delta("plexichat_errors_total", { door: "rpc", tag: "IncompatibleProtocol" })).toBe(1)
+    // The answers were 200 NDJSON: the HTTP door counted none of them.
+    expect(await delta("plexichat_errors_total", { door: "http", tag: "200" })).toBe(0)
   })
 })
 

@@ -17,6 +17,7 @@ import { authClient } from "../fixtures/AuthClient.ts"
 import { buildOnce, type NodeProcess } from "../fixtures/NodeProcess.ts"
 import { postgresPairForSuite } from "../fixtures/PostgresPair.ts"
 import { ok, rpc } from "../fixtures/RpcCalls.ts"
+import { PACKAGE_VERSION } from "../../runtime/Release.ts"
 
 const password = "a long and unusual passphrase"
 
@@ -44,9 +45,12 @@ describe("operations on a two-node cluster", () => {
       // Heartbeats every 0.5 s: an age of seconds would mean a clock or time-zone mix-up in the query.
       expect(cluster.nodes.every((n: { heartbeatAgeMs: number }) => n.heartbeatAgeMs >= 0 && n.heartbeatAgeMs < 3_000)).toBe(true)
       expect(cluster).toMatchObject({ protocolVersion: PROTOCOL_VERSION, answeredBy: { nodeId: "ops-b" }, counts: { accounts: 1 } })
+      // Each node recorded its release at start, under its runner address.
+      for (const n of cluster.nodes) expect(n.release).toMatchObject({ packageVersion: PACKAGE_VERSION, protocolVersion: PROTOCOL_VERSION })
     }, { timeout: 20_000, interval: 500 })
     const human = await cli.run(["status"], env)
     expect(human.stdout).toMatch(/cluster: multi, 2 node\(s\)/)
+    expect(human.stdout).toContain(`${PACKAGE_VERSION} (protocol ${PROTOCOL_VERSION})`)
   })
 
   it("status --watch redraws the view with a message rate until it is stopped", async () => {
@@ -64,6 +68,7 @@ describe("operations on a two-node cluster", () => {
       await vi.waitFor(() => expect(output).toMatch(/msgs\/s \d+\.\d \(stored messages/), { timeout: 20_000, interval: 100 })
       expect(output).toContain("\x1b[2J")
       expect(output).toMatch(/cluster: multi, 2 node\(s\)/)
+      expect(output).toMatch(/commit latency/)
       expect(child.exitCode).toBeNull()
     } finally {
       child.kill("SIGINT")

@@ -3,7 +3,8 @@
  * that the bench process stays light), distinct users signed up over REST,
  * channels over REST.
  */
-import WebSocket from "ws"
+import type WebSocket from "ws"
+import { open, subscribeAll } from "../../../src/cli/bench/BenchSocket.ts"
 import { signedIn } from "../../fixtures/AuthClient.ts"
 import { rest } from "../../fixtures/Clients.ts"
 
@@ -40,12 +41,8 @@ const retrying = async <A>(call: () => Promise<A>): Promise<A> => {
   }
 }
 
-export const open = (url: string) =>
-  new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false })
-    ws.once("open", () => resolve(ws))
-    ws.once("error", reject)
-  })
+/** Opens a raw socket (shared with `plexichat bench`). */
+export { open } from "../../../src/cli/bench/BenchSocket.ts"
 
 export const openAll = (urls: ReadonlyArray<string>, limit = 200) => inPool(urls, limit, open)
 
@@ -74,33 +71,6 @@ export const join = (url: string, token: string, channelId: string) => retrying(
  * and counted in `setupRetries`; any other error rejects.
  */
 export const subscribe = (ws: WebSocket, channelIds: ReadonlyArray<string>) =>
-  new Promise<void>((resolve, reject) => {
-    const waiting = new Set(channelIds)
-    const attempts = new Map<string, number>()
-    if (waiting.size === 0) return resolve()
-    const timer = setTimeout(() => done(new Error(`subscribe timed out, ${waiting.size} left`)), 90_000)
-    const send = (id: string) => ws.send(`{"type":"subscribe","channelId":"${id}"}`)
-    const on = (data: WebSocket.RawData) => {
-      const s = data.toString()
-      if (!s.startsWith("{\"type\":\"subscribed\"") && !s.startsWith("{\"type\":\"error\"")) return
-      const f = JSON.parse(s)
-      if (f.type === "error") {
-        const n = attempts.get(f.channelId) ?? 0
-        if (f.code !== "channel_unavailable" || n >= 5) return done(new Error(`subscribe refused: ${s}`))
-        attempts.set(f.channelId, n + 1)
-        retries++
-        setTimeout(() => send(f.channelId), 200 * 2 ** n)
-        return
-      }
-      waiting.delete(f.channelId)
-      if (waiting.size === 0) done()
-    }
-    const done = (error?: Error) => {
-      clearTimeout(timer)
-      ws.off("message", on)
-      if (error) reject(error)
-      else resolve()
-    }
-    ws.on("message", on)
-    for (const id of channelIds) send(id)
+  subscribeAll(ws, channelIds, 90_000, () => {
+    retries++
   })

@@ -53,6 +53,5 @@ export const fmt3 = (values: ReadonlyArray<number>, digits = 0, unit = "") => {
 
 export const median = (values: ReadonlyArray<number>) => spread(values).median
 
-/** Nearest-rank percentile of sorted samples. */
-export const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+/** Nearest-rank percentile of sorted samples (shared with `plexichat bench`). */
+export { percentile } from "../../../src/cli/bench/Percentile.ts"
