@@ -5,6 +5,7 @@
  * - `cluster_*`: @effect/cluster's own runner, message and migration tables (rebuilt by the nodes);
  * - `plexi_migrations`: migration bookkeeping (the restore's target is migrated by the code that restores);
  * - `plexi_shard_holders`: which runner holds which shard lock (only meaningful to the running cluster);
+ * - `plexi_node_releases`: which release each node last started with (rewritten by every node at its start);
  * - `plexi_backup*`: the backup catalog and its job state (a backup does not contain backups).
  *
  * A table added by a later migration is therefore covered without a change here. Tables come parents first (by
@@ -17,7 +18,7 @@ import { Effect } from "effect"
 /** The predicate on `pg_class c` (with `n` its namespace), as SQL; documented in docs/BACKUPS.md. */
 export const coveredTablePredicate = `c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = current_schema()
   AND c.relname NOT LIKE 'cluster\\_%' AND c.relname NOT LIKE 'plexi\\_backup%'
-  AND c.relname NOT IN ('plexi_migrations', 'plexi_shard_holders')`
+  AND c.relname NOT IN ('plexi_migrations', 'plexi_shard_holders', 'plexi_node_releases')`
 
 export interface CoveredTable {
   readonly name: string
