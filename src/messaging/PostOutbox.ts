@@ -22,7 +22,7 @@ import { channelTransport } from "./ClusterTransport.ts"
 import { countCall, countCallNow, LocalChannels } from "./LocalChannels.ts"
 import { answerOnce, finish, makeExpire, monotonicMillis, sweepIntervalMs, type Waiting } from "./PostDeadline.ts"
 import { channelBusy, fromCallFailure, type PostResult } from "./PostResult.ts"
-import { tracing } from "../observability/Tracing.ts"
+import { type CallbackSpan, endSpan, startSpan, tracing } from "../observability/Tracing.ts"
 
 export type { PostFailure, PostResult } from "./PostResult.ts"
 
@@ -52,9 +52,19 @@ const makeCall = (
   }
 }
 
-/** The span of a batch carrying a traced post: a child of that post's span. */
-const tracedBatch = (parent: Tracer.AnySpan, channelId: ChannelId, size: number) =>
-  Effect.withSpan("plexichat.outbox", { parent, attributes: { "plexichat.channel_id": channelId, "plexichat.batch_size": size } })
+/** The span of a batch carrying a traced post (a child of that post's span), made outside fibers; else undefined. */
+const batchSpan = (channelId: ChannelId, batch: ReadonlyArray<Waiting>) => {
+  const parent = tracing.enabled ? batch.find((w) => w.span !== undefined)?.span : undefined
+  return parent === undefined
+    ? undefined
+    : startSpan(parent, "plexichat.outbox", { "plexichat.channel_id": channelId, "plexichat.batch_size": batch.length })
+}
+
+/** `effect` under the batch's span, which it ends (the Effect way: through the cluster, or a batch the direct way refused). */
+const inBatchSpan = (span: CallbackSpan | undefined, effect: Effect.Effect<void>) =>
+  span === undefined
+    ? effect
+    : effect.pipe(Effect.withParentSpan(span.span), Effect.onExit((exit) => Effect.sync(() => endSpan(span, exit))))
 
 export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, {
   /**
@@ -97,16 +107,16 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
       }
       const batch = queue.splice(0, options.maxBatch)
       inFlight.set(channelId, batch)
-      // A traced post's batch takes the Effect way (spans need fibers), continuing the post's trace.
-      const span = tracing.enabled ? batch.find((w) => w.span !== undefined)?.span : undefined
-      if (span !== undefined) return void run(send(channelId, queue, batch).pipe(tracedBatch(span, channelId, batch.length)))
+      // A batch carrying a traced post gets an outbox span under the post's, continued by the commit wherever it runs.
+      const span = batchSpan(channelId, batch)
       const local = channels.get(channelId)
       const direct = local !== undefined && local.postDirect(batch.map((w) => w.item), (exit) => {
+        endSpan(span, exit)
         finish(answer, channelId, batch, exit)
         next(channelId)
-      })
+      }, span?.trace)
       if (direct) return countCallNow("local", "Post")
-      run(send(channelId, queue, batch))
+      run(inBatchSpan(span, send(channelId, queue, batch)))
     }
 
     /** One batch through an entity call (direct or through the cluster), then the next batch. */
