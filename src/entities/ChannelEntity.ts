@@ -153,7 +153,7 @@ const registerLocal = (parts: Parts, handlers: Omit<LocalChannel, "followed">) =
       Effect.suspend((): Effect.Effect<A, E | LocalChannelClosed, R> => closed ? Effect.fail(new LocalChannelClosed()) : handler())
     yield* (yield* LocalChannels).register(parts.channelId, {
       post: (items) => whileOpen(() => handlers.post(items)),
-      postDirect: (items, done) => !closed && handlers.postDirect(items, done),
+      postDirect: (items, done, trace) => !closed && handlers.postDirect(items, done, trace),
       subscribe: (afterSeq) => Stream.interruptWhenDeferred(handlers.subscribe(afterSeq), ended),
       tap: (afterSeq, sink) => whileOpen(() => handlers.tap(afterSeq, sink)),
       checkReader: (readerId, ip) => whileOpen(() => handlers.checkReader(readerId, ip)),

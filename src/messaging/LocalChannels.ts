@@ -28,7 +28,7 @@
  * for hundreds of milliseconds.
  */
 import { Context, Data, Duration, Effect, type Exit, Layer, Metric, Schedule, type Scope, type Stream } from "effect"
-import { ChannelEntity, type FeedChunk, type PostItem, type PostOutcome } from "../../domain/Channel.ts"
+import { ChannelEntity, type FeedChunk, type PostItem, type PostOutcome, type TraceContext } from "../../domain/Channel.ts"
 import type { ChannelNotFound, ChannelUnavailable, NotAMember } from "../../domain/Errors.ts"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
 import { monotonicMillis } from "./PostDeadline.ts"
@@ -75,7 +75,9 @@ export interface LocalChannel {
    */
   readonly postDirect: (
     items: ReadonlyArray<PostItem>,
-    done: (exit: Exit.Exit<ReadonlyArray<PostOutcome>, ChannelNotFound | ChannelUnavailable>) => void
+    done: (exit: Exit.Exit<ReadonlyArray<PostOutcome>, ChannelNotFound | ChannelUnavailable>) => void,
+    /** The batch carries a traced post: its commit and fan-out spans continue this context. */
+    trace?: TraceContext
   ) => boolean
   /** The entity's `Subscribe` stream; it ends when the entity stops (a follower then reopens). */
   readonly subscribe: (afterSeq: number | undefined) => Stream.Stream<FeedChunk, ChannelNotFound | ChannelUnavailable>

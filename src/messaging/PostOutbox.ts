@@ -22,7 +22,7 @@ import { channelTransport } from "./ClusterTransport.ts"
 import { countCall, countCallNow, LocalChannels } from "./LocalChannels.ts"
 import { answerOnce, finish, makeExpire, monotonicMillis, sweepIntervalMs, type Waiting } from "./PostDeadline.ts"
 import { channelBusy, fromCallFailure, type PostResult } from "./PostResult.ts"
-import { tracing } from "../observability/Tracing.ts"
+import { type CallbackSpan, endSpan, startSpan } from "../observability/Tracing.ts"
 
 export type { PostFailure, PostResult } from "./PostResult.ts"
 
@@ -52,9 +52,29 @@ const makeCall = (
   }
 }
 
-/** The span of a batch carrying a traced post: a child of that post's span. */
-const tracedBatch = (parent: Tracer.AnySpan, channelId: ChannelId, size: number) =>
-  Effect.withSpan("plexichat.outbox", { parent, attributes: { "plexichat.channel_id": channelId, "plexichat.batch_size": size } })
+/**
+ * The span of a batch carrying a traced post (a child of that post's span), made outside fibers; else undefined.
+ * `traced`: how many traced posts wait for the channel, so that an untraced batch is not searched.
+ */
+const batchSpan = (channelId: ChannelId, batch: ReadonlyArray<Waiting>, traced: Map<ChannelId, number>) => {
+  const waiting = traced.get(channelId)
+  if (waiting === undefined) return undefined
+  const parent = batch.find((w) => w.span !== undefined)?.span
+  if (parent !== undefined) {
+    const left = waiting - batch.reduce((n, w) => w.span === undefined ? n : n + 1, 0)
+    if (left > 0) traced.set(channelId, left)
+    else traced.delete(channelId)
+  }
+  return parent === undefined
+    ? undefined
+    : startSpan(parent, "plexichat.outbox", { "plexichat.channel_id": channelId, "plexichat.batch_size": batch.length })
+}
+
+/** `effect` under the batch's span, which it ends (the Effect way: through the cluster, or a batch the direct way refused). */
+const inBatchSpan = (span: CallbackSpan | undefined, effect: Effect.Effect<void>) =>
+  span === undefined
+    ? effect
+    : effect.pipe(Effect.withParentSpan(span.span), Effect.onExit((exit) => Effect.sync(() => endSpan(span, exit))))
 
 export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, {
   /**
@@ -71,6 +91,8 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
     const queues = new Map<ChannelId, Array<Waiting>>()
     /** The batch each channel's `Post` call in flight carries. */
     const inFlight = new Map<ChannelId, ReadonlyArray<Waiting>>()
+    /** How many traced posts wait for each channel (none for most: `batchSpan`). */
+    const traced = new Map<ChannelId, number>()
 
     const answer = answerOnce((error) => run(Effect.logError("post callback threw", error)))
     let closed = false
@@ -90,6 +112,7 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
       if (queue.length === 0 || closed) {
         queues.delete(channelId)
         inFlight.delete(channelId)
+        traced.delete(channelId)
         if (queue.length === 0) return
         const stopped = Either.left(fromCallFailure(channelId, Cause.interrupt(FiberId.none)))
         for (const waiting of queue.splice(0)) answer(waiting, stopped)
@@ -97,16 +120,16 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
       }
       const batch = queue.splice(0, options.maxBatch)
       inFlight.set(channelId, batch)
-      // A traced post's batch takes the Effect way (spans need fibers), continuing the post's trace.
-      const span = tracing.enabled ? batch.find((w) => w.span !== undefined)?.span : undefined
-      if (span !== undefined) return void run(send(channelId, queue, batch).pipe(tracedBatch(span, channelId, batch.length)))
+      // A batch carrying a traced post gets an outbox span under the post's, continued by the commit wherever it runs.
+      const span = batchSpan(channelId, batch, traced)
       const local = channels.get(channelId)
       const direct = local !== undefined && local.postDirect(batch.map((w) => w.item), (exit) => {
+        endSpan(span, exit)
         finish(answer, channelId, batch, exit)
         next(channelId)
-      })
+      }, span?.trace)
       if (direct) return countCallNow("local", "Post")
-      run(send(channelId, queue, batch))
+      run(inBatchSpan(span, send(channelId, queue, batch)))
     }
 
     /** One batch through an entity call (direct or through the cluster), then the next batch. */
@@ -131,12 +154,10 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
       const waiting: Waiting = { item, done, deadline: monotonicMillis(clock) + options.postTimeoutMs, answered: false, span }
       if (closed) return answer(waiting, Either.left(fromCallFailure(channelId, Cause.interrupt(FiberId.none))))
       const queue = queues.get(channelId)
-      if (queue !== undefined) {
-        // Backpressure: a channel that cannot keep up (e.g. during a failover) refuses rather than queueing without end.
-        if (queue.length >= options.maxQueue) return answer(waiting, Either.left(channelBusy(channelId)))
-        queue.push(waiting)
-        return
-      }
+      // Backpressure: a channel that cannot keep up (e.g. during a failover) refuses rather than queueing without end.
+      if (queue !== undefined && queue.length >= options.maxQueue) return answer(waiting, Either.left(channelBusy(channelId)))
+      if (span !== undefined) traced.set(channelId, (traced.get(channelId) ?? 0) + 1)
+      if (queue !== undefined) return void queue.push(waiting)
       queues.set(channelId, [waiting])
       next(channelId)
     }

@@ -63,19 +63,43 @@ export const withTraceContext = <A, E, R>(f: (trace: TraceContext | undefined) =
 
 const nowNanos = () => process.hrtime.bigint()
 
+/** A span's context, for a child made outside fibers or on another node. */
+export const traceOf = (span: Tracer.AnySpan): TraceContext => ({ traceId: span.traceId, spanId: span.spanId })
+
+/** A span started outside fibers (in callbacks), ended by the caller with `endSpan`. */
+export interface CallbackSpan {
+  readonly span: Tracer.Span
+  readonly trace: TraceContext
+}
+
+/**
+ * Starts `name` as a child of `parent` (a span here, or the context of one on another node) outside any fiber, for
+ * the callback paths that take no fiber (the direct post, an edge's delivery); undefined when tracing is off here.
+ */
+export const startSpan = (parent: Tracer.AnySpan | TraceContext, name: string, attributes?: Record<string, unknown>): CallbackSpan | undefined => {
+  const tracer = tracing.tracer
+  if (tracer === undefined) return undefined
+  const parentSpan = "_tag" in parent ? parent : Tracer.externalSpan({ traceId: parent.traceId, spanId: parent.spanId, sampled: true })
+  const span = tracer.span(name, Option.some(parentSpan), Context.empty(), [], nowNanos(), "internal")
+  if (attributes !== undefined) for (const [key, value] of Object.entries(attributes)) span.attribute(key, value)
+  return { span, trace: traceOf(span) }
+}
+
+/** Ends a span `startSpan` made (nothing when it made none). */
+export const endSpan = (started: CallbackSpan | undefined, exit: Exit.Exit<unknown, unknown> = Exit.void) => {
+  started?.span.end(nowNanos(), exit)
+}
+
 /**
  * Runs `f` (synchronous, outside any fiber) in a span `name` that continues
  * `trace`, when tracing is on here; just runs it otherwise.
  */
 export const inRemoteSpan = <A>(trace: TraceContext, name: string, attributes: Record<string, unknown>, f: () => A): A => {
-  const tracer = tracing.tracer
-  if (tracer === undefined) return f()
-  const parent = Tracer.externalSpan({ traceId: trace.traceId, spanId: trace.spanId, sampled: true })
-  const span = tracer.span(name, Option.some(parent), Context.empty(), [], nowNanos(), "internal")
-  for (const [key, value] of Object.entries(attributes)) span.attribute(key, value)
+  const started = startSpan(trace, name, attributes)
+  if (started === undefined) return f()
   try {
     return f()
   } finally {
-    span.end(nowNanos(), Exit.void)
+    endSpan(started)
   }
 }

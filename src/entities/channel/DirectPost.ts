@@ -19,12 +19,13 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import { Cause, Effect, Exit, Option, Runtime } from "effect"
-import type { Message, PostItem, PostOutcome } from "../../../domain/Channel.ts"
+import type { Message, PostItem, PostOutcome, TraceContext } from "../../../domain/Channel.ts"
 import type { ChannelNotFound, ChannelUnavailable } from "../../../domain/Errors.ts"
 import type { ChannelId } from "../../../domain/Ids.ts"
 import type { ChannelFenced } from "../../messaging/ChannelFenced.ts"
 import { GroupCommitWriter, type WriteExit } from "../../messaging/GroupCommitWriter.ts"
 import { isRowRefused } from "../../messaging/MessageStore.ts"
+import { type CallbackSpan, endSpan, startSpan } from "../../observability/Tracing.ts"
 import { ChannelConfig } from "../ChannelConfig.ts"
 import type { ChannelFeed } from "./ChannelFeed.ts"
 import type { Guards } from "./ChannelGuards.ts"
@@ -45,7 +46,7 @@ export interface DirectPostDeps {
   readonly drop: () => void
   readonly now: () => number
   readonly submit: (channelId: ChannelId, epoch: number, rows: ReadonlyArray<Message>, done: (exit: WriteExit) => void) => void
-  readonly publishedNow: (head: number, messages: ReadonlyArray<Message>) => void
+  readonly publishedNow: (head: number, messages: ReadonlyArray<Message>, trace?: TraceContext) => void
   /** Logs that the write failed or was fenced, and the error the caller gets (the guards' `writeFailed`). */
   readonly writeFailed: (error: SqlError | ChannelFenced) => Effect.Effect<never, ChannelUnavailable>
   /** A handler crashed: log it, the error the caller gets (the guards' `supervised`). */
@@ -77,26 +78,47 @@ const resolved = (planned: Plan, originals: ReadonlyMap<number, Message>): Reado
     return { _tag: "Accepted", message, duplicate: true }
   })
 
+/** Publishes committed rows; in a `plexichat.fanout` span under the commit's when the batch is traced. */
+const publish = (deps: DirectPostDeps, s: Live, rows: ReadonlyArray<Message>, commitSpan: CallbackSpan | undefined) => {
+  if (commitSpan === undefined) return deps.publishedNow(s.head, rows)
+  const fanout = startSpan(commitSpan.span, "plexichat.fanout")
+  try {
+    deps.publishedNow(s.head, rows, fanout?.trace)
+  } finally {
+    endSpan(fanout)
+  }
+}
+
 export const makeDirectPost = (deps: DirectPostDeps) => {
   const { channelId, lane } = deps
 
   /** The write's outcome: record, publish and answer; or hand over, or fail as the guards do. */
-  const committed = (s: Live, items: ReadonlyArray<PostItem>, planned: Plan, originals: ReadonlyMap<number, Message>, done: (exit: PostExit) => void) =>
+  const committed = (
+    s: Live,
+    items: ReadonlyArray<PostItem>,
+    planned: Plan,
+    originals: ReadonlyMap<number, Message>,
+    done: (exit: PostExit) => void,
+    commitSpan: CallbackSpan | undefined
+  ) =>
   (exit: WriteExit) => {
     if (Exit.isSuccess(exit)) {
       let outcomes: ReadonlyArray<PostOutcome>
       try {
         recordCommit(s, planned.rows, deps.limits)
-        deps.publishedNow(s.head, planned.rows)
+        publish(deps, s, planned.rows, commitSpan)
         outcomes = resolved(planned, originals)
       } catch (defect) {
+        endSpan(commitSpan, Exit.die(defect))
         deps.drop()
         lane.release()
         return deps.runExit(deps.crashed(defect), done)
       }
+      endSpan(commitSpan)
       lane.release()
       return done(Exit.succeed(outcomes))
     }
+    endSpan(commitSpan, exit)
     const error = Cause.failureOption(exit.cause)
     lane.release()
     if (Option.isSome(error) && error.value._tag === "SqlError" && isRowRefused(error.value)) return deps.slow(items, done)
@@ -106,8 +128,11 @@ export const makeDirectPost = (deps: DirectPostDeps) => {
     return deps.runExit(deps.crashed(Cause.squash(exit.cause)), done)
   }
 
-  /** Posts `items` now and answers `done` later, or says false (nothing done: post them the Effect way). */
-  return (items: ReadonlyArray<PostItem>, done: (exit: PostExit) => void): boolean => {
+  /**
+   * Posts `items` now and answers `done` later, or says false (nothing done: post them the Effect way). `trace`: the
+   * batch carries a traced post, and its commit and fan-out become spans under it, as on the Effect way.
+   */
+  return (items: ReadonlyArray<PostItem>, done: (exit: PostExit) => void, trace?: TraceContext): boolean => {
     const s = deps.peekLive()
     if (s === undefined || !lane.tryTake()) return false
     let planned: Plan
@@ -134,7 +159,8 @@ export const makeDirectPost = (deps: DirectPostDeps) => {
       done(Exit.succeed(resolved(planned, originals)))
       return true
     }
-    deps.submit(channelId, s.epoch, planned.rows, committed(s, items, planned, originals, done))
+    const commitSpan = trace === undefined ? undefined : startSpan(trace, "plexichat.commit", { "plexichat.rows": planned.rows.length })
+    deps.submit(channelId, s.epoch, planned.rows, committed(s, items, planned, originals, done, commitSpan))
     return true
   }
 }
