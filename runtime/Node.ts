@@ -50,6 +50,10 @@ import * as ShardMaintenance from "../src/backup/scrub/ShardMaintenance.ts"
 import * as ShardMaintenanceSchedule from "../src/backup/scrub/ShardMaintenanceSchedule.ts"
 import * as ClusterBackupShards from "../src/backup/store/ClusterBackupShards.ts"
 import * as ShardStoreConfig from "../src/backup/store/ShardStoreConfig.ts"
+import * as BackupConfig from "../src/backup/BackupConfig.ts"
+import * as BackupJobConfig from "../src/backup/job/BackupJobConfig.ts"
+import * as BackupJobRunner from "../src/backup/job/BackupJobRunner.ts"
+import * as LastSuccessGauge from "../src/backup/job/LastSuccessGauge.ts"
 import * as Cluster from "./cluster/Cluster.ts"
 import * as ClusterConfig from "./cluster/ClusterConfig.ts"
 import * as PortFile from "./cluster/PortFile.ts"
@@ -150,10 +154,15 @@ const HubLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelCo
 const OutboxLive = Layer.unwrapEffect(Effect.map(HubConfig.HubConfig, (hub) => PostOutbox.layer(HubConfig.outboxOptions(hub))))
 
 /**
- * Backup shards across the live nodes' stores (R copies each), the repair and scrub passes on demand, and the
- * same passes on a schedule as one cluster singleton.
+ * Backup shards across the live nodes' stores (R copies each), the repair and scrub passes on demand, the
+ * same passes on a schedule as one cluster singleton, the backup job runner (another singleton) and the gauge of
+ * the newest committed backup.
  */
-const BackupStoresLive = ShardMaintenanceSchedule.layer.pipe(
+const BackupStoresLive = Layer.mergeAll(
+  ShardMaintenanceSchedule.layer,
+  Layer.unwrapEffect(Effect.map(EdgeConfig.EdgeConfig, (edge) => BackupJobRunner.layer(EdgeConfig.nodeIdOf(edge)))),
+  LastSuccessGauge.layer
+).pipe(
   Layer.provideMerge(Layer.merge(ClusterBackupShards.layer, ShardMaintenance.layer))
 )
 
@@ -220,7 +229,9 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   TelemetryConfig.layerFromEnv(),
   FlagsConfig.layerFromEnv(),
   LifecycleConfig.layerFromEnv(),
-  ShardStoreConfig.layerFromEnv()
+  ShardStoreConfig.layerFromEnv(),
+  BackupConfig.layerFromEnv(),
+  BackupJobConfig.layerFromEnv()
 )))
 
 /** Logs, at a stop, that the layers built after it (released before it) are closed: the stop's phases, timed. */

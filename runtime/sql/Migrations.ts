@@ -8,6 +8,7 @@
 import { SqlMessageStorage, SqlRunnerStorage } from "@effect/cluster"
 import { Migrator, SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
+import { backupJobMigrations } from "./BackupJobMigrations.ts"
 import { backupMigrations } from "./BackupMigrations.ts"
 import { flagMigrations } from "./FlagMigrations.ts"
 import { identityMigrations } from "./IdentityMigrations.ts"
@@ -113,7 +114,8 @@ export const migrations = {
   }),
   ...identityMigrations,
   ...backupMigrations,
-  ...flagMigrations
+  ...flagMigrations,
+  ...backupJobMigrations
 }
 
 /** Runs the migrations not yet recorded (in the caller's transaction, if any: the restore creates its schema so). */

@@ -1,9 +1,11 @@
 /**
  * `plexichat backup create|list|verify|restore|keys` (docs/BACKUPS.md#the-cli).
  *
- * - `create [--manifest-out <file>]` makes a full backup of the installation's Postgres (`DATABASE_URL`) into the
- *   shard directory (`PLEXI_BACKUP_SHARD_DIR`), wrapped for `PLEXI_BACKUP_RECIPIENTS` and signed with
- *   `PLEXI_BACKUP_SIGNING_KEY`; on a terminal it shows its progress on stderr;
+ * - `create --url <node> [--incremental] [--manifest-out <file>]` starts the backup job on the cluster and follows
+ *   it (BackupRemoteCommands.ts, with `status <id> [--follow]` and `cancel <id>`);
+ * - `create [--manifest-out <file>]` without `--url` makes a full backup of the installation's Postgres
+ *   (`DATABASE_URL`) in this process into the shard directory (`PLEXI_BACKUP_SHARD_DIR`), wrapped for
+ *   `PLEXI_BACKUP_RECIPIENTS` and signed with `PLEXI_BACKUP_SIGNING_KEY`; on a terminal it shows its progress on stderr;
  * - `list` prints the catalog, newest first;
  * - `verify <id> | --manifest <file> [--key <file>]` checks the signature, the Merkle root and every shard's hash,
  *   and with a recipient's private key also decrypts every shard;
@@ -26,7 +28,9 @@ import { plaintextOf } from "../backup/restore/ShardReader.ts"
 import { BackupShards } from "../backup/store/BackupShards.ts"
 import { BackupLayer, failed, jsonOption, manifestFileOption, manifestsNamed, mib, report, ShardsLayer } from "./BackupCliSupport.ts"
 import { keysCommand } from "./BackupKeyCommands.ts"
+import { cancelCommand, createOnCluster, statusCommand } from "./BackupRemoteCommands.ts"
 import { restoreCommand } from "./BackupRestoreCommand.ts"
+import { remoteOptions } from "./Remote.ts"
 
 /** Progress on a terminal's stderr, one line rewritten in place; nothing when stderr is not a terminal. */
 const terminalProgress = (json: boolean) =>
@@ -35,10 +39,23 @@ const terminalProgress = (json: boolean) =>
     : (p: BackupProgress) => Effect.sync(() => process.stderr.write(`\r${p.backupId} ${p.step}: ${p.shards} shards, ${mib(p.plaintextBytes)} MiB\u001b[K`))
 
 const createCommand = Command.make("create", {
+  ...remoteOptions,
   json: jsonOption,
   incremental: Options.boolean("incremental").pipe(Options.withDescription("Only what changed after the newest committed backup (its child in the chain).")),
   manifestOut: Options.text("manifest-out").pipe(Options.withDescription("Also write the signed manifest to this file (keep it off the database)."), Options.optional)
-}, ({ incremental, json, manifestOut }) =>
+}, ({ incremental, json, manifestOut, ...flags }) =>
+  Effect.gen(function*() {
+    if (Option.isSome(flags.url)) return yield* createOnCluster(flags, incremental ? "incremental" : "full", json, manifestOut)
+    return yield* createHere(incremental, json, manifestOut)
+  })).pipe(
+    Command.withDescription(
+      "Makes a full (or --incremental) backup: snapshot, encrypt, store the shards, verify them, commit the signed manifest. " +
+        "With --url the job runs on the cluster and is followed; without, in this process on DATABASE_URL into PLEXI_BACKUP_SHARD_DIR."
+    )
+  )
+
+/** The backup made in this process (no --url): DATABASE_URL into PLEXI_BACKUP_SHARD_DIR. */
+const createHere = (incremental: boolean, json: boolean, manifestOut: Option.Option<string>) =>
   Effect.gen(function*() {
     const keys = yield* createKeys(yield* BackupConfig)
     const onProgress = terminalProgress(json)
@@ -52,10 +69,7 @@ const createCommand = Command.make("create", {
     if (created.underReplicated) yield* Console.error("warning: some shards have fewer copies than wanted (a single shard store holds them)")
     const { manifest: _, ...summary } = created
     yield* report(json, { ok: true, ...summary }, `committed ${created.backupId}: ${created.shards} shards, ${created.rows} rows, ${mib(created.plaintextBytes)} MiB`)
-  }).pipe(Effect.catchTags({ BackupFailed: failed(json), BackupKeyUnavailable: failed(json) }))).pipe(
-    Command.withDescription("Makes a full (or --incremental) backup: snapshot, encrypt, store the shards, verify them, commit the signed manifest."),
-    Command.provide(BackupLayer)
-  )
+  }).pipe(Effect.catchTags({ BackupFailed: failed(json), BackupKeyUnavailable: failed(json) }), Effect.provide(BackupLayer))
 
 const listCommand = Command.make("list", { json: jsonOption }, ({ json }) =>
   Effect.gen(function*() {
@@ -104,5 +118,5 @@ const verifyCommand = Command.make("verify", {
 export const backupCommand = (prepareSchema: Effect.Effect<number, unknown, SqlClient.SqlClient>) =>
   Command.make("backup").pipe(
     Command.withDescription("Encrypted, signed backups."),
-    Command.withSubcommands([createCommand, listCommand, verifyCommand, restoreCommand(prepareSchema), keysCommand])
+    Command.withSubcommands([createCommand, statusCommand, cancelCommand, listCommand, verifyCommand, restoreCommand(prepareSchema), keysCommand])
   )
