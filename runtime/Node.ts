@@ -71,6 +71,7 @@ import * as WsConfig from "./edge/WsConfig.ts"
 import * as Database from "./sql/Database.ts"
 import * as DatabaseConfig from "./sql/DatabaseConfig.ts"
 import { migrate } from "./sql/Migrations.ts"
+import * as SnapshotSourceLive from "./sql/SnapshotSourceLive.ts"
 import * as TelemetryConfig from "./telemetry/TelemetryConfig.ts"
 import { runtimeSampler } from "./telemetry/RuntimeSampler.ts"
 import { OtlpExportLive } from "./telemetry/OtlpExport.ts"
@@ -163,6 +164,7 @@ const BackupStoresLive = Layer.mergeAll(
   Layer.unwrapEffect(Effect.map(EdgeConfig.EdgeConfig, (edge) => BackupJobRunner.layer(EdgeConfig.nodeIdOf(edge)))),
   LastSuccessGauge.layer
 ).pipe(
+  Layer.provide(SnapshotSourceLive.layer),
   Layer.provideMerge(Layer.merge(ClusterBackupShards.layer, ShardMaintenance.layer))
 )
 

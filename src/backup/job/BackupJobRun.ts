@@ -22,6 +22,7 @@ import { BackupJobConfig } from "./BackupJobConfig.ts"
 import { chunkMacOf, openDataKey } from "./JobKey.ts"
 import { effectiveHighWater, estimateBytes, jobFilter, jobLayout } from "./JobSnapshot.ts"
 import * as JobState from "./JobState.ts"
+import { SnapshotSource } from "./SnapshotSource.ts"
 
 /** A chunk already stored regenerated differently: the data changed under the backup. */
 export class BackupDataChanged extends Data.TaggedError("BackupDataChanged")<{ readonly backupId: string; readonly index: number }> {}
@@ -38,13 +39,18 @@ export interface RunHooks {
 /** The shard step: every chunk of the snapshot stored and recorded, or skipped when it was stored before. */
 const shardStep = (job: JobState.JobRow, dataKey: Uint8Array, hooks: RunHooks) =>
   Effect.scoped(Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const shards = yield* BackupShards
     const { shardDelay } = yield* BackupJobConfig
     const own = parseHighWater(job.highWater)
     const header = { backupId: job.backupId, kind: job.kind, createdAt: job.createdAt }
-    const snapshot = yield* openSnapshot(header, jobFilter(parseHighWater(job.parentHighWater), own), jobLayout)
-    const estimate = yield* estimateBytes(sql)
+    const source = yield* (yield* SnapshotSource).client
+    const snapshot = yield* Effect.provideService(
+      openSnapshot(header, jobFilter(parseHighWater(job.parentHighWater), own), jobLayout),
+      SqlClient.SqlClient,
+      source
+    )
+    // The node's own client: the snapshot holds the source's connection (an embedded copy has only one).
+    const estimate = yield* Effect.flatMap(SqlClient.SqlClient, estimateBytes)
     yield* JobState.snapshotTaken(job.backupId, JSON.stringify(effectiveHighWater(own, snapshot.highWater)), estimate)
     const macs = yield* JobState.storedMacs(job.backupId)
     const mac = chunkMacOf(dataKey, job.backupId)
