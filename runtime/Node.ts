@@ -53,6 +53,8 @@ import * as ShardStoreConfig from "../src/backup/store/ShardStoreConfig.ts"
 import * as BackupConfig from "../src/backup/BackupConfig.ts"
 import * as BackupJobConfig from "../src/backup/job/BackupJobConfig.ts"
 import * as BackupJobRunner from "../src/backup/job/BackupJobRunner.ts"
+import * as BackupSchedule from "../src/backup/job/BackupSchedule.ts"
+import * as BackupScheduleConfig from "../src/backup/job/BackupScheduleConfig.ts"
 import * as LastSuccessGauge from "../src/backup/job/LastSuccessGauge.ts"
 import * as Cluster from "./cluster/Cluster.ts"
 import * as ClusterConfig from "./cluster/ClusterConfig.ts"
@@ -157,12 +159,13 @@ const OutboxLive = Layer.unwrapEffect(Effect.map(HubConfig.HubConfig, (hub) => P
 /**
  * Backup shards across the live nodes' stores (R copies each), the repair and scrub passes on demand, the
  * same passes on a schedule as one cluster singleton, the backup job runner (another singleton) and the gauge of
- * the newest committed backup.
+ * the newest committed backup, and the backup schedules (ClusterCron, when configured).
  */
 const BackupStoresLive = Layer.mergeAll(
   ShardMaintenanceSchedule.layer,
   Layer.unwrapEffect(Effect.map(EdgeConfig.EdgeConfig, (edge) => BackupJobRunner.layer(EdgeConfig.nodeIdOf(edge)))),
-  LastSuccessGauge.layer
+  LastSuccessGauge.layer,
+  BackupSchedule.layer
 ).pipe(
   Layer.provide(SnapshotSourceLive.layer),
   Layer.provideMerge(Layer.merge(ClusterBackupShards.layer, ShardMaintenance.layer))
@@ -233,7 +236,8 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   LifecycleConfig.layerFromEnv(),
   ShardStoreConfig.layerFromEnv(),
   BackupConfig.layerFromEnv(),
-  BackupJobConfig.layerFromEnv()
+  BackupJobConfig.layerFromEnv(),
+  BackupScheduleConfig.layerFromEnv()
 )))
 
 /** Logs, at a stop, that the layers built after it (released before it) are closed: the stop's phases, timed. */
