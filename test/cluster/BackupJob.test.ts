@@ -6,6 +6,7 @@
  * - after kill -9 of the node running a backup, the other node resumes it from its last stored shard: the shards
  *   stored before the kill are the manifest's first ones, same hashes (not sealed again: nonces are random) and
  *   same files (not stored again: unchanged mtime and inode); it commits, verifies and restores;
+ * - a second StartBackup while one runs is BackupAlreadyRunning naming it;
  * - CancelBackup stops a running backup: its entry is failed with the reason "cancelled" and none of its shards
  *   or job state is left.
  */
@@ -121,13 +122,15 @@ describe("the backup job on two nodes", () => {
     }
   }, 180_000)
 
-  it("cancels a running backup: failed with the reason cancelled, none of its shards or job state left", async () => {
+  it("refuses a second start, and cancels a running backup: failed with the reason cancelled, none of its shards or job state left", async () => {
     const held = new Set([...filesIn("bj-a"), ...filesIn("bj-b")])
     const started = await startBackup(nodes["bj-a"]!, token)
     await vi.waitFor(async () => expect((await backupStatus(nodes["bj-a"]!, token, started.backupId)).shards).toBeGreaterThanOrEqual(2), {
       timeout: 60_000,
       interval: 50
     })
+    const second = await rpc(nodes["bj-b"]!, (c) => c.StartBackup({ kind: "full" }), token)
+    expect(second).toMatchObject({ _tag: "Left", left: { _tag: "BackupAlreadyRunning", backupId: started.backupId } })
     const cancelled = await ok(rpc(nodes["bj-b"]!, (c) => c.CancelBackup({ backupId: started.backupId }), token))
     expect(cancelled).toMatchObject({ backupId: started.backupId, state: "failed", error: "cancelled", shards: 0 })
     expect([...filesIn("bj-a"), ...filesIn("bj-b")].filter((f) => !held.has(f))).toEqual([])
