@@ -17,7 +17,7 @@ import { Args, Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
 import { writeFile } from "node:fs/promises"
 import { Console, Effect, Option, Stream } from "effect"
-import { BackupKeyUnavailable, RestoreFailed } from "../../domain/Backup.ts"
+import { type BackupEntry, BackupKeyUnavailable, RestoreFailed } from "../../domain/Backup.ts"
 import { BackupConfig } from "../backup/BackupConfig.ts"
 import * as Catalog from "../backup/job/BackupCatalog.ts"
 import { createKeys, recipientPrivate, verifyKey } from "../backup/job/BackupKeyFiles.ts"
@@ -28,7 +28,7 @@ import { plaintextOf } from "../backup/restore/ShardReader.ts"
 import { BackupShards } from "../backup/store/BackupShards.ts"
 import { BackupLayer, failed, jsonOption, manifestFileOption, manifestsNamed, mib, report, ShardsLayer } from "./BackupCliSupport.ts"
 import { keysCommand } from "./BackupKeyCommands.ts"
-import { cancelCommand, createOnCluster, statusCommand } from "./BackupRemoteCommands.ts"
+import { cancelCommand, createOnCluster, listOnCluster, statusCommand } from "./BackupRemoteCommands.ts"
 import { restoreCommand } from "./BackupRestoreCommand.ts"
 import { remoteOptions } from "./Remote.ts"
 
@@ -71,16 +71,22 @@ const createHere = (incremental: boolean, json: boolean, manifestOut: Option.Opt
     yield* report(json, { ok: true, ...summary }, `committed ${created.backupId}: ${created.shards} shards, ${created.rows} rows, ${mib(created.plaintextBytes)} MiB`)
   }).pipe(Effect.catchTags({ BackupFailed: failed(json), BackupKeyUnavailable: failed(json) }), Effect.provide(BackupLayer))
 
-const listCommand = Command.make("list", { json: jsonOption }, ({ json }) =>
+/** Prints catalog entries, newest first. */
+const printEntries = (json: boolean, entries: ReadonlyArray<BackupEntry>) =>
   Effect.gen(function*() {
-    const entries = yield* Catalog.list
     if (json) return yield* Console.log(JSON.stringify({ ok: true, backups: entries }))
     if (entries.length === 0) return yield* Console.log("no backups")
     for (const e of entries) {
       const at = new Date(e.createdAt).toISOString()
       yield* Console.log(`${e.id} ${e.kind} ${e.state} ${at} ${e.shards} shards ${mib(e.plaintextBytes)} MiB${e.error === null ? "" : ` (${e.error})`}`)
     }
-  })).pipe(Command.withDescription("Lists the backup catalog, newest first."), Command.provide(BackupLayer))
+  })
+
+const listCommand = Command.make("list", { ...remoteOptions, json: jsonOption }, ({ json, ...flags }) =>
+  Effect.gen(function*() {
+    if (Option.isSome(flags.url)) return yield* Effect.flatMap(listOnCluster(flags), (entries) => printEntries(json, entries))
+    return yield* Effect.flatMap(Catalog.list, (entries) => printEntries(json, entries)).pipe(Effect.provide(BackupLayer))
+  })).pipe(Command.withDescription("Lists the backup catalog, newest first (with --url: through the nodes, RPC ListBackups)."))
 
 const keyOption = Options.text("key").pipe(Options.withDescription("A recipient's private key file: also decrypt every shard."), Options.optional)
 

@@ -93,6 +93,9 @@ export const createOnCluster = (flags: RemoteFlags, kind: BackupKind, json: bool
       yield* ended(json, final)
     }).pipe(jobErrors(json)))
 
+/** `list --url …`: the catalog through the nodes. */
+export const listOnCluster = (flags: RemoteFlags) => onCluster(flags, (client) => client.ListBackups({}))
+
 const idArg = Args.text({ name: "id" }).pipe(Args.withDescription("The backup's id."))
 
 export const statusCommand = Command.make("status", {

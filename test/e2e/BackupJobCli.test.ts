@@ -2,7 +2,7 @@
  * `plexichat backup create|status|cancel --url …` as an operator runs them: the compiled CLI as a child process
  * against one real embedded node (PGlite, one shard store), signed in as the owner. The backup job runs on the node
  * (one replica, with a warning saying so), `create` follows it to its commit (plain progress lines on a pipe, one
- * object with `--json`), `status` reports it, `cancel` of a committed backup is refused, the node's gauge shows the
+ * object with `--json`), `status` reports it, `list --url` lists the catalog, `cancel` of a committed backup is refused, the node's gauge shows the
  * commit, and the manifest file with the node's shard directory alone restores into an empty Postgres database.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -60,6 +60,8 @@ describe("plexichat backup against an embedded node", () => {
     expect(out.stderr).toMatch(/bk_[0-9a-z]{26} (snapshot|shard|verify|commit) \d+%/)
     const status = await cli.json(["backup", "status", "--url", node.url, backupId], env)
     expect(status).toMatchObject({ ok: true, backupId, state: "committed", step: "committed" })
+    const listed = await cli.json(["backup", "list", "--url", node.url], env)
+    expect(listed.backups.map((b: { kind: string; state: string }) => `${b.kind} ${b.state}`)).toEqual(["incremental committed", "full committed"])
     const cancel = await cli.run(["backup", "cancel", "--url", node.url, backupId], env)
     expect(cancel.code).toBe(1)
     expect(cancel.stderr).toContain("BackupNotRunning")
