@@ -64,6 +64,8 @@ const ended = (json: boolean, v: BackupJobView) =>
     yield* report(json, { ok: true, ...summary(v) }, text)
   })
 
+const restartedAs = (v: BackupJobView) => (v.state === "failed" ? /^restarted as (bk_[0-9a-z]{26})/.exec(v.error ?? "")?.[1] : undefined)
+
 const follow = (client: PlexiClient["Type"], backupId: string, json: boolean) => {
   const show = progress(json)
   return client.FollowBackup({ backupId }).pipe(Stream.tap(show), Stream.runLast, Effect.map(Option.getOrUndefined))
@@ -84,7 +86,12 @@ export const createOnCluster = (flags: RemoteFlags, kind: BackupKind, json: bool
   onCluster(flags, (client) =>
     Effect.gen(function*() {
       const started = yield* client.StartBackup({ kind })
-      const final = (yield* follow(client, started.backupId, json)) ?? started
+      let final = (yield* follow(client, started.backupId, json)) ?? started
+      // A job whose data changed under it after a resume starts over under a new id: follow that one.
+      for (let next = restartedAs(final); next !== undefined; next = restartedAs(final)) {
+        if (!json) yield* Console.error(`${final.backupId} ${final.error}`)
+        final = (yield* follow(client, next, json)) ?? final
+      }
       if (final.state === "committed" && Option.isSome(manifestOut) && final.manifest !== null) {
         const file = manifestOut.value
         const manifest = final.manifest

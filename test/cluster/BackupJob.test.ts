@@ -89,6 +89,7 @@ describe("the backup job on two nodes", () => {
     }, { timeout: 60_000, interval: 50 })
     const victim = running.runner!
     const survivor = victim === "bj-a" ? "bj-b" : "bj-a"
+    const killedAt = Date.now()
     await nodes[victim]!.kill9()
     const cli = adminCli()
     try {
@@ -98,14 +99,17 @@ describe("the backup job on two nodes", () => {
         const s = statSync(fileOf(survivor, hash))
         return { hash, mtimeMs: s.mtimeMs, ino: s.ino }
       })
+      const resumeLine = `backup ${started.backupId}: resuming from its shard step on ${survivor}`
+      await vi.waitFor(() => expect(nodes[survivor]!.output()).toContain(resumeLine), { timeout: 60_000, interval: 50 })
+      const resumedAt = Date.now()
       const final = await awaitEnd(nodes[survivor]!, started.backupId)
+      console.log(`backup job: resumed ${resumedAt - killedAt} ms after kill -9, committed ${Date.now() - killedAt} ms after it (${before.length} shards kept)`)
       expect(final).toMatchObject({ state: "committed", error: null })
       const after = await recorded(started.backupId)
       // The same shards first (a shard sealed again would have another hash: nonces are random), the same files.
       expect(after.slice(0, before.length)).toEqual(before)
       expect(after.length).toBeGreaterThan(before.length)
       for (const { hash, ino, mtimeMs } of stamps) expect(statSync(fileOf(survivor, hash))).toMatchObject({ ino, mtimeMs })
-      expect(nodes[survivor]!.output()).toContain(`backup ${started.backupId}: resuming from its shard step on ${survivor}`)
 
       const env = { DATABASE_URL: source.url, PLEXI_BACKUP_SIGNING_KEY: keys.signingPrivate, PLEXI_BACKUP_SHARD_DIR: dirOf(survivor) }
       const verified = await cli.json(["backup", "verify", "--key", keys.recipientPrivate, started.backupId], env)
