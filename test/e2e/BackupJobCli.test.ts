@@ -1,13 +1,14 @@
 /**
  * `plexichat backup create|status|cancel --url …` as an operator runs them: the compiled CLI as a child process
  * against one real embedded node (PGlite, one shard store), signed in as the owner. The backup job runs on the node
- * (one replica, with a warning saying so), `create` follows it to its commit (plain progress lines on a pipe, one
- * object with `--json`), `status` reports it, `list --url` lists the catalog, `cancel` of a committed backup is refused, the node's gauge shows the
+ * (one replica, with a warning saying so), `create` follows it to its commit (plain progress lines on a pipe, a bar on a
+ * pseudo-terminal, one object with `--json`), `status` reports it, `list --url` lists the catalog, `cancel` of a committed backup is refused, the node's gauge shows the
  * commit, and the manifest file with the node's shard directory alone restores into an empty Postgres database.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { execFile } from "node:child_process"
+import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adminCli } from "../fixtures/AdminCli.ts"
 import { authClient } from "../fixtures/AuthClient.ts"
@@ -16,6 +17,7 @@ import { backupEnv, writeKeys } from "../fixtures/BackupJobFixture.ts"
 import { type NodeProcess, startNode } from "../fixtures/NodeProcess.ts"
 import type { TestDatabase } from "../fixtures/TestDatabase.ts"
 
+const root = resolve(import.meta.dirname, "../..")
 const work = mkdtempSync(join(tmpdir(), "plexi-backup-job-cli-"))
 const keys = writeKeys(join(work, "keys"))
 const shardDir = join(work, "second-disk", "shards")
@@ -68,6 +70,17 @@ describe("plexichat backup against an embedded node", () => {
     const unknown = await cli.run(["backup", "status", "--url", node.url, "bk_nosuchbackup", "--json"], env)
     expect(unknown.code).toBe(1)
     expect(JSON.parse(unknown.stdout).error).toMatchObject({ _tag: "BackupNotFound", backupId: "bk_nosuchbackup" })
+  }, 60_000)
+
+  it("draws a progress bar on a terminal (a pseudo-terminal from script(1)), rewritten in place", async () => {
+    const command = `${process.execPath} dist/runtime/cli/Main.js backup create --url ${node.url}`
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile("script", ["-qefc", command, "/dev/null"], { cwd: root, env: { ...process.env, ...env, HOME: work }, timeout: 60_000 }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout))
+    })
+    expect(out).toMatch(/\r\[-{20}\] bk_[0-9a-z]{26} (snapshot|shard) 0%: /)
+    expect(out).toMatch(/\r\[#{20}\] bk_[0-9a-z]{26} committed 100%: \d+ shards, [\d.]+ MiB\u001b\[K\r?\n/)
+    expect(out).toMatch(/committed bk_[0-9a-z]{26}: \d+ shards/)
   }, 60_000)
 
   it("exports the newest commit time as plexichat_backup_last_success_timestamp_seconds", async () => {
