@@ -4,7 +4,8 @@
  *
  * - the next attempt skips the chunks already stored (no `store` call for them, same hashes) and commits;
  * - when a chunk already stored regenerates differently (a row in it changed before the resume), the attempt fails
- *   with BackupDataChanged naming that chunk, and nothing is committed.
+ *   with BackupDataChanged naming that chunk, and nothing is committed;
+ * - an attempt whose job was claimed again since (a stalled node coming back) writes nothing: BackupJobTakenOver.
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -82,6 +83,19 @@ describe("a backup job's resumed attempt", () => {
     const outcome = await run(Effect.flip(Effect.flatMap(JobState.current, (row) => runAttempt(Option.getOrThrow(row), keys, hooks))))
     expect(outcome).toMatchObject({ _tag: "BackupDataChanged", backupId: id, index: 0 })
     expect(await query(db, `SELECT state FROM plexi_backups WHERE id = $1`, [id])).toEqual([{ state: "running" }])
+  }, 60_000)
+
+  it("refuses every write of an attempt whose job another node claimed since, and lets the newer attempt commit", async () => {
+    await query(db, `DELETE FROM plexi_backup_jobs`)
+    const id = await run(Effect.flatMap(prepareJob(keys, { kind: "full", parent: null }), insertJob))
+    const stale = await run(JobState.claim(id, "node-1"))
+    const fresh = await run(JobState.claim(id, "node-2"))
+    const row = await job()
+    const outcome = await run(Effect.flip(runAttempt({ ...row, attempts: stale }, keys, hooks)))
+    expect(outcome).toMatchObject({ _tag: "BackupJobTakenOver", backupId: id, epoch: stale })
+    expect(await hashes(id)).toEqual([])
+    await run(runAttempt({ ...row, attempts: fresh }, keys, hooks))
+    expect(await query(db, `SELECT state FROM plexi_backups WHERE id = $1`, [id])).toEqual([{ state: "committed" }])
   }, 60_000)
 })
 

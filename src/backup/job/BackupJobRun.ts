@@ -51,7 +51,7 @@ const shardStep = (job: JobState.JobRow, dataKey: Uint8Array, hooks: RunHooks) =
     )
     // The node's own client: the snapshot holds the source's connection (an embedded copy has only one).
     const estimate = yield* Effect.flatMap(SqlClient.SqlClient, estimateBytes)
-    yield* JobState.snapshotTaken(job.backupId, JSON.stringify(effectiveHighWater(own, snapshot.highWater)), estimate)
+    yield* JobState.snapshotTaken(job.backupId, job.attempts, JSON.stringify(effectiveHighWater(own, snapshot.highWater)), estimate)
     const macs = yield* JobState.storedMacs(job.backupId)
     const mac = chunkMacOf(dataKey, job.backupId)
     yield* chunked(snapshot.bytes).pipe(
@@ -69,7 +69,7 @@ const shardStep = (job: JobState.JobRow, dataKey: Uint8Array, hooks: RunHooks) =
           const summary = last ? { rows: snapshot.rows(), schemaLevel: snapshot.schemaLevel, tables: snapshot.tables.map((t) => t.name) } : undefined
           // Stored and recorded together: a cancellation waits for both, so that no stored shard goes unrecorded.
           const placement = yield* Effect.uninterruptible(Effect.tap(shards.store(hash, sealed), (placement) =>
-            JobState.chunkStored(job.backupId, {
+            JobState.chunkStored(job.backupId, job.attempts, {
               index,
               hash,
               plaintextBytes: sealed.length - sealOverhead,
@@ -83,14 +83,14 @@ const shardStep = (job: JobState.JobRow, dataKey: Uint8Array, hooks: RunHooks) =
   }))
 
 /** The verify step: every recorded shard read back (the store checks its hash), from where a previous attempt stopped. */
-const verifyStep = (backupId: string, from: number) =>
+const verifyStep = (backupId: string, epoch: number, from: number) =>
   Effect.gen(function*() {
     const shards = yield* BackupShards
     const hashes = yield* Catalog.shardsOf(backupId)
     for (let index = from; index < hashes.length; index++) {
       yield* Effect.mapError(shards.retrieve(hashes[index]!), (e) => new BackupFailed({ backupId, reason: `verify: shard ${index}:${e.hash}: ${reasonOf(e)}` }))
       const done = index === hashes.length - 1
-      if (done || index % 8 === 7) yield* JobState.verifiedUpTo(backupId, index + 1, done)
+      if (done || index % 8 === 7) yield* JobState.verifiedUpTo(backupId, epoch, index + 1, done)
     }
     if (hashes.length === 0) return yield* new BackupFailed({ backupId, reason: "verify: no shard was recorded" })
   })
@@ -124,22 +124,26 @@ const commitStep = (job: JobState.JobRow, keys: CreateKeys) =>
       details
     }, keys.signing)
     const committedAt = Date.now()
-    yield* JobState.finish(job.backupId, Catalog.commit(job.backupId, manifest, committedAt, summary.rows))
+    yield* JobState.finish(job.backupId, job.attempts, Catalog.commit(job.backupId, manifest, committedAt, summary.rows))
     return committedAt
   })
 
-/** Runs the job from its recorded step to its commit; answers the commit time. Interrupting it keeps its state (another node resumes). */
+/**
+ * Runs the job from its recorded step to its commit as attempt `job.attempts` (its fencing token); answers the commit
+ * time. Interrupting it keeps its state (another node resumes).
+ */
 export const runAttempt = (job: JobState.JobRow, keys: CreateKeys, hooks: RunHooks) =>
   Effect.gen(function*() {
     const dataKey = yield* openDataKey(keys.signing, job.backupId, job.sealedKey)
     if (job.step === "snapshot" || job.step === "shard") yield* shardStep(job, dataKey, hooks)
     const afterShards = yield* Effect.flatMap(JobState.current, (row) =>
       row._tag === "Some" && row.value.backupId === job.backupId ? Effect.succeed(row.value) : Effect.fail(new BackupFailed({ backupId: job.backupId, reason: "the job's state is gone" })))
-    if (afterShards.step === "verify") yield* verifyStep(job.backupId, afterShards.verified)
+    if (afterShards.step === "verify") yield* verifyStep(job.backupId, job.attempts, afterShards.verified)
     return yield* commitStep(afterShards, keys)
   }).pipe(
     Effect.catchIf(
-      (e): e is Exclude<typeof e, BackupFailed | BackupDataChanged> => e._tag !== "BackupFailed" && e._tag !== "BackupDataChanged",
+      (e): e is Exclude<typeof e, BackupFailed | BackupDataChanged | JobState.BackupJobTakenOver> =>
+        e._tag !== "BackupFailed" && e._tag !== "BackupDataChanged" && e._tag !== "BackupJobTakenOver",
       (e) => Effect.fail(new BackupFailed({ backupId: job.backupId, reason: reasonOf(e as any) }))
     )
   )

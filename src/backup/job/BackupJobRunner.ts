@@ -13,6 +13,7 @@
  * An interruption (the node stopping) changes nothing: the state stays for the next node.
  */
 import { Singleton } from "@effect/cluster"
+import { SqlClient } from "@effect/sql"
 import { Cause, Effect, Option, Schedule } from "effect"
 import { BackupConfig } from "../BackupConfig.ts"
 import { BackupShards } from "../store/BackupShards.ts"
@@ -25,11 +26,11 @@ import * as JobState from "./JobState.ts"
 import { failures, lastSuccess } from "../../observability/BackupMetrics.ts"
 
 /** Ends a job `failed` with `reason` (its state gone), then removes its shards (nothing references them any more). */
-export const abandon = (backupId: string, reason: string) =>
+export const abandon = (backupId: string, epoch: number, reason: string) =>
   Effect.gen(function*() {
     const shards = yield* BackupShards
     const stored = yield* Catalog.shardsOf(backupId)
-    yield* JobState.finish(backupId, Catalog.fail(backupId, reason))
+    yield* JobState.finish(backupId, epoch, Catalog.fail(backupId, reason))
     yield* Effect.forEach(stored, (hash) => Effect.ignore(shards.remove(hash)), { discard: true, concurrency: 4 })
     yield* Effect.logWarning(`backup ${backupId} failed: ${reason}`)
   })
@@ -43,7 +44,8 @@ const restart = (job: JobState.JobRow, changed: BackupDataChanged) =>
     const reason = `restarted as ${next.backupId}: chunk ${changed.index} changed under the backup between the node's loss and the resume`
     const shards = yield* BackupShards
     const stored = yield* Catalog.shardsOf(job.backupId)
-    yield* JobState.finish(job.backupId, Catalog.fail(job.backupId, reason)).pipe(Effect.zipRight(insertJob(next)))
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.withTransaction(Effect.zipRight(JobState.finish(job.backupId, job.attempts, Catalog.fail(job.backupId, reason)), insertJob(next)))
     yield* Effect.forEach(stored, (hash) => Effect.ignore(shards.remove(hash)), { discard: true, concurrency: 4 })
     yield* Effect.logWarning(`backup ${job.backupId}: ${reason}`)
   })
@@ -58,8 +60,8 @@ const cancelled = (backupId: string, every: BackupJobConfig["Type"]["pollInterva
 const runOne = (job: JobState.JobRow, runner: string) =>
   Effect.gen(function*() {
     const config = yield* BackupJobConfig
-    if (job.cancelRequested) return yield* abandon(job.backupId, "cancelled")
-    yield* JobState.claim(job.backupId, runner)
+    if (job.cancelRequested) return yield* abandon(job.backupId, job.attempts, "cancelled")
+    const epoch = yield* JobState.claim(job.backupId, runner)
     yield* Effect.logInfo(`backup ${job.backupId}: ${job.attempts === 0 ? "starting" : `resuming from its ${job.step} step`} on ${runner}`)
     let warned = false
     const hooks = {
@@ -68,20 +70,21 @@ const runOne = (job: JobState.JobRow, runner: string) =>
           Effect.logWarning(`backup ${job.backupId}: shard ${hash} stored on ${replicas} node${replicas === 1 ? "" : "s"} only (${wanted} replicas wanted)`)
         ))
     }
-    const attempt = Effect.flatMap(Effect.flatMap(BackupConfig, createKeys), (keys) => runAttempt({ ...job, attempts: job.attempts + 1 }, keys, hooks))
+    const attempt = Effect.flatMap(Effect.flatMap(BackupConfig, createKeys), (keys) => runAttempt({ ...job, attempts: epoch }, keys, hooks))
     const outcome = yield* Effect.raceFirst(
       Effect.map(attempt, (committedAt) => ({ _tag: "Committed" as const, committedAt })),
       Effect.as(cancelled(job.backupId, config.pollInterval), { _tag: "Cancelled" as const })
     ).pipe(Effect.either)
     if (outcome._tag === "Right") {
-      if (outcome.right._tag === "Cancelled") return yield* abandon(job.backupId, "cancelled")
+      if (outcome.right._tag === "Cancelled") return yield* abandon(job.backupId, epoch, "cancelled")
       lastSuccess.update(outcome.right.committedAt / 1000)
       return yield* Effect.logInfo(`backup ${job.backupId} committed`)
     }
     const error = outcome.left
-    if (error._tag === "BackupDataChanged") return yield* restart(job, error)
+    if (error._tag === "BackupJobTakenOver") return yield* Effect.logWarning(`backup ${job.backupId}: another node took the job over`)
+    if (error._tag === "BackupDataChanged") return yield* restart({ ...job, attempts: epoch }, error)
     failures.update(1)
-    return yield* abandon(job.backupId, error._tag === "BackupKeyUnavailable" ? `BackupKeyUnavailable: ${error.file}: ${error.reason}` : error.reason)
+    return yield* abandon(job.backupId, epoch, error._tag === "BackupKeyUnavailable" ? `BackupKeyUnavailable: ${error.file}: ${error.reason}` : error.reason)
   })
 
 const loop = (runner: string) =>

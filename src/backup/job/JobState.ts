@@ -5,7 +5,7 @@
  * backup is `running`; `finish` deletes it with the catalog's final state, in one transaction.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Effect, Option } from "effect"
+import { Data, Effect, Option } from "effect"
 import type { BackupKind } from "../../../domain/Backup.ts"
 import * as Catalog from "./BackupCatalog.ts"
 
@@ -53,6 +53,19 @@ const rowOf = (r: any): JobRow => ({
 
 const sql = SqlClient.SqlClient
 
+/**
+ * Another node claimed the job after this attempt did (`attempts` is the attempt's fencing token): a stalled node
+ * that comes back must not write over the node that took the job over.
+ */
+export class BackupJobTakenOver extends Data.TaggedError("BackupJobTakenOver")<{ readonly backupId: string; readonly epoch: number }> {}
+
+/** Locks the job's row for the caller's transaction, or fails `BackupJobTakenOver` unless attempt `epoch` still owns it. */
+const fence = (sql: SqlClient.SqlClient, backupId: string, epoch: number) =>
+  Effect.flatMap(
+    sql`SELECT 1 FROM plexi_backup_jobs WHERE backup_id = ${backupId} AND attempts = ${epoch} FOR UPDATE`,
+    (rows) => (rows.length === 1 ? Effect.void : Effect.fail(new BackupJobTakenOver({ backupId, epoch })))
+  )
+
 /** Whether `e` is the unique violation of "one job at a time" (plexi_backup_jobs_one). */
 export const isOneJobViolation = (e: SqlError.SqlError) => String((e.cause as any)?.code ?? "") === "23505" || /plexi_backup_jobs_one|duplicate key/.test(String(e.cause))
 
@@ -79,21 +92,34 @@ const selectJob = `SELECT j.*, b.kind, b.parent, b.created_at FROM plexi_backup_
 export const current = Effect.flatMap(sql, (sql) =>
   Effect.map(sql.unsafe(selectJob), (rows) => (rows.length === 0 ? Option.none<JobRow>() : Option.some(rowOf(rows[0])))))
 
-/** Takes the job for `runner`: a new attempt, counted, whose rate starts now. */
+/** Takes the job for `runner`: a new attempt, counted, whose rate starts now; answers the attempt's fencing token. */
 export const claim = (backupId: string, runner: string) =>
   Effect.flatMap(sql, (sql) =>
-    sql`UPDATE plexi_backup_jobs SET runner = ${runner}, attempts = attempts + 1, attempt_started_at = ${Date.now()},
-      attempt_bytes = 0 WHERE backup_id = ${backupId}`)
+    Effect.map(
+      sql`UPDATE plexi_backup_jobs SET runner = ${runner}, attempts = attempts + 1, attempt_started_at = ${Date.now()},
+        attempt_bytes = 0 WHERE backup_id = ${backupId} RETURNING attempts`,
+      (rows) => Number(rows[0]?.attempts ?? 0)
+    ))
 
-/** The first snapshot's high-water marks and size estimate; the job is in its shard step from now on. */
-export const snapshotTaken = (backupId: string, highWater: string, estimate: number) =>
+/** The snapshot's high-water marks and size estimate; the job is in its shard step from now on. */
+export const snapshotTaken = (backupId: string, epoch: number, highWater: string, estimate: number) =>
   Effect.flatMap(sql, (sql) =>
-    sql`UPDATE plexi_backup_jobs SET step = 'shard', high_water = ${highWater}, estimate = ${estimate} WHERE backup_id = ${backupId}`)
+    sql.withTransaction(Effect.zipRight(
+      fence(sql, backupId, epoch),
+      sql`UPDATE plexi_backup_jobs SET step = 'shard', high_water = ${highWater}, estimate = ${estimate} WHERE backup_id = ${backupId}`
+    )))
 
 /** A stored chunk: its shard in the catalog and its keyed hash; the last one also ends the shard step. */
-export const chunkStored = (backupId: string, shard: Parameters<typeof Catalog.recordShard>[1], mac: string, summary: SnapshotSummary | undefined) =>
+export const chunkStored = (
+  backupId: string,
+  epoch: number,
+  shard: Parameters<typeof Catalog.recordShard>[1],
+  mac: string,
+  summary: SnapshotSummary | undefined
+) =>
   Effect.flatMap(sql, (sql) =>
     sql.withTransaction(Effect.all([
+      fence(sql, backupId, epoch),
       Catalog.recordShard(backupId, shard),
       sql`INSERT INTO plexi_backup_job_chunks (backup_id, idx, mac) VALUES (${backupId}, ${shard.index}, ${mac})`,
       summary === undefined
@@ -107,11 +133,14 @@ export const storedMacs = (backupId: string) =>
   Effect.flatMap(sql, (sql) =>
     Effect.map(sql`SELECT mac FROM plexi_backup_job_chunks WHERE backup_id = ${backupId} ORDER BY idx`, (rows) => rows.map((r) => String(r.mac))))
 
-export const verifiedUpTo = (backupId: string, verified: number, done: boolean) =>
+export const verifiedUpTo = (backupId: string, epoch: number, verified: number, done: boolean) =>
   Effect.flatMap(sql, (sql) =>
-    done
-      ? sql`UPDATE plexi_backup_jobs SET verified = ${verified}, step = 'commit' WHERE backup_id = ${backupId}`
-      : sql`UPDATE plexi_backup_jobs SET verified = ${verified} WHERE backup_id = ${backupId}`)
+    sql.withTransaction(Effect.zipRight(
+      fence(sql, backupId, epoch),
+      done
+        ? sql`UPDATE plexi_backup_jobs SET verified = ${verified}, step = 'commit' WHERE backup_id = ${backupId}`
+        : sql`UPDATE plexi_backup_jobs SET verified = ${verified} WHERE backup_id = ${backupId}`
+    )))
 
 /** Asks the running job to stop; false when there is no such job. */
 export const requestCancel = (backupId: string) =>
@@ -122,13 +151,12 @@ export const cancelRequested = (backupId: string) =>
   Effect.flatMap(sql, (sql) =>
     Effect.map(sql`SELECT cancel_requested FROM plexi_backup_jobs WHERE backup_id = ${backupId}`, (rows) => rows.length === 0 || rows[0].cancel_requested === true))
 
-/** Ends the job: the catalog's final state (`outcome`) and the job's rows gone, in one transaction. */
-export const finish = <E, R>(backupId: string, outcome: Effect.Effect<unknown, E, R>) =>
+/** Ends the job: the catalog's final state (`outcome`) and the job's rows gone, in one transaction, if attempt `epoch` owns it. */
+export const finish = <E, R>(backupId: string, epoch: number, outcome: Effect.Effect<unknown, E, R>) =>
   Effect.flatMap(sql, (sql) =>
-    sql.withTransaction(Effect.zipRight(
+    sql.withTransaction(Effect.all([
+      fence(sql, backupId, epoch),
       outcome,
-      Effect.zipRight(
-        sql`DELETE FROM plexi_backup_job_chunks WHERE backup_id = ${backupId}`,
-        sql`DELETE FROM plexi_backup_jobs WHERE backup_id = ${backupId}`
-      )
-    )))
+      sql`DELETE FROM plexi_backup_job_chunks WHERE backup_id = ${backupId}`,
+      sql`DELETE FROM plexi_backup_jobs WHERE backup_id = ${backupId}`
+    ], { discard: true })))
