@@ -56,7 +56,7 @@ describe("plexichat backup against an embedded node", () => {
   }, 60_000)
 
   it("prints plain progress lines on a pipe, status reports the backup, and cancel refuses a committed one", async () => {
-    const out = await cli.run(["backup", "create", "--url", node.url, "--incremental"], env)
+    const out = await cli.run(["backup", "create", "--url", node.url, "--incremental", "--manifest-out", join(work, "incremental.json")], env)
     expect(out.code, out.stderr).toBe(0)
     expect(out.stdout).toMatch(/^committed bk_[0-9a-z]{26}: \d+ shards, [\d.]+ MiB\n$/)
     expect(out.stderr).toMatch(/bk_[0-9a-z]{26} (snapshot|shard|verify|commit) \d+%/)
@@ -91,14 +91,15 @@ describe("plexichat backup against an embedded node", () => {
     expect(text).toMatch(/^plexichat_backup_failures_total 0$/m)
   })
 
-  it("restores from the manifest file and the node's shard directory alone", async () => {
+  it("restores the full backup and its incremental from the manifest files and the node's shard directory alone", async () => {
     const target = await postgresDatabase(databases)
-    const out = await cli.json(["backup", "restore", "--key", keys.recipientPrivate, "--target", target.url, "--manifest", join(work, "manifest.json")], {
+    const files = ["--manifest", join(work, "manifest.json"), "--manifest", join(work, "incremental.json")]
+    const out = await cli.json(["backup", "restore", "--key", keys.recipientPrivate, "--target", target.url, ...files], {
       DATABASE_URL: "postgres://nowhere.invalid/none",
       PLEXI_BACKUP_SIGNING_KEY: keys.signingPrivate,
       PLEXI_BACKUP_SHARD_DIR: shardDir
     })
-    expect(out).toMatchObject({ ok: true, backupId })
+    expect(out).toMatchObject({ ok: true, backups: 2 })
     expect(await tablesOf(target)).toContain("plexi_accounts")
   }, 60_000)
 })
