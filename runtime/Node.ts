@@ -50,6 +50,12 @@ import * as ShardMaintenance from "../src/backup/scrub/ShardMaintenance.ts"
 import * as ShardMaintenanceSchedule from "../src/backup/scrub/ShardMaintenanceSchedule.ts"
 import * as ClusterBackupShards from "../src/backup/store/ClusterBackupShards.ts"
 import * as ShardStoreConfig from "../src/backup/store/ShardStoreConfig.ts"
+import * as BackupConfig from "../src/backup/BackupConfig.ts"
+import * as BackupJobConfig from "../src/backup/job/BackupJobConfig.ts"
+import * as BackupJobRunner from "../src/backup/job/BackupJobRunner.ts"
+import * as BackupSchedule from "../src/backup/job/BackupSchedule.ts"
+import * as BackupScheduleConfig from "../src/backup/job/BackupScheduleConfig.ts"
+import * as LastSuccessGauge from "../src/backup/job/LastSuccessGauge.ts"
 import * as Cluster from "./cluster/Cluster.ts"
 import * as ClusterConfig from "./cluster/ClusterConfig.ts"
 import * as PortFile from "./cluster/PortFile.ts"
@@ -68,6 +74,7 @@ import * as WsConfig from "./edge/WsConfig.ts"
 import * as Database from "./sql/Database.ts"
 import * as DatabaseConfig from "./sql/DatabaseConfig.ts"
 import { migrate } from "./sql/Migrations.ts"
+import * as SnapshotSourceLive from "./sql/SnapshotSourceLive.ts"
 import * as TelemetryConfig from "./telemetry/TelemetryConfig.ts"
 import { runtimeSampler } from "./telemetry/RuntimeSampler.ts"
 import { OtlpExportLive } from "./telemetry/OtlpExport.ts"
@@ -151,10 +158,17 @@ const HubLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelCo
 const OutboxLive = Layer.unwrapEffect(Effect.map(HubConfig.HubConfig, (hub) => PostOutbox.layer(HubConfig.outboxOptions(hub))))
 
 /**
- * Backup shards across the live nodes' stores (R copies each), the repair and scrub passes on demand, and the
- * same passes on a schedule as one cluster singleton.
+ * Backup shards across the live nodes' stores (R copies each), the repair and scrub passes on demand, the
+ * same passes on a schedule as one cluster singleton, the backup job runner (another singleton) and the gauge of
+ * the newest committed backup, and the backup schedules (ClusterCron, when configured).
  */
-const BackupStoresLive = ShardMaintenanceSchedule.layer.pipe(
+const BackupStoresLive = Layer.mergeAll(
+  ShardMaintenanceSchedule.layer,
+  Layer.unwrapEffect(Effect.map(EdgeConfig.EdgeConfig, (edge) => BackupJobRunner.layer(EdgeConfig.nodeIdOf(edge)))),
+  LastSuccessGauge.layer,
+  BackupSchedule.layer
+).pipe(
+  Layer.provide(SnapshotSourceLive.layer),
   Layer.provideMerge(Layer.merge(ClusterBackupShards.layer, ShardMaintenance.layer))
 )
 
@@ -221,7 +235,10 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   TelemetryConfig.layerFromEnv(),
   FlagsConfig.layerFromEnv(),
   LifecycleConfig.layerFromEnv(),
-  ShardStoreConfig.layerFromEnv()
+  ShardStoreConfig.layerFromEnv(),
+  BackupConfig.layerFromEnv(),
+  BackupJobConfig.layerFromEnv(),
+  BackupScheduleConfig.layerFromEnv()
 )))
 
 /** Logs, at a stop, that the layers built after it (released before it) are closed: the stop's phases, timed. */

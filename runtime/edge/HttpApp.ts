@@ -22,6 +22,7 @@ import { PlexiHttpApi } from "../../domain/Http.ts"
 import { HttpGroupsLive } from "../../src/api/HttpHandlers.ts"
 import { AdminRpcsLive } from "../../src/api/AdminRpcHandlers.ts"
 import { OperationsRpcsLive } from "../../src/api/OperationsRpcHandlers.ts"
+import { BackupRpcsLive } from "../../src/api/BackupRpcHandlers.ts"
 import { RpcErrorCountLive } from "../../src/api/RpcErrorCountLive.ts"
 import { RpcProtocolCheckLive } from "../../src/api/RpcProtocolCheckLive.ts"
 import { AuthRpcsLive, MfaRpcsLive, OidcAccountRpcsLive, SessionRpcsLive } from "../../src/api/AuthRpcHandlers.ts"
@@ -69,6 +70,7 @@ export const RoutesLive = Layer.mergeAll(
       OidcAccountRpcsLive,
       AdminRpcsLive,
       OperationsRpcsLive,
+      BackupRpcsLive,
       WebAuthnRpcsLive,
       WebAuthnKeyRpcsLive,
       RpcAuthenticationLive,

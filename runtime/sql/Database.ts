@@ -17,7 +17,11 @@ import { openPglite, type PgliteTuning } from "./PgliteStart.ts"
 
 export type DatabaseKind = "postgres" | "pglite"
 
-export class Database extends Context.Tag("plexichat/Database")<Database, { readonly kind: DatabaseKind }>() {}
+export class Database extends Context.Tag("plexichat/Database")<Database, {
+  readonly kind: DatabaseKind
+  /** The embedded store copied in memory (PGlite's `clone`), as the backup job's snapshot source reads it. */
+  readonly clone?: () => Promise<PGlite>
+}>() {}
 
 /** Postgres at `url`; `applicationName` names every session (a runner's sessions carry its address). */
 export const layerPostgres = (
@@ -64,8 +68,12 @@ export const layerPgliteClient = (dataDir?: string, tuning: PgliteTuning = defau
   layerPgliteClientOf(() => (dataDir === undefined ? PGlite.create() : openPglite(resolve(dataDir, "pglite"), tuning)))
 
 /** The embedded store of a single node. */
-export const layerPglite = (dataDir: string, tuning?: PgliteTuning) =>
-  Layer.merge(layerPgliteClient(dataDir, tuning), Layer.succeed(Database, { kind: "pglite" }))
+export const layerPglite = (dataDir: string, tuning: PgliteTuning = defaultTuning) =>
+  Layer.unwrapScoped(Effect.map(servePglite(() => openPglite(resolve(dataDir, "pglite"), tuning)), ({ db, socketDir }) =>
+    Layer.merge(
+      PgClient.layer({ host: socketDir, port: 5432, database: "postgres", username: "postgres", maxConnections: 1 }),
+      Layer.succeed(Database, { kind: "pglite", clone: () => db.clone() as Promise<PGlite> })
+    )))
 
 /** Chooses the store from the node's configuration; a runner's sessions are named after its address. */
 export const layer = Layer.unwrapEffect(Effect.map(Effect.zip(DatabaseConfig, RunnerSocket), ([config, socket]) =>

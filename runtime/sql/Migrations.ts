@@ -8,6 +8,7 @@
 import { SqlMessageStorage, SqlRunnerStorage } from "@effect/cluster"
 import { Migrator, SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
+import { backupJobMigrations } from "./BackupJobMigrations.ts"
 import { backupMigrations } from "./BackupMigrations.ts"
 import { flagMigrations } from "./FlagMigrations.ts"
 import { identityMigrations } from "./IdentityMigrations.ts"
@@ -115,6 +116,7 @@ export const migrations = {
   ...identityMigrations,
   ...backupMigrations,
   ...flagMigrations,
+  ...backupJobMigrations,
   ...releaseMigrations
 }
 

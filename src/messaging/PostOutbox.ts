@@ -91,8 +91,7 @@ export class PostOutbox extends Context.Tag("plexichat/PostOutbox")<PostOutbox, 
     const queues = new Map<ChannelId, Array<Waiting>>()
     /** The batch each channel's `Post` call in flight carries. */
     const inFlight = new Map<ChannelId, ReadonlyArray<Waiting>>()
-    /** How many traced posts wait for each channel (none for most: `batchSpan`). */
-    const traced = new Map<ChannelId, number>()
+    const traced = new Map<ChannelId, number>() // how many traced posts wait for each channel (`batchSpan`)
 
     const answer = answerOnce((error) => run(Effect.logError("post callback threw", error)))
     let closed = false

@@ -16,13 +16,13 @@ export interface SealedChunk {
   readonly hash: string
 }
 
-interface Plain {
+export interface Plain {
   readonly plaintext: Uint8Array
   readonly last: boolean
 }
 
-/** The plaintext chunks of `bytes`, each flagged last or not. */
-const chunked = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Plain, E, R> =>
+/** The plaintext chunks of `bytes`, each flagged last or not (the durable job hashes them before sealing). */
+export const chunked = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Plain, E, R> =>
   Stream.suspend(() => {
     let buffer = new Uint8Array(chunkSize)
     let filled = 0

@@ -21,5 +21,5 @@ export const latestParent = (signing: SigningPrivateKey) =>
     const refused = (reason: string) => new BackupFailed({ backupId: id, reason: `the parent's manifest: ${reason}` })
     const manifest = yield* Effect.mapError(verifyManifest(latest.value.manifest, signingPublicOf(signing)), (e) => refused(e._tag))
     const details = yield* Effect.mapError(Schema.decodeUnknown(Details)(manifest.details), () => refused("no high-water marks"))
-    return { id, filter: afterHighWater(details.highWater) }
+    return { id, filter: afterHighWater(details.highWater), highWater: details.highWater }
   })

@@ -29,6 +29,15 @@ export interface SnapshotOpened {
 /** A condition on a table's rows (SQL, `WHERE` omitted), or none for all of them: incremental backups filter. */
 export type RowFilter = (table: CoveredTable) => string | undefined
 
+/** A table's row order (SQL, `ORDER BY` omitted), or none for the scan's: the durable job orders big tables by key. */
+export type RowOrder = (table: CoveredTable) => string | undefined
+
+/** The durable job's choices (src/backup/job/JobSnapshot.ts): row order per table, and the tables' order. */
+export interface SnapshotLayout {
+  readonly order?: RowOrder
+  readonly arrange?: (tables: ReadonlyArray<CoveredTable>) => ReadonlyArray<CoveredTable>
+}
+
 const encoder = new TextEncoder()
 
 const has = (tables: ReadonlyArray<CoveredTable>, name: string) => tables.some((t) => t.name === name)
@@ -55,13 +64,15 @@ const tableStream = (
   stream: (query: string) => Stream.Stream<{ readonly r: string }, SqlError.SqlError>,
   table: CoveredTable,
   filter: string | undefined,
-  counted: (n: number) => void
+  counted: (n: number) => void,
+  order?: string
 ) =>
   Stream.suspend(() => {
     let rows = 0
     const values = table.columns.map((c) => `${ident(c)}::text`).join(", ")
     const where = filter === undefined ? "" : ` WHERE ${filter}`
-    const query = `SELECT array_to_json(ARRAY[${values}]::text[])::text AS r FROM ${ident(table.name)}${where}`
+    const orderBy = order === undefined ? "" : ` ORDER BY ${order}`
+    const query = `SELECT array_to_json(ARRAY[${values}]::text[])::text AS r FROM ${ident(table.name)}${where}${orderBy}`
     const body = Stream.mapChunks(stream(query), (chunk) => {
       let text = ""
       for (const row of chunk) text += `${row.r}\n`
@@ -89,14 +100,19 @@ const sequenceLines = (execute: Execute, tables: ReadonlyArray<CoveredTable>) =>
  * Opens the snapshot on a reserved connection (rolled back, as it only read, when the scope closes) and gives its
  * tables, high-water marks and plaintext stream.
  */
-export const openSnapshot = (header: { readonly backupId: string; readonly kind: BackupKind; readonly createdAt: number }, filter?: RowFilter) =>
+export const openSnapshot = (
+  header: { readonly backupId: string; readonly kind: BackupKind; readonly createdAt: number },
+  filter?: RowFilter,
+  layout: SnapshotLayout = {}
+) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const conn = yield* sql.reserve
     const execute: Execute = (query) => conn.execute(query, [], undefined)
     yield* Effect.acquireRelease(execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"), () => Effect.ignore(execute("ROLLBACK")))
     // The snapshot is taken by the first query after BEGIN: every read below sees the same state.
-    const tables = yield* coveredTables(execute)
+    const covered = yield* coveredTables(execute)
+    const tables = layout.arrange?.(covered) ?? covered
     const highWater = yield* readHighWater(execute, tables)
     const schemaLevel = yield* schemaLevelOf(execute)
     let total = 0
@@ -106,7 +122,7 @@ export const openSnapshot = (header: { readonly backupId: string; readonly kind:
     const bytes = Stream.suspend(() => {
       const stream = (query: string) => conn.executeStream(query, [], undefined) as Stream.Stream<{ readonly r: string }, SqlError.SqlError>
       return Stream.make(encoder.encode(headerLine({ ...header, schemaLevel }))).pipe(
-        Stream.concat(Stream.flatMap(Stream.fromIterable(tables), (t) => tableStream(stream, t, filter?.(t), counted))),
+        Stream.concat(Stream.flatMap(Stream.fromIterable(tables), (t) => tableStream(stream, t, filter?.(t), counted, layout.order?.(t)))),
         Stream.concat(sequenceLines(execute, tables)),
         Stream.concat(Stream.suspend(() => Stream.make(encoder.encode(line({ end: "snapshot", tables: tables.length, rows: total })))))
       )
