@@ -51,6 +51,16 @@ const drive = (sockets: ReadonlyArray<WebSocket>, channels: ReadonlyArray<string
         open--
         send()
       })
+      // A socket the node closed (e.g. as a slow consumer when this load generator is starved of CPU) loses its open
+      // posts: counted as failed, and the run goes on with the other sockets instead of waiting for them forever.
+      ws.once("close", (code, reason) => {
+        if (open === 0) return
+        errors += open
+        firstError ??= `socket closed with ${code} ${reason.toString()}, ${open} posts unanswered`
+        open = 0
+        ws.removeAllListeners("message")
+        resolve()
+      })
       send()
     })
   )).then(() => ({ acked, errors, firstError }))
