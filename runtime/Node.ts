@@ -48,6 +48,9 @@ import { RoleChange } from "../src/roles/RoleChange.ts"
 import { WorkspaceRoles } from "../src/roles/WorkspaceRoles.ts"
 import * as ShardMaintenance from "../src/backup/scrub/ShardMaintenance.ts"
 import * as ShardMaintenanceSchedule from "../src/backup/scrub/ShardMaintenanceSchedule.ts"
+import * as BackupConfig from "../src/backup/BackupConfig.ts"
+import * as BackupRetention from "../src/backup/retention/BackupRetention.ts"
+import * as RetentionConfig from "../src/backup/retention/RetentionConfig.ts"
 import * as ClusterBackupShards from "../src/backup/store/ClusterBackupShards.ts"
 import * as ShardStoreConfig from "../src/backup/store/ShardStoreConfig.ts"
 import * as Cluster from "./cluster/Cluster.ts"
@@ -151,10 +154,11 @@ const OutboxLive = Layer.unwrapEffect(Effect.map(HubConfig.HubConfig, (hub) => P
 
 /**
  * Backup shards across the live nodes' stores (R copies each), the repair and scrub passes on demand, and the
- * same passes on a schedule as one cluster singleton.
+ * same passes, the manifest scrub, retention and shard garbage collection on a schedule as one cluster singleton.
  */
 const BackupStoresLive = ShardMaintenanceSchedule.layer.pipe(
-  Layer.provideMerge(Layer.merge(ClusterBackupShards.layer, ShardMaintenance.layer))
+  Layer.provideMerge(BackupRetention.layer),
+  Layer.provideMerge(Layer.mergeAll(ClusterBackupShards.layer, ShardMaintenance.layer, RetentionConfig.layerFromEnv(), BackupConfig.layerFromEnv()))
 )
 
 const EntitiesLive = Layer.mergeAll(ChannelEntityLive, UserEntityLive).pipe(

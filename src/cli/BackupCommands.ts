@@ -27,6 +27,10 @@ import { BackupShards } from "../backup/store/BackupShards.ts"
 import { BackupLayer, failed, jsonOption, manifestFileOption, manifestsNamed, mib, report, ShardsLayer } from "./BackupCliSupport.ts"
 import { keysCommand } from "./BackupKeyCommands.ts"
 import { restoreCommand } from "./BackupRestoreCommand.ts"
+import { pruneCommand } from "./BackupPruneCommand.ts"
+import { gcCommand } from "./BackupGcCommand.ts"
+import { scrubCommand } from "./BackupScrubCommand.ts"
+import { repairCommand } from "./BackupRepairCommand.ts"
 
 /** Progress on a terminal's stderr, one line rewritten in place; nothing when stderr is not a terminal. */
 const terminalProgress = (json: boolean) =>
@@ -104,5 +108,15 @@ const verifyCommand = Command.make("verify", {
 export const backupCommand = (prepareSchema: Effect.Effect<number, unknown, SqlClient.SqlClient>) =>
   Command.make("backup").pipe(
     Command.withDescription("Encrypted, signed backups."),
-    Command.withSubcommands([createCommand, listCommand, verifyCommand, restoreCommand(prepareSchema), keysCommand])
+    Command.withSubcommands([
+      createCommand,
+      listCommand,
+      verifyCommand,
+      restoreCommand(prepareSchema),
+      keysCommand,
+      pruneCommand,
+      gcCommand,
+      scrubCommand,
+      repairCommand
+    ])
   )
