@@ -31,6 +31,7 @@ import { pruneCommand } from "./BackupPruneCommand.ts"
 import { gcCommand } from "./BackupGcCommand.ts"
 import { scrubCommand } from "./BackupScrubCommand.ts"
 import { repairCommand } from "./BackupRepairCommand.ts"
+import { drillCommand } from "./BackupDrillCommand.ts"
 
 /** Progress on a terminal's stderr, one line rewritten in place; nothing when stderr is not a terminal. */
 const terminalProgress = (json: boolean) =>
@@ -117,6 +118,7 @@ export const backupCommand = (prepareSchema: Effect.Effect<number, unknown, SqlC
       pruneCommand,
       gcCommand,
       scrubCommand,
-      repairCommand
+      repairCommand,
+      drillCommand(prepareSchema)
     ])
   )
