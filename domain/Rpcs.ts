@@ -7,6 +7,7 @@
  * first (domain/ProtocolVersion.ts).
  */
 import { AdminRpcs } from "./AdminRpcs.ts"
+import { BackupMaintenanceRpcs } from "./BackupMaintenanceRpcs.ts"
 import { ChatRpcs } from "./Api.ts"
 import { AuthRpcs, OidcAccountRpcs, SessionRpcs } from "./AuthRpcs.ts"
 import { MfaRpcs } from "./MfaRpcs.ts"
@@ -15,5 +16,5 @@ import { RpcProtocolCheck } from "./ProtocolVersion.ts"
 import { WebAuthnKeyRpcs, WebAuthnRpcs } from "./WebAuthnRpcs.ts"
 
 // The check is added last, so it wraps (and runs before) each group's authentication.
-export const PlexiRpcs = ChatRpcs.merge(AuthRpcs, SessionRpcs, MfaRpcs, OidcAccountRpcs, WebAuthnRpcs, WebAuthnKeyRpcs, AdminRpcs, OperationsRpcs)
+export const PlexiRpcs = ChatRpcs.merge(AuthRpcs, SessionRpcs, MfaRpcs, OidcAccountRpcs, WebAuthnRpcs, WebAuthnKeyRpcs, AdminRpcs, OperationsRpcs, BackupMaintenanceRpcs)
   .middleware(RpcProtocolCheck)

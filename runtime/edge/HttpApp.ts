@@ -22,6 +22,7 @@ import { PlexiHttpApi } from "../../domain/Http.ts"
 import { HttpGroupsLive } from "../../src/api/HttpHandlers.ts"
 import { AdminRpcsLive } from "../../src/api/AdminRpcHandlers.ts"
 import { OperationsRpcsLive } from "../../src/api/OperationsRpcHandlers.ts"
+import { BackupMaintenanceRpcsLive } from "../../src/api/BackupMaintenanceRpcHandlers.ts"
 import { RpcProtocolCheckLive } from "../../src/api/RpcProtocolCheckLive.ts"
 import { AuthRpcsLive, MfaRpcsLive, OidcAccountRpcsLive, SessionRpcsLive } from "../../src/api/AuthRpcHandlers.ts"
 import { PEER_ADDRESS_HEADER } from "../../src/api/ClientAddress.ts"
@@ -68,6 +69,7 @@ export const RoutesLive = Layer.mergeAll(
       OidcAccountRpcsLive,
       AdminRpcsLive,
       OperationsRpcsLive,
+      BackupMaintenanceRpcsLive,
       WebAuthnRpcsLive,
       WebAuthnKeyRpcsLive,
       RpcAuthenticationLive,
