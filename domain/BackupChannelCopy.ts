@@ -17,3 +17,9 @@ export class ChannelNotInBackup extends Schema.TaggedError<ChannelNotInBackup>()
   channel: Schema.String,
   reason: Schema.String
 }) {}
+
+/** The new id given is not a channel id (1 to 64 of A-Z a-z 0-9 _ . : -). */
+export class ChannelIdInvalid extends Schema.TaggedError<ChannelIdInvalid>()("ChannelIdInvalid", {
+  channelId: Schema.String,
+  reason: Schema.String
+}) {}

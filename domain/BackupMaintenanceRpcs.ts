@@ -34,6 +34,12 @@ export const BackupScrubReport = Schema.Struct({
   manifests: Schema.NullOr(Schema.Struct({ manifests: Schema.Number, shardsChecked: Schema.Number, problems: Schema.Array(BackupManifestProblem) }))
 })
 
+/** A backup maintenance command could not run: its catalog or store unreachable, or a setting missing (`what`). */
+export class BackupMaintenanceFailed extends Schema.TaggedError<BackupMaintenanceFailed>()("BackupMaintenanceFailed", {
+  what: Schema.String,
+  reason: Schema.String
+}) {}
+
 const Failures = Schema.Union(Forbidden, ServiceUnavailable)
 
 /** Reads every shard copy on every live store, repairs what it can, then checks every committed manifest. */

@@ -14,6 +14,7 @@ import * as Catalog from "../backup/job/BackupCatalog.ts"
 import { recipientPrivate, verifyKey } from "../backup/job/BackupKeyFiles.ts"
 import { BackupLayer, failed, jsonOption, manifestsNamed, report } from "./BackupCliSupport.ts"
 import { databaseUrl } from "./CliConfig.ts"
+import { maintenanceFailed } from "./BackupGcCommand.ts"
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1)
 
@@ -40,8 +41,8 @@ export const drillCommand = (prepareSchema: Effect.Effect<number, unknown, SqlCl
       RestoreFailed: failed(json),
       BackupNotFound: failed(json),
       BackupKeyUnavailable: failed(json),
-      SqlError: (e) => failed(json)(new BackupNotFound({ backupId: "", reason: `catalog: ${e.message}` })),
-      ConfigError: (e) => failed(json)(new BackupNotFound({ backupId: "", reason: `DATABASE_URL: ${String(e)}` }))
+      SqlError: maintenanceFailed(json, "drill: the catalog"),
+      ConfigError: (e) => maintenanceFailed(json, "drill: DATABASE_URL")({ _tag: "ConfigError", message: String(e) })
     }))).pipe(
     Command.withDescription("Restores the newest backup chain into a scratch schema, checks it against the backup and the source, reports RPO and RTO."),
     Command.provide(BackupLayer)

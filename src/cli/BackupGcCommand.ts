@@ -5,7 +5,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Effect } from "effect"
-import { RestoreFailed } from "../../domain/Backup.ts"
+import { BackupMaintenanceFailed } from "../../domain/BackupMaintenanceRpcs.ts"
 import { BackupRetention } from "../backup/retention/BackupRetention.ts"
 import type { GcReport } from "../backup/retention/ShardGc.ts"
 import { failed, jsonOption, report } from "./BackupCliSupport.ts"
@@ -20,7 +20,7 @@ export const gcText = (gc: GcReport) =>
 
 /** A pass that could not run, as the CLI's typed failure. */
 export const maintenanceFailed = (json: boolean, what: string) => (e: { readonly _tag: string; readonly reason?: string; readonly message?: string }) =>
-  failed(json)(new RestoreFailed({ backup: "*", shard: null, reason: `${what}: ${e._tag}: ${e.reason ?? e.message ?? ""}` }))
+  failed(json)(new BackupMaintenanceFailed({ what, reason: `${e._tag}: ${e.reason ?? e.message ?? ""}` }))
 
 export const gcCommand = Command.make("gc", { json: jsonOption, dryRun: dryRunOption }, ({ dryRun, json }) =>
   Effect.gen(function*() {
