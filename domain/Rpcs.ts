@@ -8,6 +8,7 @@
  * (domain/RpcErrorCount.ts).
  */
 import { AdminRpcs } from "./AdminRpcs.ts"
+import { BackupMaintenanceRpcs } from "./BackupMaintenanceRpcs.ts"
 import { ChatRpcs } from "./Api.ts"
 import { BackupRpcs } from "./BackupRpcs.ts"
 import { AuthRpcs, OidcAccountRpcs, SessionRpcs } from "./AuthRpcs.ts"
@@ -19,6 +20,6 @@ import { WebAuthnKeyRpcs, WebAuthnRpcs } from "./WebAuthnRpcs.ts"
 
 // The check is added after each group's authentication, so it wraps (and runs before) it; the error count
 // (server-side only) last, so it sees every failure, the check's and authentication's included.
-export const PlexiRpcs = ChatRpcs.merge(AuthRpcs, SessionRpcs, MfaRpcs, OidcAccountRpcs, WebAuthnRpcs, WebAuthnKeyRpcs, AdminRpcs, OperationsRpcs, BackupRpcs)
+export const PlexiRpcs = ChatRpcs.merge(AuthRpcs, SessionRpcs, MfaRpcs, OidcAccountRpcs, WebAuthnRpcs, WebAuthnKeyRpcs, AdminRpcs, OperationsRpcs, BackupRpcs, BackupMaintenanceRpcs)
   .middleware(RpcProtocolCheck)
   .middleware(RpcErrorCount)

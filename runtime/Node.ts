@@ -48,9 +48,11 @@ import { RoleChange } from "../src/roles/RoleChange.ts"
 import { WorkspaceRoles } from "../src/roles/WorkspaceRoles.ts"
 import * as ShardMaintenance from "../src/backup/scrub/ShardMaintenance.ts"
 import * as ShardMaintenanceSchedule from "../src/backup/scrub/ShardMaintenanceSchedule.ts"
+import * as BackupConfig from "../src/backup/BackupConfig.ts"
+import * as BackupRetention from "../src/backup/retention/BackupRetention.ts"
+import * as RetentionConfig from "../src/backup/retention/RetentionConfig.ts"
 import * as ClusterBackupShards from "../src/backup/store/ClusterBackupShards.ts"
 import * as ShardStoreConfig from "../src/backup/store/ShardStoreConfig.ts"
-import * as BackupConfig from "../src/backup/BackupConfig.ts"
 import * as BackupJobConfig from "../src/backup/job/BackupJobConfig.ts"
 import * as BackupJobRunner from "../src/backup/job/BackupJobRunner.ts"
 import * as BackupSchedule from "../src/backup/job/BackupSchedule.ts"
@@ -158,9 +160,10 @@ const HubLive = Layer.unwrapEffect(Effect.map(Effect.zip(ChannelConfig.ChannelCo
 const OutboxLive = Layer.unwrapEffect(Effect.map(HubConfig.HubConfig, (hub) => PostOutbox.layer(HubConfig.outboxOptions(hub))))
 
 /**
- * Backup shards across the live nodes' stores (R copies each), the repair and scrub passes on demand, the
- * same passes on a schedule as one cluster singleton, the backup job runner (another singleton) and the gauge of
- * the newest committed backup, and the backup schedules (ClusterCron, when configured).
+ * Backup shards across the live nodes' stores (R copies each), the repair and scrub passes on demand; the same
+ * passes, the manifest scrub, retention and shard garbage collection on a schedule as one cluster singleton; the
+ * backup job runner (another singleton), the gauge of the newest committed backup, and the backup schedules
+ * (ClusterCron, when configured).
  */
 const BackupStoresLive = Layer.mergeAll(
   ShardMaintenanceSchedule.layer,
@@ -169,6 +172,7 @@ const BackupStoresLive = Layer.mergeAll(
   BackupSchedule.layer
 ).pipe(
   Layer.provide(SnapshotSourceLive.layer),
+  Layer.provideMerge(BackupRetention.layer),
   Layer.provideMerge(Layer.merge(ClusterBackupShards.layer, ShardMaintenance.layer))
 )
 
@@ -237,6 +241,7 @@ const SettingsLive = OwnSecretCheck.pipe(Layer.provideMerge(Layer.mergeAll(
   LifecycleConfig.layerFromEnv(),
   ShardStoreConfig.layerFromEnv(),
   BackupConfig.layerFromEnv(),
+  RetentionConfig.layerFromEnv(),
   BackupJobConfig.layerFromEnv(),
   BackupScheduleConfig.layerFromEnv()
 )))

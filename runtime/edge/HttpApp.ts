@@ -24,6 +24,7 @@ import { AdminRpcsLive } from "../../src/api/AdminRpcHandlers.ts"
 import { OperationsRpcsLive } from "../../src/api/OperationsRpcHandlers.ts"
 import { BackupRpcsLive } from "../../src/api/BackupRpcHandlers.ts"
 import { RpcErrorCountLive } from "../../src/api/RpcErrorCountLive.ts"
+import { BackupMaintenanceRpcsLive } from "../../src/api/BackupMaintenanceRpcHandlers.ts"
 import { RpcProtocolCheckLive } from "../../src/api/RpcProtocolCheckLive.ts"
 import { AuthRpcsLive, MfaRpcsLive, OidcAccountRpcsLive, SessionRpcsLive } from "../../src/api/AuthRpcHandlers.ts"
 import { PEER_ADDRESS_HEADER } from "../../src/api/ClientAddress.ts"
@@ -71,6 +72,7 @@ export const RoutesLive = Layer.mergeAll(
       AdminRpcsLive,
       OperationsRpcsLive,
       BackupRpcsLive,
+      BackupMaintenanceRpcsLive,
       WebAuthnRpcsLive,
       WebAuthnKeyRpcsLive,
       RpcAuthenticationLive,

@@ -31,6 +31,11 @@ import { keysCommand } from "./BackupKeyCommands.ts"
 import { cancelCommand, createOnCluster, listOnCluster, statusCommand } from "./BackupRemoteCommands.ts"
 import { restoreCommand } from "./BackupRestoreCommand.ts"
 import { remoteOptions } from "./Remote.ts"
+import { pruneCommand } from "./BackupPruneCommand.ts"
+import { gcCommand } from "./BackupGcCommand.ts"
+import { scrubCommand } from "./BackupScrubCommand.ts"
+import { repairCommand } from "./BackupRepairCommand.ts"
+import { drillCommand } from "./BackupDrillCommand.ts"
 
 /** Progress on a terminal's stderr, one line rewritten in place; nothing when stderr is not a terminal. */
 const terminalProgress = (json: boolean) =>
@@ -124,5 +129,18 @@ const verifyCommand = Command.make("verify", {
 export const backupCommand = (prepareSchema: Effect.Effect<number, unknown, SqlClient.SqlClient>) =>
   Command.make("backup").pipe(
     Command.withDescription("Encrypted, signed backups."),
-    Command.withSubcommands([createCommand, statusCommand, cancelCommand, listCommand, verifyCommand, restoreCommand(prepareSchema), keysCommand])
+    Command.withSubcommands([
+      createCommand,
+      statusCommand,
+      cancelCommand,
+      listCommand,
+      verifyCommand,
+      restoreCommand(prepareSchema),
+      keysCommand,
+      pruneCommand,
+      gcCommand,
+      scrubCommand,
+      repairCommand,
+      drillCommand(prepareSchema)
+    ])
   )

@@ -12,13 +12,16 @@ import { recipientPrivate, verifyKey } from "../backup/job/BackupKeyFiles.ts"
 import { restoreBackup } from "../backup/restore/RestoreBackup.ts"
 import { failed, jsonOption, manifestFileOption, manifestsNamed, report, ShardsLayer } from "./BackupCliSupport.ts"
 import { layerUrl } from "./CliDatabase.ts"
+import { runChannelCopy } from "./BackupChannelCopyCommand.ts"
 
 const options = {
   json: jsonOption,
   id: Args.text({ name: "id" }).pipe(Args.withDescription("The backup's id in the catalog."), Args.optional),
   manifestFile: manifestFileOption,
   key: Options.text("key").pipe(Options.withDescription("A recipient's private key file (the data key is wrapped to its public half).")),
-  target: Options.redacted("target").pipe(Options.withDescription("Postgres URL of the empty database to restore into.")),
+  target: Options.redacted("target").pipe(Options.withDescription("Postgres URL of the empty database to restore into."), Options.optional),
+  channel: Options.text("channel").pipe(Options.withDescription("Copy only this channel into the live database (DATABASE_URL), under --as."), Options.optional),
+  as: Options.text("as").pipe(Options.withDescription("The copied channel's new id, or auto."), Options.withDefault("auto")),
   until: Options.text("until").pipe(
     Options.withDescription("Restore to this point in time (ISO 8601 or ms since the epoch): name a backup made at or after it."),
     Options.mapEffect((text) => {
@@ -32,11 +35,14 @@ const options = {
 }
 
 export const restoreCommand = (prepareSchema: Effect.Effect<number, unknown, SqlClient.SqlClient>) =>
-  Command.make("restore", options, ({ id, json, key, manifestFile, target, until }) =>
+  Command.make("restore", options, ({ as, channel, id, json, key, manifestFile, target: targetOption, until }) =>
     Effect.gen(function*() {
       const manifests = yield* manifestsNamed(id, manifestFile)
       const signingKey = yield* verifyKey(yield* BackupConfig)
       const recipientKey = yield* recipientPrivate(key)
+      if (Option.isSome(channel)) return yield* runChannelCopy({ json, manifests, signingKey, recipientKey, channel: channel.value, as })
+      if (Option.isNone(targetOption)) return yield* Effect.fail(new RestoreFailed({ backup: Option.getOrElse(id, () => "?"), shard: null, reason: "name the empty database to restore into (--target), or a channel to copy (--channel)" }))
+      const target = targetOption.value
       const started = Date.now()
       const restored = yield* restoreBackup({ manifests, signingKey, recipientKey, prepareSchema, ...Option.match(until, { onNone: () => ({}), onSome: (ms) => ({ until: ms }) }) }).pipe(
         Effect.provide(layerUrl(Redacted.make(Redacted.value(target))))

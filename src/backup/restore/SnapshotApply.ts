@@ -61,7 +61,8 @@ interface Context {
 
 const decodeControl = Schema.decodeUnknownEither(ControlLine)
 
-const typesOf = (sql: SqlClient.SqlClient, table: string) =>
+/** The target columns of `table` and their types (`format_type`), by name. */
+export const typesOf = (sql: SqlClient.SqlClient, table: string) =>
   Effect.map(
     sql.unsafe<{ name: string; type: string }>(
       `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
