@@ -26,7 +26,7 @@ import { setupRetries } from "./lib/BenchClients.ts"
 import { stopEverything } from "./lib/Lifecycle.ts"
 import { printResults, reportFailure } from "./lib/Results.ts"
 import { rounds } from "./lib/Rounds.ts"
-import { backups } from "./scenarios/Backups.ts"
+import { backupRounds, backups } from "./scenarios/Backups.ts"
 import { connections } from "./scenarios/Connections.ts"
 import { deepQueue } from "./scenarios/DeepQueue.ts"
 import { fanOut } from "./scenarios/FanOut.ts"
@@ -67,7 +67,7 @@ const started = Date.now()
 for (const [name, run] of scenarios) {
   if (!only.has(name)) continue
   const t = Date.now()
-  console.error(`${name} (${rounds} rounds)…`)
+  console.error(`${name} (${name === "backup" ? backupRounds : rounds} rounds)…`)
   try {
     await run()
   } catch (error) {

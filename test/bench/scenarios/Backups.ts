@@ -28,7 +28,8 @@ import { fmt3, median } from "../lib/Rounds.ts"
 
 const MiB = 1024 * 1024
 const targetMiB = Math.max(1, Number(process.env.BENCH_BACKUP_MB ?? 1024))
-const backupRounds = Math.max(1, Number(process.env.BENCH_BACKUP_ROUNDS ?? 1))
+/** This scenario's rounds: BENCH_BACKUP_ROUNDS, not BENCH_ROUNDS. */
+export const backupRounds = Math.max(1, Number(process.env.BENCH_BACKUP_ROUNDS ?? 1))
 
 /** Wall seconds, this process's CPU ms and the database backends' CPU ms of `run`. */
 const measured = async <A>(url: string, run: () => Promise<A>) => {
