@@ -15,14 +15,18 @@
  * - thin3           the same across 3 nodes
  * - connections     RSS per authenticated, subscribed WebSocket (10,000), after a forced GC, vs bare uWS
  * - logins          password sign-ins/s at the shipped Argon2id cost, vs bare argon2 verifications at that cost
+ * - backup          backup create and restore MiB/s of a generated workspace (BENCH_BACKUP_MB, default 1024) vs
+ *                   raw AES-256-GCM and pg_dump / psql; the incremental after 1 % appended vs the full
  *
  * Servers run as their own processes; the load generator is this process.
- * Other knobs: BENCH_RATE (latency rate), BENCH_IN_FLIGHT, BENCH_FLUSHERS, BENCH_PROFILE=1 (docs/BENCHMARKS.md).
+ * Other knobs: BENCH_RATE (latency rate), BENCH_IN_FLIGHT, BENCH_FLUSHERS, BENCH_PROFILE=1, BENCH_BACKUP_MB,
+ * BENCH_BACKUP_ROUNDS (docs/BENCHMARKS.md).
  */
 import { setupRetries } from "./lib/BenchClients.ts"
 import { stopEverything } from "./lib/Lifecycle.ts"
 import { printResults, reportFailure } from "./lib/Results.ts"
 import { rounds } from "./lib/Rounds.ts"
+import { backupRounds, backups } from "./scenarios/Backups.ts"
 import { connections } from "./scenarios/Connections.ts"
 import { deepQueue } from "./scenarios/DeepQueue.ts"
 import { fanOut } from "./scenarios/FanOut.ts"
@@ -40,7 +44,8 @@ const scenarios: ReadonlyArray<readonly [string, () => Promise<void>]> = [
   ["thin", () => thinTraffic(1)],
   ["thin3", () => thinTraffic(3)],
   ["connections", connections],
-  ["logins", logins]
+  ["logins", logins],
+  ["backup", backups]
 ]
 const aliases: Record<string, string> = { deepqueue: "ingest" }
 const names = scenarios.map(([name]) => name)
@@ -62,7 +67,7 @@ const started = Date.now()
 for (const [name, run] of scenarios) {
   if (!only.has(name)) continue
   const t = Date.now()
-  console.error(`${name} (${rounds} rounds)…`)
+  console.error(`${name} (${name === "backup" ? backupRounds : rounds} rounds)…`)
   try {
     await run()
   } catch (error) {

@@ -57,6 +57,9 @@ const checkLength = (length: number, last: boolean) =>
     ? Effect.fail(invalid(`a chunk is ${chunkSize} bytes (the last one 0 to ${chunkSize}), not ${length}`))
     : Effect.void
 
+/** The bytes of `b` as a plain Uint8Array: a view when `b` has its memory to itself (no copy), else a copy (Node's pool). */
+const plain = (b: Buffer): Uint8Array => b.byteOffset === 0 && b.buffer.byteLength === b.byteLength ? new Uint8Array(b.buffer) : Uint8Array.from(b)
+
 /** A fresh random 256-bit data key for one backup. */
 export const generateDataKey = (): Uint8Array => Uint8Array.from(randomBytes(32))
 
@@ -69,8 +72,10 @@ export const encryptChunk = (dataKey: Uint8Array, position: ChunkPosition, plain
     const nonce = randomBytes(nonceLength)
     const cipher = createCipheriv("aes-256-gcm", dataKey, nonce, { authTagLength: tagLength })
     cipher.setAAD(aad)
-    const body = Buffer.concat([cipher.update(plaintext), cipher.final()])
-    return Uint8Array.from(Buffer.concat([Buffer.from([chunkVersion]), nonce, body, cipher.getAuthTag()]))
+    const body = cipher.update(plaintext)
+    const final = cipher.final()
+    // One copy into the sealed chunk; a view on it, not a Buffer (callers compare with Uint8Array).
+    return plain(Buffer.concat([Buffer.from([chunkVersion]), nonce, body, final, cipher.getAuthTag()]))
   })
 
 /** Opens a sealed chunk that must sit at `position`; any change to it, or another position, fails with `ChunkTampered`. */
@@ -92,7 +97,11 @@ export const decryptChunk = (
     decipher.setAAD(aad)
     decipher.setAuthTag(sealed.subarray(sealed.length - tagLength))
     return yield* Effect.try({
-      try: () => Uint8Array.from(Buffer.concat([decipher.update(sealed.subarray(1 + nonceLength, sealed.length - tagLength)), decipher.final()])),
+      try: () => {
+        const body = decipher.update(sealed.subarray(1 + nonceLength, sealed.length - tagLength))
+        const final = decipher.final()
+        return plain(final.length === 0 ? body : Buffer.concat([body, final]))
+      },
       catch: () => tampered
     })
   })

@@ -1,7 +1,9 @@
 /**
  * A backup's byte stream cut into 1 MiB chunks and sealed one at a time (`ChunkCipher`), never holding more than two
- * chunks: the last full chunk is held back until the stream says whether more bytes follow, so that the `last` flag
- * is right (a backup of exactly n MiB ends with a full last chunk, an empty backup is one empty last chunk).
+ * plaintext chunks: the last full chunk is held back until the stream says whether more bytes follow, so that the
+ * `last` flag is right (a backup of exactly n MiB ends with a full last chunk, an empty backup is one empty last
+ * chunk). One sealed chunk is made ahead while the consumer stores the one before (its writes and fsync overlap the
+ * snapshot's reads).
  */
 import { createHash } from "node:crypto"
 import { Effect, Stream } from "effect"
@@ -61,5 +63,6 @@ export const sealStream = (dataKey: Uint8Array, backupId: string) => <E, R>(byte
         sealed,
         hash: createHash("sha256").update(sealed).digest("hex")
       }))
-    )
+    ),
+    Stream.buffer({ capacity: 1 })
   )

@@ -2,11 +2,12 @@
  * Applies a snapshot's lines (SnapshotFormat.ts) to the target database, in the caller's transaction: each table's
  * rows are inserted in batches of up to 1,000 rows, every value cast from its text form to the target column's type
  * (what `COPY FROM` does), row counts are checked against each table's end line and the trailer, and the owned
- * sequences are set. A stream that ends before its trailer, a line out of place, a table or column the target
+ * sequences are set. One batch is in flight while the next is parsed (the database and this process work at the
+ * same time); it is awaited before any other statement, and its failure is the restore's. A stream that ends before its trailer, a line out of place, a table or column the target
  * lacks, or a row Postgres refuses, is `RestoreFailed`.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Effect, Schema, Stream } from "effect"
+import { Effect, Fiber, Schema, Stream } from "effect"
 import { RestoreFailed } from "../../../domain/Backup.ts"
 import { ControlLine, type Header } from "../snapshot/SnapshotFormat.ts"
 import { appendOnlyTables } from "../snapshot/Incremental.ts"
@@ -46,6 +47,8 @@ interface Loading {
 interface State {
   header: Header | undefined
   table: Loading | undefined
+  /** The batch insert the database is running, awaited before the next statement. */
+  inFlight: Fiber.RuntimeFiber<void, RestoreFailed> | undefined
   trailer: boolean
   tables: number
   rows: number
@@ -72,19 +75,32 @@ export const typesOf = (sql: SqlClient.SqlClient, table: string) =>
     (rows) => new Map(rows.map((r) => [r.name, r.type]))
   )
 
+/** Waits for the batch in flight, if any; its failure is this effect's. */
+const settle = (ctx: Context) =>
+  Effect.suspend(() => {
+    const fiber = ctx.state.inFlight
+    ctx.state.inFlight = undefined
+    return fiber === undefined ? Effect.void : Fiber.join(fiber)
+  })
+
+/** Sends the table's batch once the one before it is done, and goes on without waiting for it (`settle` does). */
 const flush = (ctx: Context, t: Loading) =>
   t.batch.length === 0
     ? Effect.void
-    : Effect.suspend(() => {
+    : Effect.flatMap(settle(ctx), () => {
       const json = `[${t.batch.join(",")}]`
       t.batch = []
       t.chars = 0
-      return Effect.mapError(ctx.sql.unsafe(t.insert, [json]), ctx.onSql(`loading ${t.name}`))
+      // The forked insert runs on the transaction's connection (it inherits this fiber's context).
+      return Effect.map(Effect.fork(Effect.asVoid(Effect.mapError(ctx.sql.unsafe(t.insert, [json]), ctx.onSql(`loading ${t.name}`)))), (fiber) => {
+        ctx.state.inFlight = fiber
+      })
     })
 
 const startTable = (ctx: Context, name: string, columns: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     if (ctx.state.table !== undefined) return yield* Effect.fail(ctx.failed(`table ${name} starts inside ${ctx.state.table.name}`))
+    yield* settle(ctx)
     const types = yield* Effect.mapError(typesOf(ctx.sql, name), ctx.onSql(`reading ${name}`))
     if (types.size === 0) return yield* Effect.fail(ctx.failed(`the target has no table ${name}`))
     const missing = columns.filter((c) => !types.has(c))
@@ -94,7 +110,7 @@ const startTable = (ctx: Context, name: string, columns: ReadonlyArray<string>) 
     const replace = ctx.state.header?.kind === "full" || !appendOnlyTables.includes(name)
     if (replace) yield* Effect.mapError(ctx.sql.unsafe(`DELETE FROM ${ident(name)}`), ctx.onSql(`emptying ${name}`))
     const casts = columns.map((c, i) => `(r->>${i})::${types.get(c)}`).join(", ")
-    const insert = `INSERT INTO ${ident(name)} (${columns.map(ident).join(", ")}) SELECT ${casts} FROM json_array_elements($1::json) AS r`
+    const insert = `INSERT INTO ${ident(name)} (${columns.map(ident).join(", ")}) SELECT ${casts} FROM jsonb_array_elements($1::jsonb) AS r`
     const timeColumn = ctx.options.until === undefined ? undefined : eventTimeColumns[name]
     const timeIndex = timeColumn === undefined ? -1 : columns.indexOf(timeColumn)
     ctx.state.table = { name, columns: columns.length, insert, timeIndex, batch: [], chars: 0, rows: 0 }
@@ -105,6 +121,7 @@ const endTable = (ctx: Context, name: string, count: number) =>
     const t = ctx.state.table
     if (t === undefined || name !== t.name) return yield* Effect.fail(ctx.failed(`the end of ${name} outside it`))
     yield* flush(ctx, t)
+    yield* settle(ctx)
     if (count !== t.rows) return yield* Effect.fail(ctx.failed(`${t.name}: ${t.rows} rows, its end line says ${count}`))
     ctx.state.tables += 1
     ctx.state.rows += t.rows
@@ -159,10 +176,10 @@ const onControl = (ctx: Context, value: ControlLine): Effect.Effect<void, Restor
   if (ctx.state.header === undefined) return Effect.fail(ctx.failed("no header"))
   if ("table" in value) return startTable(ctx, value.table, value.columns)
   if ("sequence" in value) {
-    return Effect.asVoid(Effect.mapError(
+    return Effect.zipRight(settle(ctx), Effect.asVoid(Effect.mapError(
       ctx.sql.unsafe(`SELECT setval(to_regclass($1), $2::bigint, $3)`, [ident(value.sequence), value.lastValue, value.isCalled]),
       ctx.onSql(`setting ${value.sequence}`)
-    ))
+    )))
   }
   if ("tables" in value) return onTrailer(ctx, value.tables, value.rows)
   return endTable(ctx, value.end, value.rows)
@@ -184,11 +201,15 @@ export const applySnapshot = <R>(lines: Stream.Stream<string, RestoreFailed, R>,
     const ctx: Context = {
       sql,
       options,
-      state: { header: undefined, table: undefined, trailer: false, tables: 0, rows: 0 },
+      state: { header: undefined, table: undefined, inFlight: undefined, trailer: false, tables: 0, rows: 0 },
       failed,
       onSql: (what) => (e) => failed(`${what}: ${String((e.cause as Error | undefined)?.message ?? e.message)}`)
     }
-    yield* Stream.runForEach(lines, onLine(ctx))
+    // A failed line or shard ends the batch in flight too (cancelled), so the transaction can roll back at once.
+    yield* Stream.runForEach(lines, onLine(ctx)).pipe(
+      Effect.zipRight(settle(ctx)),
+      Effect.onError(() => Effect.suspend(() => (ctx.state.inFlight === undefined ? Effect.void : Fiber.interrupt(ctx.state.inFlight))))
+    )
     const { header, rows, tables, trailer } = ctx.state
     if (header === undefined || !trailer) return yield* Effect.fail(failed("the plaintext ends before its trailer"))
     return { header, tables, rows } satisfies Applied

@@ -1,11 +1,11 @@
 /**
  * One consistent snapshot of the covered tables (SnapshotTables.ts), streamed in the snapshot format
  * (SnapshotFormat.ts): a connection of its own runs `REPEATABLE READ READ ONLY` for the scope's lifetime, the rows
- * come through a server-side cursor 128 at a time, and no more than one cursor batch is held, whatever the size of
- * the database. The high-water marks (per channel `seq`, audit `seq`) are read in the same snapshot.
+ * come through a server-side cursor (`DECLARE … CURSOR`, `FETCH 1000`) 1,000 at a time, and no more than one cursor
+ * batch is held, whatever the size of the database. The high-water marks (per channel `seq`, audit `seq`) are read in the same snapshot.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Chunk, Effect, Stream } from "effect"
+import { Chunk, Effect, Option, Stream } from "effect"
 import type { BackupKind } from "../../../domain/Backup.ts"
 import { headerLine, line } from "./SnapshotFormat.ts"
 import { type CoveredTable, coveredTables, type Execute, ident } from "./SnapshotTables.ts"
@@ -39,6 +39,33 @@ export interface SnapshotLayout {
 }
 
 const encoder = new TextEncoder()
+
+/** Rows per `FETCH`: few round trips, and a batch of at most a few MiB (message bodies are bounded). */
+const fetchRows = 1000
+
+/**
+ * The rows of `query` through the cursor `name`, declared in the snapshot's transaction and closed after its last
+ * batch; a batch shorter than `fetchRows` is the last.
+ */
+const cursorRows = (execute: Execute, name: string, query: string): Stream.Stream<{ readonly r: string }, SqlError.SqlError> =>
+  Stream.suspend(() => {
+    let done = false
+    const pull = Effect.suspend(() =>
+      done
+        ? Effect.fail(Option.none())
+        : Effect.mapBoth(execute(`FETCH FORWARD ${fetchRows} FROM ${name}`), {
+          onFailure: Option.some,
+          onSuccess: (rows) => {
+            done = rows.length < fetchRows
+            return Chunk.unsafeFromArray(rows as ReadonlyArray<{ readonly r: string }>)
+          }
+        })
+    )
+    return Stream.execute(execute(`DECLARE ${name} NO SCROLL CURSOR FOR ${query}`)).pipe(
+      Stream.concat(Stream.repeatEffectChunkOption(pull)),
+      Stream.concat(Stream.execute(execute(`CLOSE ${name}`)))
+    )
+  })
 
 const has = (tables: ReadonlyArray<CoveredTable>, name: string) => tables.some((t) => t.name === name)
 
@@ -120,7 +147,8 @@ export const openSnapshot = (
       total += n
     }
     const bytes = Stream.suspend(() => {
-      const stream = (query: string) => conn.executeStream(query, [], undefined) as Stream.Stream<{ readonly r: string }, SqlError.SqlError>
+      let cursors = 0
+      const stream = (query: string) => cursorRows(execute, `plexi_snapshot_${++cursors}`, query)
       return Stream.make(encoder.encode(headerLine({ ...header, schemaLevel }))).pipe(
         Stream.concat(Stream.flatMap(Stream.fromIterable(tables), (t) => tableStream(stream, t, filter?.(t), counted, layout.order?.(t)))),
         Stream.concat(sequenceLines(execute, tables)),
