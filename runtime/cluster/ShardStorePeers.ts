@@ -58,16 +58,20 @@ export const makeClusterPeers = Effect.gen(function*() {
   })
   const remote = (key: string) =>
     remoteShardStore(key, RcMap.get(clients, key), RcMap.invalidate(clients, key), callTimeout)
-  const live = runners.getRunners.pipe(
-    Effect.mapError((e) => new ShardStoreFailed({ hash: "*", reason: `reading the live runners: ${String(e)}` })),
-    Effect.map((all) =>
-      all.filter(([, healthy]) => healthy).map(([runner]) => runnerName(runner.address)).sort().map((key) =>
-        Option.isSome(local) && key === local.value.id ? local.value : remote(key)))
-  )
-  return ShardStorePeers.of({ live })
+  const stores = (liveOnly: boolean) =>
+    runners.getRunners.pipe(
+      Effect.mapError((e) => new ShardStoreFailed({ hash: "*", reason: `reading the live runners: ${String(e)}` })),
+      Effect.map((all) =>
+        all.filter(([, healthy]) => healthy || !liveOnly).map(([runner]) => runnerName(runner.address)).sort().map((key) =>
+          Option.isSome(local) && key === local.value.id ? local.value : remote(key)))
+    )
+  return ShardStorePeers.of({ live: stores(true), registered: stores(false) })
 })
 
 /** The peers of a single embedded node: its own store alone. */
-export const singleLayer = Layer.effect(ShardStorePeers, Effect.map(LocalShardStore, (local): ShardStorePeersShape => ({ live: Effect.succeed([local]) })))
+export const singleLayer = Layer.effect(
+  ShardStorePeers,
+  Effect.map(LocalShardStore, (local): ShardStorePeersShape => ({ live: Effect.succeed([local]), registered: Effect.succeed([local]) }))
+)
 
 export const clusterLayer = Layer.scoped(ShardStorePeers, makeClusterPeers)

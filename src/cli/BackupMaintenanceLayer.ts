@@ -15,7 +15,10 @@ import { localShardStoreNode } from "../backup/store/ShardStoreNode.ts"
 import { ShardStorePeers } from "../backup/store/ShardStorePeers.ts"
 import { BackupLayer } from "./BackupCliSupport.ts"
 
-const localPeers = Layer.effect(ShardStorePeers, Effect.map(BackupConfig, (c) => ({ live: Effect.succeed([localShardStoreNode(c.shardDir, "local")]) })))
+const localPeers = Layer.effect(ShardStorePeers, Effect.map(BackupConfig, (c) => {
+  const stores = Effect.succeed([localShardStoreNode(c.shardDir, "local")])
+  return { live: stores, registered: stores }
+}))
 
 const passes = ShardMaintenance.layer.pipe(Layer.provide(Layer.merge(localPeers, ShardStoreConfig.layer({ replicas: 1 }))))
 

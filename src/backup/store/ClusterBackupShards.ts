@@ -25,6 +25,19 @@ const liveStores = (peers: ShardStorePeersShape, hash: string) =>
   Effect.filterOrFail(peers.live, (nodes) => nodes.length > 0, () => new ShardStoreFailed({ hash, reason: "no live shard store" }))
 
 /**
+ * Deletes the shard on every registered node (a live one, and one whose heartbeat is late); fails only when a live
+ * node could not delete it (a node that is down keeps its copy until a later removal).
+ */
+const removeEverywhere = (peers: ShardStorePeersShape, hash: string) =>
+  Effect.gen(function*() {
+    const live = new Set((yield* liveStores(peers, hash)).map((node) => node.id))
+    const nodes = yield* Effect.orElseSucceed(peers.registered, () => [])
+    const answers = yield* Effect.forEach(nodes, (node) => Effect.either(node.remove(hash)), { concurrency: "unbounded" })
+    const failed = answers.flatMap((a, i) => (a._tag === "Left" && live.has(nodes[i]!.id) ? [a.left.reason] : []))
+    if (failed.length > 0) return yield* new ShardStoreFailed({ hash, reason: failed.join("; ") })
+  })
+
+/**
  * Puts the shard on `wanted` of `ranked`, in ranking order, each failed node replaced by the next one; the nodes
  * that hold a checked copy, and the reasons of those that failed.
  */
@@ -97,11 +110,7 @@ export const make = Effect.gen(function*() {
         if (failed.length > 0) return yield* new ShardStoreFailed({ hash, reason: failed.join("; ") })
         return false
       }),
-    remove: (hash) =>
-      checked(hash).pipe(
-        Effect.zipRight(liveStores(peers, hash)),
-        Effect.flatMap((nodes) => Effect.forEach(nodes, (node) => node.remove(hash), { concurrency: "unbounded", discard: true }))
-      ),
+    remove: (hash) => Effect.zipRight(checked(hash), removeEverywhere(peers, hash)),
     list: Stream.unwrap(Effect.map(peers.live, (nodes) =>
       Stream.fromIterableEffect(Effect.map(
         Effect.forEach(nodes, (node) => Stream.runCollect(node.list), { concurrency: "unbounded" }),

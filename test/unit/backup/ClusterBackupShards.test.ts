@@ -42,7 +42,7 @@ const withNodes = <A, E>(nodes: ReadonlyArray<ShardStoreNode>, replicas: number,
     if (logLevel._tag === "Warning") warnings.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
   })
   const layer = Layer.merge(ClusterBackupShards.layer, Maintenance.layer).pipe(
-    Layer.provide(Layer.succeed(ShardStorePeers, ShardStorePeers.of({ live: Effect.succeed(nodes) }))),
+    Layer.provide(Layer.succeed(ShardStorePeers, ShardStorePeers.of({ live: Effect.succeed(nodes), registered: Effect.succeed(nodes) }))),
     Layer.provide(ShardStoreConfig.layer({ replicas }))
   )
   return Effect.runPromise(effect.pipe(Effect.provide(layer), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))).then((value) => ({
