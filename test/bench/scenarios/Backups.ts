@@ -4,7 +4,9 @@
  * `restoreBackup` with the nodes' migrations, the CLI's Postgres layer, `LocalShardDirectory` under the temporary
  * directory), against, in the same run: raw AES-256-GCM over the same bytes, and `pg_dump` / `psql` of the same
  * database. Then 1 % of the messages and audit rows are appended and an incremental backup made: its size against the
- * full. CPU is this process's (`process.cpuUsage`) and the databases' backends', per MiB of plaintext.
+ * full, and the restore drill (`plexichat backup drill`'s `restoreDrill`) runs over the full backup: its recovery time
+ * against the same round's `psql` load. CPU is this process's (`process.cpuUsage`) and the databases' backends', per
+ * MiB of plaintext.
  * BENCH_BACKUP_ROUNDS rounds (default 1: a round at 1 GiB takes minutes).
  */
 import { mkdtempSync, rmSync } from "node:fs"
@@ -16,6 +18,7 @@ import { generateRecipient, generateSigning } from "../../../src/backup/crypto/B
 import type { CreateKeys } from "../../../src/backup/job/BackupKeyFiles.ts"
 import { type CreatedBackup, createBackup } from "../../../src/backup/job/CreateBackup.ts"
 import { latestParent } from "../../../src/backup/job/IncrementalParent.ts"
+import { restoreDrill } from "../../../src/backup/drill/RestoreDrill.ts"
 import { restoreBackup } from "../../../src/backup/restore/RestoreBackup.ts"
 import { layerLocalShardDirectory } from "../../../src/backup/store/LocalShardDirectory.ts"
 import { layerUrl } from "../../../src/cli/CliDatabase.ts"
@@ -140,6 +143,7 @@ export const backups = () =>
           `pg_dump ${all.at(-1)!.dump.seconds.toFixed(1)} s, psql load ${all.at(-1)!.load.seconds.toFixed(1)} s`)
       }
       reportRounds(all, workspace.databaseBytes)
+      await drill(source.url, join(scratch, `shards-${backupRounds - 1}`), k, all.at(-1)!)
       await incremental(source.url, join(scratch, `shards-${backupRounds - 1}`), k, workspace, all.at(-1)!.backup)
     } finally {
       rmSync(scratch, { recursive: true, force: true })
@@ -160,5 +164,28 @@ const incremental = async (url: string, shardDir: string, k: ReturnType<typeof k
     cpu: `process ${(made.cpuMs / (made.value.plaintextBytes / MiB)).toFixed(1)} ms/MiB, Postgres ${made.pgMs.toFixed(0)} ms in all`,
     target: "≤ 5 % of the full (the other tables are copied whole)",
     met: share <= 0.05
+  })
+}
+
+/** The restore drill over the last round's full backup: recovery time against that round's `psql` load. */
+const drill = async (url: string, shardDir: string, k: ReturnType<typeof keys>, round: Round) => {
+  const layer = Layer.merge(layerUrl(Redacted.make(url)), layerLocalShardDirectory(shardDir))
+  const run = await measured(url, () =>
+    Effect.runPromise(restoreDrill({
+      manifests: [{ label: "bench", text: round.backup.manifest }],
+      signingKey: k.signing.publicKey,
+      recipientKey: k.recipient.privateKey,
+      prepareSchema: migrateInTransaction,
+      sourceUrl: Redacted.make(url)
+    }).pipe(Effect.provide(layer))))
+  const recovery = run.value.recoveryTimeMs / 1000
+  report({
+    scenario: `restore drill of the full backup (${run.value.tables.length} tables, ${run.value.restored.rows.toLocaleString("en-US")} rows): recovery time`,
+    plexi: `${recovery.toFixed(1)} s to restore, ${run.seconds.toFixed(1)} s with the checks (${run.value.ok ? "every table matched" : `MISMATCH: ${run.value.mismatches.join("; ")}`})`,
+    baseline: `psql -1 -f of the dump ${round.load.seconds.toFixed(1)} s`,
+    ratio: `${(recovery / round.load.seconds).toFixed(2)}× psql load's time`,
+    cpu: `process ${run.cpuMs.toFixed(0)} ms, Postgres ${run.pgMs.toFixed(0)} ms`,
+    target: "every table matches",
+    met: run.value.ok
   })
 }
