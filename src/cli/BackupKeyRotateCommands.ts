@@ -48,7 +48,8 @@ const runRotation = (rotate: Rotation, dryRun: boolean, manifestOut: Option.Opti
     const now = yield* Clock.currentTimeMillis
     const copies = Option.map(manifestOut, manifestCopies)
     const rotated = yield* rotateCatalog({ rotate, dryRun, graceMs, now, ...Option.match(copies, { onNone: () => ({}), onSome: (c) => ({ onChanged: c.write }) }) }).pipe(
-      Effect.tapError(() => Option.match(copies, { onNone: () => Effect.void, onSome: (c) => c.undo }))
+      // Also on an interrupt (Ctrl-C), which rolls the transaction back too.
+      Effect.onError(() => Option.match(copies, { onNone: () => Effect.void, onSome: (c) => c.undo }))
     )
     return { ...rotated, manifestsWritten: Option.match(copies, { onNone: () => [], onSome: (c) => c.written() }) }
   })
