@@ -1,11 +1,13 @@
 /**
- * `plexichat backup keys generate-recipient|generate-signing|show` (docs/BACKUPS.md#cryptography).
+ * `plexichat backup keys generate-recipient|generate-signing|show|export` (docs/BACKUPS.md#keys-and-key-files); the
+ * rotations (`rotate-recipient`, `rotate-signing`) are in BackupKeyRotateCommands.ts.
  *
  * - `generate-recipient --out <dir>` writes `backup-recipient.pub` and `backup-recipient.key` (an operator's
  *   X25519 + ML-KEM-768 pair, to which backups' data keys are wrapped);
  * - `generate-signing --out <dir>` writes `backup-signing.pub` and `backup-signing.key` (the cluster's Ed25519
  *   manifest signing pair);
- * - `show <file>` prints a key file's public part and fingerprint (of a private file: its public half).
+ * - `show <file>` prints a key file's public part and fingerprint (of a private file: its public half);
+ * - `export <file> --out <file>` writes that public part as a key file of its own (mode 0644, never over a file).
  *
  * The directory is made with mode 0700 if missing; `.key` files get mode 0600 and no file is overwritten. A private
  * key is never printed or logged; a failure names the file and the problem and exits with status 1.
@@ -22,6 +24,7 @@ import {
   signingPublicOf
 } from "../backup/crypto/BackupKeys.ts"
 import { decodeKeyFile, encodeKeyFile, type KeyFileContents } from "../backup/crypto/KeyFiles.ts"
+import { rotateCommands } from "./BackupKeyRotateCommands.ts"
 
 const failed = (message: string) =>
   Effect.zipRight(Console.error(message), Effect.sync(() => {
@@ -75,23 +78,32 @@ const publicPart = (contents: KeyFileContents): { readonly file: KeyFileContents
   }
 }
 
+/** A key file's contents; one that cannot be read or is not a key file fails with a message naming the file (not its contents). */
+const readKeyFile = (file: string) =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(file)).pipe(
+    Effect.flatMap(decodeKeyFile),
+    Effect.mapError((e) => (e._tag === "KeyInvalid" ? `${file}: ${e.reason}` : `cannot read ${file}: ${e._tag === "SystemError" ? e.reason : e.message}`))
+  )
+
 const showCommand = Command.make("show", { file: Args.text({ name: "file" }).pipe(Args.withDescription("A key file.")) }, ({ file }) =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const text = yield* fs.readFileString(file)
-    const contents = yield* decodeKeyFile(text)
-    const shown = publicPart(contents)
+    const shown = publicPart(yield* readKeyFile(file))
     yield* Console.log(`${shown.of}\nfingerprint ${shown.fingerprint}\n${encodeKeyFile(shown.file).trimEnd()}`)
-  }).pipe(
-    Effect.catchTags({
-      SystemError: (e) => failed(`cannot read ${file}: ${e.reason}`),
-      BadArgument: (e) => failed(`cannot read ${file}: ${e.message}`),
-      KeyInvalid: (e) => failed(`${file}: ${e.reason}`)
-    })
-  )).pipe(Command.withDescription("Prints a key file's public part and fingerprint (never a private key)."))
+  }).pipe(Effect.catchAll(failed))).pipe(Command.withDescription("Prints a key file's public part and fingerprint (never a private key)."))
+
+const exportCommand = Command.make("export", {
+  file: Args.text({ name: "file" }).pipe(Args.withDescription("A key file (public or private).")),
+  out: Options.text("out").pipe(Options.withDescription("The public key file to write (never over an existing file)."))
+}, ({ file, out }) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const shown = publicPart(yield* readKeyFile(file))
+    yield* Effect.mapError(fs.writeFileString(out, encodeKeyFile(shown.file), { flag: "wx", mode: 0o644 }), (e) => `cannot write ${out}: ${e._tag === "SystemError" ? e.reason : e.message}; nothing is overwritten`)
+    yield* Console.log(`wrote ${out}: ${shown.of}\nfingerprint ${shown.fingerprint}`)
+  }).pipe(Effect.catchAll(failed))).pipe(Command.withDescription("Writes a key file's public part (of a private file: its public half) to --out; never a private key."))
 
 /** `plexichat backup keys …`. */
 export const keysCommand = Command.make("keys").pipe(
-  Command.withDescription("Backup keys: recipient pairs (data-key wrapping) and the manifest signing pair."),
-  Command.withSubcommands([generateRecipientCommand, generateSigningCommand, showCommand])
+  Command.withDescription("Backup keys: recipient pairs (data-key wrapping) and the manifest signing pair; their rotation over the catalog."),
+  Command.withSubcommands([generateRecipientCommand, generateSigningCommand, showCommand, exportCommand, ...rotateCommands])
 )

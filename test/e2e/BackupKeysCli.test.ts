@@ -1,9 +1,9 @@
 /**
  * `plexichat backup keys` as an operator runs it (the compiled CLI as a real process): the private files get mode
- * 0600 in a 0700 directory, nothing is overwritten, and `show` prints the public part and fingerprint of any key
- * file, never private key material.
+ * 0600 in a 0700 directory, nothing is overwritten, `show` prints the public part and fingerprint of any key
+ * file and `export` writes it to a file, never private key material.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -65,6 +65,24 @@ describe("plexichat backup keys", () => {
     expect(shown.stdout).toContain(readFileSync(pub, "utf8").trim())
     expect(shown.stdout).not.toContain("signing.private")
     expectNoPrivate(made.stdout + shown.stdout + shown.stderr, key)
+  })
+
+  it("export writes the public half of a private file as a key file of its own, never over a file and never a private key", async () => {
+    const dir = join(root, "export")
+    expect((await keys("generate-recipient", "--out", dir)).code).toBe(0)
+    const [pub, key, out] = [join(dir, "backup-recipient.pub"), join(dir, "backup-recipient.key"), join(dir, "exported.pub")]
+    const exported = await keys("export", key, "--out", out)
+    expect(exported.code, exported.stderr).toBe(0)
+    expect(readFileSync(out, "utf8")).toBe(readFileSync(pub, "utf8"))
+    expect(mode(out)).toBe(0o644)
+    expectNoPrivate(exported.stdout + exported.stderr + readFileSync(out, "utf8"), key)
+    const again = await keys("export", key, "--out", out)
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain("nothing is overwritten")
+    expect(readFileSync(out, "utf8")).toBe(readFileSync(pub, "utf8"))
+    const notKey = await keys("export", "package.json", "--out", join(dir, "never.pub"))
+    expect(notKey.code).toBe(1)
+    expect(existsSync(join(dir, "never.pub"))).toBe(false)
   })
 
   it("show refuses a file that is not a key file, naming the file and not its contents", async () => {

@@ -43,6 +43,13 @@ const parse = (text: string) =>
     return signed
   })
 
+/** The signing key's fingerprint a signed file names (not yet checked: `verifyManifest` does that). */
+export const signerOf = (text: string): Effect.Effect<string, ManifestMalformed> => Effect.map(parse(text), (signed) => signed.signature.signer)
+
+/** A verification failure in one line, as errors and reports show it. */
+export const manifestFailureReason = (e: ManifestMalformed | ManifestSignatureInvalid | MerkleRootMismatch) =>
+  `${e._tag}: ${e._tag === "MerkleRootMismatch" ? `root ${e.actual}, manifest says ${e.expected}` : e.reason}`
+
 /** The manifest of a signed file, if `key` signed it and its Merkle root is its shards'. */
 export const verifyManifest = (
   text: string,

@@ -52,6 +52,12 @@ export const createKeys = (config: BackupConfigShape): Effect.Effect<CreateKeys,
     return { recipients, signing: yield* readKey(config.signingKey.value, "SigningPrivate") }
   })
 
+/** The cluster's signing key (PLEXI_BACKUP_SIGNING_KEY), which signs manifests. */
+export const signingPrivate = (config: BackupConfigShape): Effect.Effect<SigningPrivateKey, BackupKeyUnavailable> =>
+  Option.isNone(config.signingKey)
+    ? Effect.fail(new BackupKeyUnavailable({ file: "PLEXI_BACKUP_SIGNING_KEY", reason: "no signing key file is configured" }))
+    : readKey(config.signingKey.value, "SigningPrivate")
+
 /** The key manifests must be signed with: `signingPublic`, else the public half of `signingKey`. */
 export const verifyKey = (config: BackupConfigShape, override?: string): Effect.Effect<SigningPublicKey, BackupKeyUnavailable> => {
   const file = override ?? Option.getOrUndefined(config.signingPublic)

@@ -11,7 +11,7 @@ import { RestoreFailed } from "../../../domain/Backup.ts"
 import type { RecipientPrivateKey, SigningPublicKey } from "../crypto/BackupKeys.ts"
 import { unwrapDataKey } from "../crypto/KeyWrap.ts"
 import type { Manifest } from "../crypto/Manifest.ts"
-import { verifyManifest } from "../crypto/ManifestSigning.ts"
+import { manifestFailureReason, verifyManifest } from "../crypto/ManifestSigning.ts"
 import type { BackupShards } from "../store/BackupShards.ts"
 import { applySnapshot } from "./SnapshotApply.ts"
 import { settleAuditHead, upTo } from "./PointInTime.ts"
@@ -50,7 +50,7 @@ export const openManifest = (label: string, text: string, signingKey: SigningPub
   Effect.gen(function*() {
     const backup = claimedId(text, label)
     const manifest = yield* Effect.mapError(verifyManifest(text, signingKey), (e) =>
-      new RestoreFailed({ backup, shard: null, reason: `${e._tag}: ${"reason" in e ? e.reason : `root ${e.actual}, manifest says ${e.expected}`}` }))
+      new RestoreFailed({ backup, shard: null, reason: manifestFailureReason(e) }))
     if (recipientKey === undefined) return { manifest, dataKey: undefined }
     const dataKey = yield* Effect.mapError(unwrapDataKey(manifest.recipients, recipientKey, manifest.backupId), (e) =>
       new RestoreFailed({

@@ -7,7 +7,7 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Effect } from "effect"
 import type { SigningPublicKey } from "../crypto/BackupKeys.ts"
-import { verifyManifest } from "../crypto/ManifestSigning.ts"
+import { manifestFailureReason, verifyManifest } from "../crypto/ManifestSigning.ts"
 import { BackupShards } from "../store/BackupShards.ts"
 
 export interface ManifestProblem {
@@ -32,7 +32,7 @@ const checkOne = (id: string, text: string, key: SigningPublicKey, problems: Arr
     const verified = yield* Effect.either(verifyManifest(text, key))
     if (verified._tag === "Left") {
       const e = verified.left
-      problems.push({ backup: id, shard: null, reason: `${e._tag}: ${"reason" in e ? e.reason : `root ${e.actual}, manifest says ${e.expected}`}` })
+      problems.push({ backup: id, shard: null, reason: manifestFailureReason(e) })
       return 0
     }
     const manifest = verified.right
