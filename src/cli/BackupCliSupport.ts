@@ -79,3 +79,9 @@ export const manifestsNamed = (id: Option.Option<string>, files: ReadonlyArray<s
     }).pipe(Effect.provide(Database))
 
 export const mib = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1)
+
+/** A 20-cell progress bar: `[#####---------------]` at 25 %. */
+export const bar = (percent: number) => {
+  const filled = Math.max(0, Math.min(20, Math.round(percent / 5)))
+  return `[${"#".repeat(filled)}${"-".repeat(20 - filled)}]`
+}

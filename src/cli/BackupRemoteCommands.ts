@@ -11,7 +11,7 @@ import { Console, Effect, Option, Stream } from "effect"
 import { BackupKeyUnavailable, type BackupKind } from "../../domain/Backup.ts"
 import type { BackupJobView } from "../../domain/BackupRpcs.ts"
 import { PlexiClient } from "../client/PlexiClient.ts"
-import { failed, jsonOption, mib, report } from "./BackupCliSupport.ts"
+import { bar, failed, jsonOption, mib, report } from "./BackupCliSupport.ts"
 import { accessToken, asFailure, type RemoteFlags, remoteOptions, resolveTarget } from "./Remote.ts"
 
 /** Runs `body` with a signed-in client for the target node, without the 30 s call timeout (a followed backup takes longer). */
@@ -24,11 +24,6 @@ const onCluster = <A, E>(flags: RemoteFlags, body: (client: PlexiClient["Type"])
       Effect.mapError(asFailure(target.url))
     )
   })
-
-const bar = (percent: number) => {
-  const filled = Math.round(percent / 5)
-  return `[${"#".repeat(filled)}${"-".repeat(20 - filled)}]`
-}
 
 const line = (v: BackupJobView) =>
   `${v.backupId} ${v.step} ${v.percent}%: ${v.shards} shards, ${mib(v.plaintextBytes)} MiB${v.rate > 0 ? `, ${mib(v.rate)} MiB/s` : ""}${v.attempts > 1 ? ` (attempt ${v.attempts})` : ""}`

@@ -2,6 +2,7 @@
  * `plexichat backup restore (<id> | --manifest <file>) --key <file> --target <postgres url>`: restores one backup into
  * an empty database (docs/BACKUPS.md#restore), in one transaction; a failed check leaves the target as it was.
  * The manifest comes from the catalog (`DATABASE_URL`) or a file; the shards from `PLEXI_BACKUP_SHARD_DIR`.
+ * Progress (shards checked and decrypted) goes to stderr: a bar on a terminal, a line per 10 % on a pipe (RestoreProgress.ts).
  */
 import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
@@ -13,6 +14,7 @@ import { restoreBackup } from "../backup/restore/RestoreBackup.ts"
 import { failed, jsonOption, manifestFileOption, manifestsNamed, report, ShardsLayer } from "./BackupCliSupport.ts"
 import { layerUrl } from "./CliDatabase.ts"
 import { runChannelCopy } from "./BackupChannelCopyCommand.ts"
+import { restoreProgress } from "./RestoreProgress.ts"
 
 const options = {
   json: jsonOption,
@@ -44,8 +46,17 @@ export const restoreCommand = (prepareSchema: Effect.Effect<number, unknown, Sql
       if (Option.isNone(targetOption)) return yield* Effect.fail(new RestoreFailed({ backup: Option.getOrElse(id, () => "?"), shard: null, reason: "name the empty database to restore into (--target), or a channel to copy (--channel)" }))
       const target = targetOption.value
       const started = Date.now()
-      const restored = yield* restoreBackup({ manifests, signingKey, recipientKey, prepareSchema, ...Option.match(until, { onNone: () => ({}), onSome: (ms) => ({ until: ms }) }) }).pipe(
-        Effect.provide(layerUrl(Redacted.make(Redacted.value(target))))
+      const shown = restoreProgress(json)
+      const restored = yield* restoreBackup({
+        manifests,
+        signingKey,
+        recipientKey,
+        prepareSchema,
+        ...Option.match(until, { onNone: () => ({}), onSome: (ms) => ({ until: ms }) }),
+        ...(shown.onProgress ? { onProgress: shown.onProgress } : {})
+      }).pipe(
+        Effect.provide(layerUrl(Redacted.make(Redacted.value(target)))),
+        Effect.ensuring(Effect.sync(shown.end))
       )
       const seconds = (Date.now() - started) / 1000
       yield* report(json, { ok: true, ...restored, seconds }, `restored ${restored.backupId} (${restored.backups} backups): ${restored.tables} tables, ${restored.rows} rows from ${restored.shards} shards in ${seconds.toFixed(1)} s; recovery point ${new Date(restored.recoveryPoint).toISOString()}`)

@@ -85,6 +85,30 @@ describe("plexichat backup", () => {
     }
   })
 
+  it("restore shows its progress on stderr: a line per 10 % on a pipe, a bar rewritten in place on a terminal", async () => {
+    const key = join(work, "ops", "backup-recipient.key")
+    const piped = await run(["backup", "restore", "--key", key, "--target", (await postgresDatabase(databases)).url, backupId])
+    expect(piped.code, piped.stderr).toBe(0)
+    expect(piped.stderr).toMatch(new RegExp(`^restore ${backupId} 50%: 1/2 shards, [\\d.]+ MiB`, "m"))
+    expect(piped.stderr).toMatch(new RegExp(`^restore ${backupId} 100%: 2/2 shards, [\\d.]+ MiB`, "m"))
+    expect(piped.stdout).toMatch(new RegExp(`^restored ${backupId} \\(1 backups\\): \\d+ tables, \\d+ rows from 2 shards`))
+    const target = await postgresDatabase(databases)
+    const command = `${process.execPath} dist/runtime/cli/Main.js backup restore --key ${key} --target ${target.url} ${backupId}`
+    const env = {
+      ...process.env,
+      DATABASE_URL: source.url,
+      PLEXI_BACKUP_RECIPIENTS: join(work, "ops", "backup-recipient.pub"),
+      PLEXI_BACKUP_SIGNING_KEY: join(work, "cluster", "backup-signing.key"),
+      PLEXI_BACKUP_SHARD_DIR: shardDir
+    }
+    const terminal = await new Promise<string>((resolve, reject) => {
+      execFile("script", ["-qefc", command, "/dev/null"], { cwd: root, env, timeout: 60_000 }, (error, stdout) => error ? reject(error) : resolve(stdout))
+    })
+    expect(terminal).toMatch(new RegExp(`\\r\\[#{10}-{10}\\] restore ${backupId} 50%: 1/2 shards`))
+    expect(terminal).toMatch(new RegExp(`\\r\\[#{20}\\] restore ${backupId} 100%: 2/2 shards, [\\d.]+ MiB[^\\r\\n]*${String.fromCharCode(27)}\\[K\\r?\\n`))
+    expect(await contents(target)).toEqual(await contents(source))
+  })
+
   it("refuses another recipient's key with the backup named, leaving the target empty", async () => {
     const target = await postgresDatabase(databases)
     const out = await json(["backup", "restore", "--key", join(work, "other", "backup-recipient.key"), "--target", target.url, backupId])

@@ -29,6 +29,16 @@ export interface RestoreOptions {
   readonly prepareSchema: Effect.Effect<number, unknown, SqlClient.SqlClient>
   /** Restore to this point in time (ms since the epoch) instead of the chain's end (PointInTime.ts). */
   readonly until?: number
+  /** Called after each shard is checked, decrypted and handed to the apply (the CLI's progress bar). */
+  readonly onProgress?: (progress: RestoreProgress) => Effect.Effect<void>
+}
+
+/** How far a restore is: shards of the whole chain checked and decrypted, and their plaintext bytes. */
+export interface RestoreProgress {
+  readonly backupId: string
+  readonly shardsDone: number
+  readonly shardsTotal: number
+  readonly plaintextBytes: number
 }
 
 export interface Restored {
@@ -85,7 +95,7 @@ const sqlFailed = (backup: string) => (e: SqlError.SqlError) => new RestoreFaile
  * The plaintext lines of a backup, shard by shard. Only whole lines are given: a line cut by a failed shard is never
  * parsed (so the shard's error is the one reported), and text after the last newline is an incomplete plaintext.
  */
-export const linesOf = (manifest: Manifest, dataKey: Uint8Array) =>
+export const linesOf = (manifest: Manifest, dataKey: Uint8Array, onShard?: (plaintextBytes: number) => Effect.Effect<void>) =>
   Stream.suspend(() => {
     const decoder = new TextDecoder("utf-8", { fatal: true })
     let rest = ""
@@ -98,7 +108,8 @@ export const linesOf = (manifest: Manifest, dataKey: Uint8Array) =>
       rest + decoder.decode() === ""
         ? Stream.empty
         : Stream.fail(new RestoreFailed({ backup: manifest.backupId, shard: null, reason: "the plaintext ends inside a line" })))
-    return plaintextOf(manifest, dataKey).pipe(Stream.mapConcat(split), Stream.concat(end))
+    const shards = onShard === undefined ? plaintextOf(manifest, dataKey) : plaintextOf(manifest, dataKey).pipe(Stream.tap((bytes) => onShard(bytes.length)))
+    return shards.pipe(Stream.mapConcat(split), Stream.concat(end))
   })
 
 interface Opened {
@@ -140,12 +151,18 @@ export const restoreBackup = (options: RestoreOptions): Effect.Effect<Restored, 
     const sql = yield* SqlClient.SqlClient
     yield* Effect.catchTag(targetEmpty(backup), "SqlError", (e) => Effect.fail(sqlFailed(backup)(e)))
     const totals = { shards: 0, tables: 0, rows: 0 }
+    const progress = { backupId: backup, shardsDone: 0, shardsTotal: chain.reduce((n, c) => n + c.manifest.shards.length, 0), plaintextBytes: 0 }
+    const onShard = options.onProgress === undefined ? undefined : (bytes: number) => {
+      progress.shardsDone++
+      progress.plaintextBytes += bytes
+      return options.onProgress!({ ...progress })
+    }
     yield* sql.withTransaction(Effect.gen(function*() {
       const schemaLevel = yield* Effect.mapError(options.prepareSchema, (e) =>
         new RestoreFailed({ backup, shard: null, reason: `creating the schema: ${causeOf(e)}` }))
       for (const { dataKey, kind, manifest } of chain) {
         const until = options.until === undefined ? {} : { until: options.until }
-        const applied = yield* applySnapshot(linesOf(manifest, dataKey), { backupId: manifest.backupId, kind, schemaLevel, ...until })
+        const applied = yield* applySnapshot(linesOf(manifest, dataKey, onShard), { backupId: manifest.backupId, kind, schemaLevel, ...until })
         totals.shards += manifest.shards.length
         totals.tables = Math.max(totals.tables, applied.tables)
         totals.rows += applied.rows
