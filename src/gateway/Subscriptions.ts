@@ -6,10 +6,11 @@
  *
  * Built once per edge, before the hub (whose `FanOut.revoke/retain` land
  * here) and the gateway (which registers its sessions), so nothing is wired
- * late. Connection and publish counts are `Metric`s.
+ * late. Connection and publish counts are metrics (hooks resolved once per edge: a publish is counted per
+ * message at thin traffic, and a tagged update built a metric key each time).
  */
-import { Metric, MetricLabel } from "effect"
 import type { ChannelId, UserId } from "../../domain/Ids.ts"
+import { counterHook, gaugeHook } from "../observability/MetricHooks.ts"
 
 /** What the index needs from a session. */
 export interface Member {
@@ -45,15 +46,15 @@ export class Subscriptions {
   private readonly bySession = new Map<Member, Map<ChannelId, Subscription> | undefined>()
   private readonly byChannel = new Map<ChannelId, Set<Member>>()
   private readonly byUser = new Map<UserId, Set<Member>>()
-  private readonly tags = [MetricLabel.make("edge", String(++edges))]
+  private readonly edge = { edge: String(++edges) }
   /** Open sessions on this edge (health's `connections`). */
-  readonly connections = Metric.gauge("plexichat_ws_connections", { description: "Open WebSocket sessions" })
+  private readonly connections = gaugeHook("plexichat_ws_connections", "Open WebSocket sessions", this.edge)
   /** Fan-out batches published on this edge; the slow-consumer sweep skips rounds with none. */
-  readonly published = Metric.counter("plexichat_ws_published_batches", { description: "uWS publish batches" })
+  private readonly published = counterHook("plexichat_ws_published_batches", "uWS publish batches", this.edge)
 
   open(session: Member) {
     this.bySession.set(session, undefined)
-    this.connections.unsafeUpdate(this.bySession.size, this.tags)
+    this.connections.update(this.bySession.size)
   }
 
   /** Forgets the session; returns its subscriptions so their references can be released. */
@@ -63,7 +64,7 @@ export class Subscriptions {
     this.bySession.delete(session)
     for (const channelId of subs.keys()) removeFrom(this.byChannel, channelId, session)
     if (session.userId !== undefined) removeFrom(this.byUser, session.userId, session)
-    this.connections.unsafeUpdate(this.bySession.size, this.tags)
+    this.connections.update(this.bySession.size)
     return Array.from(subs)
   }
 
@@ -109,11 +110,11 @@ export class Subscriptions {
   }
 
   notePublished() {
-    this.published.unsafeUpdate(1, this.tags)
+    this.published.update(1)
   }
 
   publishedCount(): number {
-    return this.published.unsafeValue(this.tags).count
+    return this.published.count()
   }
 
   /** Stops these users' live feeds of the channel (they left it). */

@@ -21,9 +21,16 @@ const withLabels = <K extends MetricKey.MetricKey<any>>(key: K, labels: Readonly
 
 const hookOf = (key: MetricKey.MetricKey<any>): Hook => Metric.globalMetricRegistry.get(key)
 
+/** A counter hook that also reads its count. */
+export interface CounterHook extends Hook {
+  readonly count: () => number
+}
+
 /** A counter (registered now, so it shows 0 until counted). */
-export const counterHook = (name: string, description: string, labels: Readonly<Record<string, string>> = {}): Hook =>
-  hookOf(withLabels(MetricKey.counter(name, { description }), labels))
+export const counterHook = (name: string, description: string, labels: Readonly<Record<string, string>> = {}): CounterHook => {
+  const hook = Metric.globalMetricRegistry.get(withLabels(MetricKey.counter(name, { description }), labels))
+  return { update: hook.update, count: () => hook.get().count }
+}
 
 /** A gauge of the last value set. */
 export const gaugeHook = (name: string, description: string, labels: Readonly<Record<string, string>> = {}): Hook =>
@@ -52,8 +59,8 @@ export const countersBy = <V extends string>(
   label: string,
   values: ReadonlyArray<V>,
   labels: Readonly<Record<string, string>> = {}
-): Readonly<Record<V, Hook>> =>
-  Object.fromEntries(values.map((v) => [v, counterHook(name, description, { ...labels, [label]: v })])) as Record<V, Hook>
+): Readonly<Record<V, CounterHook>> =>
+  Object.fromEntries(values.map((v) => [v, counterHook(name, description, { ...labels, [label]: v })])) as Record<V, CounterHook>
 
 /**
  * Counters keyed by a label whose values are not known up front (an error's

@@ -13,10 +13,10 @@
  */
 import { Sharding } from "@effect/cluster"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Metric, Schedule } from "effect"
+import { Effect, Schedule } from "effect"
 import { ChatService } from "../../src/api/ChatService.ts"
 import { ChannelHub } from "../../src/messaging/ChannelHub.ts"
-import { channelCalls, LocalChannels } from "../../src/messaging/LocalChannels.ts"
+import { callCount, LocalChannels } from "../../src/messaging/LocalChannels.ts"
 import type { PostResult } from "../../src/messaging/PostResult.ts"
 import { channelClient, freshChannelId, item, user } from "../fixtures/ChannelHelpers.ts"
 import { edgeStack, makeFanOutRecord, range, seqs, waitUntil } from "../fixtures/EdgeStack.ts"
@@ -25,11 +25,7 @@ import { makeStoreCalls } from "../fixtures/InMemoryCluster.ts"
 const alice = user("alice")
 
 /** How many calls took `path` for `rpc` so far (the counter is process-wide: compare before and after). */
-const calls = (path: "local" | "cluster", rpc: "Post" | "Subscribe") =>
-  Effect.map(
-    Metric.value(Metric.tagged(Metric.tagged(channelCalls, "path", path), "rpc", rpc)),
-    (state) => state.count
-  )
+const calls = (path: "local" | "cluster", rpc: "Post" | "Subscribe") => Effect.sync(() => callCount(path, rpc))
 
 const createChannel = Effect.gen(function*() {
   const client = yield* channelClient
