@@ -4,11 +4,13 @@
  * nothing is formatted from a value before its type is checked.
  *
  * Order: size, binary, UTF-8, nesting depth (a cheap scan before parsing, so
- * no recursive step ever sees a deep value), JSON, `type`, schema.
+ * no recursive step ever sees a deep value), JSON, `type`, schema (a valid
+ * `post` frame by a hand check first, PostFrameCheck.ts).
  */
 import { Either, ParseResult, Schema } from "effect"
 import { ClientFrame, type ErrorCode, Ref } from "../../domain/Protocol.ts"
 import { clip as clipText, nestedDeeperThan } from "../api/InputChecks.ts"
+import { checkPostFrame } from "./PostFrameCheck.ts"
 
 export interface FrameDecoderOptions {
   readonly maxFrameBytes: number
@@ -28,7 +30,8 @@ const decoders = new Map(
   ])
 )
 
-const isRef = Schema.is(Ref)
+/** `Ref` (a string of at most 64 characters), checked by hand: it is read from every frame. */
+const isRef = (v: unknown): v is typeof Ref.Type => typeof v === "string" && v.length <= 64
 const utf8 = new TextDecoder("utf-8", { fatal: true })
 
 /** Longest clause of an error message: a person needs the gist, not the whole hostile value echoed. */
@@ -103,6 +106,10 @@ export const makeFrameDecoder = (options: FrameDecoderOptions) => (data: ArrayBu
   const ref = refOf(json)
   const type = Object.hasOwn(json, "type") ? (json as { type: unknown }).type : undefined
   if (typeof type !== "string") return refused("unknown_type", "the frame has no type, or its type is not a string", ref)
+  if (type === "post") {
+    const post = checkPostFrame(json)
+    if (post !== undefined) return { _tag: "Frame", frame: post }
+  }
   const decode = decoders.get(type)
   if (decode === undefined) return refused("unknown_type", clip(`unknown frame type: ${JSON.stringify(type)}`), ref)
   const decoded = decode(json)
