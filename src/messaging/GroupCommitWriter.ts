@@ -8,7 +8,10 @@
  * statement, a round trip and a Postgres commit per message: so a batch
  * waits for company until its first request is `lingerMs` old, and while one
  * flusher lingers the others do not start a batch of their own. Under load
- * the first request is older than that already, and nothing waits.
+ * the first request is older than that already, and nothing waits. Nor does
+ * a channel's request when the batch before was that channel's alone: a
+ * channel has one request in the writer at a time (the outbox sends its next
+ * batch after the commit), so a lone busy channel would only wait for itself.
  *
  * A request is acknowledged only after its rows committed. When a combined
  * batch fails, each request in it is retried on its own, so one bad request
@@ -156,6 +159,8 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
     yield* Effect.addFinalizer(() => Effect.sync(queue.stop))
 
     const writeBatch = makeWriteBatch(store, clock)
+    /** The channel of the newest batch when it held that channel's request alone (its next request does not linger). */
+    let loneChannel: ChannelId | undefined
 
     /** One flusher: takes what is queued, writes it as one INSERT, acknowledges. */
     const flusher = Effect.suspend(() => {
@@ -177,6 +182,7 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
       })
       /** The first request, once it is `lingerMs` old (on the monotonic clock). */
       const lingered = Effect.flatMap(takeFirst, (first) => {
+        if (first.channelId === loneChannel) return Effect.succeed(first)
         const wait = first.at + options.lingerMs - monotonicMillis(clock)
         return wait > 0 ? Effect.as(Effect.sleep(wait), first) : Effect.succeed(first)
       })
@@ -197,6 +203,7 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
           batch.push(queue.pending.shift()!)
           rows += next.rows.length
         }
+        loneChannel = batch.length === 1 ? first.channelId : undefined
         queue.writing++
         yield* restore(writeBatch(batch)).pipe(Effect.ensuring(Effect.sync(() => queue.writing--)))
       }))

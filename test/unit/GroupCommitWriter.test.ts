@@ -372,6 +372,31 @@ layer(Lingering, { timeout: "60 seconds" })("GroupCommitWriter lingering for thi
       for (const channelId of channelIds) expect(yield* countRows(sql, channelId)).toBe(1)
     }))
 
+  it.effect("a channel's next request after a batch of its own alone is written at once; another channel's lingers", () =>
+    Effect.gen(function*() {
+      const writer = yield* GroupCommitWriter
+      const [a, b] = yield* freshChannels(2)
+      const before = statements.length
+      const first = yield* Effect.fork(write([message(a!, 1)]))
+      yield* untilTrue(Effect.map(writer.backlog, (n) => n === 0))
+      expect(statements.slice(before)).toEqual([])
+      yield* TestClock.adjust(LINGER_MS)
+      yield* Fiber.join(first)
+      // No clock step: the channel was alone in its last batch, so nothing would join it.
+      yield* write([message(a!, 2)])
+      expect(statements.slice(before)).toEqual([1, 1])
+      // The same writer still lingers for another channel's request.
+      const other = yield* Effect.fork(write([message(b!, 1)]))
+      yield* untilTrue(Effect.map(writer.backlog, (n) => n === 0))
+      // Taken by a flusher, which lingers: many rounds of the event loop later it is still not written.
+      let rounds = 0
+      yield* untilTrue(Effect.sync(() => ++rounds >= 200))
+      expect(statements.slice(before)).toEqual([1, 1])
+      yield* TestClock.adjust(LINGER_MS)
+      yield* Fiber.join(other)
+      expect(statements.slice(before)).toEqual([1, 1, 1])
+    }))
+
   it.effect("a request already lingerMs old when a flusher takes it (the flushers were busy) is written at once", () =>
     Effect.gen(function*() {
       const channelIds = yield* freshChannels(3)
