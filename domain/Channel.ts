@@ -54,10 +54,12 @@ export const Channel = Schema.Struct({
 export type Channel = typeof Channel.Type
 
 /** Message bodies are non-empty text of at most 4,000 characters, without NUL or unpaired surrogates. */
-export const MessageBody = StorableText.pipe(Schema.minLength(1), Schema.maxLength(4000))
+export const messageBodyMaxLength = 4000
+export const MessageBody = StorableText.pipe(Schema.minLength(1), Schema.maxLength(messageBodyMaxLength))
 
 /** A client-chosen idempotency key: retrying a post with the same key never creates a second message. */
-export const ClientMsgId = StorableText.pipe(Schema.minLength(1), Schema.maxLength(64))
+export const clientMsgIdMaxLength = 64
+export const ClientMsgId = StorableText.pipe(Schema.minLength(1), Schema.maxLength(clientMsgIdMaxLength))
 
 /**
  * A committed chat message. `createdAt` is milliseconds since the epoch; a

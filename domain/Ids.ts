@@ -7,10 +7,14 @@
  */
 import { Schema } from "effect"
 
+/** The rule of every id below: 1 to `idMaxLength` characters matching `idPattern` (also checked by hand on hot paths). */
+export const idMaxLength = 64
+export const idPattern = /^[A-Za-z0-9_.:-]+$/
+
 const IdString = Schema.String.pipe(
   Schema.minLength(1),
-  Schema.maxLength(64),
-  Schema.pattern(/^[A-Za-z0-9_.:-]+$/)
+  Schema.maxLength(idMaxLength),
+  Schema.pattern(idPattern)
 )
 
 /** A user, as named by the identity layer: `u_<random>` for an account (src/auth/AccountKit.ts `newUserId`). */

@@ -11,8 +11,12 @@ import { Channel, ChannelSettings, ClientMsgId, HistoryLimit, Message, MessageBo
 import { ChannelId, MessageId, Seq, UserId } from "./Ids.ts"
 
 /** A client-chosen correlation id; a ref that breaks this rule is never echoed. */
-export const Ref = Schema.String.pipe(Schema.maxLength(64))
+export const refMaxLength = 64
+export const Ref = Schema.String.pipe(Schema.maxLength(refMaxLength))
 const OptionalRef = Schema.optional(Ref)
+
+/** `Ref`'s rule checked by hand (the gateway reads the ref of every frame, valid or not). */
+export const isRef = (v: unknown): v is typeof Ref.Type => typeof v === "string" && v.length <= refMaxLength
 
 const frame = <const T extends string, Fields extends Schema.Struct.Fields>(type: T, fields: Fields) =>
   Schema.Struct({ type: Schema.Literal(type), ...fields })

@@ -81,7 +81,22 @@ export const manifestsNamed = (id: Option.Option<string>, files: ReadonlyArray<s
 export const mib = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1)
 
 /** A 20-cell progress bar: `[#####---------------]` at 25 %. */
-export const bar = (percent: number) => {
+const bar = (percent: number) => {
   const filled = Math.max(0, Math.min(20, Math.round(percent / 5)))
   return `[${"#".repeat(filled)}${"-".repeat(20 - filled)}]`
+}
+
+/**
+ * Long work's progress on stderr: on a terminal `line` after a bar at `percent`, rewritten in place; on a pipe
+ * `line` as a plain line whenever `step` changed (e.g. each 10 %); nothing with `--json`.
+ */
+export const progressOnStderr = (json: boolean): (percent: number, step: string, line: string) => Effect.Effect<void> => {
+  if (json) return () => Effect.void
+  if (process.stderr.isTTY) return (percent, _step, line) => Effect.sync(() => process.stderr.write(`\r${bar(percent)} ${line}\u001b[K`))
+  let last: string | undefined
+  return (_percent, step, line) => {
+    if (step === last) return Effect.void
+    last = step
+    return Console.error(line)
+  }
 }

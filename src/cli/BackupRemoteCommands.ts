@@ -11,7 +11,7 @@ import { Console, Effect, Option, Stream } from "effect"
 import { BackupKeyUnavailable, type BackupKind } from "../../domain/Backup.ts"
 import type { BackupJobView } from "../../domain/BackupRpcs.ts"
 import { PlexiClient } from "../client/PlexiClient.ts"
-import { bar, failed, jsonOption, mib, report } from "./BackupCliSupport.ts"
+import { failed, jsonOption, mib, progressOnStderr, report } from "./BackupCliSupport.ts"
 import { accessToken, asFailure, type RemoteFlags, remoteOptions, resolveTarget } from "./Remote.ts"
 
 /** Runs `body` with a signed-in client for the target node, without the 30 s call timeout (a followed backup takes longer). */
@@ -28,17 +28,10 @@ const onCluster = <A, E>(flags: RemoteFlags, body: (client: PlexiClient["Type"])
 const line = (v: BackupJobView) =>
   `${v.backupId} ${v.step} ${v.percent}%: ${v.shards} shards, ${mib(v.plaintextBytes)} MiB${v.rate > 0 ? `, ${mib(v.rate)} MiB/s` : ""}${v.attempts > 1 ? ` (attempt ${v.attempts})` : ""}`
 
-/** Shows each view as it comes: a bar on a terminal, plain lines on a pipe, nothing with `--json`. */
+/** Shows each view as it comes: a bar on a terminal, a plain line per step and 10 % on a pipe, nothing with `--json`. */
 const progress = (json: boolean) => {
-  if (json) return () => Effect.void
-  if (process.stderr.isTTY) return (v: BackupJobView) => Effect.sync(() => process.stderr.write(`\r${bar(v.percent)} ${line(v)}\u001b[K`))
-  let last = ""
-  return (v: BackupJobView) => {
-    const key = `${v.step} ${Math.floor(v.percent / 10)}`
-    if (key === last) return Effect.void
-    last = key
-    return Console.error(line(v))
-  }
+  const show = progressOnStderr(json)
+  return (v: BackupJobView) => show(v.percent, `${v.step} ${Math.floor(v.percent / 10)}`, line(v))
 }
 
 const summary = (v: BackupJobView) => {

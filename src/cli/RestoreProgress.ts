@@ -1,10 +1,10 @@
 /**
  * A restore's progress on stderr (docs/BACKUPS.md#the-cli): on a terminal a bar rewritten in place after each shard;
- * on a pipe one plain line per 10 %; nothing with `--json`.
+ * on a pipe one plain line per 10 %; nothing with `--json` (`progressOnStderr`).
  */
-import { Console, Effect } from "effect"
+import { Effect } from "effect"
 import type { RestoreProgress } from "../backup/restore/RestoreBackup.ts"
-import { bar, mib } from "./BackupCliSupport.ts"
+import { mib, progressOnStderr } from "./BackupCliSupport.ts"
 
 const percentOf = (p: RestoreProgress) => p.shardsTotal === 0 ? 100 : Math.floor((100 * p.shardsDone) / p.shardsTotal)
 
@@ -14,30 +14,20 @@ const line = (p: RestoreProgress, started: number) => {
   return `restore ${p.backupId} ${percentOf(p)}%: ${p.shardsDone}/${p.shardsTotal} shards, ${mib(p.plaintextBytes)} MiB${rate}`
 }
 
-/** The `onProgress` of a restore, and what to call once it ended (ends the terminal's line). */
+/** The `onProgress` of a restore, and what to call once it ended (ends the terminal's line once a bar was drawn). */
 export const restoreProgress = (json: boolean): { readonly onProgress?: (p: RestoreProgress) => Effect.Effect<void>; readonly end: () => void } => {
   if (json) return { end: () => {} }
   const started = Date.now()
-  if (process.stderr.isTTY) {
-    let drawn = false
-    return {
-      onProgress: (p) => Effect.sync(() => {
-        drawn = true
-        process.stderr.write(`\r${bar(percentOf(p))} ${line(p, started)}\u001b[K`)
-      }),
-      end: () => {
-        if (drawn) process.stderr.write("\n")
-      }
-    }
-  }
-  let last = -1
+  const show = progressOnStderr(json)
+  let drawn = false
   return {
     onProgress: (p) => {
-      const tenth = Math.floor(percentOf(p) / 10)
-      if (tenth === last) return Effect.void
-      last = tenth
-      return Console.error(line(p, started))
+      drawn = true
+      const percent = percentOf(p)
+      return show(percent, String(Math.floor(percent / 10)), line(p, started))
     },
-    end: () => {}
+    end: () => {
+      if (drawn && process.stderr.isTTY) process.stderr.write("\n")
+    }
   }
 }

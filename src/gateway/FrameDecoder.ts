@@ -8,7 +8,7 @@
  * `post` frame by a hand check first, PostFrameCheck.ts).
  */
 import { Either, ParseResult, Schema } from "effect"
-import { ClientFrame, type ErrorCode, Ref } from "../../domain/Protocol.ts"
+import { ClientFrame, type ErrorCode, isRef } from "../../domain/Protocol.ts"
 import { clip as clipText, nestedDeeperThan } from "../api/InputChecks.ts"
 import { checkPostFrame } from "./PostFrameCheck.ts"
 
@@ -30,8 +30,6 @@ const decoders = new Map(
   ])
 )
 
-/** `Ref` (a string of at most 64 characters), checked by hand: it is read from every frame. */
-const isRef = (v: unknown): v is typeof Ref.Type => typeof v === "string" && v.length <= 64
 const utf8 = new TextDecoder("utf-8", { fatal: true })
 
 /** Longest clause of an error message: a person needs the gist, not the whole hostile value echoed. */

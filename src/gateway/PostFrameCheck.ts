@@ -5,15 +5,15 @@
  * goes to the Schema decoder, so refusals and their messages are the schema's. test/unit/PostFrameCheck.test.ts
  * checks it against the schema with generated frames.
  */
-import type { PostFrame } from "../../domain/Protocol.ts"
+import { clientMsgIdMaxLength, messageBodyMaxLength } from "../../domain/Channel.ts"
+import { idMaxLength, idPattern } from "../../domain/Ids.ts"
+import { isRef, type PostFrame } from "../../domain/Protocol.ts"
 import { isStorableText } from "../../domain/Text.ts"
 
 type Post = typeof PostFrame.Type
 
-const idPattern = /^[A-Za-z0-9_.:-]+$/
-
-/** `ChannelId`: 1 to 64 characters of `[A-Za-z0-9_.:-]`. */
-const isId = (v: unknown): v is string => typeof v === "string" && v.length >= 1 && v.length <= 64 && idPattern.test(v)
+/** `ChannelId`'s rule (domain/Ids.ts). */
+const isId = (v: unknown): v is string => typeof v === "string" && v.length >= 1 && v.length <= idMaxLength && idPattern.test(v)
 
 const isText = (v: unknown, max: number): v is string => typeof v === "string" && v.length >= 1 && v.length <= max && isStorableText(v)
 
@@ -23,9 +23,9 @@ const isText = (v: unknown, max: number): v is string => typeof v === "string" &
  */
 export const checkPostFrame = (json: object): Post | undefined => {
   const { body, channelId, clientMsgId, ref } = json as { readonly [K in "body" | "channelId" | "clientMsgId" | "ref"]?: unknown }
-  if (!isId(channelId) || !isText(clientMsgId, 64) || !isText(body, 4000)) return undefined
+  if (!isId(channelId) || !isText(clientMsgId, clientMsgIdMaxLength) || !isText(body, messageBodyMaxLength)) return undefined
   const hasRef = Object.hasOwn(json, "ref")
-  if (hasRef && !(typeof ref === "string" && ref.length <= 64)) return undefined
+  if (hasRef && !isRef(ref)) return undefined
   const frame = { type: "post", channelId, clientMsgId, body } as Post
   return hasRef ? { ...frame, ref: ref as string } : frame
 }

@@ -6,42 +6,31 @@
  * nothing changes; a running backup job blocks it; after `rotate-signing` the manifests verify under the new public
  * key and no longer under the old.
  */
-import { execFile } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
-import { promisify } from "node:util"
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { canonicalJson } from "../../src/backup/crypto/CanonicalJson.ts"
 import { contents, migrated, postgresDatabase, query, seed, tablesOf } from "../fixtures/BackupFixture.ts"
-import { buildOnce } from "../fixtures/NodeProcess.ts"
+import { adminCli } from "../fixtures/AdminCli.ts"
 import type { TestDatabase } from "../fixtures/TestDatabase.ts"
 
-const root = resolve(import.meta.dirname, "../..")
 const work = mkdtempSync(join(tmpdir(), "plexi-backup-rotation-"))
 const databases: Array<TestDatabase> = []
 let source: TestDatabase
 const key = (who: string, ext: "key" | "pub") => join(work, who, `backup-${who.startsWith("signing") ? "signing" : "recipient"}.${ext}`)
 
-const run = (args: Array<string>, env: Record<string, string> = {}) => {
-  buildOnce()
-  return promisify(execFile)(process.execPath, ["dist/runtime/cli/Main.js", ...args], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/tmp",
-      DATABASE_URL: source.url,
-      PLEXI_BACKUP_RECIPIENTS: key("a", "pub"),
-      PLEXI_BACKUP_SIGNING_KEY: key("signing1", "key"),
-      PLEXI_BACKUP_SHARD_DIR: join(work, "shards"),
-      ...env
-    },
-    timeout: 120_000
-  }).then(
-    ({ stderr, stdout }) => ({ code: 0, stdout, stderr, value: lastJson(stdout) }),
-    (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "", value: lastJson(e.stdout ?? "") })
-  )
-}
+const cli = adminCli()
+
+/** The CLI with this file's backup settings (recipient A, signing key 1), the last stdout line parsed as `value`. */
+const run = (args: Array<string>, env: Record<string, string> = {}) =>
+  cli.run(args, {
+    DATABASE_URL: source.url,
+    PLEXI_BACKUP_RECIPIENTS: key("a", "pub"),
+    PLEXI_BACKUP_SIGNING_KEY: key("signing1", "key"),
+    PLEXI_BACKUP_SHARD_DIR: join(work, "shards"),
+    ...env
+  }).then((out) => ({ ...out, value: lastJson(out.stdout) }))
 
 const lastJson = (stdout: string) => {
   try {
@@ -74,6 +63,7 @@ beforeAll(async () => {
 }, 180_000)
 
 afterAll(async () => {
+  cli.remove()
   for (const db of databases) await db.drop()
   rmSync(work, { recursive: true, force: true })
 })

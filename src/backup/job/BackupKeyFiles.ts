@@ -45,18 +45,20 @@ export const createKeys = (config: BackupConfigShape): Effect.Effect<CreateKeys,
     if (config.recipients.length === 0) {
       return yield* Effect.fail(new BackupKeyUnavailable({ file: "PLEXI_BACKUP_RECIPIENTS", reason: "no recipient public key file is configured" }))
     }
-    if (Option.isNone(config.signingKey)) {
-      return yield* Effect.fail(new BackupKeyUnavailable({ file: "PLEXI_BACKUP_SIGNING_KEY", reason: "no signing key file is configured" }))
-    }
+    const signingFile = yield* signingKeyFile(config)
     const recipients = yield* Effect.forEach(config.recipients, (file) => readKey(file, "RecipientPublic"))
-    return { recipients, signing: yield* readKey(config.signingKey.value, "SigningPrivate") }
+    return { recipients, signing: yield* readKey(signingFile, "SigningPrivate") }
   })
+
+/** PLEXI_BACKUP_SIGNING_KEY's path, or why there is none. */
+const signingKeyFile = (config: BackupConfigShape): Effect.Effect<string, BackupKeyUnavailable> =>
+  Option.isNone(config.signingKey)
+    ? Effect.fail(new BackupKeyUnavailable({ file: "PLEXI_BACKUP_SIGNING_KEY", reason: "no signing key file is configured" }))
+    : Effect.succeed(config.signingKey.value)
 
 /** The cluster's signing key (PLEXI_BACKUP_SIGNING_KEY), which signs manifests. */
 export const signingPrivate = (config: BackupConfigShape): Effect.Effect<SigningPrivateKey, BackupKeyUnavailable> =>
-  Option.isNone(config.signingKey)
-    ? Effect.fail(new BackupKeyUnavailable({ file: "PLEXI_BACKUP_SIGNING_KEY", reason: "no signing key file is configured" }))
-    : readKey(config.signingKey.value, "SigningPrivate")
+  Effect.flatMap(signingKeyFile(config), (file) => readKey(file, "SigningPrivate"))
 
 /** The key manifests must be signed with: `signingPublic`, else the public half of `signingKey`. */
 export const verifyKey = (config: BackupConfigShape, override?: string): Effect.Effect<SigningPublicKey, BackupKeyUnavailable> => {

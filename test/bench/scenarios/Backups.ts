@@ -45,6 +45,9 @@ const measured = async <A>(url: string, run: () => Promise<A>) => {
   return { value, seconds, cpuMs: (used.user + used.system) / 1000, pgMs: await pg.stop() }
 }
 
+/** What the CLI's backup commands run on: `url`'s database and the shard directory. */
+const cliStore = (url: string, shardDir: string) => Layer.merge(layerUrl(Redacted.make(url)), layerLocalShardDirectory(shardDir))
+
 const keys = () => {
   const recipient = generateRecipient()
   const signing = generateSigning()
@@ -61,7 +64,7 @@ interface Round {
 }
 
 const plexiRound = async (url: string, shardDir: string, k: ReturnType<typeof keys>) => {
-  const layer = Layer.merge(layerUrl(Redacted.make(url)), layerLocalShardDirectory(shardDir))
+  const layer = cliStore(url, shardDir)
   const create = await measured(url, () => Effect.runPromise(createBackup({ keys: k.create, kind: "full" }).pipe(Effect.provide(layer))))
   const restore = await withDatabase((target) =>
     measured(target.url, () =>
@@ -70,7 +73,7 @@ const plexiRound = async (url: string, shardDir: string, k: ReturnType<typeof ke
         signingKey: k.signing.publicKey,
         recipientKey: k.recipient.privateKey,
         prepareSchema: migrateInTransaction
-      }).pipe(Effect.provide(Layer.merge(layerUrl(Redacted.make(target.url)), layerLocalShardDirectory(shardDir)))))))
+      }).pipe(Effect.provide(cliStore(target.url, shardDir))))))
   if (restore.value.rows !== create.value.rows) throw new Error(`restored ${restore.value.rows} rows of ${create.value.rows}`)
   return {
     backup: create.value,
@@ -152,7 +155,7 @@ export const backups = () =>
 
 const incremental = async (url: string, shardDir: string, k: ReturnType<typeof keys>, workspace: Awaited<ReturnType<typeof generateWorkspace>>, full: CreatedBackup) => {
   const { newAudit, newMessages } = await appendOnePercent(url, workspace)
-  const layer = Layer.merge(layerUrl(Redacted.make(url)), layerLocalShardDirectory(shardDir))
+  const layer = cliStore(url, shardDir)
   const made = await measured(url, () =>
     Effect.runPromise(Effect.flatMap(latestParent(k.create.signing), (parent) => createBackup({ keys: k.create, kind: "incremental", parent })).pipe(Effect.provide(layer))))
   const share = made.value.plaintextBytes / full.plaintextBytes
@@ -169,7 +172,7 @@ const incremental = async (url: string, shardDir: string, k: ReturnType<typeof k
 
 /** The restore drill over the last round's full backup: recovery time against that round's `psql` load. */
 const drill = async (url: string, shardDir: string, k: ReturnType<typeof keys>, round: Round) => {
-  const layer = Layer.merge(layerUrl(Redacted.make(url)), layerLocalShardDirectory(shardDir))
+  const layer = cliStore(url, shardDir)
   const run = await measured(url, () =>
     Effect.runPromise(restoreDrill({
       manifests: [{ label: "bench", text: round.backup.manifest }],
