@@ -24,8 +24,6 @@ const isText = (v: unknown, max: number): v is string => typeof v === "string" &
 export const checkPostFrame = (json: object): Post | undefined => {
   const { body, channelId, clientMsgId, ref } = json as { readonly [K in "body" | "channelId" | "clientMsgId" | "ref"]?: unknown }
   if (!isId(channelId) || !isText(clientMsgId, clientMsgIdMaxLength) || !isText(body, messageBodyMaxLength)) return undefined
-  const hasRef = Object.hasOwn(json, "ref")
-  if (hasRef && !isRef(ref)) return undefined
-  const frame = { type: "post", channelId, clientMsgId, body } as Post
-  return hasRef ? { ...frame, ref: ref as string } : frame
+  if (!Object.hasOwn(json, "ref")) return { type: "post", channelId, clientMsgId, body } as Post
+  return isRef(ref) ? { type: "post", channelId, clientMsgId, body, ref } as Post : undefined
 }
