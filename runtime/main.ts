@@ -2,9 +2,13 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Layer, Logger } from "effect"
 import * as EdgeConfig from "./edge/EdgeConfig.ts"
+import { makeEventLoopScheduler } from "./EventLoopScheduler.ts"
 import * as LogConfig from "./LogConfig.ts"
 import { NodeLive } from "./Node.ts"
 import * as NodeLogger from "./telemetry/NodeLogger.ts"
+
+/** Fibers give the event loop a turn at least every 5 ms of queued work (see EventLoopScheduler.ts). */
+const scheduler = makeEventLoopScheduler(5)
 
 /** Set once the node's own logger reported a failure, so that it is not reported twice. */
 let reported = false
@@ -15,7 +19,8 @@ const launch = (log: LogConfig.LogConfigShape, nodeId: string) =>
       Cause.isInterruptedOnly(cause) ? Effect.void : Effect.zipRight(Effect.logError(cause), Effect.sync(() => (reported = true)))),
     NodeLogger.annotate(log.format, nodeId),
     Logger.withMinimumLogLevel(log.level),
-    Effect.provide(NodeLogger.layer(log.format, nodeId))
+    Effect.provide(NodeLogger.layer(log.format, nodeId)),
+    Effect.withScheduler(scheduler)
   )
 
 NodeRuntime.runMain(

@@ -31,9 +31,10 @@ import {
   RunnerAddress,
   RunnerHealth,
   Runners,
+  RunnerServer,
+  Sharding,
   ShardingConfig,
   SingleRunner,
-  RunnerServer,
   SqlMessageStorage
 } from "@effect/cluster"
 import * as SocketServer from "@effect/platform/SocketServer"
@@ -42,6 +43,7 @@ import { shardStoreTags } from "../../domain/ShardStoreRpcs.ts"
 import { Effect, Layer, Option } from "effect"
 import { entityIdleTime } from "../../src/entities/ChannelConfig.ts"
 import { ShardHolding } from "../../src/entities/ShardHolding.ts"
+import { urgentLayer } from "../EventLoopScheduler.ts"
 import { ClusterConfig, type ClusterConfigShape } from "./ClusterConfig.ts"
 import * as FencedRunnerStorage from "./FencedRunnerStorage.ts"
 import * as RunnerConnections from "./RunnerConnections.ts"
@@ -83,7 +85,14 @@ export const shardingConfig = (
 const socketRunner = (server: SocketServer.SocketServer["Type"], config: Partial<ShardingConfig.ShardingConfig["Type"]>) =>
   Layer.merge(
     Layer.mergeAll(
-      RunnerServer.layerWithClients.pipe(Layer.provide(SplitProtocol.firstSide)),
+      // `RunnerServer.layerWithClients`, with the sharding's own fibers (heartbeats, shard-lock refreshes, shard
+      // acquisition, assignment reads) in the scheduler's urgent lane: a backlog of entity calls must not delay them
+      // past the lock deadline. The calls themselves (RunnerServer's handlers, the entities) stay in the normal lane.
+      RunnerServer.layer.pipe(
+        Layer.provideMerge(urgentLayer(Sharding.layer)),
+        Layer.provideMerge(Runners.layerRpc),
+        Layer.provide(SplitProtocol.firstSide)
+      ),
       ShardStoreServer.layer.pipe(Layer.provide(SplitProtocol.secondSide)),
       ShardStorePeers.clusterLayer
     ).pipe(

@@ -12,7 +12,8 @@
  * while the last heartbeat that succeeded started less than the expiration
  * minus one interval ago: until its heartbeat is older than the expiration,
  * the other runners keep this one in their ring and do not take its shards.
- * Past that, or once fenced, the call fails, as it did before.
+ * Past that, or once fenced, the call fails, as it did before. The rounds run
+ * in the scheduler's urgent lane (EventLoopScheduler.ts).
  *
  * A round locks again what it refreshes (the library's refresh re-takes the
  * advisory locks), so it refreshes only the shards the library still wants:
@@ -21,6 +22,7 @@
  */
 import { ClusterError, type RunnerAddress, type RunnerStorage, type ShardId } from "@effect/cluster"
 import { Clock, Duration, Effect, Schedule } from "effect"
+import { urgent } from "../EventLoopScheduler.ts"
 
 export interface RoundsOptions {
   readonly storage: RunnerStorage.RunnerStorage["Type"]
@@ -56,7 +58,8 @@ export const make = Effect.fnUntraced(function*(options: RoundsOptions) {
       }
     })
   })).pipe(Effect.ignore)
-  yield* round.pipe(Effect.repeat(Schedule.spaced(Duration.millis(intervalMs))), Effect.interruptible, Effect.forkScoped)
+  // In the scheduler's urgent lane: the heartbeat must not wait behind a backlog of entity calls.
+  yield* urgent(round.pipe(Effect.repeat(Schedule.spaced(Duration.millis(intervalMs))), Effect.interruptible, Effect.forkScoped))
 
   /** The library's refresh of the shards it holds. */
   const answer = (address: RunnerAddress.RunnerAddress, held: ReadonlyArray<ShardId.ShardId>) =>

@@ -2,7 +2,8 @@
  * The hub's stall sweep (src/messaging/hub/StallWatch.ts) on the TestClock: a
  * watched consumption that records no chunk for `stallMs` fails with
  * `FeedStalled` (within one sweep interval), one that keeps recording chunks
- * never does, and a finished one is no longer watched.
+ * never does, one that has not recorded its first chunk yet has `openMs`
+ * instead, and a finished one is no longer watched.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, TestClock } from "effect"
@@ -10,6 +11,10 @@ import { makeStallWatch } from "../../src/messaging/hub/StallWatch.ts"
 
 const stallMs = 600
 const settle = Effect.repeatN(Effect.yieldNow(), 20)
+
+/** The tag of the error the fiber failed with (or its exit, when it did not fail). */
+const failureTag = (fiber: Fiber.Fiber<unknown, { readonly _tag: string }>) =>
+  Effect.map(Fiber.await(fiber), (exit) => (Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error._tag : exit))
 
 describe("StallWatch", () => {
   it.scoped("fails a silent consumption with FeedStalled after stallMs, not before", () =>
@@ -21,8 +26,7 @@ describe("StallWatch", () => {
       expect(fiber.unsafePoll()).toBeNull()
       yield* TestClock.adjust(stallMs / 6 + 1)
       yield* settle
-      const exit = yield* Fiber.await(fiber)
-      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error._tag : exit).toBe("FeedStalled")
+      expect(yield* failureTag(fiber)).toBe("FeedStalled")
     }))
 
   it.scoped("never fails a consumption that records a chunk more often than stallMs", () =>
@@ -38,6 +42,37 @@ describe("StallWatch", () => {
       }
       expect(fiber.unsafePoll()).toBeNull()
       yield* Fiber.interrupt(fiber)
+    }))
+
+  it.scoped("before its first chunk a consumption has openMs, then stallMs", () =>
+    Effect.gen(function*() {
+      const openMs = 5 * stallMs
+      const watch = yield* makeStallWatch(stallMs, openMs)
+      let touch: (() => void) | undefined
+      const fiber = yield* Effect.fork(watch((t) => Effect.zipRight(Effect.sync(() => touch = t), Effect.never)))
+      yield* TestClock.adjust(openMs - 1)
+      yield* settle
+      expect(fiber.unsafePoll()).toBeNull()
+      touch!()
+      yield* TestClock.adjust(stallMs)
+      yield* settle
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* TestClock.adjust(stallMs / 6 + 1)
+      yield* settle
+      expect(yield* failureTag(fiber)).toBe("FeedStalled")
+    }))
+
+  it.scoped("a consumption that never records a chunk fails once openMs has passed", () =>
+    Effect.gen(function*() {
+      const openMs = 5 * stallMs
+      const watch = yield* makeStallWatch(stallMs, openMs)
+      const fiber = yield* Effect.fork(watch(() => Effect.never))
+      yield* TestClock.adjust(openMs)
+      yield* settle
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* TestClock.adjust(stallMs / 6 + 1)
+      yield* settle
+      expect(yield* failureTag(fiber)).toBe("FeedStalled")
     }))
 
   it.scoped("a consumption that ended on its own answers its own outcome and is not stalled later", () =>

@@ -9,6 +9,7 @@ import { ChannelUnavailable } from "../../../domain/Errors.ts"
 import type { ChannelId } from "../../../domain/Ids.ts"
 import { type Feed, makeFeed } from "./Feed.ts"
 import { type FeedRunnerOptions, makeFeedRunner } from "./FeedRunner.ts"
+import { makeSerialGet } from "./SerialRcMap.ts"
 
 export interface FeedMap {
   /** A reference to the channel's feed for the lifetime of the scope; fails when the edge is shutting down. */
@@ -58,12 +59,14 @@ export const makeFeedMap = Effect.fnUntraced(function*(options: FeedRunnerOption
     return start(feed, entry.scope)
   }
 
+  // One get at a time: RcMap's own get can create a second feed of a channel (SerialRcMap.ts).
+  const getFeed = yield* makeSerialGet(feeds)
   let closed = false
   const get = (channelId: ChannelId): Effect.Effect<Feed, ChannelUnavailable, Scope.Scope> =>
     Effect.suspend(() =>
       closed
         ? Effect.fail(new ChannelUnavailable({ channelId, reason: "node shutting down" }))
-        : Effect.tap(RcMap.get(feeds, channelId), restartIfStopped)
+        : Effect.tap(getFeed(channelId), restartIfStopped)
     )
 
   // Interrupted concurrently first: each feed's close waits for its Subscribe call to be interrupted remotely.

@@ -9,7 +9,8 @@
  *   entity hands over synchronously as it publishes them; it ends when the
  *   entity stops (its shard moved, passivation), and the feed reopens;
  * - elsewhere: a `Subscribe` stream through the cluster, reopened when no
- *   chunk or keep-alive came within `stallMs` (the owning node died), or when
+ *   chunk or keep-alive came within `stallMs` (the owning node died; before
+ *   the first chunk, within the attach timeout), or when
  *   a seq was skipped (the entity's sliding PubSub dropped chunks this edge
  *   had not read yet).
  * A test's `beforeChunk` hook (which may hold a chunk) always takes the stream.
@@ -26,6 +27,8 @@ import { type FeedStalled, makeStallWatch } from "./StallWatch.ts"
 
 export interface FeedRunnerOptions {
   readonly stallMs: number
+  /** How long a stream may take to its first chunk: as long as an attach waits for the feed. */
+  readonly attachTimeoutMs: number
   readonly ringSize: number
 }
 
@@ -56,7 +59,8 @@ const reopening = <E extends { readonly _tag: string }>(feed: Feed, follow: Effe
     ),
     Effect.retry({
       while: (error) => error._tag !== "ChannelNotFound",
-      schedule: Schedule.exponential("50 millis").pipe(Schedule.union(Schedule.spaced("1 second")))
+      // Jittered, so that the feeds of one lost owner (hundreds, after a failover) do not reopen in step.
+      schedule: Schedule.exponential("50 millis").pipe(Schedule.union(Schedule.spaced("1 second")), Schedule.jittered)
     }),
     Effect.ignore,
     Effect.ensuring(Effect.sync(() => {
@@ -69,7 +73,7 @@ export const makeFeedRunner = Effect.fnUntraced(function*(options: FeedRunnerOpt
   const { beforeChunk } = yield* HubHooks
   const makeClient = yield* ChannelEntity.client
   const channels = yield* LocalChannels
-  const watchStall = yield* makeStallWatch(options.stallMs)
+  const watchStall = yield* makeStallWatch(options.stallMs, options.attachTimeoutMs)
 
   const applyNow = (feed: Feed, chunk: FeedChunk) => applyChunk(fanOut, options.ringSize, feed, chunk)
 
