@@ -16,7 +16,6 @@ import { Effect, Layer, Option, RcMap } from "effect"
 import { ShardStoreFailed } from "../../domain/BackupShardErrors.ts"
 import { ShardStoreRpcs } from "../../domain/ShardStoreRpcs.ts"
 import { shardDir, ShardStoreConfig } from "../../src/backup/store/ShardStoreConfig.ts"
-import { makeSerialGet } from "../../src/messaging/hub/SerialRcMap.ts"
 import { LocalShardStore, localShardStoreNode } from "../../src/backup/store/ShardStoreNode.ts"
 import { ShardStorePeers, type ShardStorePeersShape } from "../../src/backup/store/ShardStorePeers.ts"
 import { DatabaseConfig } from "../sql/DatabaseConfig.ts"
@@ -57,10 +56,8 @@ export const makeClusterPeers = Effect.gen(function*() {
     lookup: (key: string) => Effect.provide(connect(key), context),
     idleTimeToLive: "1 minute"
   })
-  // One get at a time: RcMap's own get can open a second client of a runner and leak it (SerialRcMap.ts).
-  const getClient = yield* makeSerialGet(clients)
   const remote = (key: string) =>
-    remoteShardStore(key, getClient(key), RcMap.invalidate(clients, key), callTimeout)
+    remoteShardStore(key, RcMap.get(clients, key), RcMap.invalidate(clients, key), callTimeout)
   const stores = (liveOnly: boolean) =>
     runners.getRunners.pipe(
       Effect.mapError((e) => new ShardStoreFailed({ hash: "*", reason: `reading the live runners: ${String(e)}` })),

@@ -5,9 +5,11 @@
  * entry, and the second replaces the first in the map while both stay alive.
  * For the hub's feeds that was two feeds of one channel, each publishing
  * every message to the channel's topic (the rolling-restart test saw every
- * live message twice on a node that had just joined). The lookups this
- * serializes only start their resource (a fork, a connection), so none waits
- * long. test/unit/SerialRcMap.test.ts shows the library's race and this guard.
+ * live message twice on a node that had just joined). Each get holds the
+ * guard until its entry is ready, so it suits a map whose lookup completes at
+ * once (the feed's only forks its fiber), not one that waits on the network:
+ * there a slow lookup would hold up every other key.
+ * test/unit/SerialRcMap.test.ts shows the library's race and this guard.
  */
 import { Effect, RcMap, type Scope } from "effect"
 
