@@ -48,28 +48,36 @@ export const makeEventLoopScheduler = (budgetMs: number): Scheduler.Scheduler =>
     else setImmediate(afterIo)
   }
 
-  /** Runs the tasks queued now (urgent first); new tasks wait for the next drain, as other microtasks do. */
+  /**
+   * Runs `tasks` in order; stops early when out of budget, or (`normalLane`) when an urgent task arrived. Answers
+   * how many of them ran.
+   */
+  const runLane = (tasks: Array<Scheduler.Task>, normalLane: boolean) => {
+    for (let i = 0; i < tasks.length - 1; i++) {
+      tasks[i]!()
+      if (normalLane && urgent.length > 0) return i + 1
+      if ((i + 1) % tasksPerLook === 0 && performance.now() - since >= budgetMs) return i + 1
+    }
+    if (tasks.length > 0) tasks[tasks.length - 1]!()
+    return tasks.length
+  }
+
+  /**
+   * Runs the tasks queued now, urgent first; tasks queued meanwhile wait for the next drain, as other microtasks do.
+   * Those left when it stops early go back to the front of their lane.
+   */
   const drain = () => {
-    const lanes = [urgent, normal]
+    const queuedUrgent = urgent
+    const queuedNormal = normal
     urgent = []
     normal = []
-    for (let l = 0; l < 2; l++) {
-      const tasks = lanes[l]!
-      for (let i = 0; i < tasks.length; i++) {
-        tasks[i]!()
-        const last = i === tasks.length - 1
-        // Out of budget, or an urgent task arrived while normal ones run: the rest go back to the front.
-        if (!last && ((l === 1 && urgent.length > 0) || ((i + 1) % tasksPerLook === 0 && performance.now() - since >= budgetMs))) {
-          const rest = tasks.slice(i + 1)
-          if (l === 0) {
-            urgent = rest.concat(urgent)
-            normal = lanes[1]!.concat(normal)
-          } else {
-            normal = rest.concat(normal)
-          }
-          return again()
-        }
-      }
+    const ranUrgent = runLane(queuedUrgent, false)
+    if (ranUrgent < queuedUrgent.length) {
+      urgent = queuedUrgent.slice(ranUrgent).concat(urgent)
+      normal = queuedNormal.concat(normal)
+    } else {
+      const ranNormal = runLane(queuedNormal, true)
+      if (ranNormal < queuedNormal.length) normal = queuedNormal.slice(ranNormal).concat(normal)
     }
     again()
   }
