@@ -9,10 +9,10 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
-import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer, Option, type Redacted } from "effect"
 import { applicationName, RunnerSocket } from "../cluster/RunnerSocket.ts"
 import { DatabaseConfig, defaultTuning, pgliteTuning } from "./DatabaseConfig.ts"
+import { layerClient } from "./PgClientOnPool.ts"
 import { openPglite, type PgliteTuning } from "./PgliteStart.ts"
 
 export type DatabaseKind = "postgres" | "pglite"
@@ -29,7 +29,7 @@ export const layerPostgres = (
   options?: { readonly maxConnections?: number; readonly applicationName?: string }
 ) =>
   Layer.merge(
-    PgClient.layer({
+    layerClient({
       url,
       maxConnections: options?.maxConnections ?? 10,
       applicationName: options?.applicationName ?? "plexichat"
@@ -55,10 +55,14 @@ const servePglite = (open: () => Promise<PGlite>) =>
       })
   )
 
+/** The client options for a PGlite served in `socketDir`: one connection (PGlite runs one query at a time). */
+const pgliteClient = (socketDir: string) =>
+  ({ host: socketDir, port: 5432, database: "postgres", username: "postgres", maxConnections: 1, applicationName: "plexichat" })
+
 /** A `PgClient` on the PGlite `open` gives, served on a private socket, one connection (PGlite runs one query at a time). */
 export const layerPgliteClientOf = (open: () => Promise<PGlite>) =>
   Layer.unwrapScoped(Effect.map(servePglite(open), ({ socketDir }) =>
-    PgClient.layer({ host: socketDir, port: 5432, database: "postgres", username: "postgres", maxConnections: 1 })))
+    layerClient(pgliteClient(socketDir))))
 
 /**
  * A `PgClient` on an embedded PGlite, one connection: in `dataDir`, opened lean (`PgliteStart.ts`), or in memory
@@ -71,7 +75,7 @@ export const layerPgliteClient = (dataDir?: string, tuning: PgliteTuning = defau
 export const layerPglite = (dataDir: string, tuning: PgliteTuning = defaultTuning) =>
   Layer.unwrapScoped(Effect.map(servePglite(() => openPglite(resolve(dataDir, "pglite"), tuning)), ({ db, socketDir }) =>
     Layer.merge(
-      PgClient.layer({ host: socketDir, port: 5432, database: "postgres", username: "postgres", maxConnections: 1 }),
+      layerClient(pgliteClient(socketDir)),
       Layer.succeed(Database, { kind: "pglite", clone: () => db.clone() as Promise<PGlite> })
     )))
 

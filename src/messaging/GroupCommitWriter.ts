@@ -1,17 +1,23 @@
 /**
  * Group commit for chat messages: callers hand in the rows of one request
- * and wait; a few flusher fibers take everything queued so far and write it
- * with one multi-row INSERT, then acknowledge every request in that batch.
+ * and wait; the writer takes everything queued so far and writes it with
+ * one multi-row INSERT (a few such batches at once), then acknowledges every
+ * request in that batch.
  * Under load the batches grow by themselves, so a handful of statements a
  * second carry tens of thousands of messages. Thin traffic (many channels, a
  * message each now and then) would find an idle flusher every time and pay a
  * statement, a round trip and a Postgres commit per message: so a batch
  * waits for company until its first request is `lingerMs` old, and while one
- * flusher lingers the others do not start a batch of their own. Under load
+ * batch lingers no other starts. Under load
  * the first request is older than that already, and nothing waits. Nor does
  * a channel's request when the batch before was that channel's alone: a
  * channel has one request in the writer at a time (the outbox sends its next
  * batch after the commit), so a lone busy channel would only wait for itself.
+ *
+ * The writer runs without fibers (thin traffic pays it every few messages):
+ * requests are a plain array, a batch is one `MessageStore.insertMessagesNow`
+ * call, and "flushers" is how many batches are written at once. Only a
+ * lingering batch waits in a fiber, for the clock's sleep.
  *
  * A request is acknowledged only after its rows committed. When a combined
  * batch fails, each request in it is retried on its own, so one bad request
@@ -20,16 +26,16 @@
  * others in its batch are unaffected.
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { type Clock, Context, Effect, Exit, FiberId, Layer, Schedule } from "effect"
+import { Cause, type Clock, Context, Effect, Exit, FiberId, FiberSet, Layer, Schedule } from "effect"
 import type { Message } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { ChannelFenced } from "./ChannelFenced.ts"
-import { type FencedRows, MessageStore } from "./MessageStore.ts"
+import { type FencedRows, type InsertExit, MessageStore } from "./MessageStore.ts"
 import { monotonicMillis } from "./PostDeadline.ts"
 import { commitBatchRows, commitLatencyMs, messagesPosted } from "../observability/ChatMetrics.ts"
 
 export interface GroupCommitOptions {
-  /** Flushers running at once; each holds one connection while it writes. */
+  /** Batches written at once; each holds one connection while it is written. */
   readonly flushers: number
   /** The most rows one INSERT carries. */
   readonly maxBatchRows: number
@@ -47,10 +53,11 @@ export type WriteError = SqlError | ChannelFenced
 export type WriteExit = Exit.Exit<void, WriteError>
 
 interface Pending extends FencedRows {
-  /** Called exactly once, with the request's outcome. */
+  /** Called exactly once, with the request's outcome (through `answer`). */
   readonly done: (exit: WriteExit) => void
   /** When it was queued (the clock's monotonic millis). */
   readonly at: number
+  answered: boolean
 }
 
 const outcome = (p: Pending, written: boolean): WriteExit =>
@@ -58,86 +65,159 @@ const outcome = (p: Pending, written: boolean): WriteExit =>
 
 const interrupted: WriteExit = Exit.interrupt(FiberId.none)
 
-/** Writes `batch` as one statement; on failure, each request on its own. */
-const makeWriteBatch = (store: MessageStore, clock: Clock.Clock) => (batch: ReadonlyArray<Pending>) =>
-  Effect.gen(function*() {
-    // Sub-millisecond resolution: a commit on a quiet local Postgres takes well under 1 ms.
-    const started = Number(clock.unsafeCurrentTimeNanos()) / 1e6
-    const exit = yield* Effect.exit(store.insertMessages(batch))
-    commitLatencyMs.update(Number(clock.unsafeCurrentTimeNanos()) / 1e6 - started)
-    if (Exit.isSuccess(exit)) {
-      let rows = 0
-      for (let i = 0; i < batch.length; i++) {
-        if (exit.value[i]!) rows += batch[i]!.rows.length
-        batch[i]!.done(outcome(batch[i]!, exit.value[i]!))
-      }
-      commitBatchRows.update(rows)
-      messagesPosted.update(rows)
-      return
-    }
-    if (batch.length === 1) return batch[0]!.done(Exit.asVoid(exit))
-    // Isolate the failure: every request commits or fails on its own.
-    yield* Effect.forEach(batch, (p) =>
-      Effect.map(Effect.exit(store.insertMessages([p])), (own) => {
-        if (Exit.isSuccess(own) && own.value[0]!) messagesPosted.update(p.rows.length)
-        p.done(Exit.isSuccess(own) ? outcome(p, own.value[0]!) : Exit.asVoid(own))
-      }), {
-      discard: true
-    })
-  }).pipe(
-    // A flusher stopped mid-write still answers its batch (the outcome is then unknown to the caller).
-    Effect.onInterrupt(() => Effect.sync(() => batch.forEach((p) => p.done(interrupted))))
-  )
-
-/**
- * The requests waiting for a flusher: a plain array, so that a request costs
- * a push and a callback rather than a queue offer and a `Deferred` (thin
- * traffic pays this per message). Flushers with nothing to do sleep until
- * the next request arrives.
- */
-const makeBacklog = () => {
-  const pending: Array<Pending> = []
-  const sleepers: Array<() => void> = []
-  let stopped = false
-  return {
-    pending,
-    /** Batches being written now. */
-    writing: 0,
-    push: (p: Pending) => {
-      if (stopped) return p.done(interrupted)
-      pending.push(p)
-      sleepers.shift()?.()
-    },
-    /** Completes once a request waits (at once if one does). */
-    work: Effect.async<void>((resume) => {
-      if (pending.length > 0) return resume(Effect.void)
-      const wake = () => resume(Effect.void)
-      sleepers.push(wake)
-      return Effect.sync(() => {
-        const i = sleepers.indexOf(wake)
-        if (i >= 0) sleepers.splice(i, 1)
-      })
-    }),
-    /** Requests still queued when the writer stops are failed, never left waiting. */
-    stop: () => {
-      stopped = true
-      for (const p of pending.splice(0)) p.done(interrupted)
-    }
-  }
-}
-
 /**
  * On stop: waits until what is queued or being written is committed and
  * answered, for at most `ms`; only what is left then is answered as interrupted.
  */
-const flushed = (queue: ReturnType<typeof makeBacklog>, ms: number) =>
-  Effect.sync(() => queue.pending.length === 0 && queue.writing === 0).pipe(
-    Effect.repeat({ until: (idle) => idle, schedule: Schedule.spaced("5 millis") }),
+const flushed = (idle: () => boolean, ms: number) =>
+  Effect.sync(idle).pipe(
+    Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("5 millis") }),
     // Finalizers are uninterruptible: the wait must be interruptible, or the deadline could not cut it.
     Effect.interruptible,
     Effect.timeoutOption(ms),
     Effect.asVoid
   )
+
+interface BatcherDeps {
+  readonly options: GroupCommitOptions
+  readonly insert: MessageStore["insertMessagesNow"]
+  readonly clock: Clock.Clock
+  /** Runs `effect` in the writer's scope (a lingering batch's sleep, a log line). */
+  readonly run: (effect: Effect.Effect<void>) => void
+}
+
+/** The writer's queue and batches, all in callbacks. */
+class Batcher {
+  private readonly pending: Array<Pending> = []
+  /** The requests of the batches being written. */
+  private readonly writing = new Set<ReadonlyArray<Pending>>()
+  /** The first request of a batch that waits for company (no other batch starts meanwhile). */
+  private held: Pending | undefined
+  private stopped = false
+  /** The channel of the newest batch when it held that channel's request alone (its next request does not linger). */
+  private loneChannel: ChannelId | undefined
+
+  constructor(private readonly deps: BatcherDeps) {}
+
+  /** Requests waiting for a batch (not counting those being written, nor a lingering batch's first). */
+  backlog() {
+    return this.pending.length
+  }
+
+  /** Nothing queued, lingering or being written. */
+  idle() {
+    return this.held === undefined && this.pending.length === 0 && this.writing.size === 0
+  }
+
+  submit(channelId: ChannelId, epoch: number, rows: ReadonlyArray<Message>, done: (exit: WriteExit) => void) {
+    if (rows.length === 0) return done(Exit.void)
+    if (this.stopped) return done(interrupted)
+    this.pending.push({ channelId, epoch, rows, done, at: monotonicMillis(this.deps.clock), answered: false })
+    this.pump()
+  }
+
+  /** Answers every request still queued, lingering or being written as interrupted; later ones at once. */
+  stop() {
+    this.stopped = true
+    if (this.held !== undefined) this.answer(this.held, interrupted)
+    this.held = undefined
+    for (const p of this.pending.splice(0)) this.answer(p, interrupted)
+    for (const batch of this.writing) for (const p of batch) this.answer(p, interrupted)
+    this.writing.clear()
+  }
+
+  /** Answers `p` once; a callback that throws is logged, and the writer goes on. */
+  private answer(p: Pending, exit: WriteExit) {
+    if (p.answered) return
+    p.answered = true
+    try {
+      p.done(exit)
+    } catch (defect) {
+      this.deps.run(Effect.logError("a group commit's callback threw", Cause.die(defect)))
+    }
+  }
+
+  /** Starts batches while requests wait and fewer than `flushers` are being written; or lingers for company. */
+  private pump(): void {
+    const { options, clock } = this.deps
+    while (!this.stopped && this.held === undefined && this.writing.size < options.flushers && this.pending.length > 0) {
+      const first = this.pending.shift()!
+      const wait = options.lingerMs > 0 && first.channelId !== this.loneChannel
+        ? first.at + options.lingerMs - monotonicMillis(clock)
+        : 0
+      if (wait > 0) return this.linger(first, wait)
+      this.writeFrom(first)
+    }
+  }
+
+  private linger(first: Pending, wait: number) {
+    this.held = first
+    this.deps.run(Effect.zipRight(Effect.sleep(wait), Effect.sync(() => {
+      if (this.held !== first) return // answered at stop
+      this.held = undefined
+      this.writeFrom(first)
+      this.pump()
+    })))
+  }
+
+  /** Writes the batch of `first` and what fits behind it in the queue. */
+  private writeFrom(first: Pending) {
+    const batch = [first]
+    let rows = first.rows.length
+    // A request that would push the batch past `maxBatchRows` stays first in the queue, for the next batch.
+    while (this.pending.length > 0 && rows + this.pending[0]!.rows.length <= this.deps.options.maxBatchRows) {
+      const next = this.pending.shift()!
+      batch.push(next)
+      rows += next.rows.length
+    }
+    this.loneChannel = batch.length === 1 ? first.channelId : undefined
+    this.write(batch)
+  }
+
+  /** Writes `batch` as one statement; on failure, each request on its own; then the next batch. */
+  private write(batch: ReadonlyArray<Pending>) {
+    const { clock, insert } = this.deps
+    this.writing.add(batch)
+    // Sub-millisecond resolution: a commit on a quiet local Postgres takes well under 1 ms.
+    const started = Number(clock.unsafeCurrentTimeNanos()) / 1e6
+    insert(batch, (exit) => {
+      commitLatencyMs.update(Number(clock.unsafeCurrentTimeNanos()) / 1e6 - started)
+      if (!this.writing.has(batch)) return // the writer stopped and answered the batch
+      if (Exit.isSuccess(exit)) {
+        let rows = 0
+        for (let i = 0; i < batch.length; i++) {
+          if (exit.value[i]!) rows += batch[i]!.rows.length
+          this.answer(batch[i]!, outcome(batch[i]!, exit.value[i]!))
+        }
+        commitBatchRows.update(rows)
+        messagesPosted.update(rows)
+        return this.finished(batch)
+      }
+      if (batch.length === 1) {
+        this.answer(batch[0]!, Exit.asVoid(exit))
+        return this.finished(batch)
+      }
+      this.isolate(batch, 0)
+    })
+  }
+
+  /** After a combined batch failed: every request from `i` on commits or fails on its own, one after the other. */
+  private isolate(batch: ReadonlyArray<Pending>, i: number): void {
+    if (i === batch.length) return this.finished(batch)
+    const p = batch[i]!
+    this.deps.insert([p], (own: InsertExit) => {
+      if (!this.writing.has(batch)) return
+      if (Exit.isSuccess(own) && own.value[0]!) messagesPosted.update(p.rows.length)
+      this.answer(p, Exit.isSuccess(own) ? outcome(p, own.value[0]!) : Exit.asVoid(own))
+      this.isolate(batch, i + 1)
+    })
+  }
+
+  private finished(batch: ReadonlyArray<Pending>) {
+    this.writing.delete(batch)
+    this.pump()
+  }
+}
 
 export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter")<GroupCommitWriter, {
   /**
@@ -147,84 +227,23 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
   readonly write: (channelId: ChannelId, epoch: number, rows: ReadonlyArray<Message>) => Effect.Effect<void, WriteError>
   /** `write` for callers outside Effect: `done` is called exactly once, after the commit or with why not. */
   readonly submit: (channelId: ChannelId, epoch: number, rows: ReadonlyArray<Message>, done: (exit: WriteExit) => void) => void
-  /** Requests waiting for a flusher (not counting those being written). */
+  /** Requests waiting for a batch (not counting those being written, nor a lingering batch's first). */
   readonly backlog: Effect.Effect<number>
 }>() {
   static readonly make = Effect.fnUntraced(function*(options: GroupCommitOptions) {
     const store = yield* MessageStore
     const clock = yield* Effect.clock
-    const queue = makeBacklog()
-    // Held by the flusher that lingers, so that the others do not split its batch.
-    const assembling = yield* Effect.makeSemaphore(1)
-    yield* Effect.addFinalizer(() => Effect.sync(queue.stop))
-
-    const writeBatch = makeWriteBatch(store, clock)
-    /** The channel of the newest batch when it held that channel's request alone (its next request does not linger). */
-    let loneChannel: ChannelId | undefined
-
-    /** One flusher: takes what is queued, writes it as one INSERT, acknowledges. */
-    const flusher = Effect.suspend(() => {
-      // A request that would push a batch past `maxBatchRows` waits here for
-      // this flusher's next batch (each flusher has its own).
-      let carried: Pending | undefined
-
-      /** The batch's first request, held in `carried` until the batch is made (so an interruption answers it). */
-      const takeFirst = Effect.uninterruptibleMask((restore) => {
-        if (carried !== undefined) return Effect.succeed(carried)
-        // Another flusher may have taken the request whose arrival woke this one: then wait again.
-        const attempt: Effect.Effect<Pending> = Effect.suspend(() => {
-          const p = queue.pending.shift()
-          if (p === undefined) return Effect.zipRight(restore(queue.work), attempt)
-          carried = p
-          return Effect.succeed(p)
-        })
-        return attempt
-      })
-      /** The first request, once it is `lingerMs` old (on the monotonic clock). */
-      const lingered = Effect.flatMap(takeFirst, (first) => {
-        if (first.channelId === loneChannel) return Effect.succeed(first)
-        const wait = first.at + options.lingerMs - monotonicMillis(clock)
-        return wait > 0 ? Effect.as(Effect.sleep(wait), first) : Effect.succeed(first)
-      })
-
-      // Only waiting for work, lingering and writing are interruptible: requests taken off the queue are always in
-      // `batch` (or `carried`) by the time an interruption can land, so each gets its answer.
-      const flushOnce = Effect.uninterruptibleMask((restore) => Effect.gen(function*() {
-        const first = yield* restore(options.lingerMs > 0 ? assembling.withPermits(1)(lingered) : takeFirst)
-        carried = undefined
-        const batch: Array<Pending> = [first]
-        let rows = first.rows.length
-        while (rows < options.maxBatchRows && queue.pending.length > 0) {
-          const next = queue.pending[0]!
-          if (rows + next.rows.length > options.maxBatchRows) {
-            carried = queue.pending.shift()
-            break
-          }
-          batch.push(queue.pending.shift()!)
-          rows += next.rows.length
-        }
-        loneChannel = batch.length === 1 ? first.channelId : undefined
-        queue.writing++
-        yield* restore(writeBatch(batch)).pipe(Effect.ensuring(Effect.sync(() => queue.writing--)))
-      }))
-
-      return Effect.forever(flushOnce).pipe(
-        Effect.onInterrupt(() => Effect.sync(() => carried?.done(interrupted)))
-      )
-    })
-
-    yield* Effect.replicateEffect(Effect.forkScoped(flusher), options.flushers)
-    // Runs before the flushers are interrupted (finalizers run in reverse order).
-    yield* Effect.addFinalizer(() => flushed(queue, options.stopFlushMs ?? defaultStopFlushMs))
-
-    const submit = (channelId: ChannelId, epoch: number, rows: ReadonlyArray<Message>, done: (exit: WriteExit) => void) =>
-      rows.length === 0 ? done(Exit.void) : queue.push({ channelId, epoch, rows, done, at: monotonicMillis(clock) })
-
+    const run = yield* FiberSet.makeRuntime<never>()
+    const writer = new Batcher({ options, insert: store.insertMessagesNow, clock, run: (effect) => void run(effect) })
+    // Finalizers run in reverse order: the flush first, then what is left is answered as interrupted.
+    yield* Effect.addFinalizer(() => Effect.sync(() => writer.stop()))
+    yield* Effect.addFinalizer(() => flushed(() => writer.idle(), options.stopFlushMs ?? defaultStopFlushMs))
+    const submit = writer.submit.bind(writer)
     return GroupCommitWriter.of({
       write: (channelId, epoch, rows) =>
         Effect.async<void, WriteError>((resume) => submit(channelId, epoch, rows, (exit) => resume(exit))),
       submit,
-      backlog: Effect.sync(() => queue.pending.length)
+      backlog: Effect.sync(() => writer.backlog())
     })
   })
 

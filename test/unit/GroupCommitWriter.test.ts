@@ -10,7 +10,7 @@ import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule, Scope, T
 import type { Message } from "../../domain/Channel.ts"
 import { ChannelId, messageIdOf, UserId } from "../../domain/Ids.ts"
 import { GroupCommitWriter } from "../../src/messaging/GroupCommitWriter.ts"
-import { CREATED_EPOCH, MessageStore } from "../../src/messaging/MessageStore.ts"
+import { CREATED_EPOCH, insertNowVia, MessageStore } from "../../src/messaging/MessageStore.ts"
 import { migrated, pgliteMemory } from "../fixtures/InMemoryCluster.ts"
 
 /** Rows carried by each INSERT statement, in order. */
@@ -24,18 +24,19 @@ let arrivals = 0
 
 const SpyStore = Layer.effect(
   MessageStore,
-  Effect.map(MessageStore, (real) =>
-    MessageStore.make({
-      ...real,
-      insertMessages: (requests) =>
-        Effect.suspend(() => {
-          statements.push(requests.reduce((n, r) => n + r.rows.length, 0))
-          const waiting = gate
-          if (waiting === undefined) return Effect.void
-          arrivals++
-          return Effect.zipRight(reachedGate ? Deferred.succeed(reachedGate, undefined) : Effect.void, Deferred.await(waiting))
-        }).pipe(Effect.zipRight(real.insertMessages(requests)))
-    }))
+  Effect.gen(function*() {
+    const real = yield* MessageStore
+    const insertMessages: MessageStore["insertMessages"] = (requests) =>
+      Effect.suspend(() => {
+        statements.push(requests.reduce((n, r) => n + r.rows.length, 0))
+        const waiting = gate
+        if (waiting === undefined) return Effect.void
+        arrivals++
+        return Effect.zipRight(reachedGate ? Deferred.succeed(reachedGate, undefined) : Effect.void, Deferred.await(waiting))
+      }).pipe(Effect.zipRight(real.insertMessages(requests)))
+    // The writer calls `insertMessagesNow`: through the spied INSERT.
+    return MessageStore.make({ ...real, insertMessages, insertMessagesNow: yield* insertNowVia(insertMessages) })
+  })
 ).pipe(Layer.provide(MessageStore.Default))
 
 const MAX_BATCH_ROWS = 50

@@ -3,8 +3,9 @@
  * and the fenced group-commit INSERT.
  */
 import type { SqlClient } from "@effect/sql"
-import type { SqlError } from "@effect/sql/SqlError"
-import { Effect } from "effect"
+import { SqlError } from "@effect/sql/SqlError"
+import { Effect, Exit } from "effect"
+import type Pg from "pg"
 import type { Message } from "../../../domain/Channel.ts"
 import { type ChannelId, messageIdOf, type UserId } from "../../../domain/Ids.ts"
 
@@ -94,14 +95,9 @@ export const findByClientIds = (sql: SqlClient.SqlClient) => (
  * row is locked `FOR SHARE` until the commit, so a concurrent claim
  * (`claimChannel`) waits for this statement; a claim that commits first
  * makes the lock re-check the row (READ COMMITTED re-evaluation) and
- * exclude it. Returns, per request, whether its rows were written.
+ * exclude it. Its result rows name the fences that held (`writtenOf`).
  */
-export const insertMessages = (sql: SqlClient.SqlClient) => (requests: ReadonlyArray<FencedRows>) => {
-  const rows = requests.length === 1 ? requests[0]!.rows : requests.flatMap((r) => r.rows)
-  // One fence row per (channel, epoch): a duplicate would join the rows twice.
-  const fences = requests.length === 1 ? requests : distinctFences(requests)
-  return sql.unsafe<{ id: string; owner_epoch: string | number }>(
-    `WITH fence AS (
+const insertText = `WITH fence AS (
        SELECT c.id, c.owner_epoch FROM plexi_channels c
        JOIN unnest($7::text[], $8::bigint[]) AS f(id, epoch) ON c.id = f.id AND c.owner_epoch = f.epoch
        FOR SHARE OF c),
@@ -111,20 +107,77 @@ export const insertMessages = (sql: SqlClient.SqlClient) => (requests: ReadonlyA
        FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $9::bigint[])
          AS m(channel_id, seq, author_id, client_msg_id, body, created_at, epoch)
        JOIN fence ON fence.id = m.channel_id AND fence.owner_epoch = m.epoch)
-     SELECT id, owner_epoch FROM fence`,
-    [
-      rows.map((m) => m.channelId),
-      rows.map((m) => m.seq),
-      rows.map((m) => m.authorId),
-      rows.map((m) => m.clientMsgId),
-      rows.map((m) => m.body),
-      rows.map((m) => m.createdAt),
-      fences.map((f) => f.channelId),
-      fences.map((f) => f.epoch),
-      requests.flatMap((r) => r.rows.map(() => r.epoch))
-    ]
-  ).pipe(Effect.map((ok) => {
-    const written = new Set(ok.map((r) => `${r.id}\u0000${Number(r.owner_epoch)}`))
-    return requests.map((r) => written.has(`${r.channelId}\u0000${r.epoch}`))
-  }))
+     SELECT id, owner_epoch FROM fence`
+
+interface FenceRow {
+  readonly id: string
+  readonly owner_epoch: string | number
+}
+
+const insertValues = (requests: ReadonlyArray<FencedRows>) => {
+  const rows = requests.length === 1 ? requests[0]!.rows : requests.flatMap((r) => r.rows)
+  // One fence row per (channel, epoch): a duplicate would join the rows twice.
+  const fences = requests.length === 1 ? requests : distinctFences(requests)
+  return [
+    rows.map((m) => m.channelId),
+    rows.map((m) => m.seq),
+    rows.map((m) => m.authorId),
+    rows.map((m) => m.clientMsgId),
+    rows.map((m) => m.body),
+    rows.map((m) => m.createdAt),
+    fences.map((f) => f.channelId),
+    fences.map((f) => f.epoch),
+    requests.flatMap((r) => r.rows.map(() => r.epoch))
+  ]
+}
+
+/** Per request, whether its rows were written (its fence is among the statement's result rows). */
+const writtenOf = (requests: ReadonlyArray<FencedRows>, ok: ReadonlyArray<FenceRow>) => {
+  const written = new Set(ok.map((r) => `${r.id}\u0000${Number(r.owner_epoch)}`))
+  return requests.map((r) => written.has(`${r.channelId}\u0000${r.epoch}`))
+}
+
+/** The fenced INSERT through `@effect/sql`. Returns, per request, whether its rows were written. */
+export const insertMessages = (sql: SqlClient.SqlClient) => (requests: ReadonlyArray<FencedRows>) =>
+  sql.unsafe<FenceRow>(insertText, insertValues(requests)).pipe(Effect.map((ok) => writtenOf(requests, ok)))
+
+/** How an INSERT without a fiber ended: per request, whether its rows were written; or the statement's error. */
+export type InsertExit = Exit.Exit<ReadonlyArray<boolean>, SqlError>
+
+/**
+ * The same statement on the `pg` pool, from callbacks: the group-commit
+ * writer runs it per batch, and thin traffic pays a batch every few
+ * messages, where `@effect/sql`'s fiber, spans and connection effects cost
+ * more than the statement's own client work. The connection is handled as
+ * `@effect/sql-pg` handles it: given back after a statement that failed (the
+ * connection is fine), dropped after a connection error. `done` is called
+ * exactly once.
+ */
+export const insertMessagesNow = (pool: Pg.Pool) => (requests: ReadonlyArray<FencedRows>, done: (exit: InsertExit) => void) => {
+  let values: Array<ReadonlyArray<unknown>>
+  try {
+    values = insertValues(requests)
+  } catch (cause) {
+    return done(Exit.die(cause))
+  }
+  pool.connect((cause, client, release) => {
+    if (cause || client === undefined) {
+      return done(Exit.fail(new SqlError({ cause: cause ?? new Error("No client returned"), message: "Failed to acquire connection" })))
+    }
+    let answered = false
+    const onError = (error: Error) => {
+      if (answered) return
+      answered = true
+      release(error)
+      done(Exit.fail(new SqlError({ cause: error, message: "Connection error" })))
+    }
+    client.once("error", onError)
+    client.query<FenceRow>(insertText, values, (error, result) => {
+      if (answered) return
+      answered = true
+      client.off("error", onError)
+      release()
+      done(error ? Exit.fail(new SqlError({ cause: error, message: "Failed to execute statement" })) : Exit.succeed(writtenOf(requests, result.rows)))
+    })
+  })
 }
