@@ -16,8 +16,8 @@
  *
  * The writer runs without fibers (thin traffic pays it every few messages):
  * requests are a plain array, a batch is one `MessageStore.insertMessagesNow`
- * call, and "flushers" is how many batches are written at once. Only a
- * lingering batch waits in a fiber, for the clock's sleep.
+ * call, and "flushers" is how many batches are written at once; a
+ * lingering batch waits on a timer.
  *
  * A request is acknowledged only after its rows committed. When a combined
  * batch fails, each request in it is retried on its own, so one bad request
@@ -26,7 +26,7 @@
  * others in its batch are unaffected.
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Cause, type Clock, Context, Effect, Exit, FiberId, FiberSet, Layer, Schedule } from "effect"
+import { Cause, Clock, Context, DefaultServices, Effect, Exit, FiberId, FiberSet, Layer, Schedule } from "effect"
 import type { Message } from "../../domain/Channel.ts"
 import type { ChannelId } from "../../domain/Ids.ts"
 import { ChannelFenced } from "./ChannelFenced.ts"
@@ -82,8 +82,10 @@ interface BatcherDeps {
   readonly options: GroupCommitOptions
   readonly insert: MessageStore["insertMessagesNow"]
   readonly clock: Clock.Clock
-  /** Runs `effect` in the writer's scope (a lingering batch's sleep, a log line). */
+  /** Runs `effect` in the writer's scope (a log line). */
   readonly run: (effect: Effect.Effect<void>) => void
+  /** Calls `f` after `ms` on the writer's clock. */
+  readonly sleep: (ms: number, f: () => void) => void
 }
 
 /** The writer's queue and batches, all in callbacks. */
@@ -152,12 +154,12 @@ class Batcher {
 
   private linger(first: Pending, wait: number) {
     this.held = first
-    this.deps.run(Effect.zipRight(Effect.sleep(wait), Effect.sync(() => {
+    this.deps.sleep(wait, () => {
       if (this.held !== first) return // answered at stop
       this.held = undefined
       this.writeFrom(first)
       this.pump()
-    })))
+    })
   }
 
   /** Writes the batch of `first` and what fits behind it in the queue. */
@@ -219,6 +221,24 @@ class Batcher {
   }
 }
 
+/**
+ * A lingering batch's wait: a plain timer on the live clock (a fiber and its
+ * sleep cost more than the batch's own work at thin traffic); on any other
+ * clock (a test's `TestClock`), a sleep on that clock in a fiber.
+ */
+const sleeper = (clock: Clock.Clock, run: (effect: Effect.Effect<void>) => unknown) => {
+  if (clock === Context.get(DefaultServices.liveServices, Clock.Clock)) {
+    return (ms: number, f: () => void) => void setTimeout(() => {
+      try {
+        f()
+      } catch (defect) {
+        run(Effect.logError("the group commit writer failed", Cause.die(defect)))
+      }
+    }, ms)
+  }
+  return (ms: number, f: () => void) => void run(Effect.zipRight(Effect.sleep(ms), Effect.sync(f)))
+}
+
 export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter")<GroupCommitWriter, {
   /**
    * Commits the rows of one request (one channel's batch), only while the
@@ -234,7 +254,7 @@ export class GroupCommitWriter extends Context.Tag("plexichat/GroupCommitWriter"
     const store = yield* MessageStore
     const clock = yield* Effect.clock
     const run = yield* FiberSet.makeRuntime<never>()
-    const writer = new Batcher({ options, insert: store.insertMessagesNow, clock, run: (effect) => void run(effect) })
+    const writer = new Batcher({ options, insert: store.insertMessagesNow, clock, run: (effect) => void run(effect), sleep: sleeper(clock, run) })
     // Finalizers run in reverse order: the flush first, then what is left is answered as interrupted.
     yield* Effect.addFinalizer(() => Effect.sync(() => writer.stop()))
     yield* Effect.addFinalizer(() => flushed(() => writer.idle(), options.stopFlushMs ?? defaultStopFlushMs))

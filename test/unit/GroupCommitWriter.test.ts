@@ -461,3 +461,20 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
       yield* hold.open
     }))
 })
+
+/** Lingering on the live clock: the writer waits on a plain timer (`sleeper`), not on a fiber's sleep. */
+const LingeringLive = GroupCommitWriter.layer({ flushers: 2, maxBatchRows: 10, lingerMs: 20 }).pipe(
+  Layer.provideMerge(SpyStore),
+  Layer.provideMerge(migrated(pgliteMemory))
+)
+
+layer(LingeringLive, { excludeTestServices: true, timeout: "60 seconds" })("GroupCommitWriter lingering on the live clock", (it) => {
+  it.effect("requests for different channels within lingerMs of the first share one INSERT", () =>
+    Effect.gen(function*() {
+      const channelIds = yield* freshChannels(3)
+      const before = statements.length
+      const writes = yield* Effect.forEach(channelIds, (channelId) => Effect.fork(write([message(channelId, 1)])))
+      for (const fiber of writes) yield* Fiber.join(fiber)
+      expect(statements.slice(before)).toEqual([3])
+    }))
+})
