@@ -25,13 +25,18 @@ import { insertJob, prepareJob } from "./JobStart.ts"
 import * as JobState from "./JobState.ts"
 import { failures, lastSuccess } from "../../observability/BackupMetrics.ts"
 
-/** Ends a job `failed` with `reason` (its state gone), then removes its shards (nothing references them any more). */
+/**
+ * Removes a job's shards, then ends it `failed` with `reason` (its state gone), so that whoever sees the failed
+ * state (`CancelBackup`'s answer) finds none of its shards left. The job is marked cancelled first: a node lost
+ * between the removal and the end leaves a job that the next attempt abandons too, and never commits.
+ */
 export const abandon = (backupId: string, epoch: number, reason: string) =>
   Effect.gen(function*() {
     const shards = yield* BackupShards
     const stored = yield* Catalog.shardsOf(backupId)
-    yield* JobState.finish(backupId, epoch, Catalog.fail(backupId, reason))
+    yield* JobState.requestCancel(backupId)
     yield* Effect.forEach(stored, (hash) => Effect.ignore(shards.remove(hash)), { discard: true, concurrency: 4 })
+    yield* JobState.finish(backupId, epoch, Catalog.fail(backupId, reason))
     yield* Effect.logWarning(`backup ${backupId} failed: ${reason}`)
   })
 
