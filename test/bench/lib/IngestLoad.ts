@@ -72,19 +72,34 @@ const drive = (sockets: ReadonlyArray<WebSocket>, channels: ReadonlyArray<string
  * (documented as safe to retry with the same clientMsgId) retried up to 5
  * times. Returns the retries; throws when a channel stays unavailable.
  */
+/** How long activation waits for every post's answer (each is answered within the node's 10 s post deadline). */
+const ACTIVATE_TIMEOUT_MS = 60_000
+
 export const activate = async (sockets: ReadonlyArray<WebSocket>, channels: ReadonlyArray<string>, socketOf: (c: number) => number = (c) => c % sockets.length) => {
   let retries = 0
   let next = 0
   await new Promise<void>((resolve, reject) => {
     const tries = new Map<string, number>()
     let open = 0
+    /** The posts sent and not answered yet, by channel index. */
+    const unanswered = new Set<number>()
+    // A post the node never answers would otherwise hang the run: fail it, saying which posts are missing.
+    const deadline = setTimeout(() => {
+      for (const w of sockets) w.removeAllListeners("message")
+      const closed = sockets.filter((w) => w.readyState !== w.OPEN).length
+      reject(new Error(`activation: ${unanswered.size} posts unanswered after ${ACTIVATE_TIMEOUT_MS} ms (first: channel ${channels[[...unanswered][0]!]}, ${closed} of ${sockets.length} sockets not open)`))
+    }, ACTIVATE_TIMEOUT_MS)
     const post = (c: number) => {
       open++
+      unanswered.add(c)
       sockets[socketOf(c)]!.send(`{"type":"post","channelId":"${channels[c]}","clientMsgId":"warm-${c}","body":"warm","ref":"w${c}"}`)
     }
     const fill = () => {
       while (open < 32 && next < channels.length) post(next++)
-      if (open === 0) resolve()
+      if (open === 0) {
+        clearTimeout(deadline)
+        resolve()
+      }
     }
     for (const ws of sockets) {
       ws.on("message", function on(data: Buffer) {
@@ -92,11 +107,18 @@ export const activate = async (sockets: ReadonlyArray<WebSocket>, channels: Read
         const ref = /"ref":"w(\d+)"/.exec(s)
         if (ref === null) return
         const c = Number(ref[1])
+        if (!unanswered.delete(c)) {
+          // Every post is answered exactly once (docs/PROTOCOL.md): a second answer would leave `open` short forever.
+          for (const w of sockets) w.removeAllListeners("message")
+          clearTimeout(deadline)
+          return reject(new Error(`activation: post w${c} answered twice, the second time with ${s}`))
+        }
         open--
         if (s.startsWith("{\"type\":\"error\"")) {
           const n = tries.get(channels[c]!) ?? 0
           if (!s.includes("channel_unavailable") || n >= 5) {
             for (const w of sockets) w.removeAllListeners("message")
+            clearTimeout(deadline)
             return reject(new Error(`activating channel ${channels[c]} failed: ${s}`))
           }
           tries.set(channels[c]!, n + 1)
