@@ -83,11 +83,15 @@ export const activate = async (sockets: ReadonlyArray<WebSocket>, channels: Read
     let open = 0
     /** The posts sent and not answered yet, by channel index. */
     const unanswered = new Set<number>()
+    const closes: Array<string> = []
+    const onClose = (code: number, reason: Buffer) => closes.push(`${code} ${reason.toString()}`.trim())
+    for (const ws of sockets) ws.once("close", onClose)
     // A post the node never answers would otherwise hang the run: fail it, saying which posts are missing.
     const deadline = setTimeout(() => {
       for (const w of sockets) w.removeAllListeners("message")
       const closed = sockets.filter((w) => w.readyState !== w.OPEN).length
-      reject(new Error(`activation: ${unanswered.size} posts unanswered after ${ACTIVATE_TIMEOUT_MS} ms (first: channel ${channels[[...unanswered][0]!]}, ${closed} of ${sockets.length} sockets not open)`))
+      const why = closes.length > 0 ? `; closed during activation with ${closes.join(", ")}` : ""
+      reject(new Error(`activation: ${unanswered.size} posts unanswered after ${ACTIVATE_TIMEOUT_MS} ms (first: channel ${channels[[...unanswered][0]!]}, ${closed} of ${sockets.length} sockets not open${why})`))
     }, ACTIVATE_TIMEOUT_MS)
     const post = (c: number) => {
       open++

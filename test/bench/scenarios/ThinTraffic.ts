@@ -72,6 +72,9 @@ const plexiShape = async (nodes: ReadonlyArray<NodeProcess>, dbUrl: string): Pro
   phase(`${CHANNELS} channels created`)
   const channels = Array.from({ length: CHANNELS }, (_, c) => owned[c % POSTERS]![Math.floor(c / POSTERS)]!)
   const posters = await openAll(posterTokens.map((t, p) => `${at(p).wsUrl}?token=${t}`))
+  let closing = false
+  // A poster the node closes loses its posts' answers: say so, with the close code.
+  posters.forEach((ws, p) => ws.on("close", (code: number, reason: Buffer) => closing || console.error(`  poster ${p} closed: ${code} ${reason}`)))
   const subs = await openAll(subTokens.map((t, s) => `${at(s).wsUrl}?token=${t}`))
   await Promise.all(subs.map((ws, s) => subscribe(ws, channels.filter((_, c) => c % SUBS === s))))
   phase(`${SUBS} subscribers followed ${CHANNELS / SUBS} channels each`)
