@@ -184,7 +184,7 @@ class Batcher {
     const started = Number(clock.unsafeCurrentTimeNanos()) / 1e6
     insert(batch, (exit) => {
       commitLatencyMs.update(Number(clock.unsafeCurrentTimeNanos()) / 1e6 - started)
-      if (!this.writing.has(batch)) return // the writer stopped and answered the batch
+      if (this.stopped) return // the writer answered the batch when it stopped
       if (Exit.isSuccess(exit)) {
         let rows = 0
         for (let i = 0; i < batch.length; i++) {
@@ -208,7 +208,7 @@ class Batcher {
     if (i === batch.length) return this.finished(batch)
     const p = batch[i]!
     this.deps.insert([p], (own: InsertExit) => {
-      if (!this.writing.has(batch)) return
+      if (this.stopped) return
       if (Exit.isSuccess(own) && own.value[0]!) messagesPosted.update(p.rows.length)
       this.answer(p, Exit.isSuccess(own) ? outcome(p, own.value[0]!) : Exit.asVoid(own))
       this.isolate(batch, i + 1)

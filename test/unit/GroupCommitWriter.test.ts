@@ -339,10 +339,12 @@ layer(TwoFlushers, { excludeTestServices: true, timeout: "60 seconds" })("GroupC
 
 /** Two flushers lingering 5 ms (on the TestClock), as thin traffic on Postgres sees them. */
 const LINGER_MS = 5
-const Lingering = GroupCommitWriter.layer({ flushers: 2, maxBatchRows: 10, lingerMs: LINGER_MS }).pipe(
-  Layer.provideMerge(SpyStore),
-  Layer.provideMerge(migrated(pgliteMemory))
-)
+const lingering = (lingerMs: number) =>
+  GroupCommitWriter.layer({ flushers: 2, maxBatchRows: 10, lingerMs }).pipe(
+    Layer.provideMerge(SpyStore),
+    Layer.provideMerge(migrated(pgliteMemory))
+  )
+const Lingering = lingering(LINGER_MS)
 
 /** Lets forked fibers and PGlite's promises run (the TestClock stands still meanwhile). */
 const untilTrue = (check: Effect.Effect<boolean>) =>
@@ -463,10 +465,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "60 seconds" })("GroupCom
 })
 
 /** Lingering on the live clock: the writer waits on a plain timer (`sleeper`), not on a fiber's sleep. */
-const LingeringLive = GroupCommitWriter.layer({ flushers: 2, maxBatchRows: 10, lingerMs: 20 }).pipe(
-  Layer.provideMerge(SpyStore),
-  Layer.provideMerge(migrated(pgliteMemory))
-)
+const LingeringLive = lingering(20)
 
 layer(LingeringLive, { excludeTestServices: true, timeout: "60 seconds" })("GroupCommitWriter lingering on the live clock", (it) => {
   it.effect("requests for different channels within lingerMs of the first share one INSERT", () =>

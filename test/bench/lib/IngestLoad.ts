@@ -80,7 +80,6 @@ export const activate = async (sockets: ReadonlyArray<WebSocket>, channels: Read
   let next = 0
   await new Promise<void>((resolve, reject) => {
     const tries = new Map<string, number>()
-    let open = 0
     /** The posts sent and not answered yet, by channel index. */
     const unanswered = new Set<number>()
     const closes: Array<string> = []
@@ -94,13 +93,12 @@ export const activate = async (sockets: ReadonlyArray<WebSocket>, channels: Read
       reject(new Error(`activation: ${unanswered.size} posts unanswered after ${ACTIVATE_TIMEOUT_MS} ms (first: channel ${channels[[...unanswered][0]!]}, ${closed} of ${sockets.length} sockets not open${why})`))
     }, ACTIVATE_TIMEOUT_MS)
     const post = (c: number) => {
-      open++
       unanswered.add(c)
       sockets[socketOf(c)]!.send(`{"type":"post","channelId":"${channels[c]}","clientMsgId":"warm-${c}","body":"warm","ref":"w${c}"}`)
     }
     const fill = () => {
-      while (open < 32 && next < channels.length) post(next++)
-      if (open === 0) {
+      while (unanswered.size < 32 && next < channels.length) post(next++)
+      if (unanswered.size === 0) {
         clearTimeout(deadline)
         resolve()
       }
@@ -112,12 +110,11 @@ export const activate = async (sockets: ReadonlyArray<WebSocket>, channels: Read
         if (ref === null) return
         const c = Number(ref[1])
         if (!unanswered.delete(c)) {
-          // Every post is answered exactly once (docs/PROTOCOL.md): a second answer would leave `open` short forever.
+          // Every post is answered exactly once (docs/PROTOCOL.md): a second answer would leave the count of posts in flight short forever.
           for (const w of sockets) w.removeAllListeners("message")
           clearTimeout(deadline)
           return reject(new Error(`activation: post w${c} answered twice, the second time with ${s}`))
         }
-        open--
         if (s.startsWith("{\"type\":\"error\"")) {
           const n = tries.get(channels[c]!) ?? 0
           if (!s.includes("channel_unavailable") || n >= 5) {
@@ -129,7 +126,7 @@ export const activate = async (sockets: ReadonlyArray<WebSocket>, channels: Read
           retries++
           return post(c)
         }
-        if (next === channels.length && open === 0) ws.off("message", on)
+        if (next === channels.length && unanswered.size === 0) ws.off("message", on)
         fill()
       })
     }
