@@ -30,6 +30,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // Builds dist/ once, before any file: the nodes the tests start run the compiled code (test/fixtures/BuiltDist.ts).
     globalSetup: ["test/fixtures/BuiltDist.ts"],
+    // A failed test prints the end of each node process's log its file started.
+    setupFiles: ["test/fixtures/NodeLogsOnFailure.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Cluster and e2e tests start real processes and bind real ports.
