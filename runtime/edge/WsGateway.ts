@@ -7,7 +7,7 @@
  * never leaves a uWS callback (it would kill the process). Live messages
  * never pass through here: the ChannelHub hands them to uWS `publish`.
  */
-import { Duration, Effect, Either, type Runtime } from "effect"
+import { Duration, Either, type Runtime } from "effect"
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from "uWebSockets.js"
 import type { ChatService } from "../../src/api/ChatService.ts"
 import type { Ended, RevocationsShape } from "../../src/auth/Revocations.ts"
@@ -114,23 +114,13 @@ const upgradeWith = (gateway: Gateway, tokens: TokenVerifier["Type"], policy: Up
     if (over !== undefined) return tooMany(res, policy, over)
     return void res.upgrade<SocketData>({ ip, address, unauthenticated: true, claims: undefined, session: undefined }, key, protocol, extensions, context)
   }
-  let aborted = false
-  res.onAborted(() => {
-    aborted = true
-  })
-  gateway.fork(Effect.either(tokens.verifyClaims(token)).pipe(
-    Effect.map((result) => {
-      if (aborted) return
-      if (Either.isLeft(result)) {
-        return answer(res, policy, "401 Unauthorized", { _tag: "Unauthorized", message: result.left.message })
-      }
-      const over = gateway.admit(ip, true, result.right.userId)
-      if (over !== undefined) return tooMany(res, policy, over)
-      const data: SocketData = { ip, address, unauthenticated: false, claims: result.right, session: undefined }
-      res.cork(() => res.upgrade(data, key, protocol, extensions, context))
-    }),
-    Effect.catchAllDefect((defect) => Effect.sync(() => gateway.logError("ws upgrade failed", defect)))
-  ))
+  // Checked here, synchronously: an upgrade after an await (inside `res.cork`, as uWS asks) can close the new socket
+  // at once on this uWS build (src/auth/Hs256Check.ts says why), and without the cork it logs a warning per upgrade.
+  const result = tokens.verifyClaimsNow(token, Date.now())
+  if (Either.isLeft(result)) return answer(res, policy, "401 Unauthorized", { _tag: "Unauthorized", message: result.left.message })
+  const over = gateway.admit(ip, true, result.right.userId)
+  if (over !== undefined) return tooMany(res, policy, over)
+  res.upgrade<SocketData>({ ip, address, unauthenticated: false, claims: result.right, session: undefined }, key, protocol, extensions, context)
 }
 
 type NodeWsOptions = WsConfigShape & { readonly nodeId: string; readonly engine: WebsocketEngine }

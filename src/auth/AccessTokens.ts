@@ -7,10 +7,11 @@
  * `Unauthorized`. Claims: `sub` (the user), `sid` (the session), `iat`,
  * `exp`. Time comes from `Clock`, so tests move it with `TestClock`.
  */
-import { errors, jwtVerify, SignJWT } from "jose"
-import { Clock, Context, Effect, Layer, Redacted, Schema } from "effect"
+import { SignJWT } from "jose"
+import { Clock, Context, Effect, Either, Layer, Redacted, Schema } from "effect"
 import { Unauthorized } from "../../domain/Errors.ts"
 import { SessionId, UserId } from "../../domain/Ids.ts"
+import { checkHs256 } from "./Hs256Check.ts"
 import type { SigningKeys } from "./SigningKeys.ts"
 import type { TokenClaims, TokenKind } from "./TokenVerifier.ts"
 
@@ -43,13 +44,6 @@ export interface IssuedAccessToken {
 
 const unauthorized = (message: string) => new Unauthorized({ message })
 
-const reasonOf = (error: unknown): string => {
-  if (error instanceof errors.JWTExpired) return "token expired"
-  if (error instanceof errors.JWSSignatureVerificationFailed) return "bad token signature"
-  if (error instanceof errors.JWTClaimValidationFailed) return "token claims refused"
-  return "malformed token"
-}
-
 export const makeAccessTokens = (options: AccessTokenOptions) => {
   const keys = Redacted.value(options.keys)
   const byKid = new Map(keys.all.map((k) => [k.kid, k.secret]))
@@ -74,36 +68,32 @@ export const makeAccessTokens = (options: AccessTokenOptions) => {
       )
     })
 
-  const verify = (token: string): Effect.Effect<TokenClaims, Unauthorized> =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH || !looksLikeJwt(token)) {
-        return Effect.fail(unauthorized("malformed token"))
-      }
-      return Effect.tryPromise({
-        try: () =>
-          jwtVerify(token, (header) => {
-            const secret = header.kid === undefined ? undefined : byKid.get(header.kid)
-            if (secret === undefined) throw new errors.JWSSignatureVerificationFailed()
-            return secret
-          }, {
-            algorithms: ["HS256"],
-            issuer: ISSUER,
-            audience: AUDIENCE,
-            typ: TOKEN_TYPE,
-            requiredClaims: ["exp", "iat", "sub", "sid"],
-            currentDate: new Date(now)
-          }),
-        catch: (error) => unauthorized(reasonOf(error))
-      }).pipe(Effect.flatMap(({ payload }) => {
-        const { exp, sid, sub } = payload
-        if (!isUserId(sub) || !isSessionId(sid) || typeof exp !== "number") return Effect.fail(unauthorized("malformed token"))
-        // jose compares whole seconds; a token is valid strictly before its expiry.
-        if (exp * 1000 <= now) return Effect.fail(unauthorized("token expired"))
-        return Effect.succeed({ userId: sub, sessionId: sid, expiresAt: exp * 1000 })
-      }))
-    })
+  const rules = {
+    secretOf: (kid: string) => byKid.get(kid),
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    typ: TOKEN_TYPE,
+    requiredClaims: ["exp", "iat", "sub", "sid"]
+  }
 
-  return { issue, verify } as const
+  /** The check itself, synchronous (Hs256Check.ts says why): the claims, or why the token is refused; `now` in ms. */
+  const verifyNow = (token: string, now: number): Either.Either<TokenClaims, Unauthorized> => {
+    if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH || !looksLikeJwt(token)) {
+      return Either.left(unauthorized("malformed token"))
+    }
+    const payload = checkHs256(token, rules, now)
+    if (typeof payload === "string") return Either.left(unauthorized(payload))
+    const { exp, sid, sub } = payload
+    if (!isUserId(sub) || !isSessionId(sid) || typeof exp !== "number") return Either.left(unauthorized("malformed token"))
+    // The check compares whole seconds; a token is valid strictly before its expiry.
+    if (exp * 1000 <= now) return Either.left(unauthorized("token expired"))
+    return Either.right({ userId: sub, sessionId: sid, expiresAt: exp * 1000 })
+  }
+
+  const verify = (token: string): Effect.Effect<TokenClaims, Unauthorized> =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => verifyNow(token, now))
+
+  return { issue, verify, verifyNow } as const
 }
 
 export class AccessTokens extends Context.Tag("plexichat/AccessTokens")<AccessTokens, ReturnType<typeof makeAccessTokens>>() {
@@ -113,6 +103,6 @@ export class AccessTokens extends Context.Tag("plexichat/AccessTokens")<AccessTo
   static readonly kind = (tokens: AccessTokens["Type"]): TokenKind => ({
     name: "access",
     recognises: looksLikeJwt,
-    verify: tokens.verify
+    verifyNow: tokens.verifyNow
   })
 }

@@ -6,7 +6,7 @@
  * Anything else (the removed development tokens' `dev.…` included) is
  * "malformed token".
  */
-import { Context, Effect, Layer } from "effect"
+import { Clock, Context, Effect, Either, Layer } from "effect"
 import { Unauthorized } from "../../domain/Errors.ts"
 import type { SessionId, UserId } from "../../domain/Ids.ts"
 
@@ -17,14 +17,18 @@ export interface TokenClaims {
   readonly expiresAt: number
 }
 
-/** One kind of token: whether a token is of this kind (by shape alone), and its check. */
+/**
+ * One kind of token: whether a token is of this kind (by shape alone), and
+ * its check at `now` (ms). The check is synchronous: the WebSocket upgrade
+ * runs it inside uWS's upgrade handler (Hs256Check.ts says why).
+ */
 export interface TokenKind {
   readonly name: string
   readonly recognises: (token: string) => boolean
-  readonly verify: (token: string) => Effect.Effect<TokenClaims, Unauthorized>
+  readonly verifyNow: (token: string, now: number) => Either.Either<TokenClaims, Unauthorized>
 }
 
-const malformed = () => Effect.fail(new Unauthorized({ message: "malformed token" }))
+const malformedToken = () => new Unauthorized({ message: "malformed token" })
 
 /** Why a verified token is refused anyway (its session ended, its account is disabled), or undefined. */
 export type RevocationCheck = (claims: TokenClaims) => string | undefined
@@ -34,21 +38,24 @@ export class TokenVerifier extends Context.Tag("plexichat/TokenVerifier")<TokenV
   readonly verifyClaims: (token: string) => Effect.Effect<TokenClaims, Unauthorized>
   /** Accepts `Bearer <token>` or a bare token. */
   readonly verifyHeader: (header: string | undefined) => Effect.Effect<TokenClaims, Unauthorized>
+  /** `verifyClaims` at `now` (ms since the epoch), synchronously (the WebSocket upgrade's check). */
+  readonly verifyClaimsNow: (token: string, now: number) => Either.Either<TokenClaims, Unauthorized>
 }>() {
   /** `revoked` runs after a token verified (an in-memory check: src/auth/Revocations.ts). */
   static readonly make = (kinds: ReadonlyArray<TokenKind>, revoked?: RevocationCheck): TokenVerifier["Type"] => {
-    const checked = (claims: TokenClaims): Effect.Effect<TokenClaims, Unauthorized> => {
-      const reason = revoked?.(claims)
-      return reason === undefined ? Effect.succeed(claims) : Effect.fail(new Unauthorized({ message: reason }))
+    const verifyClaimsNow = (token: string, now: number): Either.Either<TokenClaims, Unauthorized> => {
+      const kind = typeof token === "string" ? kinds.find((k) => k.recognises(token)) : undefined
+      if (kind === undefined) return Either.left(malformedToken())
+      const verified = kind.verifyNow(token, now)
+      if (Either.isLeft(verified) || revoked === undefined) return verified
+      const reason = revoked(verified.right)
+      return reason === undefined ? verified : Either.left(new Unauthorized({ message: reason }))
     }
-    const verifyClaims = (token: string): Effect.Effect<TokenClaims, Unauthorized> => {
-      if (typeof token !== "string") return malformed()
-      const kind = kinds.find((k) => k.recognises(token))
-      if (kind === undefined) return malformed()
-      return revoked === undefined ? kind.verify(token) : Effect.flatMap(kind.verify(token), checked)
-    }
+    const verifyClaims = (token: string): Effect.Effect<TokenClaims, Unauthorized> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => verifyClaimsNow(token, now))
     return {
       verifyClaims,
+      verifyClaimsNow,
       verifyHeader: (header) => {
         if (typeof header !== "string" || header.length === 0) return Effect.fail(new Unauthorized({ message: "missing token" }))
         return verifyClaims(header.startsWith("Bearer ") ? header.slice(7) : header)

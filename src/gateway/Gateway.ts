@@ -185,9 +185,4 @@ export class Gateway {
   logError(message: string, cause: unknown) {
     this.ctx.logError(message, cause)
   }
-
-  /** Runs an effect on the node's runtime (the adapter's token check at upgrade). */
-  fork(effect: Effect.Effect<void>) {
-    this.runFork(effect)
-  }
 }

@@ -5,11 +5,24 @@
  */
 import WebSocket from "ws"
 
+/** What happened to each socket `open` made, from its open on: errors and its close (for a load run's failure report). */
+const histories = new WeakMap<WebSocket, Array<string>>()
+
+/** The errors and the close a socket `open` made has seen since it opened, each with the ms since its open. */
+export const historyOf = (ws: WebSocket): ReadonlyArray<string> => histories.get(ws) ?? []
+
 /** Opens a socket to `url` (a `ws://…/ws?token=…` URL); rejects on an upgrade refusal. */
 export const open = (url: string) =>
   new Promise<WebSocket>((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false })
-    ws.once("open", () => resolve(ws))
+    ws.once("open", () => {
+      const opened = Date.now()
+      const history: Array<string> = []
+      histories.set(ws, history)
+      ws.on("error", (error) => history.push(`+${Date.now() - opened} ms error: ${error.message}`))
+      ws.once("close", (code, reason) => history.push(`+${Date.now() - opened} ms close ${code} ${reason.toString()}`.trim()))
+      resolve(ws)
+    })
     ws.once("error", reject)
   })
 

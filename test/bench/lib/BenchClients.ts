@@ -42,7 +42,7 @@ const retrying = async <A>(call: () => Promise<A>): Promise<A> => {
 }
 
 /** Opens a raw socket (shared with `plexichat bench`). */
-export { open } from "../../../src/cli/bench/BenchSocket.ts"
+export { historyOf, open } from "../../../src/cli/bench/BenchSocket.ts"
 
 export const openAll = (urls: ReadonlyArray<string>, limit = 200) => inPool(urls, limit, open)
 

@@ -6,7 +6,7 @@
  */
 import type WebSocket from "ws"
 import type { NodeProcess } from "../../fixtures/NodeProcess.ts"
-import { closeAll, openAll } from "./BenchClients.ts"
+import { closeAll, historyOf, openAll } from "./BenchClients.ts"
 import { cpuWindow, pgBackendCpu } from "./ProcessStats.ts"
 
 export interface IngestResult {
@@ -88,8 +88,11 @@ export const activate = async (sockets: ReadonlyArray<WebSocket>, channels: Read
     // A post the node never answers would otherwise hang the run: fail it, saying which posts are missing.
     const deadline = setTimeout(() => {
       for (const w of sockets) w.removeAllListeners("message")
-      const closed = sockets.filter((w) => w.readyState !== w.OPEN).length
-      const why = closes.length > 0 ? `; closed during activation with ${closes.join(", ")}` : ""
+      const notOpen = sockets.filter((w) => w.readyState !== w.OPEN)
+      const closed = notOpen.length
+      const states = notOpen.map((w) => `readyState ${w.readyState}: ${historyOf(w).join(", ") || "no error or close since open"}`)
+      const why = (closes.length > 0 ? `; closed during activation with ${closes.join(", ")}` : "") +
+        (states.length > 0 ? `; not open: ${states.slice(0, 3).join("; ")}` : "")
       reject(new Error(`activation: ${unanswered.size} posts unanswered after ${ACTIVATE_TIMEOUT_MS} ms (first: channel ${channels[[...unanswered][0]!]}, ${closed} of ${sockets.length} sockets not open${why})`))
     }, ACTIVATE_TIMEOUT_MS)
     const post = (c: number) => {

@@ -75,6 +75,8 @@ const plexiShape = async (nodes: ReadonlyArray<NodeProcess>, dbUrl: string): Pro
   let closing = false
   // A poster the node closes loses its posts' answers: say so, with the close code.
   posters.forEach((ws, p) => ws.on("close", (code: number, reason: Buffer) => closing || console.error(`  poster ${p} closed: ${code} ${reason}`)))
+  // A socket error (a frame `ws` refuses, a reset) takes the socket out of OPEN before its close event: say which.
+  posters.forEach((ws, p) => ws.on("error", (error: Error) => console.error(`  poster ${p} socket error: ${error.message}`)))
   const subs = await openAll(subTokens.map((t, s) => `${at(s).wsUrl}?token=${t}`))
   await Promise.all(subs.map((ws, s) => subscribe(ws, channels.filter((_, c) => c % SUBS === s))))
   phase(`${SUBS} subscribers followed ${CHANNELS / SUBS} channels each`)
@@ -98,7 +100,10 @@ const plexiShape = async (nodes: ReadonlyArray<NodeProcess>, dbUrl: string): Pro
     pids: nodes.map((n) => n.child.pid!),
     dbUrl,
     errors: () => errors,
-    close: () => closeAll([...posters, ...subs])
+    close: () => {
+      closing = true
+      closeAll([...posters, ...subs])
+    }
   }
 }
 
