@@ -25,7 +25,7 @@ export interface ReapDecision {
   readonly dead: ReadonlyArray<string>
   /** Runners whose old sessions are to be ended: sessions open, heartbeat older than `stallAfterMs`. */
   readonly stalled: ReadonlyArray<string>
-  /** Runners whose connections are kept (every other one is cut); none when `mayAct` is false (cut nothing). */
+  /** Runners whose connections are kept, its own among them (every other one is cut); none when `mayAct` is false (cut nothing). */
   readonly keep: ReadonlySet<string>
 }
 
@@ -51,5 +51,6 @@ export const decide = (self: string, runners: ReadonlyArray<RunnerView>, timings
   const dead = others.filter((r) => !r.hasSessions).map((r) => r.address)
   const stalled = others.filter((r) => r.hasSessions && r.heartbeatAgeMs > stallAfterMs(timings)).map((r) => r.address)
   const gone = new Set([...dead, ...stalled])
-  return { mayAct, dead, stalled, keep: new Set(others.map((r) => r.address).filter((a) => !gone.has(a))) }
+  // Its own address stays too: a node's connections to its own runner are cut by nobody (the cluster opens some).
+  return { mayAct, dead, stalled, keep: new Set([self, ...others.map((r) => r.address).filter((a) => !gone.has(a))]) }
 }

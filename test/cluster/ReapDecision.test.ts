@@ -16,7 +16,12 @@ describe("the reaper's decision", () => {
     const decision = decide(me, runners, timings)
     expect(decision.stalled).toEqual(["c:1"])
     expect(decision.dead).toEqual([])
-    expect([...decision.keep]).toEqual(["b:1"])
+    expect([...decision.keep]).toEqual([me, "b:1"])
+  })
+
+  it("keeps its connections to its own runner address (it is live while it acts)", () => {
+    // A fresh node whose own row is its only one: its connections to itself were cut every round (RollingRestart).
+    expect([...decide(me, [fresh(me)], timings).keep]).toEqual([me])
   })
 
   it("takes a runner with no session left for dead, whatever its heartbeat", () => {
